@@ -1,0 +1,187 @@
+package detectors
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/rules"
+)
+
+// Detector codes of DESIGN §6 (contract).
+const (
+	CookieStuffing    = "cookie_stuffing"
+	ClickBurst        = "click_burst"
+	SelfPurchase      = "self_purchase"
+	SelfPromotion     = "self_promotion"
+	PopupTraffic      = "popup_traffic"
+	BrandDomain       = "brand_domain"
+	BrandMisuse       = "brand_misuse"
+	LogoCopy          = "logo_copy"
+	ProhibitedContent = "prohibited_content"
+	InvalidCommission = "invalid_commission"
+)
+
+// Severities of DESIGN §6, weakest first.
+var Severities = []string{"low", "medium", "high", "critical"}
+
+// Scope is the stretch of activity a run judges: one night (DESIGN §4
+// --date) or, for a backfill, every day present in the input.
+type Scope struct {
+	// Night is the day processed; zero for a backfill.
+	Night time.Time
+}
+
+// IsNight reports whether the scope is a single night.
+func (s Scope) IsNight() bool { return !s.Night.IsZero() }
+
+// Env is what a detector may use.
+type Env struct {
+	DB      *sql.DB
+	RunID   string
+	Scope   Scope
+	Pack    *rules.Pack
+	Signals *Signals
+}
+
+// Detector is one rule of the program, checked over whole tables.
+type Detector interface {
+	// Code is the detector code of DESIGN §6.
+	Code() string
+	// Run examines the store and returns its findings. It must not write
+	// findings itself: the pipeline stores them in one transaction.
+	Run(ctx context.Context, env Env) ([]Finding, error)
+}
+
+// Finding is one row of findings.ndjson (DESIGN §6, contract).
+type Finding struct {
+	FindingID     string          `json:"finding_id"`
+	PublisherID   string          `json:"publisher_id"`
+	Detector      string          `json:"detector"`
+	RuleID        string          `json:"rule_id"`
+	RuleStatus    string          `json:"rule_status"`
+	Severity      string          `json:"severity"`
+	Score         float64         `json:"score"`
+	PolicyRef     string          `json:"policy_ref"`
+	Summary       string          `json:"summary"`
+	Evidence      json.RawMessage `json:"evidence"`
+	WindowStart   time.Time       `json:"window_start"`
+	WindowEnd     time.Time       `json:"window_end"`
+	OrderIDs      []string        `json:"order_ids"`
+	CommissionUSD float64         `json:"commission_usd"`
+}
+
+// FindingID derives a finding's id from what it is about, so that re-running
+// the same input yields the same ids (DESIGN §6: stable across re-runs).
+func FindingID(detector, publisherID string, windowStart, windowEnd time.Time, discriminator string) string {
+	h := sha256.New()
+	for _, part := range []string{detector, publisherID, windowStart.UTC().Format(time.RFC3339), windowEnd.UTC().Format(time.RFC3339), discriminator} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return detector[:2] + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// SeverityFromScore maps a 0–1 score to a severity; rules may cap it.
+func SeverityFromScore(score float64) string {
+	switch {
+	case score >= 0.9:
+		return "critical"
+	case score >= 0.7:
+		return "high"
+	case score >= 0.4:
+		return "medium"
+	default:
+		return "low"
+	}
+}
+
+// SeverityRank orders severities, low = 0; unknown = -1.
+func SeverityRank(s string) int {
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Signals collects the signals detectors could not use (DESIGN §3: a missing
+// optional column means "signal unavailable", recorded in the manifest).
+type Signals struct {
+	items []Unavailable
+}
+
+// Unavailable is one signal a detector went without.
+type Unavailable struct {
+	Detector string `json:"detector"`
+	Signal   string `json:"signal"`
+	Reason   string `json:"reason"`
+}
+
+// Add records that detector went without signal, and why.
+func (s *Signals) Add(detector, signal, reason string) {
+	s.items = append(s.items, Unavailable{detector, signal, reason})
+}
+
+// List returns the recorded signals, sorted for deterministic output.
+func (s *Signals) List() []Unavailable {
+	out := append([]Unavailable(nil), s.items...)
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Detector != b.Detector {
+			return a.Detector < b.Detector
+		}
+		return a.Signal < b.Signal
+	})
+	return out
+}
+
+// Columns reports which of a table's contract columns hold at least one
+// value in the loaded data, so a detector can tell "absent" from "false".
+func Columns(ctx context.Context, db *sql.DB, table string, cols ...string) (map[string]bool, error) {
+	if !allowedTables[table] {
+		return nil, fmt.Errorf("columns: unknown table %q", table)
+	}
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		if !isIdent(c) {
+			return nil, fmt.Errorf("columns: bad column name %q", c)
+		}
+		parts[i] = fmt.Sprintf("count(%s) > 0", c)
+	}
+	row := db.QueryRowContext(ctx, "SELECT "+strings.Join(parts, ", ")+" FROM "+table)
+	vals := make([]bool, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := row.Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	out := make(map[string]bool, len(cols))
+	for i, c := range cols {
+		out[c] = vals[i]
+	}
+	return out, nil
+}
+
+var allowedTables = map[string]bool{"clicks": true, "orders": true, "publishers": true, "sites": true, "sellers": true, "buyers": true, "ads": true}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,342 @@
+package rules
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultName is the name a pack uses in `extends:` to build on the default.
+const DefaultName = "default"
+
+// Pack is a loaded, validated rule pack.
+type Pack struct {
+	Version  string          `yaml:"version"`
+	Extends  string          `yaml:"extends"`
+	Program  string          `yaml:"program"`
+	Brands   []Brand         `yaml:"brands"`
+	Calendar Calendar        `yaml:"calendar"`
+	Rules    map[string]Rule `yaml:"rules"`
+
+	// Source is the file the pack came from ("default" for the embedded one).
+	Source string `yaml:"-"`
+	// SHA256 is the hash of the pack's bytes, with the default's bytes first
+	// when it extends the default.
+	SHA256 string `yaml:"-"`
+	// Dir resolves relative paths in the pack (logos); empty for the default.
+	Dir string `yaml:"-"`
+}
+
+// Brand is one protected brand (DESIGN §5, contract).
+type Brand struct {
+	Name     string   `yaml:"name"`
+	Domains  []string `yaml:"domains"`
+	Keywords []string `yaml:"keywords"`
+	Logos    []string `yaml:"logos"`
+}
+
+// Calendar says which days count as working days.
+type Calendar struct {
+	Weekend  []string `yaml:"weekend"`
+	Holidays []string `yaml:"holidays"`
+}
+
+// Rule is one detector's rule, in the spirit of a Sigma rule.
+type Rule struct {
+	ID             string             `yaml:"id"`
+	Title          string             `yaml:"title"`
+	Status         string             `yaml:"status"`
+	Policy         string             `yaml:"policy"`
+	Severity       string             `yaml:"severity"`
+	Description    string             `yaml:"description"`
+	FalsePositives []string           `yaml:"falsepositives"`
+	Thresholds     map[string]float64 `yaml:"thresholds"`
+
+	// line of each threshold key, for error messages
+	thresholdLines map[string]int
+	line           int
+	source         string
+}
+
+// Statuses a rule may have (Sigma's): only stable rules may drive actions
+// beyond a warning.
+var Statuses = []string{"stable", "test", "experimental"}
+
+// ValidationError names where in a pack a value is wrong.
+type ValidationError struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+}
+
+// Default returns the embedded default pack.
+func Default() (*Pack, error) {
+	return parse(defaultYAML, DefaultName, "")
+}
+
+// Load reads a pack file. A pack that says `extends: default` starts from the
+// default pack; each top-level key it sets replaces the default's.
+func Load(path string) (*Pack, error) {
+	if path == "" || path == DefaultName {
+		return Default()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rule pack: %w", err)
+	}
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ext := ""
+	if n, ok := top["extends"]; ok {
+		ext = n.Value
+	}
+	switch ext {
+	case "":
+		return parse(data, path, filepath.Dir(path))
+	case DefaultName:
+		var base map[string]yaml.Node
+		if err := yaml.Unmarshal(defaultYAML, &base); err != nil {
+			return nil, fmt.Errorf("default pack: %w", err)
+		}
+		for k, v := range top {
+			base[k] = v
+		}
+		merged, err := yaml.Marshal(base)
+		if err != nil {
+			return nil, err
+		}
+		// Errors must point into the user's file: validate the user's keys
+		// against its own lines first, then the merged result.
+		if _, err := parseLoose(data, path); err != nil {
+			return nil, err
+		}
+		p, err := parse(merged, path, filepath.Dir(path))
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		h.Write(defaultYAML)
+		h.Write(data)
+		p.SHA256 = hex.EncodeToString(h.Sum(nil))
+		return p, nil
+	default:
+		return nil, &ValidationError{File: path, Line: top["extends"].Line, Key: "extends", Msg: fmt.Sprintf("unknown pack %q (only %q can be extended)", ext, DefaultName)}
+	}
+}
+
+// parseLoose decodes with unknown-field checks but no completeness checks.
+func parseLoose(data []byte, source string) (*Pack, error) {
+	var p Pack
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return &p, nil
+}
+
+func parse(data []byte, source, dir string) (*Pack, error) {
+	p, err := parseLoose(data, source)
+	if err != nil {
+		return nil, err
+	}
+	p.Source, p.Dir = source, dir
+	sum := sha256.Sum256(data)
+	p.SHA256 = hex.EncodeToString(sum[:])
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	p.attachLines(&root)
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// attachLines records where each rule and threshold sits in the file.
+func (p *Pack) attachLines(root *yaml.Node) {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return
+	}
+	rulesNode := mapValue(root.Content[0], "rules")
+	if rulesNode == nil {
+		return
+	}
+	for i := 0; i+1 < len(rulesNode.Content); i += 2 {
+		name := rulesNode.Content[i].Value
+		r, ok := p.Rules[name]
+		if !ok {
+			continue
+		}
+		r.line = rulesNode.Content[i].Line
+		r.source = p.Source
+		r.thresholdLines = map[string]int{}
+		if th := mapValue(rulesNode.Content[i+1], "thresholds"); th != nil {
+			for j := 0; j+1 < len(th.Content); j += 2 {
+				r.thresholdLines[th.Content[j].Value] = th.Content[j].Line
+			}
+		}
+		p.Rules[name] = r
+	}
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func (p *Pack) validate() error {
+	var errs []error
+	bad := func(line int, key, msg string) {
+		errs = append(errs, &ValidationError{File: p.Source, Line: line, Key: key, Msg: msg})
+	}
+	if p.Version == "" {
+		bad(0, "version", "required")
+	}
+	for i, b := range p.Brands {
+		if b.Name == "" {
+			bad(0, fmt.Sprintf("brands[%d].name", i), "required")
+		}
+		if len(b.Keywords) == 0 {
+			bad(0, fmt.Sprintf("brands[%d].keywords", i), "at least one keyword is required")
+		}
+	}
+	for _, d := range p.Calendar.Holidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			bad(0, "calendar.holidays", fmt.Sprintf("%q is not a YYYY-MM-DD date", d))
+		}
+	}
+	for _, w := range p.Calendar.Weekend {
+		if _, ok := weekdays[strings.ToLower(w)]; !ok {
+			bad(0, "calendar.weekend", fmt.Sprintf("%q is not a day of the week", w))
+		}
+	}
+	names := make([]string, 0, len(p.Rules))
+	for n := range p.Rules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r := p.Rules[n]
+		key := "rules." + n
+		if r.ID == "" {
+			bad(r.line, key+".id", "required")
+		}
+		if r.Policy == "" {
+			bad(r.line, key+".policy", "required: the clause this rule enforces")
+		}
+		if !contains(Statuses, r.Status) {
+			bad(r.line, key+".status", fmt.Sprintf("%q is not one of %s", r.Status, strings.Join(Statuses, ", ")))
+		}
+		if !contains([]string{"low", "medium", "high", "critical"}, r.Severity) {
+			bad(r.line, key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Rule returns the rule for a detector code, or an error naming the pack.
+func (p *Pack) Rule(code string) (Rule, error) {
+	r, ok := p.Rules[code]
+	if !ok {
+		return Rule{}, fmt.Errorf("rule pack %s has no rule %q", p.Source, code)
+	}
+	return r, nil
+}
+
+// Threshold returns a threshold the detector needs, or an error naming the
+// pack, rule and key, so a typo in a tuned pack fails loudly.
+func (r Rule) Threshold(key string) (float64, error) {
+	v, ok := r.Thresholds[key]
+	if !ok {
+		return 0, &ValidationError{File: r.source, Line: r.line, Key: "rules." + r.ID + ".thresholds." + key, Msg: "required threshold is missing"}
+	}
+	return v, nil
+}
+
+// Thresholds fills dst (key → pointer) from the rule, reporting every
+// missing key at once.
+func (r Rule) Fill(dst map[string]*float64) error {
+	var errs []error
+	keys := make([]string, 0, len(dst))
+	for k := range dst {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := r.Threshold(k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		*dst[k] = v
+	}
+	return errors.Join(errs...)
+}
+
+// AddWorkingDays returns the date n working days after from, skipping the
+// calendar's weekend days and holidays (G.12's Claim Period).
+func (c Calendar) AddWorkingDays(from time.Time, n int) time.Time {
+	weekend := map[time.Weekday]bool{}
+	for _, w := range c.Weekend {
+		weekend[weekdays[strings.ToLower(w)]] = true
+	}
+	holidays := map[string]bool{}
+	for _, h := range c.Holidays {
+		holidays[h] = true
+	}
+	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if weekend[d.Weekday()] || holidays[d.Format(time.DateOnly)] {
+			continue
+		}
+		n--
+	}
+	return d
+}

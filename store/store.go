@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+//go:embed migrations/*.up.sql
+var migrationFS embed.FS
+
+// InMemory is the path that opens a private in-memory database (tests).
+const InMemory = ":memory:"
+
+// Options tune the DuckDB engine. Zero values keep DuckDB's defaults.
+type Options struct {
+	// MemoryLimit caps DuckDB's buffer pool, e.g. "4GB"; beyond it DuckDB
+	// spills to TempDirectory.
+	MemoryLimit string
+	// Threads is DuckDB's worker count; 0 means one per core.
+	Threads int
+	// TempDirectory is where DuckDB spills; empty keeps DuckDB's default
+	// (beside the database file).
+	TempDirectory string
+}
+
+// Store is an open affwatch database.
+type Store struct {
+	DB        *sql.DB
+	connector *duckdb.Connector
+	path      string
+}
+
+// Migration is one numbered schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the newest schema. Every connection runs with TimeZone=UTC so that casts
+// of timestamps to dates mean UTC days, as DESIGN §3 requires.
+func Open(ctx context.Context, dbPath string, opts Options) (*Store, error) {
+	dsn := dbPath
+	if dbPath == InMemory {
+		dsn = ""
+	}
+	settings := []string{"SET TimeZone = 'UTC'"}
+	if opts.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = "+quoteLiteral(opts.MemoryLimit))
+	}
+	if opts.Threads > 0 {
+		settings = append(settings, "SET threads = "+strconv.Itoa(opts.Threads))
+	}
+	if opts.TempDirectory != "" {
+		settings = append(settings, "SET temp_directory = "+quoteLiteral(opts.TempDirectory))
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		for _, s := range settings {
+			if _, err := execer.ExecContext(context.Background(), s, nil); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	db := sql.OpenDB(connector)
+	s := &Store{DB: db, connector: connector, path: dbPath}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path is the database file the store was opened on (or ":memory:").
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.DB.Close()
+	if cerr := s.connector.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.Glob(migrationFS, "migrations/*.up.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, e := range entries {
+		base := path.Base(e)
+		num, name, ok := strings.Cut(strings.TrimSuffix(base, ".up.sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must be NNN_what.up.sql", base)
+		}
+		body, err := migrationFS.ReadFile(e)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: name, SQL: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %03d_%s: versions must run 1, 2, 3… without gaps", m.Version, m.Name)
+		}
+	}
+	return ms, nil
+}
+
+// ErrNewerSchema means the database was written by a newer affwatch.
+var ErrNewerSchema = errors.New("database schema is newer than this affwatch")
+
+// Migrate applies every migration the database lacks.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := Migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	current, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if current > len(ms) {
+		return fmt.Errorf("%s: version %d, this binary knows %d: %w", s.path, current, len(ms), ErrNewerSchema)
+	}
+	for _, m := range ms[current:] {
+		tx, err := s.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)`, m.Version, m.Name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("record migration %03d: %w", m.Version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit migration %03d: %w", m.Version, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the newest migration applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := s.DB.QueryRowContext(ctx, `SELECT max(version) FROM schema_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// DriverConn returns the DuckDB driver connection under conn, for the APIs
+// database/sql does not expose (Arrow views, appenders). It must be used
+// only while conn is held, and not at the same time as conn itself.
+func DriverConn(conn *sql.Conn) (driver.Conn, error) {
+	var dc driver.Conn
+	err := conn.Raw(func(raw any) error {
+		c, ok := raw.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", raw)
+		}
+		dc = c
+		return nil
+	})
+	return dc, err
+}
+
+// quoteLiteral makes s a SQL string literal. Used only for SET statements,
+// which DuckDB does not let us parameterize; the values come from flags.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
