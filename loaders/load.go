@@ -1,0 +1,758 @@
+package loaders
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"affwatch/store"
+)
+
+//go:embed macros.sql
+var macrosSQL string
+
+// Status of a file after a load.
+const (
+	StatusLoaded    = "loaded"    // read this run
+	StatusUnchanged = "unchanged" // same content hash already loaded: a no-op
+)
+
+// Progress receives load progress. Implementations must be cheap; the
+// loader calls them from its own goroutine.
+type Progress interface {
+	// FileStarted says file i (1-based) of total is being read.
+	FileStarted(f File, i, total int)
+	// FileDone says the file is loaded, with its counts.
+	FileDone(r FileResult, i, total int)
+}
+
+// Options control a load.
+type Options struct {
+	RunID string
+	// Night is the --date being processed; zero for a backfill. It decides
+	// which stored rows a new file replaces (see Load).
+	Night    time.Time
+	Progress Progress
+	Logger   *slog.Logger
+}
+
+// FileResult is what happened to one input file.
+type FileResult struct {
+	File
+	FileID          int64
+	Status          string
+	RowsRead        int64
+	RowsLoaded      int64
+	RowsQuarantined int64
+	ColumnsPresent  []string // contract columns the file has
+	Seconds         float64
+}
+
+// Result of a load, one entry per input file in input order.
+type Result struct {
+	Files []FileResult
+}
+
+// Quarantined is the number of rows quarantined by files read in this load.
+func (r *Result) Quarantined() int64 {
+	var n int64
+	for _, f := range r.Files {
+		if f.Status == StatusLoaded {
+			n += f.RowsQuarantined
+		}
+	}
+	return n
+}
+
+// Load reads files (from Discover) into the store.
+//
+// A file whose content hash the ledger already holds is skipped. New files
+// of a dataset are loaded together in one transaction, and replace:
+//   - rows from an older version of the same path (the file was corrected);
+//   - for dated datasets, rows of the night being processed (Night), or for
+//     a backfill of every day the new files cover, that came from files not
+//     in this input; so a night re-run never duplicates rows;
+//   - for reference datasets (publishers, sites, …), every row from files not
+//     in this input: a new file set is a new snapshot.
+func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Result, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	conn, err := st.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, macrosSQL); err != nil {
+		return nil, fmt.Errorf("create coercion macros: %w", err)
+	}
+	res := &Result{}
+	done := 0
+	for _, ds := range Datasets {
+		var dsFiles []File
+		for _, f := range files {
+			if f.Dataset == ds.Name {
+				dsFiles = append(dsFiles, f)
+			}
+		}
+		if len(dsFiles) == 0 {
+			continue
+		}
+		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done}
+		results, err := l.run(ctx, dsFiles)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", ds.Name, err)
+		}
+		res.Files = append(res.Files, results...)
+	}
+	return res, nil
+}
+
+type datasetLoad struct {
+	conn  *sql.Conn
+	ds    Dataset
+	opts  Options
+	total int
+	done  *int
+}
+
+func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, err error) {
+	results := make([]FileResult, len(files))
+	var fresh []int
+	for i, f := range files {
+		results[i].File = f
+		results[i].ColumnsPresent = l.contractColumns(f.Columns)
+		var r FileResult
+		err := l.conn.QueryRowContext(ctx, `SELECT file_id, rows_read, rows_loaded, rows_quarantined FROM load_ledger
+			WHERE dataset = ? AND sha256 = ? AND superseded_by IS NULL ORDER BY file_id LIMIT 1`, l.ds.Name, f.SHA256).
+			Scan(&r.FileID, &r.RowsRead, &r.RowsLoaded, &r.RowsQuarantined)
+		switch {
+		case err == nil:
+			r.File, r.Status, r.ColumnsPresent = f, StatusUnchanged, results[i].ColumnsPresent
+			results[i] = r
+			*l.done++
+			l.opts.Logger.Info("input unchanged, skipped", "dataset", l.ds.Name, "file", f.Rel, "sha256", f.SHA256[:12])
+			if l.opts.Progress != nil {
+				l.opts.Progress.FileDone(r, *l.done, l.total)
+			}
+		case errors.Is(err, sql.ErrNoRows):
+			fresh = append(fresh, i)
+		default:
+			return nil, fmt.Errorf("read load ledger: %w", err)
+		}
+	}
+	if len(fresh) == 0 {
+		return results, nil
+	}
+
+	tx, err := l.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_stage AS
+		SELECT *, 0::BIGINT AS _ord, 0::INTEGER AS _nl, false AS _bad,
+		       NULL::STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[] AS _errs
+		FROM %s LIMIT 0`, l.ds.Name)); err != nil {
+		return nil, fmt.Errorf("create staging table: %w", err)
+	}
+	defer l.conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS aw_stage`)
+
+	for _, i := range fresh {
+		f := files[i]
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT nextval('load_file_seq')`).Scan(&id); err != nil {
+			return nil, err
+		}
+		results[i].FileID, results[i].Status = id, StatusLoaded
+		cols := results[i].ColumnsPresent
+		if _, err := tx.ExecContext(ctx, `INSERT INTO load_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, now()::TIMESTAMP, NULL)`,
+			id, l.opts.RunID, l.ds.Name, f.Rel, f.SHA256, f.SizeBytes, f.Format, f.Compression, cols); err != nil {
+			return nil, fmt.Errorf("record %s in load ledger: %w", f.Rel, err)
+		}
+		if l.opts.Progress != nil {
+			l.opts.Progress.FileStarted(f, *l.done+1, l.total)
+		}
+		start := time.Now()
+		if err := l.stageFile(ctx, tx, f, id); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Rel, err)
+		}
+		results[i].Seconds = time.Since(start).Seconds()
+	}
+
+	if err := l.markDuplicates(ctx, tx); err != nil {
+		return nil, err
+	}
+	if err := l.replace(ctx, tx, fresh, results); err != nil {
+		return nil, err
+	}
+	cols := make([]string, 0, len(l.ds.Columns)+3)
+	for _, c := range l.ds.Columns {
+		cols = append(cols, c.Name)
+	}
+	cols = append(cols, "extra", "_file_id", "_line")
+	list := strings.Join(cols, ", ")
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM aw_stage WHERE NOT _bad`, l.ds.Name, list, list)); err != nil {
+		return nil, fmt.Errorf("insert rows: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine
+		SELECT ?, ?, s._file_id, g.path, s._line, coalesce(e.col, ''), e.reason, left(e.val, ?)
+		FROM (SELECT _file_id, _line, unnest(_errs) AS e FROM aw_stage WHERE _bad) s
+		JOIN load_ledger g ON g.file_id = s._file_id`, l.opts.RunID, l.ds.Name, rawValueChars); err != nil {
+		return nil, fmt.Errorf("quarantine rows: %w", err)
+	}
+	// Counts per file: read = staged rows + lines the reader rejected.
+	rows, err := tx.QueryContext(ctx, `SELECT g.file_id,
+			(SELECT count(*) FROM aw_stage s WHERE s._file_id = g.file_id),
+			(SELECT count(*) FROM aw_stage s WHERE s._file_id = g.file_id AND NOT s._bad),
+			(SELECT count(DISTINCT q.line) FROM quarantine q WHERE q.file_id = g.file_id)
+		FROM load_ledger g WHERE g.run_id = ? AND g.dataset = ?`, l.opts.RunID, l.ds.Name)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[int64][3]int64{}
+	for rows.Next() {
+		var id, staged, loaded, quarantined int64
+		if err := rows.Scan(&id, &staged, &loaded, &quarantined); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		counts[id] = [3]int64{staged, loaded, quarantined}
+	}
+	rows.Close()
+	for _, i := range fresh {
+		r := &results[i]
+		c := counts[r.FileID]
+		r.RowsLoaded, r.RowsQuarantined = c[1], c[2]
+		r.RowsRead = r.RowsLoaded + r.RowsQuarantined
+		if _, err := tx.ExecContext(ctx, `UPDATE load_ledger SET rows_read = ?, rows_loaded = ?, rows_quarantined = ? WHERE file_id = ?`,
+			r.RowsRead, r.RowsLoaded, r.RowsQuarantined, r.FileID); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	for _, i := range fresh {
+		*l.done++
+		r := results[i]
+		l.opts.Logger.Info("loaded", "dataset", l.ds.Name, "file", r.Rel, "rows", r.RowsLoaded, "quarantined", r.RowsQuarantined, "seconds", fmt.Sprintf("%.2f", r.Seconds))
+		if l.opts.Progress != nil {
+			l.opts.Progress.FileDone(r, *l.done, l.total)
+		}
+	}
+	return results, nil
+}
+
+func (l *datasetLoad) contractColumns(cols []string) []string {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c] = true
+	}
+	out := []string{}
+	for _, c := range l.ds.Columns {
+		if have[c.Name] {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// markDuplicates quarantines rows whose key repeats an earlier row of this
+// load or a row already stored that this load does not replace. The first
+// occurrence (by file, then line) wins, so a re-delivered file cannot
+// overwrite evidence.
+func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
+	if len(l.ds.Key) == 0 {
+		return nil
+	}
+	key := strings.Join(l.ds.Key, ", ")
+	on := make([]string, len(l.ds.Key))
+	for i, k := range l.ds.Key {
+		on[i] = fmt.Sprintf("s.%s = d.%s", k, k)
+	}
+	keyName := strings.Join(l.ds.Key, "+")
+	keyVal := "s." + l.ds.Key[0]
+	if len(l.ds.Key) > 1 {
+		parts := make([]string, len(l.ds.Key))
+		for i, k := range l.ds.Key {
+			parts[i] = "coalesce(s." + k + ", '')"
+		}
+		keyVal = strings.Join(parts, " || ' ' || ")
+	}
+	// Within the load: keys seen more than once (hash aggregate, cheap),
+	// then rank only those rows.
+	q := fmt.Sprintf(`UPDATE aw_stage SET _bad = true, _errs = [{'col': %[3]s, 'reason': 'duplicate ' || %[3]s || ' (first at ' || d.first_at || ')', 'val': d.keyval}]
+		FROM (
+			SELECT s._file_id, s._ord, %[5]s AS keyval,
+			       first_value(g.path || ':' || s._line) OVER w AS first_at,
+			       row_number() OVER w AS rn
+			FROM aw_stage s JOIN load_ledger g ON g.file_id = s._file_id
+			SEMI JOIN (SELECT %[1]s FROM aw_stage WHERE NOT _bad GROUP BY %[1]s HAVING count(*) > 1) d ON %[4]s
+			WHERE NOT s._bad
+			WINDOW w AS (PARTITION BY %[2]s ORDER BY s._file_id, s._ord)
+		) d
+		WHERE d.rn > 1 AND aw_stage._file_id = d._file_id AND aw_stage._ord = d._ord`,
+		key, prefixed("s.", l.ds.Key), sqlString(keyName), strings.Join(on, " AND "), keyVal)
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("find duplicate keys: %w", err)
+	}
+	return nil
+}
+
+// markStoredDuplicates quarantines rows whose key is already stored (after
+// replacement): the stored row wins.
+func (l *datasetLoad) markStoredDuplicates(ctx context.Context, tx *sql.Tx) error {
+	if len(l.ds.Key) == 0 {
+		return nil
+	}
+	keyName := strings.Join(l.ds.Key, "+")
+	on := make([]string, len(l.ds.Key))
+	for i, k := range l.ds.Key {
+		on[i] = fmt.Sprintf("t.%s = aw_stage.%s", k, k)
+	}
+	keyVal := "aw_stage." + l.ds.Key[0]
+	if len(l.ds.Key) > 1 {
+		parts := make([]string, len(l.ds.Key))
+		for i, k := range l.ds.Key {
+			parts[i] = "coalesce(aw_stage." + k + ", '')"
+		}
+		keyVal = strings.Join(parts, " || ' ' || ")
+	}
+	sOn := make([]string, len(l.ds.Key))
+	for i, k := range l.ds.Key {
+		sOn[i] = fmt.Sprintf("t.%s = s.%s", k, k)
+	}
+	q := fmt.Sprintf(`UPDATE aw_stage SET _bad = true, _errs = [{'col': %[1]s, 'reason': 'duplicate ' || %[1]s || ' (already loaded from ' || d.at || ')', 'val': %[4]s}]
+		FROM (SELECT %[3]s, min(g.path || ':' || t._line) AS at
+		      FROM %[2]s t JOIN load_ledger g ON g.file_id = t._file_id
+		      SEMI JOIN (SELECT %[7]s FROM aw_stage WHERE NOT _bad) s ON %[6]s
+		      GROUP BY %[3]s) d
+		WHERE NOT aw_stage._bad AND %[5]s`,
+		sqlString(keyName), l.ds.Name, prefixed("t.", l.ds.Key), keyVal, strings.ReplaceAll(strings.Join(on, " AND "), "t.", "d."),
+		strings.Join(sOn, " AND "), strings.Join(l.ds.Key, ", "))
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("find keys already stored: %w", err)
+	}
+	return nil
+}
+
+func prefixed(p string, names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p + n
+	}
+	return strings.Join(out, ", ")
+}
+
+// replace deletes the stored rows the new files supersede (see Load), then
+// quarantines new rows whose key is still stored.
+func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, fresh []int, results []FileResult) error {
+	var keep, newIDs []any
+	var paths []any
+	for _, r := range results {
+		keep = append(keep, r.FileID)
+	}
+	for _, i := range fresh {
+		newIDs = append(newIDs, results[i].FileID)
+		paths = append(paths, results[i].Rel)
+	}
+	keepList := placeholders(len(keep))
+	pathList := placeholders(len(paths))
+	// Older versions of the same paths.
+	args := append(append([]any{l.opts.RunID, l.ds.Name}, paths...), keep...)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
+		WHERE dataset = ? AND superseded_by IS NULL AND path IN (%s) AND file_id NOT IN (%s)`, pathList, keepList), args...); err != nil {
+		return fmt.Errorf("supersede older versions: %w", err)
+	}
+	superseded := fmt.Sprintf(`_file_id IN (SELECT file_id FROM load_ledger WHERE dataset = %s AND superseded_by IS NOT NULL)`, sqlString(l.ds.Name))
+	var where string
+	var wargs []any
+	switch {
+	case l.ds.DateColumn == "":
+		where = fmt.Sprintf("_file_id NOT IN (%s)", keepList)
+		wargs = keep
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
+			WHERE dataset = ? AND superseded_by IS NULL AND file_id NOT IN (%s)`, keepList), append([]any{l.opts.RunID, l.ds.Name}, keep...)...); err != nil {
+			return fmt.Errorf("supersede previous snapshot: %w", err)
+		}
+	case !l.opts.Night.IsZero():
+		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) = ?", keepList, l.ds.DateColumn)
+		wargs = append(keep, l.opts.Night.Format(time.DateOnly))
+	default:
+		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) IN (SELECT DISTINCT CAST(%s AS DATE) FROM aw_stage WHERE NOT _bad)", keepList, l.ds.DateColumn, l.ds.DateColumn)
+		wargs = keep
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s OR (%s)`, l.ds.Name, superseded, where), wargs...)
+	if err != nil {
+		return fmt.Errorf("replace stored rows: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		l.opts.Logger.Info("replaced stored rows", "dataset", l.ds.Name, "rows", n)
+	}
+	return l.markStoredDuplicates(ctx, tx)
+}
+
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// stageFile reads one file into aw_stage with every value coerced and every
+// problem listed in _errs.
+func (l *datasetLoad) stageFile(ctx context.Context, tx *sql.Tx, f File, fileID int64) error {
+	src, err := l.openSource(ctx, tx, f)
+	if err != nil {
+		return err
+	}
+	defer src.close()
+	byName := map[string]*srcCol{}
+	for i := range src.cols {
+		byName[src.cols[i].Name] = &src.cols[i]
+	}
+	var inner, outer, bads, errs []string
+	var args []any
+	for _, c := range l.ds.Columns {
+		in, e := columnExprs(c, byName[c.Name])
+		inner = append(inner, in...)
+		outer = append(outer, fmt.Sprintf("%s AS %s", e.value, c.Name))
+		if e.bad != "" {
+			bads = append(bads, e.bad)
+			errs = append(errs, fmt.Sprintf("CASE WHEN %s THEN {'col': %s, 'reason': %s, 'val': %s} END", e.bad, sqlString(c.Name), e.why, e.raw))
+		}
+	}
+	// Extra columns: every source column the contract does not name, plus
+	// hive keys, kept as a JSON object whose keys are bound parameters.
+	var extraPairs []string
+	var extraArgs []any
+	hiveKeys := make([]string, 0, len(f.Hive))
+	for k := range f.Hive {
+		hiveKeys = append(hiveKeys, k)
+	}
+	sort.Strings(hiveKeys)
+	for _, k := range hiveKeys {
+		if _, ok := l.ds.Column(k); ok || byName[k] != nil {
+			continue
+		}
+		extraPairs = append(extraPairs, "?, ?")
+		extraArgs = append(extraArgs, k, f.Hive[k])
+	}
+	for _, s := range src.cols {
+		if _, ok := l.ds.Column(s.Name); ok {
+			continue
+		}
+		extraPairs = append(extraPairs, "?, "+s.Ref)
+		extraArgs = append(extraArgs, s.Name)
+		inner = append(inner, s.Ref)
+	}
+	extra := "NULL::JSON"
+	switch {
+	case src.extraExpr != "":
+		extra = src.extraExpr
+		args = append(args, src.extraArgs...)
+	case len(extraPairs) > 0:
+		extra = "json_object(" + strings.Join(extraPairs, ", ") + ")"
+		args = append(args, extraArgs...)
+	}
+	bad := "false"
+	if len(bads) > 0 {
+		bad = strings.Join(bads, " OR ")
+	}
+	errList := "[]"
+	if len(errs) > 0 {
+		errList = "list_filter([" + strings.Join(errs, ", ") + "], x -> x IS NOT NULL)"
+	}
+	if src.rowBad != "" {
+		// A row the reader could not split into columns (malformed JSON,
+		// invalid UTF-8 seen by the Arrow adapter) has one error: its own.
+		errList = fmt.Sprintf("CASE WHEN %s THEN [%s] ELSE %s END", src.rowBad, src.rowErr, errList)
+		bad = src.rowBad + " OR " + bad
+	}
+	inner = append(inner, src.innerExtra...)
+	q := fmt.Sprintf(`INSERT INTO aw_stage BY NAME
+		SELECT %d::BIGINT AS _file_id, _ord, %s AS _line, %s AS _nl, %s,
+		       %s AS extra,
+		       (%s) AS _bad,
+		       CASE WHEN (%s) THEN %s END AS _errs
+		FROM (SELECT %s, %s FROM %s) src`,
+		fileID, src.lineExpr, src.nlExpr, strings.Join(outer, ", "),
+		extra, bad, bad, errList,
+		src.ordExpr, strings.Join(inner, ", "), src.from)
+	args = append(args, src.fromArgs...)
+	if src.where != "" {
+		q += " WHERE " + src.where
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("read rows: %w", err)
+	}
+	if src.rejects {
+		if err := l.quarantineRejects(ctx, tx, f, fileID, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// source is one file as a DuckDB relation with positional column names.
+type source struct {
+	cols       []srcCol
+	from       string // FROM clause
+	fromArgs   []any
+	ordExpr    string // "<expr> AS _ord"
+	lineExpr   string // first guess of the physical line, fixed by quarantineRejects
+	nlExpr     string // newlines inside quoted fields of the row
+	where      string
+	innerExtra []string
+	extraExpr  string // replaces the json_object of extra columns (NDJSON)
+	extraArgs  []any
+	rowBad     string // whole-row problem
+	rowErr     string
+	rejects    bool // the reader may have rejected lines into aw_rej
+	header     int  // lines before the first row
+	close      func()
+}
+
+// csvRejectsOptions makes DuckDB's CSV reader keep going past broken lines
+// and say which they were (line, column, reason) in temp tables.
+const csvRejectsOptions = `store_rejects = true, rejects_table = 'aw_rej', rejects_scan = 'aw_rejscan', hive_partitioning = false`
+
+func duckCompression(c string) string {
+	switch c {
+	case "gz":
+		return "gzip"
+	case "zst":
+		return "zstd"
+	}
+	return "none"
+}
+
+func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*source, error) {
+	s := &source{close: func() {}}
+	for _, t := range []string{"aw_rej", "aw_rejscan"} {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return nil, err
+		}
+	}
+	switch f.Format {
+	case FormatCSV, FormatTSV:
+		delim := ","
+		if f.Format == FormatTSV {
+			delim = `\t`
+		}
+		defs := make([]string, len(f.Columns))
+		var nls []string
+		for i, name := range f.Columns {
+			ref := fmt.Sprintf("c%d", i)
+			s.cols = append(s.cols, srcCol{Name: name, Ref: ref, Type: "VARCHAR"})
+			defs[i] = fmt.Sprintf("'%s': 'VARCHAR'", ref)
+			nls = append(nls, fmt.Sprintf("coalesce(length(%[1]s) - length(replace(%[1]s, chr(10), '')), 0)", ref))
+		}
+		contains := make([]string, len(f.Columns))
+		for i := range f.Columns {
+			contains[i] = fmt.Sprintf("contains(c%d, chr(10))", i)
+		}
+		s.from = fmt.Sprintf(`read_csv(?, header = true, auto_detect = false, columns = {%s}, delim = E'%s', quote = '"', escape = '"',
+			compression = '%s', %s) WITH ORDINALITY`, strings.Join(defs, ", "), delim, duckCompression(f.Compression), csvRejectsOptions)
+		s.fromArgs = []any{f.Path}
+		s.ordExpr = "ordinality AS _ord, " + fmt.Sprintf("CASE WHEN coalesce(%s, false) THEN %s ELSE 0 END AS _nlc", strings.Join(contains, " OR "), strings.Join(nls, " + "))
+		s.nlExpr = "_nlc"
+		s.header = 1
+		s.lineExpr = "_ord + 1"
+		s.rejects = true
+	case FormatNDJSON:
+		paths := make([]string, len(l.ds.Columns))
+		nullObj := make([]string, len(l.ds.Columns))
+		known := make([]string, len(l.ds.Columns))
+		for i, c := range l.ds.Columns {
+			paths[i] = sqlString("$." + c.Name)
+			nullObj[i] = fmt.Sprintf(`"%s": null`, c.Name)
+			known[i] = sqlString(c.Name)
+			s.cols = append(s.cols, srcCol{Name: c.Name, Ref: fmt.Sprintf("_j[%d]", i+1), Type: "VARCHAR"})
+		}
+		// One JSON parse per line extracts every contract column; a line
+		// that is not a JSON object gets _j = NULL and is quarantined whole.
+		s.from = fmt.Sprintf(`(SELECT ordinality AS _o, line,
+				CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_extract_string(line, [%s]) END AS _j
+			FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\x1f', quote = '', escape = '',
+				compression = '%s', %s) WITH ORDINALITY
+			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), duckCompression(f.Compression), csvRejectsOptions)
+		s.fromArgs = []any{f.Path}
+		s.ordExpr = "_o AS _ord, _j, line"
+		s.nlExpr = "0"
+		s.lineExpr = "_ord"
+		s.rowBad = "_j IS NULL"
+		s.rowErr = fmt.Sprintf("{'col': '', 'reason': 'malformed line (not a JSON object)', 'val': left(line, %d)}", rawValueChars)
+		s.extraExpr = fmt.Sprintf(`CASE WHEN _j IS NOT NULL AND len(list_filter(json_keys(line), k -> NOT list_contains([%s], k))) > 0
+			THEN json_merge_patch(line, '{%s}') END`, strings.Join(known, ", "), strings.Join(nullObj, ", "))
+		s.rejects = true
+		// Columns are found per line; the file-level list is the sample's.
+		s.cols = s.cols[:len(l.ds.Columns)]
+	case FormatParquet:
+		refs := make([]string, len(f.Columns))
+		for i, name := range f.Columns {
+			refs[i] = fmt.Sprintf("c%d", i)
+			s.cols = append(s.cols, srcCol{Name: name, Ref: refs[i]})
+		}
+		s.from = fmt.Sprintf(`read_parquet(?, file_row_number = true, hive_partitioning = false) AS src(%s, _frn)`, strings.Join(refs, ", "))
+		s.fromArgs = []any{f.Path}
+		if err := describeTypes(ctx, tx, s); err != nil {
+			return nil, err
+		}
+		s.ordExpr = "_frn + 1 AS _ord"
+		s.nlExpr = "0"
+		s.lineExpr = "_ord"
+	case FormatArrow:
+		rows, err := openArrow(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		view := fmt.Sprintf("aw_arrow_%d", time.Now().UnixNano())
+		release, err := registerArrowView(ctx, l.conn, rows, view)
+		if err != nil {
+			rows.Release()
+			return nil, fmt.Errorf("register Arrow view: %w", err)
+		}
+		s.close = func() { release(); rows.Release() }
+		refs := make([]string, len(f.Columns))
+		for i, name := range f.Columns {
+			refs[i] = fmt.Sprintf("c%d", i)
+			s.cols = append(s.cols, srcCol{Name: name, Ref: refs[i]})
+		}
+		s.from = fmt.Sprintf(`%s AS src(%s, _aw_row, _aw_bad_utf8)`, view, strings.Join(refs, ", "))
+		if err := describeTypes(ctx, tx, s); err != nil {
+			s.close()
+			return nil, err
+		}
+		s.ordExpr = "_aw_row AS _ord, _aw_bad_utf8"
+		s.nlExpr = "0"
+		s.lineExpr = "_ord"
+		s.rowBad = "_aw_bad_utf8 IS NOT NULL"
+		s.rowErr = "{'col': _aw_bad_utf8, 'reason': 'invalid UTF-8', 'val': NULL}"
+	default:
+		return nil, fmt.Errorf("unsupported format %q", f.Format)
+	}
+	return s, nil
+}
+
+func describeTypes(ctx context.Context, tx *sql.Tx, s *source) error {
+	rows, err := tx.QueryContext(ctx, "DESCRIBE SELECT * FROM "+s.from, s.fromArgs...)
+	if err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		var null, key, def, extra sql.NullString
+		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+			return err
+		}
+		types[name] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range s.cols {
+		s.cols[i].Type = types[s.cols[i].Ref]
+	}
+	return nil
+}
+
+// quarantineRejects moves the lines DuckDB's CSV reader rejected into the
+// quarantine table and corrects the staged rows' line numbers for them and
+// for newlines inside quoted fields.
+func (l *datasetLoad) quarantineRejects(ctx context.Context, tx *sql.Tx, f File, fileID int64, src *source) error {
+	var rejected int64
+	var hasRej bool
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'aw_rej'`).Scan(&hasRej); err != nil {
+		return err
+	}
+	if hasRej {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM aw_rej`).Scan(&rejected); err != nil {
+			return err
+		}
+	}
+	var nl int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(_nl), 0) FROM aw_stage WHERE _file_id = ?`, fileID).Scan(&nl); err != nil {
+		return err
+	}
+	if nl > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = fix.line FROM (
+				SELECT _ord, _ord + ? + coalesce(sum(_nl) OVER (ORDER BY _ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+				FROM aw_stage WHERE _file_id = ?) fix
+			WHERE aw_stage._file_id = ? AND aw_stage._ord = fix._ord`, src.header, fileID, fileID); err != nil {
+			return fmt.Errorf("number lines: %w", err)
+		}
+	}
+	if rejected == 0 {
+		return nil
+	}
+	// A staged row's physical line moves down by one for every rejected
+	// line before it. With rejects at lines L1 < L2 < …, reject j sits where
+	// accepted line Lj-(j-1) would be; an accepted row at line p moves by
+	// the number of such positions <= p.
+	if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + r.n FROM (
+			SELECT s._ord, (SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) + 1 AS a FROM aw_rej) j WHERE j.a <= s._line) AS n
+			FROM aw_stage s WHERE s._file_id = ?) r
+		WHERE aw_stage._file_id = ? AND aw_stage._ord = r._ord AND r.n > 0`, fileID, fileID); err != nil {
+		return fmt.Errorf("number lines after rejects: %w", err)
+	}
+	names := make([]string, 0, len(src.cols))
+	var args []any
+	args = append(args, l.opts.RunID, l.ds.Name, fileID, f.Rel)
+	for _, c := range src.cols {
+		if strings.HasPrefix(c.Ref, "c") {
+			names = append(names, fmt.Sprintf("WHEN %s THEN ?", sqlString(c.Ref)))
+			args = append(args, c.Name)
+		}
+	}
+	colCase := "''"
+	if len(names) > 0 {
+		colCase = "CASE column_name " + strings.Join(names, " ") + " ELSE '' END"
+	}
+	reason := `CASE error_type
+			WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
+			WHEN 'TOO MANY COLUMNS' THEN 'too many columns: ' || error_message
+			WHEN 'MISSING COLUMNS' THEN 'missing columns: ' || error_message
+			ELSE lower(CAST(error_type AS VARCHAR)) || ': ' || error_message END`
+	if f.Format == FormatNDJSON {
+		reason = `CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'malformed line (control character outside a JSON string)' END`
+	}
+	args = append(args, rawValueChars)
+	q := fmt.Sprintf(`INSERT INTO quarantine
+		SELECT ?, ?, ?, ?, line, %s, %s,
+		       CASE WHEN error_type = 'INVALID ENCODING' THEN NULL ELSE left(csv_line, ?) END
+		FROM aw_rej`, colCase, reason)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("quarantine rejected lines: %w", err)
+	}
+	return nil
+}
+
+// registerArrowView exposes an Arrow record stream to DuckDB as a view on
+// the loading connection.
+func registerArrowView(ctx context.Context, conn *sql.Conn, rows *arrowRows, view string) (func(), error) {
+	dc, err := store.DriverConn(conn)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := duckdb.NewArrowFromConn(dc)
+	if err != nil {
+		return nil, err
+	}
+	return ar.RegisterView(rows, view)
+}
