@@ -3,6 +3,7 @@ package loaders
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -16,7 +17,7 @@ import (
 // Column names the Arrow adapter appends to every batch. They start with
 // "_aw_" so they cannot collide with a contract column.
 const (
-	arrowRowColumn  = "_aw_row"       // 1-based row number in the file
+	arrowRowColumn  = "_aw_row"      // 1-based row number in the file
 	arrowUTF8Column = "_aw_bad_utf8" // first string column of the row holding invalid UTF-8
 )
 
@@ -126,14 +127,26 @@ func (r *arrowRows) Next() bool {
 	defer bad.Release()
 	rows.Reserve(n)
 	badCol := make([]string, n)
-	for ci, col := range in.Columns() {
+	cols := append([]arrow.Array(nil), in.Columns()...)
+	for ci, col := range cols {
 		name := in.Schema().Field(ci).Name
 		switch a := col.(type) {
 		case *array.String:
+			found := false
 			for i := 0; i < n; i++ {
-				if badCol[i] == "" && a.IsValid(i) && !utf8.ValidString(a.Value(i)) {
-					badCol[i] = name
+				if a.IsValid(i) && !utf8.ValidString(a.Value(i)) {
+					found = true
+					if badCol[i] == "" {
+						badCol[i] = name
+					}
 				}
+			}
+			if found {
+				// DuckDB refuses invalid UTF-8 when storing; the row is
+				// quarantined, but the batch must still load.
+				fixed := sanitizeStrings(r.mem, a)
+				defer fixed.Release()
+				cols[ci] = fixed
 			}
 		case *array.LargeString:
 			for i := 0; i < n; i++ {
@@ -155,12 +168,25 @@ func (r *arrowRows) Next() bool {
 	rowArr, badArr := rows.NewArray(), bad.NewArray()
 	defer rowArr.Release()
 	defer badArr.Release()
-	cols := append(append([]arrow.Array(nil), in.Columns()...), rowArr, badArr)
+	cols = append(cols, rowArr, badArr)
 	r.cur = array.NewRecordBatch(r.schema, cols, int64(n))
 	return true
 }
 
 func (r *arrowRows) RecordBatch() arrow.RecordBatch { return r.cur }
+
+func sanitizeStrings(mem memory.Allocator, a *array.String) arrow.Array {
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(strings.ToValidUTF8(a.Value(i), "\uFFFD"))
+	}
+	return b.NewArray()
+}
 
 // Record is the deprecated name of RecordBatch, kept for the interface.
 func (r *arrowRows) Record() arrow.RecordBatch { return r.cur }

@@ -76,10 +76,10 @@ func (r *Result) Quarantined() int64 {
 //
 // A file whose content hash the ledger already holds is skipped. New files
 // of a dataset are loaded together in one transaction, and replace:
-//   - rows from an older version of the same path (the file was corrected);
 //   - for dated datasets, rows of the night being processed (Night), or for
 //     a backfill of every day the new files cover, that came from files not
-//     in this input; so a night re-run never duplicates rows;
+//     in this input; so a night re-run never duplicates rows, and a late
+//     click of an earlier day in tonight's file never wipes that day;
 //   - for reference datasets (publishers, sites, …), every row from files not
 //     in this input: a new file set is a new snapshot.
 func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Result, error) {
@@ -195,7 +195,7 @@ func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, er
 	if err := l.markDuplicates(ctx, tx); err != nil {
 		return nil, err
 	}
-	if err := l.replace(ctx, tx, fresh, results); err != nil {
+	if err := l.replace(ctx, tx, results); err != nil {
 		return nil, err
 	}
 	cols := make([]string, 0, len(l.ds.Columns)+3)
@@ -359,35 +359,18 @@ func prefixed(p string, names []string) string {
 
 // replace deletes the stored rows the new files supersede (see Load), then
 // quarantines new rows whose key is still stored.
-func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, fresh []int, results []FileResult) error {
-	var keep, newIDs []any
-	var paths []any
+func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileResult) error {
+	var keep []any
 	for _, r := range results {
 		keep = append(keep, r.FileID)
 	}
-	for _, i := range fresh {
-		newIDs = append(newIDs, results[i].FileID)
-		paths = append(paths, results[i].Rel)
-	}
 	keepList := placeholders(len(keep))
-	pathList := placeholders(len(paths))
-	// Older versions of the same paths.
-	args := append(append([]any{l.opts.RunID, l.ds.Name}, paths...), keep...)
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
-		WHERE dataset = ? AND superseded_by IS NULL AND path IN (%s) AND file_id NOT IN (%s)`, pathList, keepList), args...); err != nil {
-		return fmt.Errorf("supersede older versions: %w", err)
-	}
-	superseded := fmt.Sprintf(`_file_id IN (SELECT file_id FROM load_ledger WHERE dataset = %s AND superseded_by IS NOT NULL)`, sqlString(l.ds.Name))
 	var where string
 	var wargs []any
 	switch {
 	case l.ds.DateColumn == "":
 		where = fmt.Sprintf("_file_id NOT IN (%s)", keepList)
 		wargs = keep
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
-			WHERE dataset = ? AND superseded_by IS NULL AND file_id NOT IN (%s)`, keepList), append([]any{l.opts.RunID, l.ds.Name}, keep...)...); err != nil {
-			return fmt.Errorf("supersede previous snapshot: %w", err)
-		}
 	case !l.opts.Night.IsZero():
 		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) = ?", keepList, l.ds.DateColumn)
 		wargs = append(keep, l.opts.Night.Format(time.DateOnly))
@@ -395,12 +378,20 @@ func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, fresh []int, resu
 		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) IN (SELECT DISTINCT CAST(%s AS DATE) FROM aw_stage WHERE NOT _bad)", keepList, l.ds.DateColumn, l.ds.DateColumn)
 		wargs = keep
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s OR (%s)`, l.ds.Name, superseded, where), wargs...)
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, l.ds.Name, where), wargs...)
 	if err != nil {
 		return fmt.Errorf("replace stored rows: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		l.opts.Logger.Info("replaced stored rows", "dataset", l.ds.Name, "rows", n)
+		// A file none of whose rows remain is superseded: delivering it
+		// again loads it again instead of skipping it as unchanged.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
+			WHERE dataset = ? AND superseded_by IS NULL AND file_id NOT IN (%s)
+			  AND file_id NOT IN (SELECT DISTINCT _file_id FROM %s)`, keepList, l.ds.Name),
+			append([]any{l.opts.RunID, l.ds.Name}, keep...)...); err != nil {
+			return fmt.Errorf("mark superseded files: %w", err)
+		}
 	}
 	return l.markStoredDuplicates(ctx, tx)
 }
@@ -686,30 +677,47 @@ func (l *datasetLoad) quarantineRejects(ctx context.Context, tx *sql.Tx, f File,
 			return err
 		}
 	}
+	// DuckDB numbers rejected lines by record (header = 1), not by physical
+	// line. First place the staged rows in record numbers: reject j at
+	// record Rj sits where accepted record Rj-(j-1) would be, so a row moves
+	// down by the number of such positions at or before it.
+	if rejected > 0 {
+		if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_rej1 AS
+			SELECT line, any_value(column_name ORDER BY column_idx DESC) AS column_name,
+			       any_value(error_type ORDER BY column_idx DESC) AS error_type,
+			       any_value(error_message ORDER BY column_idx DESC) AS error_message,
+			       any_value(csv_line ORDER BY column_idx DESC) AS csv_line
+			FROM aw_rej GROUP BY line`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + r.n FROM (
+				SELECT s._ord, (SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) + 1 AS a FROM aw_rej1) j WHERE j.a <= s._line) AS n
+				FROM aw_stage s WHERE s._file_id = ?) r
+			WHERE aw_stage._file_id = ? AND aw_stage._ord = r._ord AND r.n > 0`, fileID, fileID); err != nil {
+			return fmt.Errorf("number lines after rejects: %w", err)
+		}
+	}
+	// Then add the newlines inside quoted fields of the records before.
 	var nl int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(_nl), 0) FROM aw_stage WHERE _file_id = ?`, fileID).Scan(&nl); err != nil {
 		return err
 	}
 	if nl > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = fix.line FROM (
-				SELECT _ord, _ord + ? + coalesce(sum(_nl) OVER (ORDER BY _ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+		if rejected > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE aw_rej1 SET line = aw_rej1.line + coalesce(
+				(SELECT sum(_nl) FROM aw_stage s WHERE s._file_id = ? AND s._line < aw_rej1.line), 0)`, fileID); err != nil {
+				return fmt.Errorf("number rejected lines: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + fix.before FROM (
+				SELECT _ord, coalesce(sum(_nl) OVER (ORDER BY _ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
 				FROM aw_stage WHERE _file_id = ?) fix
-			WHERE aw_stage._file_id = ? AND aw_stage._ord = fix._ord`, src.header, fileID, fileID); err != nil {
+			WHERE aw_stage._file_id = ? AND aw_stage._ord = fix._ord AND fix.before > 0`, fileID, fileID); err != nil {
 			return fmt.Errorf("number lines: %w", err)
 		}
 	}
 	if rejected == 0 {
 		return nil
-	}
-	// A staged row's physical line moves down by one for every rejected
-	// line before it. With rejects at lines L1 < L2 < …, reject j sits where
-	// accepted line Lj-(j-1) would be; an accepted row at line p moves by
-	// the number of such positions <= p.
-	if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + r.n FROM (
-			SELECT s._ord, (SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) + 1 AS a FROM aw_rej) j WHERE j.a <= s._line) AS n
-			FROM aw_stage s WHERE s._file_id = ?) r
-		WHERE aw_stage._file_id = ? AND aw_stage._ord = r._ord AND r.n > 0`, fileID, fileID); err != nil {
-		return fmt.Errorf("number lines after rejects: %w", err)
 	}
 	names := make([]string, 0, len(src.cols))
 	var args []any
@@ -736,7 +744,7 @@ func (l *datasetLoad) quarantineRejects(ctx context.Context, tx *sql.Tx, f File,
 	q := fmt.Sprintf(`INSERT INTO quarantine
 		SELECT ?, ?, ?, ?, line, %s, %s,
 		       CASE WHEN error_type = 'INVALID ENCODING' THEN NULL ELSE left(csv_line, ?) END
-		FROM aw_rej`, colCase, reason)
+		FROM aw_rej1`, colCase, reason)
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("quarantine rejected lines: %w", err)
 	}

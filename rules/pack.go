@@ -340,3 +340,6 @@ func (c Calendar) AddWorkingDays(from time.Time, n int) time.Time {
 	}
 	return d
 }
+
+// DefaultYAML returns the embedded default pack's text.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }

@@ -1,0 +1,15 @@
+// Package all is the registry of detectors the pipeline runs, in order.
+// Adding a detector is its folder plus one line here.
+package all
+
+import (
+	"affwatch/detectors"
+	"affwatch/detectors/clickburst"
+)
+
+// Detectors returns every registered detector.
+func Detectors() []detectors.Detector {
+	return []detectors.Detector{
+		clickburst.Detector{},
+	}
+}

@@ -1,0 +1,462 @@
+// Package clickburst finds hours in which a publisher's clicks far exceed
+// its own baseline and the surplus looks machine-made: few IPs or user
+// agents, scripted or headless agents, metronomic timing, no engagement, no
+// orders. It enforces clause E.10.c (programs or scripts generating abnormal
+// clicks). Volume alone never makes a finding: an organic viral spike brings
+// many different people who stay and buy, so at least min_machine_signals
+// independent signs of automation are required.
+package clickburst
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed clickburst.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// scriptedAgents matches user agents of automation tools and headless
+// browsers; a person's browser never sends these.
+const scriptedAgents = `(?i)(headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|curl/|wget/|go-http-client|okhttp|java/|libwww|scrapy|httpclient|node-fetch|axios/)`
+
+// Detector is the click_burst detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.ClickBurst }
+
+type params struct {
+	bucketMinutes, baselineDays, madK, minBucketClicks, minExcessRatio float64
+	maxIPDiversity, maxUADiversity, minScriptedShare, maxIntervalCV    float64
+	maxEngagedShare, engagedDwellMS, minMachineSignals                 float64
+}
+
+func loadParams(r rules.Rule) (params, error) {
+	var p params
+	err := r.Fill(map[string]*float64{
+		"bucket_minutes": &p.bucketMinutes, "baseline_days": &p.baselineDays, "mad_k": &p.madK,
+		"min_bucket_clicks": &p.minBucketClicks, "min_excess_ratio": &p.minExcessRatio,
+		"max_ip_diversity": &p.maxIPDiversity, "max_ua_diversity": &p.maxUADiversity,
+		"min_scripted_share": &p.minScriptedShare, "max_interval_cv": &p.maxIntervalCV,
+		"max_engaged_share": &p.maxEngagedShare, "engaged_dwell_ms": &p.engagedDwellMS,
+		"min_machine_signals": &p.minMachineSignals,
+	})
+	if err == nil && (p.bucketMinutes < 1 || p.bucketMinutes > 1440 || math.Mod(1440, p.bucketMinutes) != 0) {
+		err = fmt.Errorf("click_burst: bucket_minutes must divide a day (got %v)", p.bucketMinutes)
+	}
+	return p, err
+}
+
+// bucket is one candidate bucket with its metrics.
+type bucket struct {
+	publisher                     string
+	start                         time.Time
+	n                             int64
+	median, mad, threshold        float64
+	baselineBuckets               int64
+	ips, ipKnown, uas, uaKnown    int64
+	scripted, engaged, dwellKnown int64
+	gapMean, gapSD                sql.NullFloat64
+	orders                        int64
+	commission                    float64
+	signals                       []string
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(detectors.ClickBurst)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	have, err := detectors.Columns(ctx, env.DB, "clicks", "ip", "user_agent", "dwell_ms")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []string{"ip", "user_agent", "dwell_ms"} {
+		if !have[c] {
+			env.Signals.Add(detectors.ClickBurst, "clicks."+c, "column absent or empty in the input: the signals that need it are not used")
+		}
+	}
+	scopeStart, scopeEnd, ok, err := scope(ctx, env)
+	if err != nil || !ok {
+		return nil, err
+	}
+	baselineStart := scopeStart.AddDate(0, 0, -int(p.baselineDays))
+	if !env.Scope.IsNight() {
+		baselineStart = scopeStart
+	}
+	bucketDur := time.Duration(p.bucketMinutes) * time.Minute
+
+	var conversion float64
+	if err := env.DB.QueryRowContext(ctx, queries["PopulationConversion"], baselineStart, scopeEnd).Scan(&conversion); err != nil {
+		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
+	}
+	rows, err := env.DB.QueryContext(ctx, queries["CandidateBuckets"], scopeStart, scopeEnd, baselineStart,
+		int(p.bucketMinutes), p.madK, p.minBucketClicks, p.minExcessRatio, p.engagedDwellMS, scriptedAgents)
+	if err != nil {
+		return nil, fmt.Errorf("click_burst: candidate buckets: %w", err)
+	}
+	var flagged []bucket
+	for rows.Next() {
+		var b bucket
+		if err := rows.Scan(&b.publisher, &b.start, &b.n, &b.median, &b.mad, &b.threshold, &b.baselineBuckets,
+			&b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.scripted, &b.engaged, &b.dwellKnown,
+			&b.gapMean, &b.gapSD, &b.orders, &b.commission); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		b.signals = machineSignals(b, p, conversion)
+		if float64(len(b.signals)) >= p.minMachineSignals {
+			flagged = append(flagged, b)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	groups := groupByDay(flagged)
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	details, err := windowDetails(ctx, env.DB, groups, bucketDur)
+	if err != nil {
+		return nil, err
+	}
+	var out []detectors.Finding
+	for _, g := range groups {
+		f, err := finding(ctx, env, rule, p, g, details[key(g)], bucketDur, conversion)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// scope returns the time range judged: the night, or every day with clicks.
+func scope(ctx context.Context, env detectors.Env) (start, end time.Time, ok bool, err error) {
+	if env.Scope.IsNight() {
+		start = env.Scope.Night
+		return start, start.AddDate(0, 0, 1), true, nil
+	}
+	var lo, hi sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
+		return start, end, false, err
+	}
+	if !lo.Valid {
+		return start, end, false, nil
+	}
+	start = lo.Time.UTC().Truncate(24 * time.Hour)
+	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return start, end, true, nil
+}
+
+// machineSignals lists the signs of automation a bucket shows. Each needs
+// its column to be present; "no orders" counts only when a normal bucket of
+// that size would have expected several orders.
+func machineSignals(b bucket, p params, conversion float64) []string {
+	var s []string
+	n := float64(b.n)
+	if b.ipKnown > 0 && float64(b.ips)/float64(b.ipKnown) <= p.maxIPDiversity {
+		s = append(s, "few_ips")
+	}
+	if b.uaKnown > 0 && float64(b.uas)/float64(b.uaKnown) <= p.maxUADiversity {
+		s = append(s, "few_user_agents")
+	}
+	if b.uaKnown > 0 && float64(b.scripted)/float64(b.uaKnown) >= p.minScriptedShare {
+		s = append(s, "scripted_agents")
+	}
+	if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 && b.gapSD.Float64/b.gapMean.Float64 <= p.maxIntervalCV {
+		s = append(s, "metronomic_timing")
+	}
+	if b.dwellKnown > 0 && float64(b.engaged)/float64(b.dwellKnown) <= p.maxEngagedShare {
+		s = append(s, "no_engagement")
+	}
+	if b.orders == 0 && n*conversion >= 3 {
+		s = append(s, "no_orders")
+	}
+	return s
+}
+
+type dayGroup struct {
+	publisher string
+	day       time.Time
+	buckets   []bucket
+}
+
+func key(g dayGroup) string {
+	return g.publisher + "\x00" + g.buckets[0].start.UTC().Format(time.RFC3339)
+}
+
+func groupByDay(bs []bucket) []dayGroup {
+	var out []dayGroup
+	for _, b := range bs {
+		day := b.start.UTC().Truncate(24 * time.Hour)
+		if n := len(out); n > 0 && out[n-1].publisher == b.publisher && out[n-1].day.Equal(day) {
+			out[n-1].buckets = append(out[n-1].buckets, b)
+			continue
+		}
+		out = append(out, dayGroup{publisher: b.publisher, day: day, buckets: []bucket{b}})
+	}
+	return out
+}
+
+type windowDetail struct {
+	TopIPs        []map[string]any
+	TopUAs        []map[string]any
+	ExampleClicks []string
+	OrderIDs      []string
+}
+
+// windowDetails fetches, for all flagged windows in one query, the
+// examples a reviewer checks.
+func windowDetails(ctx context.Context, db *sql.DB, groups []dayGroup, bucketDur time.Duration) (map[string]windowDetail, error) {
+	values := make([]string, len(groups))
+	args := make([]any, 0, 3*len(groups))
+	for i, g := range groups {
+		values[i] = "(?, ?::TIMESTAMP, ?::TIMESTAMP)"
+		last := g.buckets[len(g.buckets)-1]
+		args = append(args, g.publisher, g.buckets[0].start, last.start.Add(bucketDur))
+	}
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(queries["WindowDetails"], strings.Join(values, ", ")), args...)
+	if err != nil {
+		return nil, fmt.Errorf("click_burst: window details: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]windowDetail{}
+	for rows.Next() {
+		var pub string
+		var ws time.Time
+		var ips, uas, clicks, orders any
+		if err := rows.Scan(&pub, &ws, &ips, &uas, &clicks, &orders); err != nil {
+			return nil, err
+		}
+		out[pub+"\x00"+ws.UTC().Format(time.RFC3339)] = windowDetail{
+			TopIPs: structList(ips), TopUAs: structList(uas), ExampleClicks: stringList(clicks), OrderIDs: stringList(orders),
+		}
+	}
+	return out, rows.Err()
+}
+
+func structList(v any) []map[string]any {
+	xs, _ := v.([]any)
+	out := make([]map[string]any, 0, len(xs))
+	for _, x := range xs {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func stringList(v any) []string {
+	xs, _ := v.([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// signalWeights say how strongly each sign points to automation; the score
+// is 1 - Π(1 - w) over the signs present, so independent signs add up
+// without ever reaching certainty from one.
+var signalWeights = map[string]float64{
+	"few_ips": 0.35, "few_user_agents": 0.3, "scripted_agents": 0.55,
+	"metronomic_timing": 0.5, "no_engagement": 0.3, "no_orders": 0.15,
+}
+
+var signalText = map[string]string{
+	"few_ips": "few distinct IPs", "few_user_agents": "few distinct user agents",
+	"scripted_agents": "scripted or headless user agents", "metronomic_timing": "metronomic timing",
+	"no_engagement": "no engagement on the landing page", "no_orders": "no orders",
+}
+
+type burstEvidence struct {
+	Start          string   `json:"start"`
+	End            string   `json:"end"`
+	Clicks         int64    `json:"clicks"`
+	Threshold      float64  `json:"threshold"`
+	ExcessRatio    float64  `json:"excess_ratio"`
+	IPDiversity    *float64 `json:"ip_diversity,omitempty"`
+	UADiversity    *float64 `json:"ua_diversity,omitempty"`
+	ScriptedShare  *float64 `json:"scripted_share,omitempty"`
+	IntervalCV     *float64 `json:"interval_cv,omitempty"`
+	EngagedShare   *float64 `json:"engaged_share,omitempty"`
+	Orders         int64    `json:"orders"`
+	MachineSignals []string `json:"machine_signals"`
+}
+
+func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, g dayGroup, det windowDetail, bucketDur time.Duration, conversion float64) (detectors.Finding, error) {
+	var total int64
+	var commission float64
+	signalSet := map[string]bool{}
+	var bursts []burstEvidence
+	for _, b := range g.buckets {
+		total += b.n
+		commission += b.commission
+		for _, s := range b.signals {
+			signalSet[s] = true
+		}
+		be := burstEvidence{
+			Start: b.start.UTC().Format(time.RFC3339), End: b.start.Add(bucketDur).UTC().Format(time.RFC3339),
+			Clicks: b.n, Threshold: round(b.threshold, 1), ExcessRatio: round(float64(b.n)/math.Max(b.median, 1), 1),
+			Orders: b.orders, MachineSignals: b.signals,
+		}
+		if b.ipKnown > 0 {
+			be.IPDiversity = ptr(round(float64(b.ips)/float64(b.ipKnown), 3))
+		}
+		if b.uaKnown > 0 {
+			be.UADiversity = ptr(round(float64(b.uas)/float64(b.uaKnown), 3))
+			be.ScriptedShare = ptr(round(float64(b.scripted)/float64(b.uaKnown), 3))
+		}
+		if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 {
+			be.IntervalCV = ptr(round(b.gapSD.Float64/b.gapMean.Float64, 3))
+		}
+		if b.dwellKnown > 0 {
+			be.EngagedShare = ptr(round(float64(b.engaged)/float64(b.dwellKnown), 3))
+		}
+		bursts = append(bursts, be)
+	}
+	signals := make([]string, 0, len(signalSet))
+	for s := range signalSet {
+		signals = append(signals, s)
+	}
+	sort.Strings(signals)
+	score := 1.0
+	for _, s := range signals {
+		score *= 1 - signalWeights[s]
+	}
+	score = round(1-score, 3)
+	severity := detectors.SeverityFromScore(score)
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+		severity = rule.Severity
+	}
+	first, last := g.buckets[0], g.buckets[len(g.buckets)-1]
+	ws, we := first.start.UTC(), last.start.Add(bucketDur).UTC()
+
+	timeline, err := timelineFor(ctx, env.DB, g.publisher, g.day, bucketDur)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
+	timeline["baseline"] = round(first.median, 2)
+	timeline["threshold"] = round(first.threshold, 2)
+	spans := make([]map[string]string, len(bursts))
+	for i, b := range bursts {
+		spans[i] = map[string]string{"start": b.Start, "end": b.End}
+	}
+	timeline["bursts"] = spans
+
+	texts := make([]string, len(signals))
+	for i, s := range signals {
+		texts[i] = signalText[s]
+	}
+	evidence := map[string]any{
+		"clicks_in_bursts":      total,
+		"baseline_median":       round(first.median, 2),
+		"baseline_mad":          round(first.mad, 2),
+		"baseline_buckets":      first.baselineBuckets,
+		"bucket_minutes":        int(p.bucketMinutes),
+		"population_conversion": round(conversion, 4),
+		"machine_signals":       signals,
+		"bursts":                bursts,
+		"top_ips":               det.TopIPs,
+		"top_user_agents":       det.TopUAs,
+		"example_click_ids":     det.ExampleClicks,
+		"single_signal":         len(signals) < 2,
+		"timeline":              timeline,
+	}
+	body, err := json.Marshal(evidence)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
+	orderIDs := det.OrderIDs
+	if orderIDs == nil {
+		orderIDs = []string{}
+	}
+	summary := fmt.Sprintf("%s clicks in %d burst hour(s) on %s, up to %.0f× the publisher's median of %.1f per hour, with %s.",
+		thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), maxRatio(bursts), first.median, strings.Join(texts, ", "))
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.ClickBurst, g.publisher, ws, we, ""),
+		PublisherID:   g.publisher,
+		Detector:      detectors.ClickBurst,
+		RuleID:        rule.ID,
+		RuleStatus:    rule.Status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     rule.Policy,
+		Summary:       summary,
+		Evidence:      body,
+		WindowStart:   ws,
+		WindowEnd:     we,
+		OrderIDs:      orderIDs,
+		CommissionUSD: round(commission, 2),
+	}, nil
+}
+
+func timelineFor(ctx context.Context, db *sql.DB, publisher string, day time.Time, bucketDur time.Duration) (map[string]any, error) {
+	rows, err := db.QueryContext(ctx, queries["Timeline"], publisher, day, day.AddDate(0, 0, 1), int(bucketDur/time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("click_burst: timeline: %w", err)
+	}
+	defer rows.Close()
+	counts := []int64{}
+	for rows.Next() {
+		var b time.Time
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return nil, err
+		}
+		counts = append(counts, n)
+	}
+	return map[string]any{
+		"bucket_minutes": int(bucketDur / time.Minute),
+		"start":          day.UTC().Format(time.RFC3339),
+		"counts":         counts,
+	}, rows.Err()
+}
+
+func maxRatio(bs []burstEvidence) float64 {
+	m := 0.0
+	for _, b := range bs {
+		m = math.Max(m, b.ExcessRatio)
+	}
+	return m
+}
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+func ptr(x float64) *float64 { return &x }
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

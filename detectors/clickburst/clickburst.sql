@@ -1,0 +1,114 @@
+-- click_burst — E.10.c: "using any programs, scripts, or other forms to
+-- directly or indirectly generate any abnormal viewing, clicking, or enquiry".
+-- Inputs: clicks (ts, publisher_id; ip, user_agent, dwell_ms when present), orders (click_id).
+-- A bucket is a candidate when its clicks exceed the publisher's own robust
+-- baseline (median + k·MAD of its zero-filled bucket counts over the look-back,
+-- and min_excess_ratio × median). Whether the surplus is machine-made is
+-- decided in Go from the metrics returned here.
+
+-- name: CandidateBuckets
+-- $1 scope_start, $2 scope_end, $3 baseline_start (TIMESTAMP), $4 bucket_minutes,
+-- $5 mad_k, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 scripted UA regex
+WITH c AS (
+    SELECT publisher_id, ts, time_bucket(to_minutes($4::INTEGER), ts) AS b
+    FROM clicks
+    WHERE ts >= $3 AND ts < $2
+),
+counts AS (
+    SELECT publisher_id, b, count(*) AS n FROM c GROUP BY publisher_id, b
+),
+span AS (
+    SELECT publisher_id, min(b) AS first_b FROM counts GROUP BY publisher_id
+),
+-- Zero-filled: an hour without clicks is part of the baseline, or a
+-- publisher with sparse traffic would look bursty all the time.
+grid AS (
+    SELECT s.publisher_id, unnest(generate_series(s.first_b, $2 - to_minutes($4::INTEGER), to_minutes($4::INTEGER))) AS b
+    FROM span s
+),
+filled AS (
+    SELECT g.publisher_id, g.b, coalesce(k.n, 0) AS n
+    FROM grid g LEFT JOIN counts k ON k.publisher_id = g.publisher_id AND k.b = g.b
+),
+base AS (
+    SELECT publisher_id, median(n) AS med, mad(n) AS mad, count(*) AS buckets
+    FROM filled GROUP BY publisher_id
+),
+cand AS (
+    SELECT f.publisher_id, f.b, f.n, base.med, base.mad, base.buckets,
+           base.med + $5 * greatest(base.mad, 1) AS threshold
+    FROM filled f JOIN base ON base.publisher_id = f.publisher_id
+    WHERE f.b >= $1
+      AND f.n >= $6
+      AND f.n > base.med + $5 * greatest(base.mad, 1)
+      AND f.n >= $7 * greatest(base.med, 1)
+),
+hits AS (
+    SELECT k.publisher_id, k.b, cl.click_id, cl.ts, cl.ip, cl.user_agent, cl.dwell_ms,
+           epoch(cl.ts - lag(cl.ts) OVER (PARTITION BY k.publisher_id, k.b ORDER BY cl.ts, cl.click_id)) AS gap
+    FROM cand k
+    JOIN clicks cl ON cl.publisher_id = k.publisher_id
+                  AND cl.ts >= k.b AND cl.ts < k.b + to_minutes($4::INTEGER)
+),
+metrics AS (
+    SELECT publisher_id, b,
+           count(DISTINCT ip) AS ips, count(ip) AS ip_known,
+           count(DISTINCT user_agent) AS uas, count(user_agent) AS ua_known,
+           count(*) FILTER (WHERE regexp_matches(user_agent, $9)) AS scripted,
+           count(*) FILTER (WHERE dwell_ms >= $8) AS engaged, count(dwell_ms) AS dwell_known,
+           avg(gap) AS gap_mean, stddev_pop(gap) AS gap_sd
+    FROM hits GROUP BY publisher_id, b
+),
+sold AS (
+    SELECT h.publisher_id, h.b, count(*) AS orders, coalesce(sum(o.commission_usd), 0) AS commission
+    FROM hits h JOIN orders o ON o.click_id = h.click_id AND o.publisher_id = h.publisher_id
+    GROUP BY h.publisher_id, h.b
+)
+SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.threshold, k.buckets,
+       m.ips, m.ip_known, m.uas, m.ua_known, m.scripted, m.engaged, m.dwell_known,
+       m.gap_mean, m.gap_sd,
+       coalesce(s.orders, 0) AS orders, coalesce(s.commission, 0)::DOUBLE AS commission
+FROM cand k
+JOIN metrics m ON m.publisher_id = k.publisher_id AND m.b = k.b
+LEFT JOIN sold s ON s.publisher_id = k.publisher_id AND s.b = k.b
+ORDER BY k.publisher_id, k.b;
+
+-- name: PopulationConversion
+-- Orders per attributed click over the look-back: what a normal hour converts.
+-- $1 baseline_start, $2 scope_end
+SELECT coalesce(
+    (SELECT count(*) FROM orders o JOIN clicks c ON c.click_id = o.click_id WHERE c.ts >= $1 AND c.ts < $2)::DOUBLE
+    / nullif((SELECT count(*) FROM clicks WHERE ts >= $1 AND ts < $2), 0), 0);
+
+-- name: WindowDetails
+-- For each flagged window (publisher, start, end in the VALUES list): top IPs,
+-- top user agents, example clicks, and the attributed orders.
+-- The VALUES list is generated with one bound (?, ?, ?) triple per window.
+WITH w(publisher_id, ws, we) AS (VALUES %s),
+hits AS (
+    SELECT w.publisher_id, w.ws, c.click_id, c.ts, c.ip, c.user_agent
+    FROM w JOIN clicks c ON c.publisher_id = w.publisher_id AND c.ts >= w.ws AND c.ts < w.we
+)
+SELECT publisher_id, ws,
+       (SELECT list(struct_pack(ip := ip, clicks := n) ORDER BY n DESC, ip) FROM (
+            SELECT ip, count(*) AS n FROM hits h2 WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws AND ip IS NOT NULL
+            GROUP BY ip ORDER BY n DESC, ip LIMIT 5)) AS top_ips,
+       (SELECT list(struct_pack(user_agent := user_agent, clicks := n) ORDER BY n DESC, user_agent) FROM (
+            SELECT user_agent, count(*) AS n FROM hits h2 WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws AND user_agent IS NOT NULL
+            GROUP BY user_agent ORDER BY n DESC, user_agent LIMIT 3)) AS top_uas,
+       (SELECT list(click_id ORDER BY ts, click_id)[1:10] FROM hits h2 WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws) AS example_clicks,
+       (SELECT coalesce(list(o.order_id ORDER BY o.order_id), []) FROM hits h2 JOIN orders o ON o.click_id = h2.click_id AND o.publisher_id = h2.publisher_id
+         WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws) AS order_ids
+FROM (SELECT DISTINCT publisher_id, ws FROM hits) h
+ORDER BY publisher_id, ws;
+
+-- name: Timeline
+-- Bucket counts for one publisher over a day, for the report's chart.
+-- $1 publisher_id, $2 day_start, $3 day_end, $4 bucket_minutes
+SELECT g.b, coalesce(k.n, 0)
+FROM (SELECT unnest(generate_series($2::TIMESTAMP, $3::TIMESTAMP - to_minutes($4::INTEGER), to_minutes($4::INTEGER))) AS b) g
+LEFT JOIN (
+    SELECT time_bucket(to_minutes($4::INTEGER), ts) AS b, count(*) AS n
+    FROM clicks WHERE publisher_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1
+) k ON k.b = g.b
+ORDER BY g.b;

@@ -1,0 +1,94 @@
+package detectors
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Run runs each detector and stores its findings and the signals it went
+// without, all in one transaction: a failed run stores nothing.
+func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
+	var all []Finding
+	for _, d := range ds {
+		fs, err := d.Run(ctx, env)
+		if err != nil {
+			return nil, fmt.Errorf("detector %s: %w", d.Code(), err)
+		}
+		all = append(all, fs...)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.PublisherID != b.PublisherID {
+			return a.PublisherID < b.PublisherID
+		}
+		if a.Detector != b.Detector {
+			return a.Detector < b.Detector
+		}
+		if !a.WindowStart.Equal(b.WindowStart) {
+			return a.WindowStart.Before(b.WindowStart)
+		}
+		return a.FindingID < b.FindingID
+	})
+	tx, err := env.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var night any
+	if env.Scope.IsNight() {
+		night = env.Scope.Night.Format(time.DateOnly)
+	}
+	for _, f := range all {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO findings VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)`,
+			f.FindingID, env.RunID, night, f.PublisherID, f.Detector, f.RuleID, f.RuleStatus, f.Severity, f.Score,
+			f.PolicyRef, f.Summary, string(f.Evidence), f.WindowStart, f.WindowEnd, stringsOrEmpty(f.OrderIDs), f.CommissionUSD); err != nil {
+			return nil, fmt.Errorf("store finding %s: %w", f.FindingID, err)
+		}
+	}
+	for _, s := range env.Signals.List() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signals_unavailable VALUES (?, ?, ?, ?)`, env.RunID, s.Detector, s.Signal, s.Reason); err != nil {
+			return nil, err
+		}
+	}
+	return all, tx.Commit()
+}
+
+func stringsOrEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+// Load reads back the findings a run stored, in output order.
+func Load(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
+	rows, err := db.QueryContext(ctx, `SELECT finding_id, publisher_id, detector, rule_id, rule_status, severity, score,
+			policy_ref, summary, evidence::VARCHAR, window_start, window_end, order_ids, commission_usd::DOUBLE
+		FROM findings WHERE run_id = ? ORDER BY publisher_id, detector, window_start, finding_id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var f Finding
+		var ev string
+		var ids []any
+		if err := rows.Scan(&f.FindingID, &f.PublisherID, &f.Detector, &f.RuleID, &f.RuleStatus, &f.Severity, &f.Score,
+			&f.PolicyRef, &f.Summary, &ev, &f.WindowStart, &f.WindowEnd, &ids, &f.CommissionUSD); err != nil {
+			return nil, err
+		}
+		f.Evidence = []byte(ev)
+		f.OrderIDs = []string{}
+		for _, id := range ids {
+			if s, ok := id.(string); ok {
+				f.OrderIDs = append(f.OrderIDs, s)
+			}
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

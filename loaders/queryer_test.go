@@ -1,0 +1,7 @@
+package loaders
+
+import "database/sql"
+
+type queryer interface {
+	Query(query string, args ...any) (*sql.Rows, error)
+}

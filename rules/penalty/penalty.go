@@ -1,0 +1,143 @@
+// Package penalty turns a run's findings into what clause F.11 lets the
+// program do to a publisher, with the money at stake (7.8–7.9) and the
+// appeal deadline (G.12: 5 working days). This first version recommends a
+// written warning (F.11.a) for every flagged publisher and itemizes the
+// orders the findings disqualify; the full ladder (severity × confidence ×
+// history) comes with the penalty engine.
+package penalty
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+// AppealWorkingDays is the Claim Period of clause G.12.
+const AppealWorkingDays = 5
+
+// Recommendation is one element of recommendations.json (DESIGN §6).
+type Recommendation struct {
+	PublisherID    string   `json:"publisher_id"`
+	Action         string   `json:"action"`
+	PolicyRef      string   `json:"policy_ref"`
+	FindingIDs     []string `json:"finding_ids"`
+	WithholdUSD    float64  `json:"withhold_usd"`
+	ClawbackUSD    float64  `json:"clawback_usd"`
+	AppealDeadline string   `json:"appeal_deadline"`
+	ReviewRequired bool     `json:"review_required"`
+	Summary        string   `json:"summary"`
+}
+
+// Apply computes and stores the recommendations and disqualified orders of
+// a run. runDate is the day the action would be taken (the night processed).
+func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, night, runDate time.Time, findings []detectors.Finding) ([]Recommendation, error) {
+	byPub := map[string][]detectors.Finding{}
+	var pubs []string
+	for _, f := range findings {
+		if _, ok := byPub[f.PublisherID]; !ok {
+			pubs = append(pubs, f.PublisherID)
+		}
+		byPub[f.PublisherID] = append(byPub[f.PublisherID], f)
+	}
+	sort.Strings(pubs)
+	deadline := pack.Calendar.AddWorkingDays(runDate, AppealWorkingDays).Format(time.DateOnly)
+	var nightArg any
+	if !night.IsZero() {
+		nightArg = night.Format(time.DateOnly)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var recs []Recommendation
+	for _, pub := range pubs {
+		fs := byPub[pub]
+		// One order may be named by several findings: money counts it once.
+		orders := map[string][]string{} // order id → finding ids
+		reasons := map[string]map[string]bool{}
+		var ids, codes []string
+		review := false
+		seenCode := map[string]bool{}
+		for _, f := range fs {
+			ids = append(ids, f.FindingID)
+			if !seenCode[f.Detector] {
+				seenCode[f.Detector] = true
+				codes = append(codes, f.Detector)
+			}
+			var ev struct {
+				SingleSignal bool `json:"single_signal"`
+			}
+			_ = json.Unmarshal(f.Evidence, &ev)
+			review = review || ev.SingleSignal
+			for _, o := range f.OrderIDs {
+				orders[o] = append(orders[o], f.FindingID)
+				if reasons[o] == nil {
+					reasons[o] = map[string]bool{}
+				}
+				reasons[o][f.Detector] = true
+			}
+		}
+		var withhold, clawback float64
+		orderIDs := make([]string, 0, len(orders))
+		for o := range orders {
+			orderIDs = append(orderIDs, o)
+		}
+		sort.Strings(orderIDs)
+		for _, o := range orderIDs {
+			var status sql.NullString
+			var commission sql.NullFloat64
+			err := tx.QueryRowContext(ctx, `SELECT status, commission_usd::DOUBLE FROM orders WHERE order_id = ?`, o).Scan(&status, &commission)
+			if err != nil && err != sql.ErrNoRows {
+				return nil, err
+			}
+			c := commission.Float64
+			// Paid but not yet completed: the commission is still pending and
+			// can be withheld; completed: it was paid and must be clawed back.
+			switch status.String {
+			case "completed":
+				clawback += c
+			default:
+				withhold += c
+			}
+			rc := keys(reasons[o])
+			if _, err := tx.ExecContext(ctx, `INSERT INTO disqualified_orders VALUES (?, ?::DATE, ?, ?, ?, ?, ?)`,
+				runID, nightArg, o, pub, rc, orders[o], c); err != nil {
+				return nil, fmt.Errorf("store disqualified order %s: %w", o, err)
+			}
+		}
+		r := Recommendation{
+			PublisherID: pub, Action: "warning", PolicyRef: "F.11.a", FindingIDs: ids,
+			WithholdUSD: round2(withhold), ClawbackUSD: round2(clawback), AppealDeadline: deadline,
+			ReviewRequired: review,
+			Summary: fmt.Sprintf("Written warning (F.11.a) for %s: %d finding(s), %d order(s) disqualified; the publisher may object until %s (G.12).",
+				strings.Join(codes, ", "), len(fs), len(orderIDs), deadline),
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recommendations VALUES (?, ?::DATE, ?, ?, ?, ?, ?, ?, ?::DATE, ?, ?)`,
+			runID, nightArg, r.PublisherID, r.Action, r.PolicyRef, r.FindingIDs, r.WithholdUSD, r.ClawbackUSD, r.AppealDeadline, r.ReviewRequired, r.Summary); err != nil {
+			return nil, fmt.Errorf("store recommendation for %s: %w", pub, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, tx.Commit()
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func round2(x float64) float64 {
+	return float64(int64(x*100+0.5)) / 100
+}
