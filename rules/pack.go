@@ -24,12 +24,13 @@ const DefaultName = "default"
 
 // Pack is a loaded, validated rule pack.
 type Pack struct {
-	Version  string          `yaml:"version"`
-	Extends  string          `yaml:"extends"`
-	Program  string          `yaml:"program"`
-	Brands   []Brand         `yaml:"brands"`
-	Calendar Calendar        `yaml:"calendar"`
-	Rules    map[string]Rule `yaml:"rules"`
+	Version    string          `yaml:"version"`
+	Extends    string          `yaml:"extends"`
+	Program    string          `yaml:"program"`
+	Brands     []Brand         `yaml:"brands"`
+	Calendar   Calendar        `yaml:"calendar"`
+	Commission Commission      `yaml:"commission"`
+	Rules      map[string]Rule `yaml:"rules"`
 
 	// Source is the file the pack came from ("default" for the embedded one).
 	Source string `yaml:"-"`
@@ -46,6 +47,13 @@ type Brand struct {
 	Domains  []string `yaml:"domains"`
 	Keywords []string `yaml:"keywords"`
 	Logos    []string `yaml:"logos"`
+}
+
+// Commission holds the program's commission terms.
+type Commission struct {
+	CookieDays     map[string]int `yaml:"cookie_days"` // region ("cis", "other") → days
+	CISCountries   []string       `yaml:"cis_countries"`
+	PerOrderCapUSD float64        `yaml:"per_order_cap_usd"`
 }
 
 // Calendar says which days count as working days.
