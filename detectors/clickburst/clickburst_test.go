@@ -1,0 +1,174 @@
+package clickburst
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+	"affwatch/store"
+)
+
+// world builds a week of hourly traffic for three publishers, then:
+//   - BOT:   one hour of 720 clicks from 3 IPs, one user agent, every 5 s, no dwell
+//   - VIRAL: one hour of 600 clicks from 600 IPs and many agents, human dwell, orders
+//   - QUIET: nothing unusual
+//
+// Clicks are generated in SQL so the test data is exact and readable.
+const world = `
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'base-' || p || '-' || i, TIMESTAMP '2026-11-15 00:00:00' + to_minutes((i * 6)::INTEGER) + to_seconds((hash(p || i) % 300)::INTEGER),
+       p, '10.' || (hash(p || i) % 200) || '.1.' || (i % 250),
+       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/1' || (i % 30) || '.0', 20000 + (hash(i) % 60000)::INTEGER, 0, i
+FROM (VALUES ('BOT'), ('VIRAL'), ('QUIET')) v(p), range(0, 1680) r(i);  -- 10 per hour for 7 days
+
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'bot-' || i, TIMESTAMP '2026-11-21 03:00:00' + to_seconds((i * 5)::INTEGER), 'BOT',
+       '192.0.2.' || (i % 3), 'Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0', 0, 0, i
+FROM range(0, 720) r(i);
+
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'viral-' || i, TIMESTAMP '2026-11-21 18:00:00' + to_seconds((hash(i) % 3600)::INTEGER), 'VIRAL',
+       '198.51.' || (i // 250) || '.' || (i % 250), 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_' || (i % 40) || ') Safari/604.1',
+       15000 + (hash(i * 7) % 90000)::INTEGER, 0, i
+FROM range(0, 600) r(i);
+
+INSERT INTO orders (order_id, ts, buyer_id, amount_usd, publisher_id, click_id, status, commission_usd, _file_id, _line)
+SELECT 'o-' || i, TIMESTAMP '2026-11-21 19:00:00', 'b' || i, 20, 'VIRAL', 'viral-' || (i * 37), 'paid', 1.2, 0, i
+FROM range(0, 15) r(i);
+`
+
+func setup(t *testing.T) (*store.Store, *rules.Pack) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.DB.ExecContext(ctx, world); err != nil {
+		t.Fatal(err)
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, pack
+}
+
+func TestBurstFlaggedViralSpikeNot(t *testing.T) {
+	st, pack := setup(t)
+	for _, tc := range []struct {
+		name  string
+		scope detectors.Scope
+	}{
+		{"night", detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}},
+		{"backfill", detectors.Scope{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := detectors.Env{DB: st.DB, RunID: "t", Scope: tc.scope, Pack: pack, Signals: &detectors.Signals{}}
+			fs, err := Detector{}.Run(context.Background(), env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 {
+				for _, f := range fs {
+					t.Logf("finding %s: %s", f.PublisherID, f.Summary)
+				}
+				t.Fatalf("got %d findings, want exactly one (BOT)", len(fs))
+			}
+			f := fs[0]
+			if f.PublisherID != "BOT" || f.Detector != "click_burst" || f.PolicyRef != "E.10.c" {
+				t.Errorf("finding = %s %s %s", f.PublisherID, f.Detector, f.PolicyRef)
+			}
+			wantStart := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+			if !f.WindowStart.Equal(wantStart) || !f.WindowEnd.Equal(wantStart.Add(time.Hour)) {
+				t.Errorf("window = %s – %s, want the 03:00 hour", f.WindowStart, f.WindowEnd)
+			}
+			var ev struct {
+				Clicks  int64    `json:"clicks_in_bursts"`
+				Median  float64  `json:"baseline_median"`
+				Signals []string `json:"machine_signals"`
+				TopIPs  []struct {
+					IP     string `json:"ip"`
+					Clicks int64  `json:"clicks"`
+				} `json:"top_ips"`
+				Examples []string `json:"example_click_ids"`
+				Timeline struct {
+					Counts []int64 `json:"counts"`
+				} `json:"timeline"`
+			}
+			if err := json.Unmarshal(f.Evidence, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Clicks != 730 { // 720 bot clicks + the hour's 10 baseline clicks
+				t.Errorf("clicks in burst = %d, want 730", ev.Clicks)
+			}
+			if ev.Median != 10 {
+				t.Errorf("baseline median = %v, want 10", ev.Median)
+			}
+			want := map[string]bool{"few_ips": true, "few_user_agents": true, "scripted_agents": true, "metronomic_timing": true, "no_engagement": true}
+			for _, s := range ev.Signals {
+				delete(want, s)
+			}
+			if len(want) > 0 {
+				t.Errorf("signals %v lack %v", ev.Signals, want)
+			}
+			if len(ev.TopIPs) == 0 || ev.TopIPs[0].Clicks != 240 {
+				t.Errorf("top IPs = %+v, want 192.0.2.x with 240 clicks first", ev.TopIPs)
+			}
+			if len(ev.Examples) != 10 || len(ev.Timeline.Counts) != 24 || ev.Timeline.Counts[3] != 730 {
+				t.Errorf("examples %d, timeline %v", len(ev.Examples), ev.Timeline.Counts)
+			}
+			if f.Severity != "high" || f.Score < 0.9 {
+				t.Errorf("severity %s score %v: five machine signals should be high (the rule's cap)", f.Severity, f.Score)
+			}
+		})
+	}
+}
+
+func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
+	st, pack := setup(t)
+	if _, err := st.DB.Exec(`UPDATE clicks SET user_agent = NULL, dwell_ms = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	signals := &detectors.Signals{}
+	env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: pack, Signals: signals}
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, s := range signals.List() {
+		got[s.Signal] = true
+	}
+	if !got["clicks.user_agent"] || !got["clicks.dwell_ms"] || got["clicks.ip"] {
+		t.Errorf("signals unavailable = %+v", signals.List())
+	}
+	// IPs and timing alone still show the bot: two signals remain.
+	if len(fs) != 1 || fs[0].PublisherID != "BOT" {
+		t.Fatalf("findings = %d, want BOT only", len(fs))
+	}
+}
+
+func TestThresholdsComeFromThePack(t *testing.T) {
+	st, pack := setup(t)
+	r := pack.Rules["click_burst"]
+	th := map[string]float64{}
+	for k, v := range r.Thresholds {
+		th[k] = v
+	}
+	th["min_bucket_clicks"] = 1000 // larger than the bot's hour
+	r.Thresholds = th
+	pack.Rules["click_burst"] = r
+	env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{}, Pack: pack, Signals: &detectors.Signals{}}
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 0 {
+		t.Errorf("got %d findings with min_bucket_clicks=1000, want 0", len(fs))
+	}
+}
