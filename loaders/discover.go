@@ -47,9 +47,12 @@ type File struct {
 	Format      string
 	Compression string            // "", "gz" or "zst"
 	Hive        map[string]string // key=value folders between the dataset folder and the file
-	Columns     []string          // as named in the file (text formats and Arrow; parquet is described by DuckDB)
+	Columns     []string          // as named in the file
 	SizeBytes   int64
 	SHA256      string
+	// QuotedNewlines: an uncompressed CSV/TSV has a line break inside a
+	// quoted field, so record numbers and line numbers differ.
+	QuotedNewlines bool
 }
 
 // ContractError is an input that breaks DESIGN §3 before any row is read: a
@@ -214,11 +217,12 @@ func describeFile(dir string, ds Dataset, path string) (File, error) {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: "unsupported file type; use .csv, .tsv, .ndjson or .jsonl (optionally .gz or .zst), .parquet or .arrow"}
 	}
 	f := File{Dataset: ds.Name, Path: path, Rel: rel, Format: format, Compression: compression, Hive: hiveKeys(rel)}
-	size, sum, err := hashFile(path)
+	scan := (format == FormatCSV || format == FormatTSV) && compression == ""
+	size, sum, quotedNL, err := hashFile(path, scan)
 	if err != nil {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: errMsg(err)}
 	}
-	f.SizeBytes, f.SHA256 = size, sum
+	f.SizeBytes, f.SHA256, f.QuotedNewlines = size, sum, quotedNL
 	switch format {
 	case FormatCSV, FormatTSV:
 		f.Columns, err = readDelimitedHeader(path, compression, format)
@@ -280,18 +284,61 @@ func hiveKeys(rel string) map[string]string {
 	return out
 }
 
-func hashFile(path string) (int64, string, error) {
+// hashFile returns the file's size and SHA-256 and, when scanQuotes is set,
+// whether a line break occurs inside a double-quoted field; the scan rides
+// on the hashing read and jumps with IndexByte, so it costs little.
+func hashFile(path string, scanQuotes bool) (int64, string, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, "", err
+		return 0, "", false, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
+	buf := make([]byte, 1<<20)
+	var n int64
+	inQuote, quotedNL := false, false
+	for {
+		k, err := f.Read(buf)
+		if k > 0 {
+			chunk := buf[:k]
+			h.Write(chunk)
+			n += int64(k)
+			if scanQuotes && !quotedNL {
+				inQuote, quotedNL = scanQuotedNewline(chunk, inQuote)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, "", false, err
+		}
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return n, hex.EncodeToString(h.Sum(nil)), quotedNL, nil
+}
+
+// scanQuotedNewline advances the quote state over b and reports whether a
+// newline was seen inside quotes. A doubled quote ("") toggles twice, so
+// escaped quotes need no special case.
+func scanQuotedNewline(b []byte, inQuote bool) (bool, bool) {
+	for len(b) > 0 {
+		q := bytes.IndexByte(b, '"')
+		if inQuote {
+			seg := b
+			if q >= 0 {
+				seg = b[:q]
+			}
+			if bytes.IndexByte(seg, '\n') >= 0 {
+				return inQuote, true
+			}
+		}
+		if q < 0 {
+			return inQuote, false
+		}
+		inQuote = !inQuote
+		b = b[q+1:]
+	}
+	return inQuote, false
 }
 
 // openText opens a possibly compressed text file.

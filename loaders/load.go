@@ -162,89 +162,98 @@ func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, er
 			tx.Rollback()
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_stage AS
-		SELECT *, 0::BIGINT AS _ord, 0::INTEGER AS _nl, false AS _bad,
-		       NULL::STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[] AS _errs
-		FROM %s LIMIT 0`, l.ds.Name)); err != nil {
-		return nil, fmt.Errorf("create staging table: %w", err)
-	}
-	defer l.conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS aw_stage`)
-
+	// One pass per file: every row goes straight into the dataset's table,
+	// its problems (if any) in _q. Bad rows are moved to quarantine before
+	// the commit, so no reader ever sees them.
+	var newIDs []any
 	for _, i := range fresh {
 		f := files[i]
 		var id int64
 		if err := tx.QueryRowContext(ctx, `SELECT nextval('load_file_seq')`).Scan(&id); err != nil {
 			return nil, err
 		}
+		newIDs = append(newIDs, id)
 		results[i].FileID, results[i].Status = id, StatusLoaded
-		cols := results[i].ColumnsPresent
 		if _, err := tx.ExecContext(ctx, `INSERT INTO load_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, now()::TIMESTAMP, NULL)`,
-			id, l.opts.RunID, l.ds.Name, f.Rel, f.SHA256, f.SizeBytes, f.Format, f.Compression, cols); err != nil {
+			id, l.opts.RunID, l.ds.Name, f.Rel, f.SHA256, f.SizeBytes, f.Format, f.Compression, results[i].ColumnsPresent); err != nil {
 			return nil, fmt.Errorf("record %s in load ledger: %w", f.Rel, err)
 		}
 		if l.opts.Progress != nil {
 			l.opts.Progress.FileStarted(f, *l.done+1, l.total)
 		}
 		start := time.Now()
-		if err := l.stageFile(ctx, tx, f, id); err != nil {
+		if err := l.insertFile(ctx, tx, f, id); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Rel, err)
 		}
 		results[i].Seconds = time.Since(start).Seconds()
 	}
-
-	if err := l.markDuplicates(ctx, tx); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_new (file_id BIGINT)`); err != nil {
 		return nil, err
 	}
-	if err := l.replace(ctx, tx, results); err != nil {
+	for _, id := range newIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_new VALUES (?)`, id); err != nil {
+			return nil, err
+		}
+	}
+	tstep := time.Now()
+	step := func(name string) {
+		l.opts.Logger.Debug("load step", "dataset", l.ds.Name, "step", name, "seconds", fmt.Sprintf("%.2f", time.Since(tstep).Seconds()))
+		tstep = time.Now()
+	}
+	step("insert")
+	const newList = "SELECT file_id FROM aw_new"
+	if err := l.replace(ctx, tx, results, newList); err != nil {
 		return nil, err
 	}
-	cols := make([]string, 0, len(l.ds.Columns)+3)
-	for _, c := range l.ds.Columns {
-		cols = append(cols, c.Name)
+	step("replace")
+	if err := l.markDuplicates(ctx, tx, newList); err != nil {
+		return nil, err
 	}
-	cols = append(cols, "extra", "_file_id", "_line")
-	list := strings.Join(cols, ", ")
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM aw_stage WHERE NOT _bad`, l.ds.Name, list, list)); err != nil {
-		return nil, fmt.Errorf("insert rows: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine
-		SELECT ?, ?, s._file_id, g.path, s._line, coalesce(e.col, ''), e.reason, left(e.val, ?)
-		FROM (SELECT _file_id, _line, unnest(_errs) AS e FROM aw_stage WHERE _bad) s
-		JOIN load_ledger g ON g.file_id = s._file_id`, l.opts.RunID, l.ds.Name, rawValueChars); err != nil {
+	step("duplicates")
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO quarantine
+		SELECT ?, ?, s._file_id, g.path, s._line, coalesce(s.e.col, ''), s.e.reason, left(s.e.val, ?)
+		FROM (SELECT _file_id, _line, unnest(_q) AS e FROM %s WHERE _file_id IN (%s) AND _q IS NOT NULL) s
+		JOIN load_ledger g ON g.file_id = s._file_id`, l.ds.Name, newList),
+		l.opts.RunID, l.ds.Name, rawValueChars); err != nil {
 		return nil, fmt.Errorf("quarantine rows: %w", err)
 	}
-	// Counts per file: read = staged rows + lines the reader rejected.
-	rows, err := tx.QueryContext(ctx, `SELECT g.file_id,
-			(SELECT count(*) FROM aw_stage s WHERE s._file_id = g.file_id),
-			(SELECT count(*) FROM aw_stage s WHERE s._file_id = g.file_id AND NOT s._bad),
-			(SELECT count(DISTINCT q.line) FROM quarantine q WHERE q.file_id = g.file_id)
-		FROM load_ledger g WHERE g.run_id = ? AND g.dataset = ?`, l.opts.RunID, l.ds.Name)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE _file_id IN (%s) AND _q IS NOT NULL`, l.ds.Name, newList)); err != nil {
+		return nil, fmt.Errorf("remove quarantined rows: %w", err)
+	}
+	step("quarantine")
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id, coalesce(t.n, 0), coalesce(q.n, 0)
+		FROM load_ledger g
+		LEFT JOIN (SELECT _file_id, count(*) AS n FROM %s WHERE _file_id IN (%s) GROUP BY _file_id) t ON t._file_id = g.file_id
+		LEFT JOIN (SELECT file_id, count(DISTINCT line) AS n FROM quarantine WHERE file_id IN (%s) GROUP BY file_id) q ON q.file_id = g.file_id
+		WHERE g.file_id IN (%s)`, l.ds.Name, newList, newList, newList))
 	if err != nil {
 		return nil, err
 	}
-	counts := map[int64][3]int64{}
+	counts := map[int64][2]int64{}
 	for rows.Next() {
-		var id, staged, loaded, quarantined int64
-		if err := rows.Scan(&id, &staged, &loaded, &quarantined); err != nil {
+		var id, loaded, quarantined int64
+		if err := rows.Scan(&id, &loaded, &quarantined); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		counts[id] = [3]int64{staged, loaded, quarantined}
+		counts[id] = [2]int64{loaded, quarantined}
 	}
 	rows.Close()
 	for _, i := range fresh {
 		r := &results[i]
 		c := counts[r.FileID]
-		r.RowsLoaded, r.RowsQuarantined = c[1], c[2]
+		r.RowsLoaded, r.RowsQuarantined = c[0], c[1]
 		r.RowsRead = r.RowsLoaded + r.RowsQuarantined
 		if _, err := tx.ExecContext(ctx, `UPDATE load_ledger SET rows_read = ?, rows_loaded = ?, rows_quarantined = ? WHERE file_id = ?`,
 			r.RowsRead, r.RowsLoaded, r.RowsQuarantined, r.FileID); err != nil {
 			return nil, err
 		}
 	}
+	step("counts")
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	step("commit")
 	for _, i := range fresh {
 		*l.done++
 		r := results[i]
@@ -270,81 +279,49 @@ func (l *datasetLoad) contractColumns(cols []string) []string {
 	return out
 }
 
-// markDuplicates quarantines rows whose key repeats an earlier row of this
-// load or a row already stored that this load does not replace. The first
-// occurrence (by file, then line) wins, so a re-delivered file cannot
-// overwrite evidence.
-func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
+// markDuplicates marks the new rows whose key repeats another row: a row
+// already stored (and not replaced by this load) wins, then the first new
+// occurrence by file and line, so a re-delivered file cannot overwrite
+// evidence. Only keys of the new files are examined.
+func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx, newList string) error {
 	if len(l.ds.Key) == 0 {
 		return nil
 	}
 	key := strings.Join(l.ds.Key, ", ")
+	keyName := strings.Join(l.ds.Key, "+")
 	on := make([]string, len(l.ds.Key))
 	for i, k := range l.ds.Key {
-		on[i] = fmt.Sprintf("s.%s = d.%s", k, k)
+		on[i] = fmt.Sprintf("t.%s = k.%s", k, k)
 	}
-	keyName := strings.Join(l.ds.Key, "+")
-	keyVal := "s." + l.ds.Key[0]
+	keyVal := "t." + l.ds.Key[0]
 	if len(l.ds.Key) > 1 {
 		parts := make([]string, len(l.ds.Key))
 		for i, k := range l.ds.Key {
-			parts[i] = "coalesce(s." + k + ", '')"
+			parts[i] = "coalesce(t." + k + ", '')"
 		}
 		keyVal = strings.Join(parts, " || ' ' || ")
 	}
-	// Within the load: keys seen more than once (hash aggregate, cheap),
-	// then rank only those rows.
-	q := fmt.Sprintf(`UPDATE aw_stage SET _bad = true, _errs = [{'col': %[3]s, 'reason': 'duplicate ' || %[3]s || ' (first at ' || d.first_at || ')', 'val': d.keyval}]
+	// Keys seen more than once among rows that could be kept (hash
+	// aggregate over the new files' keys), then rank only those rows:
+	// stored rows (not new) first, then by file and line.
+	q := fmt.Sprintf(`UPDATE %[1]s SET _q = [{'col': %[2]s,
+			'reason': 'duplicate ' || %[2]s || CASE WHEN d.first_new THEN ' (first at ' ELSE ' (already loaded from ' END || d.first_at || ')',
+			'val': d.keyval}]
 		FROM (
-			SELECT s._file_id, s._ord, %[5]s AS keyval,
-			       first_value(g.path || ':' || s._line) OVER w AS first_at,
+			SELECT t.rowid AS rid, %[5]s AS keyval,
+			       first_value(g.path || ':' || t._line) OVER w AS first_at,
+			       first_value(t._file_id IN (%[6]s)) OVER w AS first_new,
 			       row_number() OVER w AS rn
-			FROM aw_stage s JOIN load_ledger g ON g.file_id = s._file_id
-			SEMI JOIN (SELECT %[1]s FROM aw_stage WHERE NOT _bad GROUP BY %[1]s HAVING count(*) > 1) d ON %[4]s
-			WHERE NOT s._bad
-			WINDOW w AS (PARTITION BY %[2]s ORDER BY s._file_id, s._ord)
+			FROM %[1]s t JOIN load_ledger g ON g.file_id = t._file_id
+			SEMI JOIN (SELECT %[3]s FROM %[1]s WHERE _q IS NULL AND (%[3]s) IN (SELECT %[3]s FROM %[1]s WHERE _file_id IN (%[6]s) AND _q IS NULL)
+			           GROUP BY %[3]s HAVING count(*) > 1) k ON %[4]s
+			WHERE t._q IS NULL
+			WINDOW w AS (PARTITION BY %[7]s ORDER BY t._file_id IN (%[6]s), t._file_id, t._line)
 		) d
-		WHERE d.rn > 1 AND aw_stage._file_id = d._file_id AND aw_stage._ord = d._ord`,
-		key, prefixed("s.", l.ds.Key), sqlString(keyName), strings.Join(on, " AND "), keyVal)
+		WHERE d.rn > 1 AND %[1]s.rowid = d.rid`,
+		l.ds.Name, sqlString(keyName), key, strings.Join(on, " AND "), keyVal, newList, prefixed("t.", l.ds.Key))
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("find duplicate keys: %w", err)
-	}
-	return nil
-}
-
-// markStoredDuplicates quarantines rows whose key is already stored (after
-// replacement): the stored row wins.
-func (l *datasetLoad) markStoredDuplicates(ctx context.Context, tx *sql.Tx) error {
-	if len(l.ds.Key) == 0 {
-		return nil
-	}
-	keyName := strings.Join(l.ds.Key, "+")
-	on := make([]string, len(l.ds.Key))
-	for i, k := range l.ds.Key {
-		on[i] = fmt.Sprintf("t.%s = aw_stage.%s", k, k)
-	}
-	keyVal := "aw_stage." + l.ds.Key[0]
-	if len(l.ds.Key) > 1 {
-		parts := make([]string, len(l.ds.Key))
-		for i, k := range l.ds.Key {
-			parts[i] = "coalesce(aw_stage." + k + ", '')"
-		}
-		keyVal = strings.Join(parts, " || ' ' || ")
-	}
-	sOn := make([]string, len(l.ds.Key))
-	for i, k := range l.ds.Key {
-		sOn[i] = fmt.Sprintf("t.%s = s.%s", k, k)
-	}
-	q := fmt.Sprintf(`UPDATE aw_stage SET _bad = true, _errs = [{'col': %[1]s, 'reason': 'duplicate ' || %[1]s || ' (already loaded from ' || d.at || ')', 'val': %[4]s}]
-		FROM (SELECT %[3]s, min(g.path || ':' || t._line) AS at
-		      FROM %[2]s t JOIN load_ledger g ON g.file_id = t._file_id
-		      SEMI JOIN (SELECT %[7]s FROM aw_stage WHERE NOT _bad) s ON %[6]s
-		      GROUP BY %[3]s) d
-		WHERE NOT aw_stage._bad AND %[5]s`,
-		sqlString(keyName), l.ds.Name, prefixed("t.", l.ds.Key), keyVal, strings.ReplaceAll(strings.Join(on, " AND "), "t.", "d."),
-		strings.Join(sOn, " AND "), strings.Join(l.ds.Key, ", "))
-	if _, err := tx.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("find keys already stored: %w", err)
 	}
 	return nil
 }
@@ -357,9 +334,8 @@ func prefixed(p string, names []string) string {
 	return strings.Join(out, ", ")
 }
 
-// replace deletes the stored rows the new files supersede (see Load), then
-// quarantines new rows whose key is still stored.
-func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileResult) error {
+// replace deletes the stored rows the new files supersede (see Load).
+func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileResult, newList string) error {
 	var keep []any
 	for _, r := range results {
 		keep = append(keep, r.FileID)
@@ -373,9 +349,10 @@ func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileRes
 		wargs = keep
 	case !l.opts.Night.IsZero():
 		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) = ?", keepList, l.ds.DateColumn)
-		wargs = append(keep, l.opts.Night.Format(time.DateOnly))
+		wargs = append(append([]any{}, keep...), l.opts.Night.Format(time.DateOnly))
 	default:
-		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) IN (SELECT DISTINCT CAST(%s AS DATE) FROM aw_stage WHERE NOT _bad)", keepList, l.ds.DateColumn, l.ds.DateColumn)
+		where = fmt.Sprintf(`_file_id NOT IN (%s) AND CAST(%s AS DATE) IN (
+			SELECT DISTINCT CAST(%s AS DATE) FROM %s WHERE _file_id IN (%s) AND _q IS NULL)`, keepList, l.ds.DateColumn, l.ds.DateColumn, l.ds.Name, newList)
 		wargs = keep
 	}
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, l.ds.Name, where), wargs...)
@@ -393,7 +370,7 @@ func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileRes
 			return fmt.Errorf("mark superseded files: %w", err)
 		}
 	}
-	return l.markStoredDuplicates(ctx, tx)
+	return nil
 }
 
 func placeholders(n int) string {
@@ -403,9 +380,9 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// stageFile reads one file into aw_stage with every value coerced and every
-// problem listed in _errs.
-func (l *datasetLoad) stageFile(ctx context.Context, tx *sql.Tx, f File, fileID int64) error {
+// insertFile reads one file into the dataset's table with every value
+// coerced and every problem of a row listed in its _q.
+func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID int64) error {
 	src, err := l.openSource(ctx, tx, f)
 	if err != nil {
 		return err
@@ -474,14 +451,13 @@ func (l *datasetLoad) stageFile(ctx context.Context, tx *sql.Tx, f File, fileID 
 		bad = src.rowBad + " OR " + bad
 	}
 	inner = append(inner, src.innerExtra...)
-	q := fmt.Sprintf(`INSERT INTO aw_stage BY NAME
-		SELECT %d::BIGINT AS _file_id, _ord, %s AS _line, %s AS _nl, %s,
+	q := fmt.Sprintf(`INSERT INTO %s BY NAME
+		SELECT %d::BIGINT AS _file_id, %s AS _line, %s,
 		       %s AS extra,
-		       (%s) AS _bad,
-		       CASE WHEN (%s) THEN %s END AS _errs
+		       CASE WHEN (%s) THEN %s END AS _q
 		FROM (SELECT %s, %s FROM %s) src`,
-		fileID, src.lineExpr, src.nlExpr, strings.Join(outer, ", "),
-		extra, bad, bad, errList,
+		l.ds.Name, fileID, src.lineExpr, strings.Join(outer, ", "),
+		extra, bad, errList,
 		src.ordExpr, strings.Join(inner, ", "), src.from)
 	args = append(args, src.fromArgs...)
 	if src.where != "" {
@@ -491,7 +467,7 @@ func (l *datasetLoad) stageFile(ctx context.Context, tx *sql.Tx, f File, fileID 
 		return fmt.Errorf("read rows: %w", err)
 	}
 	if src.rejects {
-		if err := l.quarantineRejects(ctx, tx, f, fileID, src); err != nil {
+		if err := l.fixLines(ctx, tx, f, fileID, src); err != nil {
 			return err
 		}
 	}
@@ -505,7 +481,8 @@ type source struct {
 	fromArgs   []any
 	ordExpr    string // "<expr> AS _ord"
 	lineExpr   string // first guess of the physical line, fixed by quarantineRejects
-	nlExpr     string // newlines inside quoted fields of the row
+	nlSum      string // newlines inside the row's fields (text formats)
+	nlAny      string // the row has a field with a newline
 	where      string
 	innerExtra []string
 	extraExpr  string // replaces the json_object of extra columns (NDJSON)
@@ -559,8 +536,9 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 		s.from = fmt.Sprintf(`read_csv(?, header = true, auto_detect = false, columns = {%s}, delim = E'%s', quote = '"', escape = '"',
 			compression = '%s', %s) WITH ORDINALITY`, strings.Join(defs, ", "), delim, duckCompression(f.Compression), csvRejectsOptions)
 		s.fromArgs = []any{f.Path}
-		s.ordExpr = "ordinality AS _ord, " + fmt.Sprintf("CASE WHEN coalesce(%s, false) THEN %s ELSE 0 END AS _nlc", strings.Join(contains, " OR "), strings.Join(nls, " + "))
-		s.nlExpr = "_nlc"
+		s.ordExpr = "ordinality AS _ord"
+		s.nlSum = strings.Join(nls, " + ")
+		s.nlAny = "coalesce(" + strings.Join(contains, " OR ") + ", false)"
 		s.header = 1
 		s.lineExpr = "_ord + 1"
 		s.rejects = true
@@ -583,7 +561,6 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), duckCompression(f.Compression), csvRejectsOptions)
 		s.fromArgs = []any{f.Path}
 		s.ordExpr = "_o AS _ord, _j, line"
-		s.nlExpr = "0"
 		s.lineExpr = "_ord"
 		s.rowBad = "_j IS NULL"
 		s.rowErr = fmt.Sprintf("{'col': '', 'reason': 'malformed line (not a JSON object)', 'val': left(line, %d)}", rawValueChars)
@@ -604,7 +581,6 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			return nil, err
 		}
 		s.ordExpr = "_frn + 1 AS _ord"
-		s.nlExpr = "0"
 		s.lineExpr = "_ord"
 	case FormatArrow:
 		rows, err := openArrow(f.Path)
@@ -629,7 +605,6 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			return nil, err
 		}
 		s.ordExpr = "_aw_row AS _ord, _aw_bad_utf8"
-		s.nlExpr = "0"
 		s.lineExpr = "_ord"
 		s.rowBad = "_aw_bad_utf8 IS NOT NULL"
 		s.rowErr = "{'col': _aw_bad_utf8, 'reason': 'invalid UTF-8', 'val': NULL}"
@@ -663,25 +638,18 @@ func describeTypes(ctx context.Context, tx *sql.Tx, s *source) error {
 	return nil
 }
 
-// quarantineRejects moves the lines DuckDB's CSV reader rejected into the
-// quarantine table and corrects the staged rows' line numbers for them and
-// for newlines inside quoted fields.
-func (l *datasetLoad) quarantineRejects(ctx context.Context, tx *sql.Tx, f File, fileID int64, src *source) error {
-	var rejected int64
+// fixLines gives the rows of a text file their physical line numbers. The
+// insert numbered rows by record (header + ordinality); two things move
+// them down: lines the reader rejected (which DuckDB numbers by record) and
+// line breaks inside quoted fields. Both are rare, so this costs nothing
+// for a clean file, and for a file with quoted line breaks one more read.
+func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID int64, src *source) error {
 	var hasRej bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'aw_rej'`).Scan(&hasRej); err != nil {
 		return err
 	}
+	var rejected int64
 	if hasRej {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM aw_rej`).Scan(&rejected); err != nil {
-			return err
-		}
-	}
-	// DuckDB numbers rejected lines by record (header = 1), not by physical
-	// line. First place the staged rows in record numbers: reject j at
-	// record Rj sits where accepted record Rj-(j-1) would be, so a row moves
-	// down by the number of such positions at or before it.
-	if rejected > 0 {
 		if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_rej1 AS
 			SELECT line, any_value(column_name ORDER BY column_idx DESC) AS column_name,
 			       any_value(error_type ORDER BY column_idx DESC) AS error_type,
@@ -690,30 +658,39 @@ func (l *datasetLoad) quarantineRejects(ctx context.Context, tx *sql.Tx, f File,
 			FROM aw_rej GROUP BY line`); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + r.n FROM (
-				SELECT s._ord, (SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) + 1 AS a FROM aw_rej1) j WHERE j.a <= s._line) AS n
-				FROM aw_stage s WHERE s._file_id = ?) r
-			WHERE aw_stage._file_id = ? AND aw_stage._ord = r._ord AND r.n > 0`, fileID, fileID); err != nil {
-			return fmt.Errorf("number lines after rejects: %w", err)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM aw_rej1`).Scan(&rejected); err != nil {
+			return err
 		}
 	}
-	// Then add the newlines inside quoted fields of the records before.
-	var nl int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(_nl), 0) FROM aw_stage WHERE _file_id = ?`, fileID).Scan(&nl); err != nil {
-		return err
+	table := l.ds.Name
+	if rejected > 0 {
+		// Reject j at record Rj sits where accepted record Rj-(j-1) would
+		// be: a row moves down by the number of such positions at or before it.
+		if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_rejpos AS
+			SELECT line - row_number() OVER (ORDER BY line) + 1 AS a FROM aw_rej1`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %[1]s SET _line = %[1]s._line + (SELECT count(*) FROM aw_rejpos j WHERE j.a <= %[1]s._line)
+			WHERE _file_id = ? AND _line >= (SELECT min(a) FROM aw_rejpos)`, table), fileID); err != nil {
+			return fmt.Errorf("number lines after rejected lines: %w", err)
+		}
 	}
-	if nl > 0 {
+	if src.nlSum != "" && (f.QuotedNewlines || (f.Compression != "" && rejected > 0)) {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_nl AS
+			SELECT %d + ordinality AS rec, %s AS nl FROM %s WHERE %s`, src.header, src.nlSum, src.from, src.nlAny), src.fromArgs...); err != nil {
+			return fmt.Errorf("find line breaks in quoted fields: %w", err)
+		}
 		if rejected > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE aw_rej1 SET line = aw_rej1.line + coalesce(
-				(SELECT sum(_nl) FROM aw_stage s WHERE s._file_id = ? AND s._line < aw_rej1.line), 0)`, fileID); err != nil {
-				return fmt.Errorf("number rejected lines: %w", err)
+			if _, err := tx.ExecContext(ctx, `UPDATE aw_nl SET rec = aw_nl.rec + (SELECT count(*) FROM aw_rejpos j WHERE j.a <= aw_nl.rec)`); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE aw_rej1 SET line = aw_rej1.line + coalesce((SELECT sum(nl) FROM aw_nl n WHERE n.rec < aw_rej1.line), 0)`); err != nil {
+				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE aw_stage SET _line = aw_stage._line + fix.before FROM (
-				SELECT _ord, coalesce(sum(_nl) OVER (ORDER BY _ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-				FROM aw_stage WHERE _file_id = ?) fix
-			WHERE aw_stage._file_id = ? AND aw_stage._ord = fix._ord AND fix.before > 0`, fileID, fileID); err != nil {
-			return fmt.Errorf("number lines: %w", err)
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %[1]s SET _line = %[1]s._line + coalesce((SELECT sum(nl) FROM aw_nl n WHERE n.rec < %[1]s._line), 0)
+			WHERE _file_id = ? AND _line > (SELECT coalesce(min(rec), 9223372036854775807) FROM aw_nl)`, table), fileID); err != nil {
+			return fmt.Errorf("number lines after quoted line breaks: %w", err)
 		}
 	}
 	if rejected == 0 {

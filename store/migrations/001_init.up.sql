@@ -3,6 +3,10 @@
 --   extra     JSON of input columns the contract does not name (kept, never dropped)
 --   _file_id  the load_ledger row the row came from (traceability, replacement)
 --   _line     line (text formats) or 1-based row number (parquet, arrow) in that file
+--   _q        the row's problems while a load is in flight; rows with problems move to
+--             quarantine before the load commits, so committed rows always have _q NULL.
+-- Input columns carry no NOT NULL: the loader checks required values and quarantines,
+-- which lets a load insert in one pass and sort the bad rows out afterwards.
 -- Timestamps are stored as TIMESTAMP in UTC. Money is DECIMAL(18,4): exact sums for clawbacks.
 
 CREATE SEQUENCE IF NOT EXISTS load_file_seq START 1;
@@ -36,9 +40,9 @@ CREATE TABLE quarantine (
 );
 
 CREATE TABLE clicks (
-    click_id     VARCHAR NOT NULL,
-    ts           TIMESTAMP NOT NULL,
-    publisher_id VARCHAR NOT NULL,
+    click_id     VARCHAR,
+    ts           TIMESTAMP,
+    publisher_id VARCHAR,
     sub_id       VARCHAR,
     ip           VARCHAR,
     ip_country   VARCHAR,
@@ -58,14 +62,15 @@ CREATE TABLE clicks (
     dwell_ms     BIGINT,
     extra        JSON,
     _file_id     BIGINT NOT NULL,
-    _line        BIGINT NOT NULL
+    _line        BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE orders (
-    order_id        VARCHAR NOT NULL,
-    ts              TIMESTAMP NOT NULL,
-    buyer_id        VARCHAR NOT NULL,
-    amount_usd      DECIMAL(18,4) NOT NULL,
+    order_id        VARCHAR,
+    ts              TIMESTAMP,
+    buyer_id        VARCHAR,
+    amount_usd      DECIMAL(18,4),
     publisher_id    VARCHAR,
     click_id        VARCHAR,
     buyer_ip        VARCHAR,
@@ -84,11 +89,12 @@ CREATE TABLE orders (
     completed_at    TIMESTAMP,
     extra           JSON,
     _file_id        BIGINT NOT NULL,
-    _line           BIGINT NOT NULL
+    _line           BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE publishers (
-    publisher_id  VARCHAR NOT NULL,
+    publisher_id  VARCHAR,
     name          VARCHAR,
     kind          VARCHAR,
     entity_id     VARCHAR,
@@ -102,20 +108,22 @@ CREATE TABLE publishers (
     traffic_types VARCHAR[],
     extra         JSON,
     _file_id      BIGINT NOT NULL,
-    _line         BIGINT NOT NULL
+    _line         BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE sites (
-    publisher_id VARCHAR NOT NULL,
-    url          VARCHAR NOT NULL,
+    publisher_id VARCHAR,
+    url          VARCHAR,
     kind         VARCHAR,
     extra        JSON,
     _file_id     BIGINT NOT NULL,
-    _line        BIGINT NOT NULL
+    _line        BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE sellers (
-    seller_id   VARCHAR NOT NULL,
+    seller_id   VARCHAR,
     name        VARCHAR,
     entity_id   VARCHAR,
     email_hash  VARCHAR,
@@ -124,11 +132,12 @@ CREATE TABLE sellers (
     country     VARCHAR,
     extra       JSON,
     _file_id    BIGINT NOT NULL,
-    _line       BIGINT NOT NULL
+    _line       BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE buyers (
-    buyer_id     VARCHAR NOT NULL,
+    buyer_id     VARCHAR,
     email_hash   VARCHAR,
     phone_hash   VARCHAR,
     payment_hash VARCHAR,
@@ -137,11 +146,12 @@ CREATE TABLE buyers (
     ip           VARCHAR,
     extra        JSON,
     _file_id     BIGINT NOT NULL,
-    _line        BIGINT NOT NULL
+    _line        BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 CREATE TABLE ads (
-    publisher_id VARCHAR NOT NULL,
+    publisher_id VARCHAR,
     ad_id        VARCHAR,
     keyword      VARCHAR,
     title        VARCHAR,
@@ -149,7 +159,8 @@ CREATE TABLE ads (
     display_url  VARCHAR,
     extra        JSON,
     _file_id     BIGINT NOT NULL,
-    _line        BIGINT NOT NULL
+    _line        BIGINT NOT NULL,
+    _q           STRUCT(col VARCHAR, reason VARCHAR, val VARCHAR)[]
 );
 
 -- One row per invocation of a stage that writes results. manifest is run.json's body.
