@@ -254,3 +254,18 @@ func TestCorrectedFileReplacesItsRows(t *testing.T) {
 		t.Errorf("superseded clicks files = %d, want 1", n)
 	}
 }
+
+func TestDuplicateOfStoredRow(t *testing.T) {
+	st := openStore(t)
+	load(t, st, writeInputs(t, map[string]string{"clicks.csv": "click_id,ts,publisher_id\nX1,2026-11-20T09:00:00Z,P1\n"}), time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC))
+	// Tonight's file repeats X1 (a replayed click) next to a new one.
+	dir := writeInputs(t, map[string]string{"clicks.csv": "click_id,ts,publisher_id\nX2,2026-11-21T09:00:00Z,P1\nX1,2026-11-21T09:05:00Z,P2\n"})
+	load(t, st, dir, time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC))
+	want := []qrow{{"clicks.csv", 3, "click_id", "duplicate click_id (already loaded from clicks.csv:2)"}}
+	if diff := cmp.Diff(want, quarantined(t, st, "clicks")); diff != "" {
+		t.Errorf("quarantine (-want +got):\n%s", diff)
+	}
+	if n := count(t, st, "SELECT count(*) FROM clicks WHERE click_id = 'X1' AND publisher_id = 'P1'"); n != 1 {
+		t.Error("the stored X1 must win over the replayed one")
+	}
+}

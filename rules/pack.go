@@ -73,10 +73,11 @@ type Rule struct {
 	FalsePositives []string           `yaml:"falsepositives"`
 	Thresholds     map[string]float64 `yaml:"thresholds"`
 
-	// line of each threshold key, for error messages
+	// where the rule sits, for error messages
 	thresholdLines map[string]int
 	line           int
 	source         string
+	name           string
 }
 
 // Statuses a rule may have (Sigma's): only stable rules may drive actions
@@ -141,8 +142,23 @@ func Load(path string) (*Pack, error) {
 		if _, err := parseLoose(data, path); err != nil {
 			return nil, err
 		}
-		p, err := parse(merged, path, filepath.Dir(path))
+		p, err := decode(merged, path, filepath.Dir(path))
 		if err != nil {
+			return nil, err
+		}
+		// Positions must point into the file that defines each rule: the
+		// default pack, unless this file sets `rules` itself.
+		var defRoot, userRoot yaml.Node
+		yaml.Unmarshal(defaultYAML, &defRoot)
+		yaml.Unmarshal(data, &userRoot)
+		src := p.Source
+		p.Source = DefaultName
+		p.attachLines(&defRoot)
+		p.Source = src
+		if _, ok := top["rules"]; ok {
+			p.attachLines(&userRoot)
+		}
+		if err := p.validate(); err != nil {
 			return nil, err
 		}
 		h := sha256.New()
@@ -167,6 +183,18 @@ func parseLoose(data []byte, source string) (*Pack, error) {
 }
 
 func parse(data []byte, source, dir string) (*Pack, error) {
+	p, err := decode(data, source, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// decode reads a pack and records where its rules sit, without validating.
+func decode(data []byte, source, dir string) (*Pack, error) {
 	p, err := parseLoose(data, source)
 	if err != nil {
 		return nil, err
@@ -179,9 +207,6 @@ func parse(data []byte, source, dir string) (*Pack, error) {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	p.attachLines(&root)
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
@@ -202,6 +227,7 @@ func (p *Pack) attachLines(root *yaml.Node) {
 		}
 		r.line = rulesNode.Content[i].Line
 		r.source = p.Source
+		r.name = name
 		r.thresholdLines = map[string]int{}
 		if th := mapValue(rulesNode.Content[i+1], "thresholds"); th != nil {
 			for j := 0; j+1 < len(th.Content); j += 2 {
@@ -228,6 +254,13 @@ func (p *Pack) validate() error {
 	var errs []error
 	bad := func(line int, key, msg string) {
 		errs = append(errs, &ValidationError{File: p.Source, Line: line, Key: key, Msg: msg})
+	}
+	badRule := func(r Rule, key, msg string) {
+		file := r.source
+		if file == "" {
+			file = p.Source
+		}
+		errs = append(errs, &ValidationError{File: file, Line: r.line, Key: key, Msg: msg})
 	}
 	if p.Version == "" {
 		bad(0, "version", "required")
@@ -259,16 +292,16 @@ func (p *Pack) validate() error {
 		r := p.Rules[n]
 		key := "rules." + n
 		if r.ID == "" {
-			bad(r.line, key+".id", "required")
+			badRule(r, key+".id", "required")
 		}
 		if r.Policy == "" {
-			bad(r.line, key+".policy", "required: the clause this rule enforces")
+			badRule(r, key+".policy", "required: the clause this rule enforces")
 		}
 		if !contains(Statuses, r.Status) {
-			bad(r.line, key+".status", fmt.Sprintf("%q is not one of %s", r.Status, strings.Join(Statuses, ", ")))
+			badRule(r, key+".status", fmt.Sprintf("%q is not one of %s", r.Status, strings.Join(Statuses, ", ")))
 		}
 		if !contains([]string{"low", "medium", "high", "critical"}, r.Severity) {
-			bad(r.line, key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
+			badRule(r, key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
 		}
 	}
 	return errors.Join(errs...)
@@ -302,13 +335,13 @@ func (p *Pack) Rule(code string) (Rule, error) {
 func (r Rule) Threshold(key string) (float64, error) {
 	v, ok := r.Thresholds[key]
 	if !ok {
-		return 0, &ValidationError{File: r.source, Line: r.line, Key: "rules." + r.ID + ".thresholds." + key, Msg: "required threshold is missing"}
+		return 0, &ValidationError{File: r.source, Line: r.line, Key: "rules." + r.name + ".thresholds." + key, Msg: "required threshold is missing"}
 	}
 	return v, nil
 }
 
-// Thresholds fills dst (key → pointer) from the rule, reporting every
-// missing key at once.
+// Fill sets each dst pointer to the rule's threshold of that key,
+// reporting every missing key at once.
 func (r Rule) Fill(dst map[string]*float64) error {
 	var errs []error
 	keys := make([]string, 0, len(dst))

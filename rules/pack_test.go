@@ -120,3 +120,42 @@ func TestAddWorkingDays(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingThresholdNamesTheRule(t *testing.T) {
+	p, err := Load(writePack(t, `extends: default
+rules:
+  click_burst:
+    id: AW-CB-001
+    policy: E.10.c
+    status: test
+    severity: high
+    thresholds:
+      mad_k: 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k, b float64
+	err = p.Rules["click_burst"].Fill(map[string]*float64{"mad_k": &k, "bucket_minutes": &b})
+	if err == nil || !strings.Contains(err.Error(), "pack.yaml:3: rules.click_burst.thresholds.bucket_minutes: required threshold is missing") {
+		t.Errorf("error = %v", err)
+	}
+	if k != 5 {
+		t.Errorf("mad_k = %v, want 5", k)
+	}
+}
+
+func TestExtendingPackErrorsPointIntoIt(t *testing.T) {
+	_, err := Load(writePack(t, `extends: default
+# a comment line
+rules:
+  click_burst:
+    id: AW-CB-001
+    policy: E.10.c
+    status: shadow
+    severity: high
+`))
+	if err == nil || !strings.Contains(err.Error(), `pack.yaml:4: rules.click_burst.status: "shadow" is not one of stable, test, experimental`) {
+		t.Errorf("error = %v", err)
+	}
+}

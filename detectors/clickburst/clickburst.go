@@ -64,7 +64,7 @@ type bucket struct {
 	publisher                     string
 	start                         time.Time
 	n                             int64
-	median, mad, threshold        float64
+	median, mad, mean, threshold  float64
 	baselineBuckets               int64
 	ips, ipKnown, uas, uaKnown    int64
 	scripted, engaged, dwellKnown int64
@@ -115,7 +115,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	var flagged []bucket
 	for rows.Next() {
 		var b bucket
-		if err := rows.Scan(&b.publisher, &b.start, &b.n, &b.median, &b.mad, &b.threshold, &b.baselineBuckets,
+		if err := rows.Scan(&b.publisher, &b.start, &b.n, &b.median, &b.mad, &b.mean, &b.threshold, &b.baselineBuckets,
 			&b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.scripted, &b.engaged, &b.dwellKnown,
 			&b.gapMean, &b.gapSD, &b.orders, &b.commission); err != nil {
 			rows.Close()
@@ -318,7 +318,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		}
 		be := burstEvidence{
 			Start: b.start.UTC().Format(time.RFC3339), End: b.start.Add(bucketDur).UTC().Format(time.RFC3339),
-			Clicks: b.n, Threshold: round(b.threshold, 1), ExcessRatio: round(float64(b.n)/math.Max(b.median, 1), 1),
+			Clicks: b.n, Threshold: round(b.threshold, 1), ExcessRatio: round(float64(b.n)/b.mean, 1),
 			Orders: b.orders, MachineSignals: b.signals,
 		}
 		if b.ipKnown > 0 {
@@ -392,8 +392,8 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 	if orderIDs == nil {
 		orderIDs = []string{}
 	}
-	summary := fmt.Sprintf("%s clicks in %d burst hour(s) on %s, up to %.0f× the publisher's median of %.1f per hour, with %s.",
-		thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), maxRatio(bursts), first.median, strings.Join(texts, ", "))
+	summary := fmt.Sprintf("%s clicks in %d burst hour(s) on %s, up to %s× the publisher's usual %s clicks per hour, with %s.",
+		thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), thousands(int64(math.Round(maxRatio(bursts)))), trimFloat(first.mean), strings.Join(texts, ", "))
 	return detectors.Finding{
 		FindingID:     detectors.FindingID(detectors.ClickBurst, g.publisher, ws, we, ""),
 		PublisherID:   g.publisher,
@@ -440,6 +440,13 @@ func maxRatio(bs []burstEvidence) float64 {
 		m = math.Max(m, b.ExcessRatio)
 	}
 	return m
+}
+
+func trimFloat(x float64) string {
+	if x >= 10 {
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprintf("%.2g", x)
 }
 
 func round(x float64, places int) float64 {

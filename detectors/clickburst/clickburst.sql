@@ -31,11 +31,11 @@ filled AS (
     FROM grid g LEFT JOIN counts k ON k.publisher_id = g.publisher_id AND k.b = g.b
 ),
 base AS (
-    SELECT publisher_id, median(n) AS med, mad(n) AS mad, count(*) AS buckets
+    SELECT publisher_id, median(n) AS med, mad(n) AS mad, avg(n) AS mean, count(*) AS buckets
     FROM filled GROUP BY publisher_id
 ),
 cand AS (
-    SELECT f.publisher_id, f.b, f.n, base.med, base.mad, base.buckets,
+    SELECT f.publisher_id, f.b, f.n, base.med, base.mad, base.mean, base.buckets,
            base.med + $5 * greatest(base.mad, 1) AS threshold
     FROM filled f JOIN base ON base.publisher_id = f.publisher_id
     WHERE f.b >= $1
@@ -64,7 +64,7 @@ sold AS (
     FROM hits h JOIN orders o ON o.click_id = h.click_id AND o.publisher_id = h.publisher_id
     GROUP BY h.publisher_id, h.b
 )
-SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.threshold, k.buckets,
+SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.mean, k.threshold, k.buckets,
        m.ips, m.ip_known, m.uas, m.ua_known, m.scripted, m.engaged, m.dwell_known,
        m.gap_mean, m.gap_sd,
        coalesce(s.orders, 0) AS orders, coalesce(s.commission, 0)::DOUBLE AS commission

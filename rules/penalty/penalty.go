@@ -57,6 +57,10 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 		return nil, err
 	}
 	defer tx.Rollback()
+	orderInfo, err := orderStatus(ctx, tx, findings)
+	if err != nil {
+		return nil, err
+	}
 	var recs []Recommendation
 	for _, pub := range pubs {
 		fs := byPub[pub]
@@ -92,16 +96,11 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 		}
 		sort.Strings(orderIDs)
 		for _, o := range orderIDs {
-			var status sql.NullString
-			var commission sql.NullFloat64
-			err := tx.QueryRowContext(ctx, `SELECT status, commission_usd::DOUBLE FROM orders WHERE order_id = ?`, o).Scan(&status, &commission)
-			if err != nil && err != sql.ErrNoRows {
-				return nil, err
-			}
-			c := commission.Float64
+			info := orderInfo[o]
+			c := info.commission
 			// Paid but not yet completed: the commission is still pending and
 			// can be withheld; completed: it was paid and must be clawed back.
-			switch status.String {
+			switch info.status {
 			case "completed":
 				clawback += c
 			default:
@@ -127,6 +126,46 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 		recs = append(recs, r)
 	}
 	return recs, tx.Commit()
+}
+
+type orderFacts struct {
+	status     string
+	commission float64
+}
+
+// orderStatus reads, in one query, the status and booked commission of
+// every order the findings name.
+func orderStatus(ctx context.Context, tx *sql.Tx, findings []detectors.Finding) (map[string]orderFacts, error) {
+	seen := map[string]bool{}
+	var ids []string
+	for _, f := range findings {
+		for _, o := range f.OrderIDs {
+			if !seen[o] {
+				seen[o] = true
+				ids = append(ids, o)
+			}
+		}
+	}
+	out := map[string]orderFacts{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	sort.Strings(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT order_id, coalesce(status, ''), coalesce(commission_usd, 0)::DOUBLE
+		FROM orders WHERE order_id IN (SELECT unnest(?::VARCHAR[]))`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read disqualified orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var f orderFacts
+		if err := rows.Scan(&id, &f.status, &f.commission); err != nil {
+			return nil, err
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
 }
 
 func keys(m map[string]bool) []string {
