@@ -206,7 +206,7 @@ func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, er
 		return nil, err
 	}
 	step("replace")
-	if err := l.markDuplicates(ctx, tx, newList); err != nil {
+	if err := l.markDuplicates(ctx, tx); err != nil {
 		return nil, err
 	}
 	step("duplicates")
@@ -283,7 +283,7 @@ func (l *datasetLoad) contractColumns(cols []string) []string {
 // already stored (and not replaced by this load) wins, then the first new
 // occurrence by file and line, so a re-delivered file cannot overwrite
 // evidence. Only keys of the new files are examined.
-func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx, newList string) error {
+func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
 	if len(l.ds.Key) == 0 {
 		return nil
 	}
@@ -301,25 +301,41 @@ func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx, newList st
 		}
 		keyVal = strings.Join(parts, " || ' ' || ")
 	}
-	// Keys seen more than once among rows that could be kept (hash
-	// aggregate over the new files' keys), then rank only those rows:
-	// stored rows (not new) first, then by file and line.
+	// One hash aggregate finds the keys seen more than once that touch a
+	// new file (file ids grow, so "touches a new file" is max(_file_id) >=
+	// the first new id). Usually there are none and nothing else runs.
+	var firstNew int64
+	if err := tx.QueryRowContext(ctx, "SELECT min(file_id) FROM aw_new").Scan(&firstNew); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_dupkeys AS
+		SELECT %[2]s FROM %[1]s WHERE _q IS NULL GROUP BY %[2]s HAVING count(*) > 1 AND max(_file_id) >= ?`, l.ds.Name, key), firstNew); err != nil {
+		return fmt.Errorf("find duplicate keys: %w", err)
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM aw_dupkeys").Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	// Rank only the rows of those keys: stored rows (not new) first, then
+	// by file and line.
 	q := fmt.Sprintf(`UPDATE %[1]s SET _q = [{'col': %[2]s,
 			'reason': 'duplicate ' || %[2]s || CASE WHEN d.first_new THEN ' (first at ' ELSE ' (already loaded from ' END || d.first_at || ')',
 			'val': d.keyval}]
 		FROM (
 			SELECT t.rowid AS rid, %[5]s AS keyval,
 			       first_value(g.path || ':' || t._line) OVER w AS first_at,
-			       first_value(t._file_id IN (%[6]s)) OVER w AS first_new,
+			       first_value(t._file_id >= %[6]d) OVER w AS first_new,
 			       row_number() OVER w AS rn
 			FROM %[1]s t JOIN load_ledger g ON g.file_id = t._file_id
-			SEMI JOIN (SELECT %[3]s FROM %[1]s WHERE _q IS NULL AND (%[3]s) IN (SELECT %[3]s FROM %[1]s WHERE _file_id IN (%[6]s) AND _q IS NULL)
-			           GROUP BY %[3]s HAVING count(*) > 1) k ON %[4]s
+			SEMI JOIN aw_dupkeys k ON %[4]s
 			WHERE t._q IS NULL
-			WINDOW w AS (PARTITION BY %[7]s ORDER BY t._file_id IN (%[6]s), t._file_id, t._line)
+			WINDOW w AS (PARTITION BY %[7]s ORDER BY t._file_id >= %[6]d, t._file_id, t._line)
 		) d
 		WHERE d.rn > 1 AND %[1]s.rowid = d.rid`,
-		l.ds.Name, sqlString(keyName), key, strings.Join(on, " AND "), keyVal, newList, prefixed("t.", l.ds.Key))
+		l.ds.Name, sqlString(keyName), key, strings.Join(on, " AND "), keyVal, firstNew, prefixed("t.", l.ds.Key))
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("find duplicate keys: %w", err)
 	}

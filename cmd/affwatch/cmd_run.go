@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/detectors/all"
+	"affwatch/loaders"
+	"affwatch/reports"
+	"affwatch/rules"
+	"affwatch/rules/penalty"
+	"affwatch/store"
+)
+
+const runHelp = `
+Processes one night (--date) or, without --date, every day present in the
+input (a backfill): loads the datasets of --in into the database, runs the
+detectors, recommends penalties and writes into --out:
+
+  findings.ndjson          one finding per line, with its evidence
+  recommendations.json     one recommended action per flagged publisher (F.11)
+  disqualified_orders.csv  the itemized Disqualified Purchases Report (7.8)
+  report.html              the compliance reviewers' report
+  run.json                 the manifest: inputs, hashes, quarantine, timings
+
+run.json is written last: a run that fails or is interrupted leaves none.
+Input files already loaded (same content hash) are skipped; re-running a
+night replaces that night's rows instead of duplicating them.`
+
+// dbOptions are the DuckDB engine flags shared by commands that open a database.
+type dbOptions struct {
+	path        string
+	memoryLimit string
+	threads     int
+	tempDir     string
+}
+
+func (o *dbOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.path, "db", "", "database file (default: affwatch.duckdb in --out)")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80% of RAM)")
+	fs.IntVar(&o.threads, "threads", 0, "DuckDB worker threads (default: one per core)")
+	fs.StringVar(&o.tempDir, "temp-dir", "", "where DuckDB spills when over the memory limit (default: beside the database)")
+}
+
+func (o *dbOptions) open(ctx context.Context, outDir string) (*store.Store, error) {
+	path := o.path
+	if path == "" {
+		path = filepath.Join(outDir, "affwatch.duckdb")
+	}
+	st, err := store.Open(ctx, path, store.Options{MemoryLimit: o.memoryLimit, Threads: o.threads, TempDirectory: o.tempDir})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+type runOptions struct {
+	in, out, rulesPath, date string
+	noCrawl, allowPrivate    bool
+	dnsServer                string
+	strict                   bool
+	db                       dbOptions
+	logging
+}
+
+func (o *runOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.in, "in", "", "input directory with the datasets of DESIGN §3 (required)")
+	fs.StringVar(&o.out, "out", "", "output directory (required; created if missing)")
+	fs.StringVar(&o.rulesPath, "rules", "", "rule pack YAML (default: the embedded pack; a pack may say 'extends: default')")
+	fs.StringVar(&o.date, "date", "", "night to process, YYYY-MM-DD (UTC); default: every day in the input")
+	fs.BoolVar(&o.noCrawl, "no-crawl", false, "do not visit publisher sites")
+	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT")
+	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
+	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
+	o.db.register(fs)
+	o.logging.register(fs)
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o runOptions
+	fs := newFlagSet("run", "affwatch run --in DIR --out DIR [--date YYYY-MM-DD] [flags]", runHelp, stderr)
+	o.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.in == "" || o.out == "" {
+		return usagef("run: --in and --out are required (see affwatch run --help)")
+	}
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	res, err := runBatch(ctx, o, log, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d finding(s), %d recommendation(s), %d quarantined row(s); report: %s\n",
+		res.written.Findings, res.written.Recommendations, res.written.QuarantinedRows, filepath.Join(o.out, "report.html"))
+	return nil
+}
+
+type batchResult struct {
+	runID   string
+	written reports.Written
+}
+
+// runBatch is the whole nightly pipeline: load → detect → penalties → reports.
+func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Writer) (_ *batchResult, err error) {
+	started := time.Now().UTC()
+	pack, err := rules.Load(o.rulesPath)
+	if err != nil {
+		return nil, err
+	}
+	var night time.Time
+	if o.date != "" {
+		night, err = time.Parse(time.DateOnly, o.date)
+		if err != nil {
+			return nil, usagef("--date %q: want YYYY-MM-DD", o.date)
+		}
+	}
+	var timings []reports.Timing
+	stage := func(name string, t0 time.Time) {
+		timings = append(timings, reports.Timing{Stage: name, Seconds: time.Since(t0).Seconds()})
+	}
+	t0 := time.Now()
+	files, err := loaders.Discover(o.in)
+	if err != nil {
+		return nil, err
+	}
+	stage("discover", t0)
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	st, err := o.db.open(ctx, o.out)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	runID := newRunID(started)
+	log = log.With("run", runID)
+	var nightArg any
+	if !night.IsZero() {
+		nightArg = night.Format(time.DateOnly)
+	}
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
+		VALUES (?, 'run', ?::DATE, ?, 'running', ?, ?, ?)`, runID, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
+		return nil, fmt.Errorf("record run: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// The run row says why it failed; ctx may be cancelled already.
+			st.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?`,
+				err.Error(), time.Now().UTC(), runID)
+		}
+	}()
+	log.Info("run started", "in", o.in, "out", o.out, "db", st.Path(), "night", o.date, "rules", pack.Source, "files", len(files))
+
+	t0 = time.Now()
+	loaded, err := loaders.Load(ctx, st, files, loaders.Options{RunID: runID, Night: night, Progress: newLoadProgress(stderr), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	stage("load", t0)
+	if q := loaded.Quarantined(); q > 0 {
+		log.Warn("input rows quarantined", "rows", q)
+		if o.strict {
+			return nil, fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, st.Path(), runID)
+		}
+	}
+	if !o.noCrawl {
+		log.Warn("the crawler is not part of this version yet; site evidence is not collected (pass --no-crawl to silence this)")
+	}
+
+	t0 = time.Now()
+	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{}}
+	findings, err := detectors.Run(ctx, env, all.Detectors())
+	if err != nil {
+		return nil, err
+	}
+	stage("detect", t0)
+	log.Info("detectors done", "findings", len(findings))
+
+	t0 = time.Now()
+	runDate := night
+	if runDate.IsZero() {
+		if runDate, err = lastDay(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := penalty.Apply(ctx, st.DB, pack, runID, night, runDate, findings); err != nil {
+		return nil, err
+	}
+	stage("penalties", t0)
+
+	meta := reports.Meta{
+		RunID: runID, Command: "run", ToolVersion: version, Night: night,
+		InputDir: o.in, DBPath: st.Path(), RulesSource: pack.Source, RulesVersion: pack.Version, RulesSHA256: pack.SHA256,
+		Strict: o.strict, StartedAt: started, Inputs: inputFiles(loaded),
+	}
+	t0 = time.Now()
+	meta.Timings = append(timings, reports.Timing{Stage: "report"})
+	meta.FinishedAt = time.Now().UTC()
+	written, err := reports.Write(ctx, st.DB, o.out, meta)
+	if err != nil {
+		return nil, err
+	}
+	stage("report", t0)
+	body, err := json.Marshal(written.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.DB.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
+		time.Now().UTC(), string(body), runID); err != nil {
+		return nil, err
+	}
+	log.Info("run finished", "findings", written.Findings, "recommendations", written.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(started).Seconds()))
+	return &batchResult{runID: runID, written: written}, nil
+}
+
+// lastDay is the latest day with clicks: a backfill's appeal deadlines count
+// from the last night it covers, so the outputs do not depend on the clock.
+func lastDay(ctx context.Context, st *store.Store) (time.Time, error) {
+	var t *time.Time
+	if err := st.DB.QueryRowContext(ctx, `SELECT max(ts)::DATE::TIMESTAMP FROM clicks`).Scan(&t); err != nil {
+		return time.Time{}, err
+	}
+	if t == nil {
+		return time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	return t.UTC(), nil
+}
+
+func newRunID(t time.Time) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return t.Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func inputFiles(r *loaders.Result) []reports.InputFile {
+	out := make([]reports.InputFile, len(r.Files))
+	for i, f := range r.Files {
+		out[i] = reports.InputFile{
+			Dataset: f.Dataset, Path: f.Rel, SHA256: f.SHA256, Format: f.Format, Compression: f.Compression,
+			SizeBytes: f.SizeBytes, FileID: f.FileID, RowsRead: f.RowsRead, RowsLoaded: f.RowsLoaded,
+			RowsQuarantined: f.RowsQuarantined, Status: f.Status,
+		}
+	}
+	return out
+}
