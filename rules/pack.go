@@ -283,12 +283,7 @@ func (p *Pack) validate() error {
 			bad(0, "calendar.weekend", fmt.Sprintf("%q is not a day of the week", w))
 		}
 	}
-	names := make([]string, 0, len(p.Rules))
-	for n := range p.Rules {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range p.RuleNames() {
 		r := p.Rules[n]
 		key := "rules." + n
 		if r.ID == "" {
@@ -319,6 +314,16 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// RuleNames returns the pack's rule names (detector codes), sorted.
+func (p *Pack) RuleNames() []string {
+	names := make([]string, 0, len(p.Rules))
+	for n := range p.Rules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Rule returns the rule for a detector code, or an error naming the pack.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 
 	"affwatch/rules"
 )
@@ -41,12 +40,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: version %s, sha256 %s, %d brand(s)\n", p.Source, p.Version, p.SHA256[:16], len(p.Brands))
-		names := make([]string, 0, len(p.Rules))
-		for n := range p.Rules {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range p.RuleNames() {
 			r := p.Rules[n]
 			fmt.Fprintf(stdout, "  %-20s %-10s %-12s %-8s %s\n", n, r.ID, r.Status, r.Severity, r.Policy)
 		}
