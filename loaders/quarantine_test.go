@@ -269,3 +269,30 @@ func TestDuplicateOfStoredRow(t *testing.T) {
 		t.Error("the stored X1 must win over the replayed one")
 	}
 }
+
+func TestStoredRowsKeepTheirPhysicalLine(t *testing.T) {
+	st := openStore(t)
+	dir := writeInputs(t, map[string]string{"clicks.csv": "click_id,ts,publisher_id,referrer\n" +
+		"A,2026-11-21T09:00:00Z,P1,\"two\nlines\"\n" + // lines 2-3
+		"B,2026-11-21T09:00:00Z,P1,x,extra\n" + // 4: rejected (too many columns)
+		"C,2026-11-21T09:00:00Z,P1,\"three\nmore\nlines\"\n" + // 5-7
+		"D,2026-11-21T09:00:00Z,P1,\n"}) // 8
+	load(t, st, dir, time.Time{})
+	rows, err := st.DB.Query(`SELECT click_id || '@' || _line FROM clicks ORDER BY click_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	if diff := cmp.Diff([]string{"A@2", "C@5", "D@8"}, got); diff != "" {
+		t.Errorf("stored lines (-want +got):\n%s", diff)
+	}
+	if q := quarantined(t, st, "clicks"); len(q) != 1 || q[0].Line != 4 {
+		t.Errorf("quarantine = %+v, want line 4", q)
+	}
+}
