@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -484,33 +483,16 @@ func isArrowFile(path string) (bool, error) {
 }
 
 func readArrowColumns(path string) ([]string, error) {
-	isFile, err := isArrowFile(path)
+	r, err := openArrow(path)
 	if err != nil {
 		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var names []string
-	if isFile {
-		r, err := ipc.NewFileReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("not an Arrow IPC file: %v", err)
-		}
-		defer r.Close()
-		for _, fld := range r.Schema().Fields() {
-			names = append(names, fld.Name)
-		}
-		return names, nil
-	}
-	r, err := ipc.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("not an Arrow IPC file or stream: %v", err)
 	}
 	defer r.Release()
-	for _, fld := range r.Schema().Fields() {
+	fields := r.Schema().Fields()
+	// openArrow appends the row-number and UTF-8 columns; the file's own
+	// columns come first.
+	names := make([]string, 0, len(fields)-2)
+	for _, fld := range fields[:len(fields)-2] {
 		names = append(names, fld.Name)
 	}
 	return names, nil

@@ -466,7 +466,6 @@ func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID
 		errList = fmt.Sprintf("CASE WHEN %s THEN [%s] ELSE %s END", src.rowBad, src.rowErr, errList)
 		bad = src.rowBad + " OR " + bad
 	}
-	inner = append(inner, src.innerExtra...)
 	q := fmt.Sprintf(`INSERT INTO %s BY NAME
 		SELECT %d::BIGINT AS _file_id, %s AS _line, %s,
 		       %s AS extra,
@@ -476,9 +475,6 @@ func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID
 		extra, bad, errList,
 		src.ordExpr, strings.Join(inner, ", "), src.from)
 	args = append(args, src.fromArgs...)
-	if src.where != "" {
-		q += " WHERE " + src.where
-	}
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("read rows: %w", err)
 	}
@@ -492,22 +488,20 @@ func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID
 
 // source is one file as a DuckDB relation with positional column names.
 type source struct {
-	cols       []srcCol
-	from       string // FROM clause
-	fromArgs   []any
-	ordExpr    string // "<expr> AS _ord"
-	lineExpr   string // first guess of the physical line, fixed by quarantineRejects
-	nlSum      string // newlines inside the row's fields (text formats)
-	nlAny      string // the row has a field with a newline
-	where      string
-	innerExtra []string
-	extraExpr  string // replaces the json_object of extra columns (NDJSON)
-	extraArgs  []any
-	rowBad     string // whole-row problem
-	rowErr     string
-	rejects    bool // the reader may have rejected lines into aw_rej
-	header     int  // lines before the first row
-	close      func()
+	cols      []srcCol
+	from      string // FROM clause
+	fromArgs  []any
+	ordExpr   string // "<expr> AS _ord"
+	lineExpr  string // the record's line (header + ordinal); fixLines corrects it
+	nlSum     string // newlines inside the row's fields (text formats)
+	nlAny     string // the row has a field with a newline
+	extraExpr string // replaces the json_object of extra columns (NDJSON)
+	extraArgs []any
+	rowBad    string // whole-row problem
+	rowErr    string
+	rejects   bool // the reader may have rejected lines into aw_rej
+	header    int  // lines before the first row
+	close     func()
 }
 
 // csvRejectsOptions makes DuckDB's CSV reader keep going past broken lines

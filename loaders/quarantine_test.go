@@ -102,15 +102,11 @@ not json at all
 			if got := count(t, st, "SELECT count(*) FROM "+tc.dataset); got != tc.loaded {
 				t.Errorf("loaded %d rows, want %d", got, tc.loaded)
 			}
-			var lines int64
-			for _, q := range tc.want {
-				_ = q
-			}
 			distinct := map[int64]bool{}
 			for _, q := range tc.want {
 				distinct[q.Line] = true
 			}
-			lines = int64(len(distinct))
+			lines := int64(len(distinct))
 			for _, f := range res.Files {
 				if f.Dataset == tc.dataset && f.RowsQuarantined != lines {
 					t.Errorf("%s: RowsQuarantined = %d, want %d", f.Rel, f.RowsQuarantined, lines)
