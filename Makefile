@@ -41,5 +41,12 @@ bench: bench-load
 bench-load: deps
 	$(GO) run $(GOFLAGS) ./cmd/bench-load --clicks $(BENCH_CLICKS) --append docs/BENCHMARKS.md
 
+# Detection quality (issue 4): precision and recall per detector on generated
+# data with ground truth, seeds 1–3 at two scales; exits 1 when a target is missed.
+EVAL_SEEDS  ?= 1,2,3
+EVAL_SCALES ?= 20000,200000
+eval: build
+	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval
+
 clean:
 	rm -rf bin demo-out

@@ -39,6 +39,7 @@ var commands = []command{
 	{"load", "load inputs into the database only (no detection)", runLoad},
 	{"fixtures", "generate synthetic datasets with ground-truth labels", runFixtures},
 	{"rules", "print or check a rule pack", runRules},
+	{"eval", "measure detection quality (precision, recall) on generated data with ground truth", runEval},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		fmt.Fprintln(stdout, "affwatch", version)
 		return nil
