@@ -38,15 +38,17 @@ type Detector struct{}
 func (Detector) Code() string { return detectors.ClickBurst }
 
 type params struct {
-	bucketMinutes, baselineDays, madK, minBucketClicks, minExcessRatio float64
-	maxIPDiversity, maxUADiversity, minScriptedShare, maxIntervalCV    float64
-	maxEngagedShare, engagedDwellMS, minMachineSignals                 float64
+	bucketMinutes, baselineDays, minModifiedZ, minBucketClicks, minExcessRatio float64
+	seasonalMinDays                                                            float64
+	maxIPDiversity, maxUADiversity, minScriptedShare, maxIntervalCV            float64
+	maxEngagedShare, engagedDwellMS, minMachineSignals                         float64
 }
 
 func loadParams(r rules.Rule) (params, error) {
 	var p params
 	err := r.Fill(map[string]*float64{
-		"bucket_minutes": &p.bucketMinutes, "baseline_days": &p.baselineDays, "mad_k": &p.madK,
+		"bucket_minutes": &p.bucketMinutes, "baseline_days": &p.baselineDays, "min_modified_z": &p.minModifiedZ,
+		"seasonal_min_days": &p.seasonalMinDays,
 		"min_bucket_clicks": &p.minBucketClicks, "min_excess_ratio": &p.minExcessRatio,
 		"max_ip_diversity": &p.maxIPDiversity, "max_ua_diversity": &p.maxUADiversity,
 		"min_scripted_share": &p.minScriptedShare, "max_interval_cv": &p.maxIntervalCV,
@@ -66,6 +68,8 @@ type bucket struct {
 	n                             int64
 	median, mad, mean, threshold  float64
 	baselineBuckets               int64
+	seasonalMedian, seasonalMAD   float64
+	seasonalDays                  int64
 	ips, ipKnown, uas, uaKnown    int64
 	scripted, engaged, dwellKnown int64
 	gapMean, gapSD                sql.NullFloat64
@@ -108,7 +112,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
 	}
 	rows, err := env.DB.QueryContext(ctx, queries["CandidateBuckets"], scopeStart, scopeEnd, baselineStart,
-		int(p.bucketMinutes), p.madK, p.minBucketClicks, p.minExcessRatio, p.engagedDwellMS, scriptedAgents)
+		int(p.bucketMinutes), p.minModifiedZ, p.minBucketClicks, p.minExcessRatio, p.engagedDwellMS, scriptedAgents, int(p.seasonalMinDays))
 	if err != nil {
 		return nil, fmt.Errorf("click_burst: candidate buckets: %w", err)
 	}
@@ -116,7 +120,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	for rows.Next() {
 		var b bucket
 		if err := rows.Scan(&b.publisher, &b.start, &b.n, &b.median, &b.mad, &b.mean, &b.threshold, &b.baselineBuckets,
-			&b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.scripted, &b.engaged, &b.dwellKnown,
+			&b.seasonalMedian, &b.seasonalMAD, &b.seasonalDays, &b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.scripted, &b.engaged, &b.dwellKnown,
 			&b.gapMean, &b.gapSD, &b.orders, &b.commission); err != nil {
 			rows.Close()
 			return nil, err
@@ -296,6 +300,9 @@ type burstEvidence struct {
 	Clicks         int64    `json:"clicks"`
 	Threshold      float64  `json:"threshold"`
 	ExcessRatio    float64  `json:"excess_ratio"`
+	ModifiedZ      float64  `json:"modified_z"`
+	SameSlotMedian float64  `json:"same_slot_median"`
+	SameSlotDays   int64    `json:"same_slot_days"`
 	IPDiversity    *float64 `json:"ip_diversity,omitempty"`
 	UADiversity    *float64 `json:"ua_diversity,omitempty"`
 	ScriptedShare  *float64 `json:"scripted_share,omitempty"`
@@ -319,6 +326,8 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		be := burstEvidence{
 			Start: b.start.UTC().Format(time.RFC3339), End: b.start.Add(bucketDur).UTC().Format(time.RFC3339),
 			Clicks: b.n, Threshold: round(b.threshold, 1), ExcessRatio: round(float64(b.n)/b.mean, 1),
+			ModifiedZ:      round(0.6745*(float64(b.n)-b.median)/math.Max(b.mad, 1), 1),
+			SameSlotMedian: round(b.seasonalMedian, 1), SameSlotDays: b.seasonalDays,
 			Orders: b.orders, MachineSignals: b.signals,
 		}
 		if b.ipKnown > 0 {

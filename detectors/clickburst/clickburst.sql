@@ -2,13 +2,15 @@
 -- directly or indirectly generate any abnormal viewing, clicking, or enquiry".
 -- Inputs: clicks (ts, publisher_id; ip, user_agent, dwell_ms when present), orders (click_id).
 -- A bucket is a candidate when its clicks exceed the publisher's own robust
--- baseline (median + k·MAD of its zero-filled bucket counts over the look-back,
--- and min_excess_ratio × median). Whether the surplus is machine-made is
+-- baselines: its zero-filled bucket counts over the look-back, and the same
+-- slot of the day on the other days (modified z-score above min_modified_z
+-- for both), and min_excess_ratio × the median. Whether the surplus is machine-made is
 -- decided in Go from the metrics returned here.
 
 -- name: CandidateBuckets
 -- $1 scope_start, $2 scope_end, $3 baseline_start (TIMESTAMP), $4 bucket_minutes,
--- $5 mad_k, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 scripted UA regex
+-- $5 min_modified_z, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 scripted UA regex,
+-- $10 seasonal_min_days
 WITH c AS (
     SELECT publisher_id, ts, time_bucket(to_minutes($4::INTEGER), ts) AS b
     FROM clicks
@@ -34,14 +36,28 @@ base AS (
     SELECT publisher_id, median(n) AS med, mad(n) AS mad, avg(n) AS mean, count(*) AS buckets
     FROM filled GROUP BY publisher_id
 ),
+-- Seasonality: the same slot of the day on the other days of the look-back,
+-- so a publisher's regular evening peak (or an office that clicks every
+-- morning at nine) is compared with itself, not with its quiet hours.
+-- Count data is at least Poisson-noisy, hence the sqrt(median) floor.
+seasonal AS (
+    SELECT publisher_id, hour(b) * 60 + minute(b) AS slot,
+           median(n) AS s_med, greatest(mad(n), sqrt(median(n)), 1) AS s_mad, count(*) AS s_days
+    FROM filled GROUP BY publisher_id, slot
+),
 cand AS (
     SELECT f.publisher_id, f.b, f.n, base.med, base.mad, base.mean, base.buckets,
-           base.med + $5 * greatest(base.mad, 1) AS threshold
-    FROM filled f JOIN base ON base.publisher_id = f.publisher_id
+           base.med + $5 / 0.6745 * greatest(base.mad, 1) AS threshold,
+           s.s_med, s.s_mad, s.s_days
+    FROM filled f
+    JOIN base ON base.publisher_id = f.publisher_id
+    JOIN seasonal s ON s.publisher_id = f.publisher_id AND s.slot = hour(f.b) * 60 + minute(f.b)
     WHERE f.b >= $1
       AND f.n >= $6
-      AND f.n > base.med + $5 * greatest(base.mad, 1)
+      -- Iglewicz–Hoaglin modified z-score 0.6745·(x − median)/MAD above $5
+      AND 0.6745 * (f.n - base.med) / greatest(base.mad, 1) > $5
       AND f.n >= $7 * greatest(base.med, 1)
+      AND (s.s_days < $10 OR 0.6745 * (f.n - s.s_med) / s.s_mad > $5)
 ),
 hits AS (
     SELECT k.publisher_id, k.b, cl.click_id, cl.ts, cl.ip, cl.user_agent, cl.dwell_ms,
@@ -64,7 +80,7 @@ sold AS (
     FROM hits h JOIN orders o ON o.click_id = h.click_id AND o.publisher_id = h.publisher_id
     GROUP BY h.publisher_id, h.b
 )
-SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.mean, k.threshold, k.buckets,
+SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.mean, k.threshold, k.buckets, k.s_med, k.s_mad, k.s_days,
        m.ips, m.ip_known, m.uas, m.ua_known, m.scripted, m.engaged, m.dwell_known,
        m.gap_mean, m.gap_sd,
        coalesce(s.orders, 0) AS orders, coalesce(s.commission, 0)::DOUBLE AS commission

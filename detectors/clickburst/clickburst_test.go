@@ -3,6 +3,7 @@ package clickburst
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -170,5 +171,96 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 	}
 	if len(fs) != 0 {
 		t.Errorf("got %d findings with min_bucket_clicks=1000, want 0", len(fs))
+	}
+}
+
+// office is an office behind one proxy whose staff, all on the company's
+// standard browser build, open the publisher's deals mail every morning at
+// nine: one bucket a day with 120 clicks from two IPs and one user agent.
+// Compared with its quiet hours that hour is extreme and machine-like
+// (few IPs, one agent); compared with nine o'clock on the other days it is
+// ordinary. Only the seasonal baseline tells the two apart. On the last
+// day a scraper hits the same publisher at 15:00, which is a burst.
+const office = `
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'quiet-' || i, TIMESTAMP '2026-11-08 00:00:00' + to_minutes((i * 20)::INTEGER), 'OFFICE',
+       '203.0.113.' || (i % 250), 'Mozilla/5.0 (Windows NT 10.0) Chrome/1' || (i % 40) || '.0', 30000, 0, i
+FROM range(0, 14 * 72) r(i);  -- 3 clicks an hour, 14 days
+
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'nine-' || d || '-' || i, TIMESTAMP '2026-11-08 09:00:00' + to_days(d::INTEGER) + to_seconds((i * 29)::INTEGER), 'OFFICE',
+       '198.18.0.' || (i % 2), 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/142.0 CorpBuild', 45000, 0, i
+FROM range(0, 14) d(d), range(0, 115 + (d % 3) * 5) r(i);
+
+INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
+SELECT 'scrape-' || i, TIMESTAMP '2026-11-21 15:00:00' + to_seconds((i * 30)::INTEGER), 'OFFICE',
+       '192.0.2.9', 'python-requests/2.32', 0, 0, i
+FROM range(0, 120) r(i);
+`
+
+func TestSeasonalPeakIsNotABurst(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DB.ExecContext(ctx, office); err != nil {
+		t.Fatal(err)
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		minDays  float64
+		wantHour []int // UTC hours of the last day flagged
+	}{
+		{"seasonal baseline", 4, []int{15}},
+		// Without it (seasonal test skipped: needs more days than exist),
+		// the regular nine o'clock hour would be accused.
+		{"seasonal test off", 100, []int{9, 15}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := pack.Rules["click_burst"]
+			th := map[string]float64{}
+			for k, v := range r.Thresholds {
+				th[k] = v
+			}
+			th["seasonal_min_days"] = tc.minDays
+			r.Thresholds = th
+			p := *pack
+			p.Rules = map[string]rules.Rule{"click_burst": r}
+			env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: &p, Signals: &detectors.Signals{}}
+			fs, err := Detector{}.Run(ctx, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 {
+				t.Fatalf("got %d findings, want 1 (the day's bursts in one finding)", len(fs))
+			}
+			var ev struct {
+				Bursts []struct {
+					Start        string  `json:"start"`
+					ModifiedZ    float64 `json:"modified_z"`
+					SameSlotDays int64   `json:"same_slot_days"`
+				} `json:"bursts"`
+			}
+			if err := json.Unmarshal(fs[0].Evidence, &ev); err != nil {
+				t.Fatal(err)
+			}
+			var hours []int
+			for _, b := range ev.Bursts {
+				ts, _ := time.Parse(time.RFC3339, b.Start)
+				hours = append(hours, ts.Hour())
+				if b.SameSlotDays != 14 || b.ModifiedZ < 3.5 {
+					t.Errorf("burst %s: same-slot days %d, modified z %v", b.Start, b.SameSlotDays, b.ModifiedZ)
+				}
+			}
+			if fmt.Sprint(hours) != fmt.Sprint(tc.wantHour) {
+				t.Errorf("burst hours %v, want %v", hours, tc.wantHour)
+			}
+		})
 	}
 }
