@@ -26,7 +26,7 @@ Exit status 1 when a target is missed.
 Generated data is kept in --data and reused by later runs.
 
 Examples:
-  affwatch eval                                   # seeds 1,2,3 × 20k and 200k clicks
+  affwatch eval                                   # seeds 1,2,3 × 20k and 2M clicks
   affwatch eval --detector cookie_stuffing --seeds 4,5,6,7
   affwatch eval --rules my-pack.yaml              # try tuned thresholds`
 
@@ -35,9 +35,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		seeds, scales, only, data, rulesPath, format string
 		night                                        bool
 	)
-	fs := newFlagSet("eval", "affwatch eval [--seeds 1,2,3] [--scales 20000,200000] [--detector CODE,...]", evalHelp, stderr)
+	fs := newFlagSet("eval", "affwatch eval [--seeds 1,2,3] [--scales 20000,2000000] [--detector CODE,...]", evalHelp, stderr)
 	fs.StringVar(&seeds, "seeds", "1,2,3", "comma-separated generator seeds")
-	fs.StringVar(&scales, "scales", "20000,200000", "comma-separated click counts (each raised to the generator's minimum)")
+	fs.StringVar(&scales, "scales", "20000,2000000", "comma-separated click counts (each raised to the generator's minimum)")
 	fs.StringVar(&only, "detector", "", "comma-separated detector codes to evaluate (default: all registered)")
 	fs.StringVar(&data, "data", ".cache/eval", "directory keeping generated data sets between runs")
 	fs.StringVar(&rulesPath, "rules", "", "rule pack file (default: the embedded pack)")

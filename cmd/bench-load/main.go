@@ -14,16 +14,21 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"affwatch/detectors"
+	"affwatch/detectors/all"
 	"affwatch/fixtures"
 	"affwatch/loaders"
+	"affwatch/rules"
 	"affwatch/store"
 )
 
@@ -31,7 +36,8 @@ func main() {
 	clicks := flag.Int("clicks", 10_000_000, "clicks to generate")
 	dir := flag.String("dir", "", "work directory (default: a temp dir, removed afterwards)")
 	appendTo := flag.String("append", "", "append the results to this Markdown file")
-	phase := flag.String("phase", "", "internal: run one measured phase (scan|load) on --in")
+	phase := flag.String("phase", "", "internal: run one measured phase (scan|load|ctas|detect|detect-night) on --in")
+	formats := flag.String("formats", "parquet,csv", "formats to measure (the detect stage runs on the parquet load)")
 	in := flag.String("in", "", "internal: input directory of a phase")
 	format := flag.String("format", "parquet", "internal: format of the generate phase")
 	flag.Parse()
@@ -56,7 +62,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, *clicks, *dir, *appendTo); err != nil {
+	if err := run(ctx, *clicks, *dir, *appendTo, strings.Split(*formats, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-load:", err)
 		os.Exit(1)
 	}
@@ -65,9 +71,10 @@ func main() {
 type measure struct {
 	seconds float64
 	rssMiB  float64
+	lines   []string // what the phase printed after its total
 }
 
-func run(ctx context.Context, clicks int, dir, appendTo string) error {
+func run(ctx context.Context, clicks int, dir, appendTo string, formats []string) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "affwatch-bench-")
 		if err != nil {
@@ -76,10 +83,10 @@ func run(ctx context.Context, clicks int, dir, appendTo string) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	var report strings.Builder
+	var report, detect strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&report, "\n## Load vs bare DuckDB scan — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&report, "Command: `make bench` (`go run -tags duckdb_arrow ./cmd/bench-load --clicks %d`)  \n", clicks)
+	fmt.Fprintf(&report, "Command: `make bench` (`go run -tags duckdb_arrow ./cmd/bench-load --clicks %d --formats %s`)  \n", clicks, strings.Join(formats, ","))
 	fmt.Fprintf(&report, "Machine: %s, %d cores, %s/%s, %s  \n\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cpuModel())
 	fmt.Fprintf(&report, "| format | rows (all datasets) | input MiB | bare scan s | affwatch load s | load rows/s | **ratio load/scan** | target | DuckDB CTAS s | CTAS/scan (floor) | load/CTAS | scan peak RSS MiB | load peak RSS MiB |\n")
 	fmt.Fprintf(&report, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -87,6 +94,9 @@ func run(ctx context.Context, clicks int, dir, appendTo string) error {
 		name   string
 		target float64
 	}{{"parquet", 1.5}, {"csv", 2.0}} {
+		if !slices.Contains(formats, format.name) {
+			continue
+		}
 		in := filepath.Join(dir, format.name)
 		// Generation runs in a child too: Linux carries ru_maxrss across
 		// fork and exec, so a parent that had generated in-process would
@@ -119,6 +129,33 @@ func run(ctx context.Context, clicks int, dir, appendTo string) error {
 				}
 			}
 		}
+		if format.name == "parquet" {
+			// Detection reads the database, not the files: one format is enough.
+			for _, ph := range []string{"detect", "detect-night"} {
+				var bestD measure
+				for round := 0; round < 2; round++ {
+					m, err := child(ph, in)
+					if err != nil {
+						return fmt.Errorf("%s: %w", ph, err)
+					}
+					fmt.Fprintf(os.Stderr, "%s round %d: %.2fs, peak RSS %.0f MiB\n%s\n", ph, round+1, m.seconds, m.rssMiB, strings.Join(m.lines, "\n"))
+					if round == 0 || m.seconds < bestD.seconds {
+						rss := math.Max(bestD.rssMiB, m.rssMiB)
+						bestD = m
+						bestD.rssMiB = rss
+					} else {
+						bestD.rssMiB = math.Max(bestD.rssMiB, m.rssMiB)
+					}
+				}
+				ratio := bestD.seconds / best[1].seconds
+				verdict := "met"
+				if ratio > 2 {
+					verdict = "MISSED"
+				}
+				fmt.Fprintf(&detect, "| %s | %.2f | %.2f | **%.2f** | ≤ 2.0 (%s) | %.0f | %s |\n", map[string]string{"detect": "backfill, all days", "detect-night": "one night (last day)"}[ph],
+					best[1].seconds, bestD.seconds, ratio, verdict, bestD.rssMiB, strings.Join(perDetector(bestD.lines), ", "))
+			}
+		}
 		ratio := best[1].seconds / best[0].seconds
 		verdict := "met"
 		if ratio > format.target {
@@ -128,6 +165,11 @@ func run(ctx context.Context, clicks int, dir, appendTo string) error {
 			format.name, rows, dirMiB(in), best[0].seconds, best[1].seconds, float64(rows)/best[1].seconds, ratio, format.target, verdict,
 			best[2].seconds, best[2].seconds/best[0].seconds, best[1].seconds/best[2].seconds, best[0].rssMiB, best[1].rssMiB)
 		os.RemoveAll(in)
+	}
+	if detect.Len() > 0 {
+		fmt.Fprintf(&report, "\nDetect stage (issue 4) on the Parquet load's database, same run; best of two, each in its own process:\n\n")
+		fmt.Fprintf(&report, "| scope | affwatch load s | detect s (all detectors) | **detect/load** | target | detect peak RSS MiB | per detector: seconds (findings) |\n|---|---|---|---|---|---|---|\n")
+		report.WriteString(detect.String())
 	}
 	fmt.Print(report.String())
 	if appendTo != "" {
@@ -159,6 +201,9 @@ func child(phase, in string) (measure, error) {
 	if _, err := fmt.Sscanf(string(out), "%f", &m.seconds); err != nil {
 		return measure{}, fmt.Errorf("phase output %q: %v", out, err)
 	}
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) > 1 {
+		m.lines = lines[1:]
+	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.rssMiB = float64(ru.Maxrss) / 1024
 	}
@@ -171,10 +216,19 @@ func runPhase(ctx context.Context, phase, in string) error {
 		return err
 	}
 	db := filepath.Join(in, "bench.duckdb")
+	switch phase {
+	case "load":
+		db = filepath.Join(in, "load.duckdb") // kept for the detect phases
+	case "detect", "detect-night":
+		return detectPhase(ctx, filepath.Join(in, "load.duckdb"), phase == "detect-night")
+	}
 	os.Remove(db)
 	os.Remove(db + ".wal")
-	defer os.Remove(db)
-	defer os.Remove(db + ".wal")
+	if phase != "load" {
+		// The detect phases read what the last load stored.
+		defer os.Remove(db)
+		defer os.Remove(db + ".wal")
+	}
 	st, err := store.Open(ctx, db, store.Options{})
 	if err != nil {
 		return err
@@ -233,6 +287,56 @@ func runPhase(ctx context.Context, phase, in string) error {
 	}
 	fmt.Printf("%.4f\n", time.Since(t0).Seconds())
 	return nil
+}
+
+// detectPhase runs every registered detector on the database the load
+// phase left, as a backfill over all days or as the nightly run of the last
+// day, and prints the total then one "code seconds findings" line each.
+func detectPhase(ctx context.Context, db string, night bool) error {
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pack, err := rules.Default()
+	if err != nil {
+		return err
+	}
+	scope := detectors.Scope{}
+	if night {
+		var last time.Time
+		if err := st.DB.QueryRowContext(ctx, `SELECT max(ts) FROM clicks`).Scan(&last); err != nil {
+			return err
+		}
+		scope.Night = last.UTC().Truncate(24 * time.Hour)
+	}
+	env := detectors.Env{DB: st.DB, RunID: "bench", Scope: scope, Pack: pack, Signals: &detectors.Signals{}}
+	var lines []string
+	t0 := time.Now()
+	for _, d := range all.Detectors() {
+		t1 := time.Now()
+		fs, err := d.Run(ctx, env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.Code(), err)
+		}
+		lines = append(lines, fmt.Sprintf("%s %.4f %d", d.Code(), time.Since(t1).Seconds(), len(fs)))
+	}
+	fmt.Printf("%.4f\n%s\n", time.Since(t0).Seconds(), strings.Join(lines, "\n"))
+	return nil
+}
+
+// perDetector turns "code seconds findings" lines into "code 1.23 s (4)".
+func perDetector(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		var code string
+		var sec float64
+		var n int
+		if _, err := fmt.Sscanf(l, "%s %f %d", &code, &sec, &n); err == nil {
+			out = append(out, fmt.Sprintf("%s %.2f s (%d)", code, sec, n))
+		}
+	}
+	return out
 }
 
 func dirMiB(dir string) float64 {
