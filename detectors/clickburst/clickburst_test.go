@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"affwatch/detectors"
+	"affwatch/eval"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -262,5 +264,20 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 				t.Errorf("burst hours %v, want %v", hours, tc.wantHour)
 			}
 		})
+	}
+}
+
+// TestEval runs the detector on generated data with ground truth (three
+// seeds, the smallest scale) and holds it to issue 4's targets.
+func TestEval(t *testing.T) {
+	res, err := eval.Run(context.Background(), eval.Config{Seeds: []int64{1, 2, 3}, Scales: []int{0}, Detectors: []detectors.Detector{Detector{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	ok := eval.Print(&out, res)
+	t.Log(out.String())
+	if !ok {
+		t.Error("targets missed")
 	}
 }
