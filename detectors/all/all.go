@@ -5,11 +5,13 @@ package all
 import (
 	"affwatch/detectors"
 	"affwatch/detectors/clickburst"
+	"affwatch/detectors/popuptraffic"
 )
 
 // Detectors returns every registered detector.
 func Detectors() []detectors.Detector {
 	return []detectors.Detector{
 		clickburst.Detector{},
+		popuptraffic.Detector{},
 	}
 }

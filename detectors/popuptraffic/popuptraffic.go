@@ -1,0 +1,509 @@
+// Package popuptraffic finds publishers whose clicks are pop-up or
+// pop-under windows: windows a script opened (the landing page's beacon
+// reports window.opener) that were hidden behind the page, closed within a
+// second or two, or too small to read, typically fired from third-party
+// pages the publisher bought traffic on. It enforces clause E.10.h
+// ("Engaging in pop-up or pop-under advertisements in any form").
+//
+// A share widget or an "open in new window" link also sets opener, but its
+// window is visible, full-size and read; its few quick bounces stay far
+// below the share threshold. A publisher is flagged only when its share of
+// pop-up-like clicks is far above the population's (a one-sided binomial
+// test), above an absolute share, and above a count floor, so a handful of
+// odd windows never accuse anyone.
+package popuptraffic
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed popuptraffic.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// phoneAgents matches the user agents of phones, whose browsers open every
+// window full-screen: tablets (iPad, Android without "Mobile") are not phones.
+const phoneAgents = `(?i)(iphone|ipod|android.*mobile|windows phone|mobi)`
+
+// maxExamples caps the example click ids in the evidence.
+const maxExamples = 10
+
+// Detector is the popup_traffic detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.PopupTraffic }
+
+type params struct {
+	lookbackDays, quickCloseMS, smallMaxW, smallMaxH    float64
+	smallMobileMaxH                                     float64
+	minPopupClicks, minShare, minRatio, populationFloor float64
+	maxPValue, minSubSignalShare, minThirdPartyShare    float64
+	minNightPopups                                      float64
+}
+
+func loadParams(r rules.Rule) (params, error) {
+	var p params
+	err := r.Fill(map[string]*float64{
+		"lookback_days": &p.lookbackDays, "quick_close_ms": &p.quickCloseMS,
+		"small_max_w": &p.smallMaxW, "small_max_h": &p.smallMaxH, "small_mobile_max_h": &p.smallMobileMaxH,
+		"min_popup_clicks": &p.minPopupClicks, "min_share": &p.minShare, "min_ratio": &p.minRatio,
+		"population_share_floor": &p.populationFloor, "max_p_value": &p.maxPValue,
+		"min_subsignal_share": &p.minSubSignalShare, "min_third_party_share": &p.minThirdPartyShare,
+		"min_night_popups": &p.minNightPopups,
+	})
+	if err == nil && (p.lookbackDays < 1 || p.populationFloor <= 0 || p.populationFloor >= 1 || p.maxPValue <= 0) {
+		err = fmt.Errorf("popup_traffic: lookback_days must be ≥ 1, population_share_floor in (0,1), max_p_value > 0")
+	}
+	return p, err
+}
+
+// pub is one publisher's counts over the judged window.
+type pub struct {
+	id                                string
+	clicks, known, popups             int64
+	hidden, quick, small, nightPopups int64
+	first, last                       sql.NullTime
+}
+
+// candidate is a publisher whose share passed the tests.
+type candidate struct {
+	pub
+	share, log10P float64
+	base          population
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(detectors.PopupTraffic)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	code := detectors.PopupTraffic
+	have, err := detectors.Columns(ctx, env.DB, "clicks", "opener", "visible", "dwell_ms", "viewport_w", "viewport_h", "referrer")
+	if err != nil {
+		return nil, err
+	}
+	if !have["opener"] {
+		// Without opener nothing tells a script-opened window from one the
+		// visitor chose to open; every other sign alone is an ordinary
+		// background tab or bounce.
+		env.Signals.Add(code, "clicks.opener", "column absent or empty in the input: pop-up windows cannot be told from chosen ones, detector not run")
+		return nil, nil
+	}
+	reasons := map[string]string{
+		"visible":    "column absent or empty: hidden (pop-under) windows are not counted",
+		"dwell_ms":   "column absent or empty: windows closed within seconds are not counted",
+		"viewport_w": "column absent or empty: small windows are not counted",
+		"viewport_h": "column absent or empty: small windows are not counted",
+		"referrer":   "column absent or empty: third-party origin is not judged",
+	}
+	for _, c := range []string{"visible", "dwell_ms", "viewport_w", "viewport_h", "referrer"} {
+		if !have[c] {
+			env.Signals.Add(code, "clicks."+c, reasons[c])
+		}
+	}
+	siteCols, err := detectors.Columns(ctx, env.DB, "sites", "url")
+	if err != nil {
+		return nil, err
+	}
+	if !siteCols["url"] && have["referrer"] {
+		env.Signals.Add(code, "sites.url", "no publisher sites in the input: every referrer outside the brand's domains counts as third-party")
+	}
+
+	start, end, night, ok, err := scope(ctx, env, int(p.lookbackDays))
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := env.DB.QueryContext(ctx, queries["PublisherCounts"], start, end, night,
+		p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), int(p.smallMobileMaxH), phoneAgents)
+	if err != nil {
+		return nil, fmt.Errorf("popup_traffic: publisher counts: %w", err)
+	}
+	var pubs []pub
+	for rows.Next() {
+		var x pub
+		if err := rows.Scan(&x.id, &x.clicks, &x.known, &x.popups, &x.hidden, &x.quick, &x.small,
+			&x.nightPopups, &x.first, &x.last); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		pubs = append(pubs, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	base := baseline(pubs, p)
+	var cands []candidate
+	for _, x := range pubs {
+		if c, ok := judge(x, base, p, env.Scope.IsNight()); ok {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	brand := brandDomains(env.Pack)
+	dets, err := details(ctx, env.DB, cands, start, end, p, brand)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]detectors.Finding, 0, len(cands))
+	for _, c := range cands {
+		f, err := finding(rule, p, c, dets[c.id], start, end, have)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// population is the reference the publishers are compared with.
+type population struct {
+	publishers    int
+	known, popups int64
+	share         float64 // popups / known, at least population_share_floor
+}
+
+// baseline pools the clicks of the publishers whose own pop-up-like share is
+// below min_share: the program's ordinary traffic. Publishers at or above it
+// are the ones under test and are left out, so a few heavy pop-up publishers
+// do not raise the bar for each other. The share is floored so a spotless
+// population does not turn noise into significance.
+func baseline(pubs []pub, p params) population {
+	var b population
+	for _, x := range pubs {
+		if x.known == 0 || float64(x.popups)/float64(x.known) >= p.minShare {
+			continue
+		}
+		b.publishers++
+		b.known += x.known
+		b.popups += x.popups
+	}
+	b.share = p.populationFloor
+	if b.known > 0 {
+		b.share = math.Max(b.share, float64(b.popups)/float64(b.known))
+	}
+	return b
+}
+
+// judge applies the count floor, the absolute share, the ratio to the
+// population and the binomial test.
+func judge(x pub, base population, p params, nightly bool) (candidate, bool) {
+	if x.known == 0 || float64(x.popups) < p.minPopupClicks {
+		return candidate{}, false
+	}
+	if nightly && float64(x.nightPopups) < p.minNightPopups {
+		return candidate{}, false
+	}
+	share := float64(x.popups) / float64(x.known)
+	if share < p.minShare || share < p.minRatio*base.share {
+		return candidate{}, false
+	}
+	lp := logBinomialTail(x.popups, x.known, base.share)
+	if lp > math.Log(p.maxPValue) {
+		return candidate{}, false
+	}
+	return candidate{pub: x, share: share, base: base, log10P: lp / math.Ln10}, true
+}
+
+// logBinomialTail is ln P(X ≥ k) for X ~ Binomial(n, q), summed in log
+// space from k upward until the terms stop mattering (past the mean they
+// only fall). Logs, because the tails here reach far below 1e-300.
+func logBinomialTail(k, n int64, q float64) float64 {
+	switch {
+	case k <= 0 || q >= 1:
+		return 0
+	case k > n || q <= 0:
+		return math.Inf(-1)
+	}
+	lq, l1q := math.Log(q), math.Log1p(-q)
+	lgn, _ := math.Lgamma(float64(n) + 1)
+	logTerm := func(i int64) float64 {
+		a, _ := math.Lgamma(float64(i) + 1)
+		b, _ := math.Lgamma(float64(n-i) + 1)
+		return lgn - a - b + float64(i)*lq + float64(n-i)*l1q
+	}
+	first := logTerm(k)
+	sum := 0.0
+	for i := k; i <= n; i++ {
+		t := logTerm(i) - first
+		sum += math.Exp(t)
+		if t < -40 && float64(i) > float64(n)*q {
+			break
+		}
+	}
+	return math.Min(0, first+math.Log(sum))
+}
+
+// scope returns the clicks judged: for a night, the look-back ending with
+// that night; for a backfill, every day with clicks. night is the start of
+// the judged night (the window's start for a backfill).
+func scope(ctx context.Context, env detectors.Env, lookbackDays int) (start, end, night time.Time, ok bool, err error) {
+	if env.Scope.IsNight() {
+		night = env.Scope.Night.UTC().Truncate(24 * time.Hour)
+		end = night.AddDate(0, 0, 1)
+		return end.AddDate(0, 0, -lookbackDays), end, night, true, nil
+	}
+	var lo, hi sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
+		return start, end, night, false, err
+	}
+	if !lo.Valid {
+		return start, end, night, false, nil
+	}
+	start = lo.Time.UTC().Truncate(24 * time.Hour)
+	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return start, end, start, true, nil
+}
+
+func brandDomains(pack *rules.Pack) []string {
+	var out []string
+	for _, b := range pack.Brands {
+		for _, d := range b.Domains {
+			out = append(out, strings.ToLower(strings.TrimPrefix(d, "www.")))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hostCount is one referrer host and its pop-up-like clicks.
+type hostCount struct {
+	Host   string `json:"host"`
+	Clicks int64  `json:"clicks"`
+}
+
+type detail struct {
+	thirdParty, refKnown int64
+	topHosts             []hostCount
+	examples, orderIDs   []string
+	commission           float64
+}
+
+// details fetches, for all candidates in one query, the referrers, example
+// clicks and credited orders of their pop-up-like clicks.
+func details(ctx context.Context, db *sql.DB, cands []candidate, start, end time.Time, p params, brand []string) (map[string]detail, error) {
+	values := make([]string, len(cands))
+	args := []any{start, end, p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), brand, maxExamples, int(p.smallMobileMaxH), phoneAgents}
+	for i, c := range cands {
+		values[i] = fmt.Sprintf("($%d)", len(args)+1)
+		args = append(args, c.id)
+	}
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(queries["Details"], strings.Join(values, ", ")), args...)
+	if err != nil {
+		return nil, fmt.Errorf("popup_traffic: details: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]detail{}
+	for rows.Next() {
+		var id string
+		var d detail
+		var hosts, examples, orders any
+		if err := rows.Scan(&id, &d.thirdParty, &d.refKnown, &hosts, &examples, &orders, &d.commission); err != nil {
+			return nil, err
+		}
+		for _, h := range anyList(hosts) {
+			m, _ := h.(map[string]any)
+			host, _ := m["host"].(string)
+			n, _ := m["clicks"].(int64)
+			d.topHosts = append(d.topHosts, hostCount{host, n})
+		}
+		d.examples = stringList(examples)
+		d.orderIDs = stringList(orders)
+		out[id] = d
+	}
+	return out, rows.Err()
+}
+
+func anyList(v any) []any {
+	xs, _ := v.([]any)
+	return xs
+}
+
+func stringList(v any) []string {
+	out := []string{}
+	for _, x := range anyList(v) {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// signalWeights say how strongly each sub-signal, seen on a good part of the
+// publisher's pop-up-like clicks, points to pop-up advertising rather than a
+// visitor's own new window. The score is 1 - Π(1 - w) over the signals that
+// fired: a hidden window is the clearest (a visitor never opens a window
+// they cannot see), a quick close alone is the weakest (people bounce).
+var signalWeights = map[string]float64{
+	"hidden": 0.5, "small_window": 0.45, "third_party_referrer": 0.4, "quickly_closed": 0.3,
+}
+
+// weakSignals alone make no more than a low finding.
+var weakSignals = map[string]bool{"quickly_closed": true, "third_party_referrer": true}
+
+type subSignal struct {
+	Clicks int64   `json:"clicks"`
+	Share  float64 `json:"share_of_popup_clicks"`
+	Fired  bool    `json:"fired"`
+}
+
+func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.Time, have map[string]bool) (detectors.Finding, error) {
+	sub := map[string]subSignal{}
+	var fired []string
+	add := func(name string, n, of int64, min float64, available bool) {
+		if !available {
+			return
+		}
+		s := subSignal{Clicks: n}
+		if of > 0 {
+			s.Share = round(float64(n)/float64(of), 3)
+			s.Fired = float64(n)/float64(of) >= min && n > 0
+		}
+		sub[name] = s
+		if s.Fired {
+			fired = append(fired, name)
+		}
+	}
+	add("hidden", c.hidden, c.popups, p.minSubSignalShare, have["visible"])
+	add("quickly_closed", c.quick, c.popups, p.minSubSignalShare, have["dwell_ms"])
+	add("small_window", c.small, c.popups, p.minSubSignalShare, have["viewport_w"] && have["viewport_h"])
+	add("third_party_referrer", d.thirdParty, d.refKnown, p.minThirdPartyShare, have["referrer"])
+	sort.Strings(fired)
+
+	score := 1.0
+	strong := false
+	for _, s := range fired {
+		score *= 1 - signalWeights[s]
+		strong = strong || !weakSignals[s]
+	}
+	score = round(1-score, 3)
+	severity := detectors.SeverityFromScore(score)
+	if len(fired) < 2 && !strong || len(fired) == 0 {
+		severity = "low"
+	}
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+		severity = rule.Severity
+	}
+	if d.topHosts == nil {
+		d.topHosts = []hostCount{}
+	}
+	if d.examples == nil {
+		d.examples = []string{}
+	}
+	orderIDs := d.orderIDs
+	if orderIDs == nil {
+		orderIDs = []string{}
+	}
+	window := map[string]string{"start": start.UTC().Format(time.RFC3339), "end": end.UTC().Format(time.RFC3339)}
+	if c.first.Valid {
+		window["first_popup"] = c.first.Time.UTC().Format(time.RFC3339)
+		window["last_popup"] = c.last.Time.UTC().Format(time.RFC3339)
+	}
+	evidence := map[string]any{
+		"popup_clicks":          c.popups,
+		"clicks":                c.clicks,
+		"clicks_beacon_known":   c.known,
+		"popup_share":           round(c.share, 4),
+		"population_share":      round(c.base.share, 5),
+		"population":            map[string]any{"publishers": c.base.publishers, "clicks_beacon_known": c.base.known, "popup_clicks": c.base.popups, "note": "pooled over publishers whose own share is below min_share, floored at population_share_floor"},
+		"ratio_to_population":   round(c.share/c.base.share, 1),
+		"binomial_log10_p":      round(c.log10P, 1), // log10 of P(X ≥ popup_clicks | clicks_beacon_known, population_share)
+		"sub_signals":           sub,
+		"signals_fired":         fired,
+		"single_signal":         len(fired) < 2,
+		"referrer_known":        d.refKnown,
+		"top_third_party_hosts": d.topHosts,
+		"example_click_ids":     d.examples,
+		"orders_credited":       len(orderIDs),
+		"commission_usd":        round(d.commission, 2),
+		"window":                window,
+		"quick_close_ms":        p.quickCloseMS,
+		"small_window_max":      fmt.Sprintf("%d×%d", int(p.smallMaxW), int(p.smallMaxH)),
+		"definition":            "click whose window a script opened (opener) and that was hidden, closed within quick_close_ms, or no larger than small_window_max; the share is over clicks whose landing beacon fired",
+	}
+	body, err := json.Marshal(evidence)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
+	texts := make([]string, 0, len(fired))
+	for _, s := range []string{"hidden", "small_window", "quickly_closed", "third_party_referrer"} {
+		if x, ok := sub[s]; ok && x.Fired {
+			texts = append(texts, fmt.Sprintf("%s %s", thousands(x.Clicks), signalText[s]))
+		}
+	}
+	how := ""
+	if len(texts) > 0 {
+		how = " (" + strings.Join(texts, ", ") + ")"
+	}
+	summary := fmt.Sprintf("%s of %s clicks (%s) were pop-up windows opened by script%s; program share %s.",
+		thousands(c.popups), thousands(c.known), pct(c.share), how, pct(c.base.share))
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.PopupTraffic, c.id, start, end, ""),
+		PublisherID:   c.id,
+		Detector:      detectors.PopupTraffic,
+		RuleID:        rule.ID,
+		RuleStatus:    rule.Status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     rule.Policy,
+		Summary:       summary,
+		Evidence:      body,
+		WindowStart:   start.UTC(),
+		WindowEnd:     end.UTC(),
+		OrderIDs:      orderIDs,
+		CommissionUSD: round(d.commission, 2),
+	}, nil
+}
+
+var signalText = map[string]string{
+	"hidden": "hidden behind the page", "small_window": "in small windows",
+	"quickly_closed": "closed within seconds", "third_party_referrer": "from third-party pages",
+}
+
+func pct(x float64) string {
+	switch {
+	case x >= 0.1:
+		return fmt.Sprintf("%.0f %%", 100*x)
+	case x >= 0.01:
+		return fmt.Sprintf("%.1f %%", 100*x)
+	default:
+		return fmt.Sprintf("%.2f %%", 100*x)
+	}
+}
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

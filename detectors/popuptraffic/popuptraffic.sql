@@ -1,0 +1,112 @@
+-- popup_traffic — E.10.h: "Engaging in pop-up or pop-under advertisements in
+-- any form" (portals-rules-agreement-faq.txt); epn-commission-table.txt also
+-- forbids extensions that open pop-ups on their own.
+-- Inputs: clicks (opener; visible, dwell_ms, viewport_w, viewport_h, referrer
+-- when present), sites (url), orders (click_id, commission_usd).
+--
+-- A click is pop-up-like when the landing page's beacon says a script opened
+-- its window (opener = true) and the window was hidden (visible = false: a
+-- pop-under), closed within quick_close_ms, or small (both sides at or below
+-- small_max_w × small_max_h). NULL sub-signals are unknown and never count as
+-- evidence; on a phone (or an unknown device) a window counts as small only
+-- at or below small_mobile_max_h, since phone browsers open every window
+-- full-screen and small old phones are 320 px wide. A click whose opener is NULL (the beacon did not fire) is left out
+-- of the denominator altogether. Whether a publisher's share is abnormal is
+-- decided in Go against the population's share.
+
+-- name: PublisherCounts
+-- Per publisher: clicks whose beacon fired (opener known), pop-up-like clicks
+-- and their sub-signals, over [$1, $2); night_popups counts those in [$3, $2).
+-- $1 window_start, $2 window_end, $3 night_start, $4 quick_close_ms,
+-- $5 small_max_w, $6 small_max_h, $7 small_mobile_max_h, $8 phone UA regex
+WITH s AS (
+    SELECT publisher_id, ts, opener,
+           coalesce(opener AND visible = false, false) AS hidden,
+           coalesce(opener AND dwell_ms < $4, false) AS quick,
+           -- CASE, so the user-agent test runs only on the few small windows.
+           CASE WHEN opener AND viewport_w <= $5 AND viewport_h <= $6
+                THEN viewport_h <= $7 OR NOT (user_agent IS NULL OR regexp_matches(user_agent, $8))
+                ELSE false END AS small
+    FROM clicks
+    WHERE ts >= $1 AND ts < $2 AND publisher_id IS NOT NULL
+),
+c AS (
+    SELECT publisher_id, ts, opener IS NOT NULL AS known, hidden OR quick OR small AS popup, hidden, quick, small
+    FROM s
+)
+SELECT publisher_id,
+       count(*) AS clicks,
+       count(*) FILTER (WHERE known) AS known,
+       count(*) FILTER (WHERE popup) AS popups,
+       count(*) FILTER (WHERE hidden) AS hidden,
+       count(*) FILTER (WHERE quick) AS quick,
+       count(*) FILTER (WHERE small) AS small,
+       count(*) FILTER (WHERE popup AND ts >= $3) AS night_popups,
+       min(ts) FILTER (WHERE popup) AS first_popup,
+       max(ts) FILTER (WHERE popup) AS last_popup
+FROM c
+GROUP BY publisher_id
+ORDER BY publisher_id;
+
+-- name: Details
+-- For each candidate publisher (the VALUES list: one bound parameter per
+-- publisher, numbered from $10):
+-- where its pop-up-like clicks came from, examples, and the orders credited
+-- to them. A referrer is third-party when its host (the package name for
+-- android-app:// referrers) is neither one of the publisher's own sites (the
+-- site's host, or the id of a Play Store listing; subdomains match) nor a
+-- brand domain ($6, a list). A missing referrer is unknown, not third-party.
+-- $1 window_start, $2 window_end, $3 quick_close_ms, $4 small_max_w,
+-- $5 small_max_h, $6 brand domains (VARCHAR[]), $7 max examples,
+-- $8 small_mobile_max_h, $9 phone UA regex (the pop-up-like test of PublisherCounts)
+WITH cand(publisher_id) AS (VALUES %s),
+own AS (
+    SELECT DISTINCT s.publisher_id,
+           regexp_replace(lower(coalesce(
+               nullif(regexp_extract(s.url, '^https?://play\.google\.com/.*[?&]id=([A-Za-z0-9._]+)', 1), ''),
+               regexp_extract(s.url, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)', 1))), '^www\.', '') AS host
+    FROM sites s JOIN cand USING (publisher_id)
+    WHERE s.url IS NOT NULL
+),
+p AS (
+    SELECT c.publisher_id, c.click_id, c.ts,
+           nullif(regexp_replace(lower(regexp_extract(c.referrer, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)', 1)), '^www\.', ''), '') AS ref_host
+    FROM clicks c JOIN cand USING (publisher_id)
+    WHERE c.ts >= $1 AND c.ts < $2
+      AND coalesce(c.opener AND (c.visible = false OR c.dwell_ms < $3
+                   OR CASE WHEN c.viewport_w <= $4 AND c.viewport_h <= $5
+                           THEN c.viewport_h <= $8 OR NOT (c.user_agent IS NULL OR regexp_matches(c.user_agent, $9))
+                           ELSE false END), false)
+),
+r AS (
+    SELECT p.*,
+           CASE WHEN ref_host IS NULL THEN NULL
+                WHEN EXISTS (SELECT 1 FROM own o WHERE o.publisher_id = p.publisher_id AND o.host <> ''
+                               AND (p.ref_host = o.host OR p.ref_host LIKE '%%.' || o.host)) THEN false
+                WHEN EXISTS (SELECT 1 FROM unnest($6::VARCHAR[]) b(d)
+                               WHERE p.ref_host = lower(b.d) OR p.ref_host LIKE '%%.' || lower(b.d)) THEN false
+                ELSE true END AS third_party
+    FROM p
+),
+hosts AS (
+    SELECT publisher_id, ref_host, count(*) AS n
+    FROM r WHERE third_party
+    GROUP BY publisher_id, ref_host
+),
+-- Each order once, even if it is listed twice or several of its rows match.
+sold AS (
+    SELECT r.publisher_id, o.order_id, max(o.commission_usd) AS commission_usd
+    FROM r JOIN orders o ON o.click_id = r.click_id AND o.publisher_id = r.publisher_id
+    WHERE o.order_id IS NOT NULL
+    GROUP BY r.publisher_id, o.order_id
+)
+SELECT cand.publisher_id,
+       (SELECT count(*) FILTER (WHERE third_party) FROM r WHERE r.publisher_id = cand.publisher_id) AS third_party,
+       (SELECT count(third_party) FROM r WHERE r.publisher_id = cand.publisher_id) AS ref_known,
+       (SELECT coalesce(list(struct_pack(host := ref_host, clicks := n) ORDER BY n DESC, ref_host), [])
+          FROM (SELECT * FROM hosts h WHERE h.publisher_id = cand.publisher_id ORDER BY n DESC, ref_host LIMIT 5)) AS top_hosts,
+       (SELECT coalesce(list(click_id ORDER BY ts, click_id), [])[1:$7] FROM r WHERE r.publisher_id = cand.publisher_id) AS examples,
+       (SELECT coalesce(list(order_id ORDER BY order_id), []) FROM sold s WHERE s.publisher_id = cand.publisher_id) AS order_ids,
+       (SELECT coalesce(sum(commission_usd), 0)::DOUBLE FROM sold s WHERE s.publisher_id = cand.publisher_id) AS commission
+FROM cand
+ORDER BY cand.publisher_id;
