@@ -6,6 +6,7 @@ import (
 	"affwatch/detectors"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/popuptraffic"
+	"affwatch/detectors/selfpromotion"
 )
 
 // Detectors returns every registered detector.
@@ -13,5 +14,6 @@ func Detectors() []detectors.Detector {
 	return []detectors.Detector{
 		clickburst.Detector{},
 		popuptraffic.Detector{},
+		selfpromotion.Detector{},
 	}
 }

@@ -1,0 +1,542 @@
+// Package selfpromotion finds sellers who joined the affiliate program to
+// advertise their own storefront (clause E.10.k): a publisher that shares an
+// identity with a seller (the same legal entity, payout account, e-mail or
+// phone) and whose clicks and attributed orders go to that seller's store at
+// a share far above what the rest of the program sends there.
+//
+// Both halves are needed. A seller's publisher account that promotes other
+// stores breaks no rule, and a fan site concentrated on one store it has no
+// identifier link to is not E.10.k: concentration without a link is only
+// taste. An identifier value that many accounts share (a pooled payout
+// account, a placeholder e-mail) links nobody.
+package selfpromotion
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed selfpromotion.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// Detector is the self_promotion detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.SelfPromotion }
+
+// identifiers are the columns, present in both publishers and sellers, that
+// can tie the two accounts to one person; hard ones are about money or law.
+var identifiers = []string{"entity_id", "payout_hash", "email_hash", "phone_hash"}
+
+var hardIdentifiers = map[string]bool{"entity_id": true, "payout_hash": true}
+
+type params struct {
+	lookbackDays, maxAccounts                       float64
+	minClicks, minOrders, minShare, minLift, maxP   float64
+	strongShare, contactWeight, minWindowActivities float64
+}
+
+func loadParams(r rules.Rule) (params, error) {
+	var p params
+	err := r.Fill(map[string]*float64{
+		"lookback_days": &p.lookbackDays, "max_accounts_per_identifier": &p.maxAccounts,
+		"min_store_clicks": &p.minClicks, "min_store_orders": &p.minOrders,
+		"min_share": &p.minShare, "min_lift": &p.minLift, "max_p_value": &p.maxP,
+		"strong_share": &p.strongShare, "contact_link_weight": &p.contactWeight,
+		"min_window_activity": &p.minWindowActivities,
+	})
+	if err == nil && p.lookbackDays < 1 {
+		err = fmt.Errorf("self_promotion: lookback_days must be at least 1 (got %v)", p.lookbackDays)
+	}
+	if err == nil && p.maxAccounts < 2 {
+		err = fmt.Errorf("self_promotion: max_accounts_per_identifier must be at least 2 (got %v)", p.maxAccounts)
+	}
+	return p, err
+}
+
+// link is one publisher–seller pair sharing identifiers.
+type link struct {
+	publisher, seller, sellerName string
+	matched, ignored              []string
+	holders                       []map[string]any
+}
+
+// shares is what Shares returns for one linked pair.
+type shares struct {
+	pubClicks, pubStoreClicks, windowStoreClicks, popClicks, popStoreClicks int64
+	pubOrders, pubStoreOrders, windowStoreOrders, popOrders, popStoreOrders int64
+	unmappedClicks                                                          int64
+	exampleClicks, orderIDs                                                 []string
+	commission                                                              float64
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(detectors.SelfPromotion)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	use, err := usable(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	lbStart, lbEnd, ws, we, ok, err := scope(ctx, env, p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	links, err := findLinks(ctx, env.DB, p, use)
+	if err != nil || len(links) == 0 {
+		return nil, err
+	}
+	sh, err := measure(ctx, env.DB, links, lbStart, lbEnd, ws, we)
+	if err != nil {
+		return nil, err
+	}
+	var out []detectors.Finding
+	for _, l := range links {
+		if len(l.matched) == 0 {
+			continue
+		}
+		s, ok := sh[l.publisher+"\x00"+l.seller]
+		if !ok {
+			continue
+		}
+		f, ok, err := judge(rule, p, use, l, s, lbStart, lbEnd, ws, we)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// usability says which identifier and traffic columns hold data.
+type usability struct {
+	ident                 map[string]bool
+	clicks, orders, prods bool
+}
+
+func usable(ctx context.Context, env detectors.Env) (usability, error) {
+	u := usability{ident: map[string]bool{}}
+	pubs, err := detectors.Columns(ctx, env.DB, "publishers", identifiers...)
+	if err != nil {
+		return u, err
+	}
+	sels, err := detectors.Columns(ctx, env.DB, "sellers", identifiers...)
+	if err != nil {
+		return u, err
+	}
+	for _, c := range identifiers {
+		u.ident[c] = pubs[c] && sels[c]
+		if !pubs[c] {
+			env.Signals.Add(detectors.SelfPromotion, "publishers."+c, "column absent or empty in the input: links through it cannot be seen")
+		}
+		if !sels[c] {
+			env.Signals.Add(detectors.SelfPromotion, "sellers."+c, "column absent or empty in the input: links through it cannot be seen")
+		}
+	}
+	cl, err := detectors.Columns(ctx, env.DB, "clicks", "target_type", "target_id")
+	if err != nil {
+		return u, err
+	}
+	for _, c := range []string{"target_type", "target_id"} {
+		if !cl[c] {
+			env.Signals.Add(detectors.SelfPromotion, "clicks."+c, "column absent or empty in the input: the share of clicks to the linked store is not used, only orders")
+		}
+	}
+	u.clicks = cl["target_type"] && cl["target_id"]
+	or, err := detectors.Columns(ctx, env.DB, "orders", "seller_id", "product_id", "commission_usd")
+	if err != nil {
+		return u, err
+	}
+	if !or["seller_id"] {
+		env.Signals.Add(detectors.SelfPromotion, "orders.seller_id", "column absent or empty in the input: orders to the linked store and product clicks cannot be attributed to a seller")
+	}
+	if or["seller_id"] && !or["product_id"] {
+		env.Signals.Add(detectors.SelfPromotion, "orders.product_id", "column absent or empty in the input: clicks on product pages cannot be mapped to a seller, only store clicks count")
+	}
+	if !or["commission_usd"] {
+		env.Signals.Add(detectors.SelfPromotion, "orders.commission_usd", "column absent or empty in the input: commission at stake is reported as 0")
+	}
+	u.orders = or["seller_id"]
+	u.prods = or["seller_id"] && or["product_id"]
+	return u, nil
+}
+
+// scope returns the look-back the shares are measured over and the window
+// judged: the night with lookback_days of history ending with it, or for a
+// backfill every day in the input for both.
+func scope(ctx context.Context, env detectors.Env, p params) (lbStart, lbEnd, ws, we time.Time, ok bool, err error) {
+	if env.Scope.IsNight() {
+		ws = env.Scope.Night.UTC()
+		we = ws.AddDate(0, 0, 1)
+		return we.AddDate(0, 0, -int(p.lookbackDays)), we, ws, we, true, nil
+	}
+	var lo, hi sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, queries["DataSpan"]).Scan(&lo, &hi); err != nil {
+		return lbStart, lbEnd, ws, we, false, fmt.Errorf("self_promotion: data span: %w", err)
+	}
+	if !lo.Valid || !hi.Valid {
+		return lbStart, lbEnd, ws, we, false, nil
+	}
+	ws = lo.Time.UTC().Truncate(24 * time.Hour)
+	we = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return ws, we, ws, we, true, nil
+}
+
+func findLinks(ctx context.Context, db *sql.DB, p params, u usability) ([]link, error) {
+	if !u.ident["entity_id"] && !u.ident["payout_hash"] && !u.ident["email_hash"] && !u.ident["phone_hash"] {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, queries["Links"], int64(p.maxAccounts),
+		u.ident["entity_id"], u.ident["payout_hash"], u.ident["email_hash"], u.ident["phone_hash"])
+	if err != nil {
+		return nil, fmt.Errorf("self_promotion: links: %w", err)
+	}
+	defer rows.Close()
+	var out []link
+	for rows.Next() {
+		var l link
+		var name sql.NullString
+		var matched, ignored, holders any
+		if err := rows.Scan(&l.publisher, &l.seller, &name, &matched, &ignored, &holders); err != nil {
+			return nil, err
+		}
+		l.sellerName = name.String
+		l.matched, l.ignored, l.holders = stringList(matched), stringList(ignored), structList(holders)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+func measure(ctx context.Context, db *sql.DB, links []link, lbStart, lbEnd, ws, we time.Time) (map[string]shares, error) {
+	var values []string
+	args := []any{lbStart, lbEnd, ws, we}
+	for _, l := range links {
+		if len(l.matched) == 0 {
+			continue
+		}
+		values = append(values, fmt.Sprintf("($%d, $%d)", len(args)+1, len(args)+2))
+		args = append(args, l.publisher, l.seller)
+	}
+	out := map[string]shares{}
+	if len(values) == 0 {
+		return out, nil
+	}
+	// The VALUES list holds only numbered placeholders ($5, $6, …), bound
+	// after the query's own $1..$4.
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(queries["Shares"], strings.Join(values, ", ")), args...)
+	if err != nil {
+		return nil, fmt.Errorf("self_promotion: shares: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pub, sel string
+		var s shares
+		var clicks, orders any
+		if err := rows.Scan(&pub, &sel, &s.pubClicks, &s.pubStoreClicks, &s.windowStoreClicks, &s.popClicks, &s.popStoreClicks,
+			&s.pubOrders, &s.pubStoreOrders, &s.windowStoreOrders, &s.popOrders, &s.popStoreOrders, &s.unmappedClicks,
+			&clicks, &orders, &s.commission); err != nil {
+			return nil, err
+		}
+		s.exampleClicks, s.orderIDs = stringList(clicks), stringList(orders)
+		out[pub+"\x00"+sel] = s
+	}
+	return out, rows.Err()
+}
+
+// test is one comparison of the publisher's share with the population's.
+type test struct {
+	Count           int64   `json:"count"`
+	Total           int64   `json:"total"`
+	Share           float64 `json:"share"`
+	PopulationCount int64   `json:"population_count"`
+	PopulationTotal int64   `json:"population_total"`
+	PopulationShare float64 `json:"population_share"`
+	Lift            float64 `json:"lift"`
+	PValue          float64 `json:"p_value"`
+	Passed          bool    `json:"passed"`
+}
+
+// compare tests whether count of total is far above the population's share:
+// a count floor, an absolute share, a lift over the population and a
+// one-sided binomial test against the population's (Laplace-smoothed) share,
+// so a store nobody else links to does not make every click significant
+// through a zero baseline alone.
+func compare(count, total, popCount, popTotal int64, floor float64, p params) test {
+	t := test{Count: count, Total: total, PopulationCount: popCount, PopulationTotal: popTotal}
+	if total > 0 {
+		t.Share = float64(count) / float64(total)
+	}
+	if popTotal > 0 {
+		t.PopulationShare = float64(popCount) / float64(popTotal)
+	}
+	p0 := (float64(popCount) + 1) / (float64(popTotal) + 2)
+	t.Lift = t.Share / p0
+	t.PValue = binomialTail(count, total, p0)
+	t.Passed = float64(count) >= floor && t.Share >= p.minShare && t.Lift >= p.minLift && t.PValue <= p.maxP
+	t.Share, t.PopulationShare, t.Lift = round(t.Share, 4), round(t.PopulationShare, 4), round(t.Lift, 1)
+	t.PValue = roundSig(t.PValue)
+	return t
+}
+
+// binomialTail is P(X >= k) for X ~ Binomial(n, p), summed in log space.
+func binomialTail(k, n int64, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if k > n || p <= 0 {
+		return 0
+	}
+	if p >= 1 {
+		return 1
+	}
+	lp, lq := math.Log(p), math.Log1p(-p)
+	lgn, _ := math.Lgamma(float64(n) + 1)
+	var sum float64
+	for i := k; i <= n; i++ {
+		a, _ := math.Lgamma(float64(i) + 1)
+		b, _ := math.Lgamma(float64(n-i) + 1)
+		term := math.Exp(lgn - a - b + float64(i)*lp + float64(n-i)*lq)
+		sum += term
+		if term < sum*1e-17 && float64(i) > float64(n)*p {
+			break
+		}
+	}
+	return math.Min(sum, 1)
+}
+
+type evidence struct {
+	Seller struct {
+		ID   string `json:"seller_id"`
+		Name string `json:"name"`
+	} `json:"seller"`
+	Link struct {
+		Matched []string         `json:"matched_identifiers"`
+		Kind    string           `json:"kind"`
+		Ignored []string         `json:"ignored_identifiers,omitempty"`
+		Holders []map[string]any `json:"accounts_per_identifier"`
+	} `json:"link"`
+	Clicks            *test    `json:"clicks,omitempty"`
+	UnmappedClicks    int64    `json:"clicks_without_known_seller"`
+	Orders            *test    `json:"orders,omitempty"`
+	WindowStoreClicks int64    `json:"window_store_clicks"`
+	WindowStoreOrders int64    `json:"window_store_orders"`
+	LookbackStart     string   `json:"lookback_start"`
+	LookbackEnd       string   `json:"lookback_end"`
+	ExampleClickIDs   []string `json:"example_click_ids"`
+	ExampleOrderIDs   []string `json:"example_order_ids"`
+	CommissionUSD     float64  `json:"commission_usd"`
+	Signals           []string `json:"signals"`
+	SingleSignal      bool     `json:"single_signal"`
+}
+
+func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lbEnd, ws, we time.Time) (detectors.Finding, bool, error) {
+	var ct, ot *test
+	if u.clicks {
+		t := compare(s.pubStoreClicks, s.pubClicks, s.popStoreClicks, s.popClicks, p.minClicks, p)
+		ct = &t
+	}
+	if u.orders {
+		t := compare(s.pubStoreOrders, s.pubOrders, s.popStoreOrders, s.popOrders, p.minOrders, p)
+		ot = &t
+	}
+	clicksOK, ordersOK := ct != nil && ct.Passed, ot != nil && ot.Passed
+	if !clicksOK && !ordersOK {
+		return detectors.Finding{}, false, nil
+	}
+	// A nightly run judges the night: the pair must have been active in it.
+	if float64(s.windowStoreClicks+s.windowStoreOrders) < p.minWindowActivities {
+		return detectors.Finding{}, false, nil
+	}
+
+	var signals []string
+	score := 0.0
+	if clicksOK {
+		signals = append(signals, "clicks_to_own_store")
+		score += 0.35
+	}
+	if ordersOK {
+		signals = append(signals, "orders_from_own_store")
+		score += 0.45
+	} else if s.pubStoreOrders > 0 {
+		// Some commission was earned on the store, too few orders to test.
+		signals = append(signals, "some_orders_from_own_store")
+		score += 0.1
+	}
+	top := 0.0
+	if clicksOK {
+		top = ct.Share
+	}
+	if ordersOK {
+		top = math.Max(top, ot.Share)
+	}
+	if top >= p.strongShare {
+		signals = append(signals, "majority_to_own_store")
+		score += 0.1
+	}
+	hard := false
+	for _, m := range l.matched {
+		hard = hard || hardIdentifiers[m]
+	}
+	linkKind := "entity_or_payout"
+	if !hard {
+		// E-mail and phone are contact details: still the seller's, but a
+		// shared family phone or an agency's mailbox is possible.
+		linkKind = "contact_only"
+		score *= p.contactWeight
+	}
+	score = round(math.Min(score, 1), 3)
+	severity := detectors.SeverityFromScore(score)
+	if len(signals) < 2 && detectors.SeverityRank(severity) > detectors.SeverityRank("low") {
+		severity = "low"
+	}
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+		severity = rule.Severity
+	}
+
+	var ev evidence
+	ev.Seller.ID, ev.Seller.Name = l.seller, l.sellerName
+	ev.Link.Matched, ev.Link.Kind, ev.Link.Ignored, ev.Link.Holders = l.matched, linkKind, l.ignored, l.holders
+	ev.Clicks, ev.Orders, ev.UnmappedClicks = ct, ot, s.unmappedClicks
+	ev.WindowStoreClicks, ev.WindowStoreOrders = s.windowStoreClicks, s.windowStoreOrders
+	ev.LookbackStart, ev.LookbackEnd = lbStart.Format(time.RFC3339), lbEnd.Format(time.RFC3339)
+	ev.ExampleClickIDs = nonNil(s.exampleClicks)
+	ev.ExampleOrderIDs = nonNil(s.orderIDs)
+	if len(ev.ExampleOrderIDs) > 10 {
+		ev.ExampleOrderIDs = ev.ExampleOrderIDs[:10]
+	}
+	ev.CommissionUSD = round(s.commission, 2)
+	ev.Signals = signals
+	ev.SingleSignal = len(signals) < 2
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return detectors.Finding{}, false, err
+	}
+	orderIDs := nonNil(s.orderIDs)
+	sort.Strings(orderIDs)
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.SelfPromotion, l.publisher, ws, we, l.seller),
+		PublisherID:   l.publisher,
+		Detector:      detectors.SelfPromotion,
+		RuleID:        rule.ID,
+		RuleStatus:    rule.Status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     rule.Policy,
+		Summary:       summary(l, ct, ot, clicksOK, ordersOK),
+		Evidence:      body,
+		WindowStart:   ws,
+		WindowEnd:     we,
+		OrderIDs:      orderIDs,
+		CommissionUSD: round(s.commission, 2),
+	}, true, nil
+}
+
+// summary is one sentence: the link, the share and the population's share.
+func summary(l link, ct, ot *test, clicksOK, ordersOK bool) string {
+	seller := l.seller
+	if l.sellerName != "" {
+		seller = fmt.Sprintf("%s (%s)", l.seller, l.sellerName)
+	}
+	var parts []string
+	if clicksOK {
+		parts = append(parts, fmt.Sprintf("%s of %s clicks (program share %s)", pct(ct.Share), thousands(ct.Total), pct(ct.PopulationShare)))
+	}
+	if ordersOK {
+		parts = append(parts, fmt.Sprintf("%s of %s attributed orders (program share %s)", pct(ot.Share), thousands(ot.Total), pct(ot.PopulationShare)))
+	} else if ot != nil && ot.Count > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %s attributed orders", ot.Count, thousands(ot.Total)))
+	}
+	return fmt.Sprintf("Publisher shares %s with seller %s and sends it %s.",
+		strings.Join(l.matched, " and "), seller, strings.Join(parts, " and "))
+}
+
+func pct(x float64) string {
+	v := x * 100
+	switch {
+	case v == 0:
+		return "0 %"
+	case v < 0.1:
+		return "<0.1 %"
+	case v < 10:
+		return fmt.Sprintf("%.1f %%", v)
+	default:
+		return fmt.Sprintf("%.0f %%", v)
+	}
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return append([]string(nil), xs...)
+}
+
+func stringList(v any) []string {
+	xs, _ := v.([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func structList(v any) []map[string]any {
+	xs, _ := v.([]any)
+	out := make([]map[string]any, 0, len(xs))
+	for _, x := range xs {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+// roundSig keeps three significant digits, so tiny p-values stay readable.
+func roundSig(x float64) float64 {
+	if x < 1e-300 {
+		return 0 // below what JSON readers reliably parse; "zero" to any reviewer
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 3, 64), 64)
+	return v
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

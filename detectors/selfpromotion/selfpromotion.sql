@@ -1,0 +1,153 @@
+-- self_promotion — E.10.k: "If you are a seller on the AliExpress International
+-- Platform, you shall not become either a Publisher or a Network … and
+-- advertise your own storefront to earn commissions".
+-- Inputs: publishers and sellers (entity_id, payout_hash, email_hash,
+-- phone_hash: the identity link), clicks (target_type, target_id: where the
+-- links point), orders (publisher_id, seller_id, product_id, commission_usd).
+-- A publisher–seller pair is linked when they share an identifier value that
+-- at most max_accounts_per_identifier accounts hold (a value many accounts
+-- share is a placeholder or a pooled account, not a person). For each linked
+-- pair the publisher's share of clicks and of attributed orders going to that
+-- seller is compared in Go with the population's share for the same store.
+
+-- name: Links
+-- $1 max_accounts_per_identifier; $2..$5 whether entity_id, payout_hash,
+-- email_hash, phone_hash may be used (both tables hold values).
+WITH ids AS (
+    SELECT 'entity_id' AS kind, trim(entity_id) AS v, 'publisher' AS side, publisher_id AS id FROM publishers WHERE $2
+    UNION ALL SELECT 'payout_hash', trim(payout_hash), 'publisher', publisher_id FROM publishers WHERE $3
+    UNION ALL SELECT 'email_hash', trim(email_hash), 'publisher', publisher_id FROM publishers WHERE $4
+    UNION ALL SELECT 'phone_hash', trim(phone_hash), 'publisher', publisher_id FROM publishers WHERE $5
+    UNION ALL SELECT 'entity_id', trim(entity_id), 'seller', seller_id FROM sellers WHERE $2
+    UNION ALL SELECT 'payout_hash', trim(payout_hash), 'seller', seller_id FROM sellers WHERE $3
+    UNION ALL SELECT 'email_hash', trim(email_hash), 'seller', seller_id FROM sellers WHERE $4
+    UNION ALL SELECT 'phone_hash', trim(phone_hash), 'seller', seller_id FROM sellers WHERE $5
+),
+vals AS (
+    SELECT DISTINCT kind, v, side, id FROM ids
+    WHERE v IS NOT NULL AND v <> '' AND id IS NOT NULL
+      -- SHA-256 of the empty string: a hashed blank, never a person.
+      AND v <> 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+),
+holders AS (
+    SELECT kind, v, count(*) AS accounts FROM vals GROUP BY kind, v
+),
+pairs AS (
+    SELECT p.id AS publisher_id, s.id AS seller_id, p.kind, h.accounts
+    FROM vals p
+    JOIN vals s ON s.kind = p.kind AND s.v = p.v AND s.side = 'seller'
+    JOIN holders h ON h.kind = p.kind AND h.v = p.v
+    WHERE p.side = 'publisher'
+)
+SELECT publisher_id, seller_id,
+       (SELECT min(name) FROM sellers sl WHERE sl.seller_id = pairs.seller_id) AS seller_name,
+       list(kind ORDER BY kind) FILTER (WHERE accounts <= $1) AS matched,
+       list(kind ORDER BY kind) FILTER (WHERE accounts > $1) AS ignored,
+       list(struct_pack(identifier := kind, accounts := accounts) ORDER BY kind) AS holders
+FROM pairs
+GROUP BY publisher_id, seller_id
+ORDER BY publisher_id, seller_id;
+
+-- name: Shares
+-- For the linked pairs in the VALUES list (one bound ($n, $n+1) per pair, from $5), the
+-- publisher's clicks and attributed orders to the seller against its total,
+-- and the same for every other publisher (the population), over the
+-- look-back; plus the activity inside the judged window.
+-- $1 lookback_start, $2 lookback_end, $3 window_start, $4 window_end (TIMESTAMP).
+WITH pair(publisher_id, seller_id) AS (VALUES %s),
+-- A product belongs to the seller the orders say sold it; a product sold by
+-- more than one seller id is ambiguous and left unmapped.
+product_seller AS (
+    SELECT product_id, min(seller_id) AS seller_id
+    FROM orders
+    WHERE product_id IS NOT NULL AND seller_id IS NOT NULL
+    GROUP BY product_id
+    HAVING count(DISTINCT seller_id) = 1
+),
+c0 AS (
+    SELECT click_id, ts, publisher_id, target_type, target_id,
+           -- a plain equi-join key: a condition on target_type inside the
+           -- join would turn the hash join into a nested loop
+           CASE WHEN target_type = 'product' THEN target_id END AS product_key
+    FROM clicks
+    WHERE ts >= $1 AND ts < $2
+),
+c AS (
+    SELECT c0.click_id, c0.ts, c0.publisher_id,
+           CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id
+    FROM c0 LEFT JOIN product_seller ps ON ps.product_id = c0.product_key
+),
+-- One row per attributed order and seller (order lines of one order count once).
+o AS (
+    SELECT order_id, publisher_id, seller_id, min(ts) AS ts, max(commission_usd) AS commission
+    FROM orders
+    WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2
+    GROUP BY order_id, publisher_id, seller_id
+),
+-- The linked publishers' own clicks and orders, each tagged with the pair.
+pub_c AS (
+    SELECT p.seller_id AS linked, c.* FROM c JOIN pair p ON p.publisher_id = c.publisher_id
+),
+pub_o AS (
+    SELECT p.seller_id AS linked, o.* FROM o JOIN pair p ON p.publisher_id = o.publisher_id
+),
+pub_clicks AS (
+    SELECT publisher_id, linked,
+           count(*) AS n,
+           count(*) FILTER (WHERE seller_id = linked) AS n_store,
+           count(*) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS n_window,
+           count(*) FILTER (WHERE seller_id IS NULL) AS n_unmapped,
+           (list(click_id ORDER BY ts, click_id) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4))[1:10] AS examples
+    FROM pub_c GROUP BY publisher_id, linked
+),
+pub_orders AS (
+    SELECT publisher_id, linked,
+           count(DISTINCT order_id) AS n,
+           count(DISTINCT order_id) FILTER (WHERE seller_id = linked) AS n_store,
+           count(DISTINCT order_id) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS n_window,
+           list(order_id ORDER BY order_id) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS order_ids,
+           sum(commission) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS commission
+    FROM pub_o GROUP BY publisher_id, linked
+),
+-- Everyone's clicks and orders to the linked stores, per publisher, so the
+-- population is "everyone but the publisher judged".
+store_clicks AS (
+    SELECT seller_id, publisher_id, count(*) AS n
+    FROM c WHERE seller_id IN (SELECT seller_id FROM pair)
+    GROUP BY seller_id, publisher_id
+),
+store_orders AS (
+    SELECT seller_id, publisher_id, count(DISTINCT order_id) AS n
+    FROM o WHERE seller_id IN (SELECT seller_id FROM pair)
+    GROUP BY seller_id, publisher_id
+),
+store_click_totals AS (SELECT seller_id, sum(n) AS n FROM store_clicks GROUP BY seller_id),
+store_order_totals AS (SELECT seller_id, sum(n) AS n FROM store_orders GROUP BY seller_id),
+all_clicks AS (SELECT count(*) AS n FROM c),
+all_orders AS (SELECT count(*) AS n FROM (SELECT DISTINCT order_id, publisher_id FROM o))
+SELECT p.publisher_id, p.seller_id,
+       coalesce(pc.n, 0) AS pub_clicks,
+       coalesce(pc.n_store, 0) AS pub_store_clicks,
+       coalesce(pc.n_window, 0) AS window_store_clicks,
+       (SELECT n FROM all_clicks) - coalesce(pc.n, 0) AS pop_clicks,
+       coalesce(sct.n, 0) - coalesce(pc.n_store, 0) AS pop_store_clicks,
+       coalesce(po.n, 0) AS pub_orders,
+       coalesce(po.n_store, 0) AS pub_store_orders,
+       coalesce(po.n_window, 0) AS window_store_orders,
+       (SELECT n FROM all_orders) - coalesce(po.n, 0) AS pop_orders,
+       coalesce(sot.n, 0) - coalesce(po.n_store, 0) AS pop_store_orders,
+       coalesce(pc.n_unmapped, 0) AS pub_unmapped_clicks,
+       coalesce(pc.examples, []) AS example_clicks,
+       coalesce(po.order_ids, []) AS order_ids,
+       coalesce(po.commission, 0)::DOUBLE AS commission
+FROM pair p
+LEFT JOIN pub_clicks pc ON pc.publisher_id = p.publisher_id AND pc.linked = p.seller_id
+LEFT JOIN pub_orders po ON po.publisher_id = p.publisher_id AND po.linked = p.seller_id
+LEFT JOIN store_click_totals sct ON sct.seller_id = p.seller_id
+LEFT JOIN store_order_totals sot ON sot.seller_id = p.seller_id
+ORDER BY p.publisher_id, p.seller_id;
+
+-- name: DataSpan
+-- The days present in the input, for a backfill's window.
+SELECT least((SELECT min(ts) FROM clicks), (SELECT min(ts) FROM orders)),
+       greatest((SELECT max(ts) FROM clicks), (SELECT max(ts) FROM orders));
