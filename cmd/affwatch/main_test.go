@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"affwatch/detectors/all"
 	"affwatch/fixtures"
 )
 
@@ -127,7 +128,9 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flagged := map[string]bool{}
+	// Every registered detector, end to end through the CLI: each labeled
+	// positive flagged, no hard negative of that detector flagged.
+	flagged := map[string]map[string]bool{} // detector → publisher
 	f, _ := os.Open(filepath.Join(outA, "findings.ndjson"))
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -141,34 +144,39 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("finding lacks %s", k)
 			}
 		}
-		if fd["detector"] == "click_burst" {
-			flagged[fd["publisher_id"].(string)] = true
+		code := fd["detector"].(string)
+		if flagged[code] == nil {
+			flagged[code] = map[string]bool{}
 		}
+		flagged[code][fd["publisher_id"].(string)] = true
 	}
 	f.Close()
-	var positives, caught int
-	for _, l := range labels {
-		if l.Detector != "click_burst" {
-			continue
-		}
-		switch l.Label {
-		case "positive":
-			positives++
-			if flagged[l.PublisherID] {
-				caught++
-			} else {
-				t.Errorf("labeled burst publisher %s (%s) not flagged", l.PublisherID, l.Variant)
+	for _, d := range all.Detectors() {
+		code := d.Code()
+		var positives, caught int
+		for _, l := range labels {
+			if l.Detector != code {
+				continue
 			}
-		case "negative":
-			if flagged[l.PublisherID] {
-				t.Errorf("hard negative %s (%s) flagged as click_burst", l.PublisherID, l.Variant)
+			switch l.Label {
+			case "positive":
+				positives++
+				if flagged[code][l.PublisherID] {
+					caught++
+				} else {
+					t.Errorf("labeled %s publisher %s (%s) not flagged", code, l.PublisherID, l.Variant)
+				}
+			case "negative":
+				if flagged[code][l.PublisherID] {
+					t.Errorf("hard negative %s (%s) flagged as %s", l.PublisherID, l.Variant, code)
+				}
 			}
 		}
+		if positives == 0 {
+			t.Errorf("the generator labeled no %s publishers", code)
+		}
+		t.Logf("%s: %d/%d labeled publishers flagged, %d publishers flagged in all", code, caught, positives, len(flagged[code]))
 	}
-	if positives == 0 {
-		t.Fatal("the generator labeled no click_burst publishers")
-	}
-	t.Logf("click_burst: %d/%d labeled publishers flagged, %d publishers flagged in all", caught, positives, len(flagged))
 }
 
 func gunzip(t *testing.T, path string) {
