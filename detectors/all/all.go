@@ -7,6 +7,7 @@ import (
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/popuptraffic"
 	"affwatch/detectors/selfpromotion"
+	"affwatch/detectors/selfpurchase"
 )
 
 // Detectors returns every registered detector.
@@ -14,6 +15,7 @@ func Detectors() []detectors.Detector {
 	return []detectors.Detector{
 		clickburst.Detector{},
 		popuptraffic.Detector{},
+		selfpurchase.Detector{},
 		selfpromotion.Detector{},
 	}
 }

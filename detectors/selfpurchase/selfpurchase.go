@@ -1,0 +1,639 @@
+// Package selfpurchase finds publishers whose links are bought through by
+// the publisher itself or by its associates: buyers tied to the publisher
+// by shared identifiers (legal entity, email, phone, payout account used as
+// a payment instrument, address, registration IP, device), directly or
+// through a short chain of other buyers. It enforces clause E.10.j
+// (dishonest transactions "by yourself or together with your associates
+// … making purchases … on designated links").
+//
+// An identifier value shared by a crowd (a carrier-grade NAT address, an
+// office gateway, a parcel locker) links nobody; the others count with
+// specificity 1/(holders − 1), multiplied along a path. Identity, contact,
+// money and address identifiers are hard evidence; IP and device are soft:
+// a finding resting on soft links only is capped at medium (review, not
+// block). A linked person who never buys through the publisher's links
+// makes no finding, whatever they share with it.
+package selfpurchase
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed selfpurchase.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// Detector is the self_purchase detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.SelfPurchase }
+
+type params struct {
+	lookbackDays, orderHistoryDays, maxIdentifierBuyers, maxHops, hopDecay, minLinkStrength float64
+	perOrderEvidence, minScore, softMaxScore, maxExampleOrders                              float64
+}
+
+func loadParams(r rules.Rule) (params, error) {
+	var p params
+	err := r.Fill(map[string]*float64{
+		"lookback_days": &p.lookbackDays, "order_history_days": &p.orderHistoryDays, "max_identifier_buyers": &p.maxIdentifierBuyers,
+		"max_hops": &p.maxHops, "hop_decay": &p.hopDecay, "min_link_strength": &p.minLinkStrength,
+		"per_order_evidence": &p.perOrderEvidence, "min_score": &p.minScore,
+		"soft_max_score": &p.softMaxScore, "max_example_orders": &p.maxExampleOrders,
+	})
+	if err != nil {
+		return p, err
+	}
+	switch {
+	case p.maxHops < 1 || p.maxHops > 6:
+		err = fmt.Errorf("self_purchase: max_hops must be 1–6 (got %v)", p.maxHops)
+	case p.minLinkStrength <= 0 || p.minLinkStrength > 1:
+		err = fmt.Errorf("self_purchase: min_link_strength must be in (0, 1] (got %v)", p.minLinkStrength)
+	case p.hopDecay <= 0 || p.hopDecay > 1:
+		err = fmt.Errorf("self_purchase: hop_decay must be in (0, 1] (got %v)", p.hopDecay)
+	case p.perOrderEvidence <= 0 || p.perOrderEvidence >= 1:
+		err = fmt.Errorf("self_purchase: per_order_evidence must be in (0, 1) (got %v)", p.perOrderEvidence)
+	case p.maxIdentifierBuyers < 1:
+		err = fmt.Errorf("self_purchase: max_identifier_buyers must be at least 1 (got %v)", p.maxIdentifierBuyers)
+	}
+	return p, err
+}
+
+// identifier columns whose absence removes a kind of link.
+var optionalColumns = []struct{ table, column, reason string }{
+	{"publishers", "entity_id", "publisher legal entity: links by shared entity are not used"},
+	{"publishers", "email_hash", "publisher email: links by shared email are not used"},
+	{"publishers", "phone_hash", "publisher phone: links by shared phone are not used"},
+	{"publishers", "payout_hash", "publisher payout account: payout-as-payment links are not used"},
+	{"publishers", "address_hash", "publisher address: links by shared address are not used"},
+	{"publishers", "ip", "publisher registration IP: links by IP to the publisher are not used"},
+	{"orders", "buyer_ip", "checkout IP: IP links from orders are not used"},
+	{"orders", "buyer_device_id", "checkout device: device links from orders are not used"},
+	{"orders", "address_hash", "shipping address: address links from orders are not used"},
+	{"orders", "payment_hash", "payment instrument: payment links from orders are not used"},
+	{"orders", "commission_usd", "commission at stake is reported as 0"},
+	{"clicks", "buyer_id", "logged-in clicks: IP and device links from clicks are not used"},
+}
+
+// tempTables are the search's working tables (fixed names, see the .sql).
+var tempTables = []string{"sp_ident", "sp_holders", "sp_frontier", "sp_next", "sp_reach"}
+
+var buyerColumns = []string{"email_hash", "phone_hash", "payment_hash", "address_hash", "device_id", "ip"}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(detectors.SelfPurchase)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	if err := recordSignals(ctx, env); err != nil {
+		return nil, err
+	}
+	scopeStart, scopeEnd, ok, err := scope(ctx, env)
+	if err != nil || !ok {
+		return nil, err
+	}
+	identStart := scopeEnd.AddDate(0, 0, -int(p.lookbackDays))
+	historyStart := scopeStart.AddDate(0, 0, -int(p.orderHistoryDays))
+	if !env.Scope.IsNight() {
+		// Backfill: every identifier in the tables, every order judged.
+		identStart, historyStart = time.Time{}, scopeStart
+	}
+	if identStart.After(historyStart) {
+		identStart = historyStart
+	}
+	// Temporary tables belong to one connection: the whole search runs on it.
+	conn, err := env.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	defer func() {
+		// The connection goes back to the pool: leave nothing behind.
+		for _, t := range tempTables {
+			conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+t)
+		}
+	}()
+
+	links, excluded, err := search(ctx, conn, p, identStart, historyStart, scopeStart, scopeEnd)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := publisherOrders(ctx, conn, scopeStart, scopeEnd)
+	if err != nil {
+		return nil, err
+	}
+	byPub := map[string][]link{}
+	var pubs []string
+	for _, l := range links {
+		if _, seen := byPub[l.pub]; !seen {
+			pubs = append(pubs, l.pub)
+		}
+		byPub[l.pub] = append(byPub[l.pub], l)
+	}
+	sort.Strings(pubs)
+	pop := population{publishersWithOrders: len(totals), publishersWithLinked: len(pubs)}
+	var out []detectors.Finding
+	for _, pub := range pubs {
+		f, ok, err := finding(env, rule, p, pub, byPub[pub], totals[pub], excluded[pub], pop, historyStart, scopeStart, scopeEnd)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func recordSignals(ctx context.Context, env detectors.Env) error {
+	byTable := map[string][]string{}
+	for _, c := range optionalColumns {
+		byTable[c.table] = append(byTable[c.table], c.column)
+	}
+	have := map[string]map[string]bool{}
+	for _, t := range []string{"publishers", "orders", "clicks"} {
+		h, err := detectors.Columns(ctx, env.DB, t, byTable[t]...)
+		if err != nil {
+			return err
+		}
+		have[t] = h
+	}
+	for _, c := range optionalColumns {
+		if !have[c.table][c.column] {
+			env.Signals.Add(detectors.SelfPurchase, c.table+"."+c.column, "column absent or empty in the input: "+c.reason)
+		}
+	}
+	hb, err := detectors.Columns(ctx, env.DB, "buyers", buyerColumns...)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, c := range buyerColumns {
+		if !hb[c] {
+			missing = append(missing, c)
+		}
+	}
+	switch {
+	case len(missing) == len(buyerColumns):
+		env.Signals.Add(detectors.SelfPurchase, "buyers", "optional dataset absent or empty: buyer identifiers come from orders and clicks only (no buyer email or phone links)")
+	default:
+		for _, c := range missing {
+			env.Signals.Add(detectors.SelfPurchase, "buyers."+c, "column absent or empty in the input: buyer links by "+c+" come from orders and clicks only, if at all")
+		}
+	}
+	return nil
+}
+
+// scope returns the time range judged: the night, or every day with orders.
+func scope(ctx context.Context, env detectors.Env) (start, end time.Time, ok bool, err error) {
+	if env.Scope.IsNight() {
+		start = env.Scope.Night.UTC()
+		return start, start.AddDate(0, 0, 1), true, nil
+	}
+	var lo, hi sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, queries["OrderSpan"]).Scan(&lo, &hi); err != nil {
+		return start, end, false, fmt.Errorf("self_purchase: order span: %w", err)
+	}
+	if !lo.Valid {
+		return start, end, false, nil
+	}
+	start = lo.Time.UTC().Truncate(24 * time.Hour)
+	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return start, end, true, nil
+}
+
+// hop is one link of a path: the identifier shared and the node reached.
+type hop struct {
+	Kind    string `json:"kind"`
+	Value   string `json:"value"`
+	Holders int64  `json:"holders"`
+	Buyers  int64  `json:"buyers"`
+	Node    string `json:"node"`
+}
+
+type order struct {
+	ID         string
+	TS         time.Time
+	Amount     float64
+	Commission float64
+	Status     string
+}
+
+// link is one buyer reached from a publisher with orders through its links.
+type link struct {
+	pub, buyer string
+	hard       bool
+	strength   float64
+	hops       int
+	path       []hop
+	orders     []order // in scope: the orders judged
+	earlier    int     // nightly: orders of the same kind in the history before the night
+}
+
+// search builds the identifier graph and expands it from every publisher
+// with orders in scope, then returns the linked buyers with such orders and
+// each publisher's crowd-shared identifiers (excluded from linking).
+func search(ctx context.Context, conn *sql.Conn, p params, identStart, historyStart, scopeStart, scopeEnd time.Time) ([]link, map[string][]map[string]any, error) {
+	steps := []struct {
+		name string
+		args []any
+	}{
+		{"Identifiers", []any{identStart, scopeEnd}},
+		{"Holders", []any{int64(p.maxIdentifierBuyers)}},
+		{"Start", []any{scopeStart, scopeEnd}}, // only publishers with orders to judge
+		{"StartReach", nil},
+	}
+	for _, s := range steps {
+		if _, err := conn.ExecContext(ctx, queries[s.name], s.args...); err != nil {
+			return nil, nil, fmt.Errorf("self_purchase: %s: %w", s.name, err)
+		}
+	}
+	for h := 0; h < int(p.maxHops); h++ {
+		if _, err := conn.ExecContext(ctx, queries["Expand"], p.minLinkStrength, p.hopDecay); err != nil {
+			return nil, nil, fmt.Errorf("self_purchase: expand hop %d: %w", h+1, err)
+		}
+		for _, q := range []string{"Advance", "NextFrontier"} {
+			if _, err := conn.ExecContext(ctx, queries[q]); err != nil {
+				return nil, nil, fmt.Errorf("self_purchase: %s: %w", q, err)
+			}
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, queries["FrontierSize"]).Scan(&n); err != nil {
+			return nil, nil, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	rows, err := conn.QueryContext(ctx, queries["LinkedOrders"], scopeStart, scopeEnd, historyStart)
+	if err != nil {
+		return nil, nil, fmt.Errorf("self_purchase: linked orders: %w", err)
+	}
+	var links []link
+	for rows.Next() {
+		var l link
+		var path, ords any
+		var hops int64
+		if err := rows.Scan(&l.pub, &l.buyer, &l.hard, &l.strength, &hops, &path, &ords); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		l.hops = int(hops)
+		for _, x := range asList(path) {
+			m, _ := x.(map[string]any)
+			l.path = append(l.path, hop{Kind: str(m["kind"]), Value: str(m["val"]), Holders: num(m["holders"]), Buyers: num(m["buyers"]), Node: str(m["node"])})
+		}
+		for _, x := range asList(ords) {
+			m, _ := x.(map[string]any)
+			ts, _ := m["ts"].(time.Time)
+			inScope, _ := m["in_scope"].(bool)
+			o := order{ID: str(m["order_id"]), TS: ts.UTC(), Amount: flt(m["amount"]), Commission: flt(m["commission"]), Status: str(m["status"])}
+			if inScope {
+				l.orders = append(l.orders, o)
+			} else {
+				l.earlier++
+			}
+		}
+		links = append(links, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	ex, err := conn.QueryContext(ctx, queries["ExcludedIdentifiers"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("self_purchase: excluded identifiers: %w", err)
+	}
+	defer ex.Close()
+	excluded := map[string][]map[string]any{}
+	for ex.Next() {
+		var pub, kind, val string
+		var buyers int64
+		if err := ex.Scan(&pub, &kind, &val, &buyers); err != nil {
+			return nil, nil, err
+		}
+		excluded[pub] = append(excluded[pub], map[string]any{"kind": kindName(kind, true), "value": show(kind, val), "buyers": buyers})
+	}
+	return links, excluded, ex.Err()
+}
+
+func publisherOrders(ctx context.Context, conn *sql.Conn, start, end time.Time) (map[string]int64, error) {
+	rows, err := conn.QueryContext(ctx, queries["PublisherOrders"], start, end)
+	if err != nil {
+		return nil, fmt.Errorf("self_purchase: publisher orders: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var pub string
+		var n int64
+		if err := rows.Scan(&pub, &n); err != nil {
+			return nil, err
+		}
+		out[pub] = n
+	}
+	return out, rows.Err()
+}
+
+type population struct {
+	publishersWithOrders, publishersWithLinked int
+}
+
+// kindName names an identifier kind as the reviewer knows the column; the
+// first hop from a publisher through "payment" is its payout account.
+func kindName(kind string, fromPublisher bool) string {
+	switch kind {
+	case "entity":
+		return "entity_id"
+	case "email", "phone", "address":
+		return kind + "_hash"
+	case "payment":
+		if fromPublisher {
+			return "payout_hash→payment_hash"
+		}
+		return "payment_hash"
+	case "ip":
+		return "ip"
+	case "device":
+		return "device_id"
+	}
+	return kind
+}
+
+// show truncates hashes (enough to find the row, not to spread the value);
+// IPs, devices and entity ids are shown whole so a reviewer can look them up.
+func show(kind, val string) string {
+	switch kind {
+	case "email", "phone", "payment", "address":
+		if len(val) > 12 {
+			return val[:12] + "…"
+		}
+	}
+	return val
+}
+
+type hopEvidence struct {
+	From    string `json:"from"`
+	Via     string `json:"via"`
+	Value   string `json:"value"`
+	Hard    bool   `json:"hard"`
+	Holders int64  `json:"holders"`
+	Buyers  int64  `json:"buyers_sharing"`
+	To      string `json:"to"`
+}
+
+type orderEvidence struct {
+	OrderID       string  `json:"order_id"`
+	TS            string  `json:"ts"`
+	AmountUSD     float64 `json:"amount_usd"`
+	CommissionUSD float64 `json:"commission_usd"`
+	Status        string  `json:"status,omitempty"`
+}
+
+type buyerEvidence struct {
+	BuyerID       string          `json:"buyer_id"`
+	Link          string          `json:"link"` // hard or soft
+	Hops          int             `json:"hops"`
+	Strength      float64         `json:"strength"`
+	Chain         string          `json:"chain"`
+	Path          []hopEvidence   `json:"path"`
+	Orders        int             `json:"orders"`
+	EarlierOrders int             `json:"earlier_orders_in_history"`
+	AmountUSD     float64         `json:"amount_usd"`
+	CommissionUSD float64         `json:"commission_usd"`
+	ExampleOrders []orderEvidence `json:"example_orders"`
+	Evidence      float64         `json:"evidence"`
+}
+
+func nodeLabel(node string) string {
+	if rest, ok := strings.CutPrefix(node, "P:"); ok {
+		return "publisher " + rest
+	}
+	return "buyer " + strings.TrimPrefix(node, "B:")
+}
+
+func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []link, attributed int64,
+	excluded []map[string]any, pop population, historyStart, scopeStart, scopeEnd time.Time) (detectors.Finding, bool, error) {
+	var buyers []buyerEvidence
+	seen := map[string]bool{}
+	var orderIDs []string
+	var commission, amount float64
+	var first, last time.Time
+	anyHard := false
+	earlier := 0
+	kinds := map[string]bool{}
+	keep := 1.0 // Π(1 − evidence of each buyer)
+	for _, l := range links {
+		be := buyerEvidence{BuyerID: l.buyer, Link: "soft", Hops: l.hops, Strength: round(l.strength, 3), Orders: len(l.orders), EarlierOrders: l.earlier}
+		if l.hard {
+			be.Link = "hard"
+			anyHard = true
+		}
+		from := "P:" + pub
+		chain := []string{nodeLabel(from)}
+		for i, h := range l.path {
+			hard := h.Kind != "ip" && h.Kind != "device"
+			name := kindName(h.Kind, i == 0)
+			kinds[name] = true
+			be.Path = append(be.Path, hopEvidence{From: nodeLabel(from), Via: name, Value: show(h.Kind, h.Value), Hard: hard, Holders: h.Holders, Buyers: h.Buyers, To: nodeLabel(h.Node)})
+			chain = append(chain, fmt.Sprintf("—%s %s (%d holders)→ %s", name, show(h.Kind, h.Value), h.Holders, nodeLabel(h.Node)))
+			from = h.Node
+		}
+		be.Chain = strings.Join(chain, " ")
+		for i, o := range l.orders {
+			be.AmountUSD += o.Amount
+			be.CommissionUSD += o.Commission
+			if i < int(p.maxExampleOrders) {
+				be.ExampleOrders = append(be.ExampleOrders, orderEvidence{OrderID: o.ID, TS: o.TS.Format(time.RFC3339), AmountUSD: round(o.Amount, 2), CommissionUSD: round(o.Commission, 2), Status: o.Status})
+			}
+			if !seen[o.ID] {
+				seen[o.ID] = true
+				orderIDs = append(orderIDs, o.ID)
+				amount += o.Amount
+				commission += o.Commission
+				if first.IsZero() || o.TS.Before(first) {
+					first = o.TS
+				}
+				if o.TS.After(last) {
+					last = o.TS
+				}
+			}
+		}
+		be.AmountUSD, be.CommissionUSD = round(be.AmountUSD, 2), round(be.CommissionUSD, 2)
+		// Each order through the links is further evidence, never certainty:
+		// one order may be a relative following a shared link once.
+		// Nightly, the buyer's earlier orders through the links in the
+		// history weigh in too: a habit is stronger evidence than one order.
+		be.Evidence = round(l.strength*(1-math.Pow(1-p.perOrderEvidence, float64(len(l.orders)+l.earlier))), 4)
+		earlier += l.earlier
+		keep *= 1 - be.Evidence
+		buyers = append(buyers, be)
+	}
+	score := 1 - keep
+	softOnly := !anyHard
+	if softOnly {
+		score = math.Min(score, p.softMaxScore)
+	}
+	score = round(score, 4)
+	if score < p.minScore {
+		return detectors.Finding{}, false, nil
+	}
+	sort.Strings(orderIDs)
+	sort.Slice(buyers, func(i, j int) bool {
+		if buyers[i].Evidence != buyers[j].Evidence {
+			return buyers[i].Evidence > buyers[j].Evidence
+		}
+		return buyers[i].BuyerID < buyers[j].BuyerID
+	})
+	severity := detectors.SeverityFromScore(score)
+	if softOnly && detectors.SeverityRank(severity) > detectors.SeverityRank("medium") {
+		severity = "medium"
+	}
+	// A single weak signal: one soft identifier, one order.
+	singleWeak := softOnly && len(orderIDs)+earlier == 1
+	if singleWeak {
+		severity = "low"
+	}
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+		severity = rule.Severity
+	}
+	ws, we := scopeStart, scopeEnd
+	if !env.Scope.IsNight() {
+		ws = first.Truncate(24 * time.Hour)
+		we = last.Truncate(24*time.Hour).AddDate(0, 0, 1)
+	}
+	share := 0.0
+	if attributed > 0 {
+		share = float64(len(orderIDs)) / float64(attributed)
+	}
+	var kindList []string
+	for k := range kinds {
+		kindList = append(kindList, k)
+	}
+	sort.Strings(kindList)
+	signals := []string{"soft_identifier_only"}
+	note := "linked by IP or device only: an IP or device can be shared innocently (household, public Wi-Fi, resold phone); review before any block"
+	if anyHard {
+		signals = []string{"hard_identifier"}
+		note = "linked by identity, contact, payment or address identifiers"
+	}
+	if excluded == nil {
+		excluded = []map[string]any{}
+	}
+	evidence := map[string]any{
+		"window_start":                ws.Format(time.RFC3339),
+		"window_end":                  we.Format(time.RFC3339),
+		"scope":                       map[string]any{"start": scopeStart.Format(time.RFC3339), "end": scopeEnd.Format(time.RFC3339), "night": env.Scope.IsNight(), "history_start": historyStart.Format(time.RFC3339)},
+		"earlier_orders_in_history":   earlier,
+		"linked_buyers":               buyers,
+		"linked_buyer_count":          len(buyers),
+		"orders_linked":               len(orderIDs),
+		"orders_attributed":           attributed,
+		"share_of_attributed_orders":  round(share, 4),
+		"amount_usd":                  round(amount, 2),
+		"commission_usd":              round(commission, 2),
+		"identifier_kinds":            kindList,
+		"signals":                     signals,
+		"soft_only":                   softOnly,
+		"single_signal":               singleWeak,
+		"note":                        note,
+		"excluded_shared_identifiers": excluded,
+		"max_identifier_buyers":       int(p.maxIdentifierBuyers),
+		"population": map[string]any{
+			"publishers_with_orders":              pop.publishersWithOrders,
+			"publishers_with_linked_buyer_orders": pop.publishersWithLinked,
+		},
+	}
+	body, err := json.Marshal(evidence)
+	if err != nil {
+		return detectors.Finding{}, false, err
+	}
+	how := "a hard identifier (" + strings.Join(hardKinds(kindList), ", ") + ")"
+	if softOnly {
+		how = "IP or device only (" + strings.Join(kindList, ", ") + "; review)"
+	}
+	summary := fmt.Sprintf("%d of the publisher's %d attributed orders (%s) were placed by %d buyer(s) tied to it by %s, US$%.2f commission; %d of %d publishers with orders have any such order.",
+		len(orderIDs), attributed, pct(share), len(buyers), how, round(commission, 2), pop.publishersWithLinked, pop.publishersWithOrders)
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.SelfPurchase, pub, ws, we, ""),
+		PublisherID:   pub,
+		Detector:      detectors.SelfPurchase,
+		RuleID:        rule.ID,
+		RuleStatus:    rule.Status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     rule.Policy,
+		Summary:       summary,
+		Evidence:      body,
+		WindowStart:   ws,
+		WindowEnd:     we,
+		OrderIDs:      orderIDs,
+		CommissionUSD: round(commission, 2),
+	}, true, nil
+}
+
+func hardKinds(kinds []string) []string {
+	var out []string
+	for _, k := range kinds {
+		if k != "ip" && k != "device_id" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func pct(x float64) string {
+	if x >= 0.1 {
+		return fmt.Sprintf("%.0f %%", 100*x)
+	}
+	return fmt.Sprintf("%.1f %%", 100*x)
+}
+
+func asList(v any) []any { xs, _ := v.([]any); return xs }
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+func flt(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	}
+	return 0
+}
+
+func round(x float64, places int) float64 {
+	q := math.Pow(10, float64(places))
+	return math.Round(x*q) / q
+}
