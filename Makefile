@@ -47,11 +47,19 @@ bench-detect: deps
 	$(GO) run $(GOFLAGS) ./cmd/bench-load --clicks $(BENCH_CLICKS) --formats parquet --append docs/BENCHMARKS.md
 
 # Detection quality (issue 4): precision and recall per detector on generated
-# data with ground truth, seeds 1–3 at two scales; exits 1 when a target is missed.
+# data with ground truth, seeds 1–3 at two scales as one backfill each, then
+# as nightly operation (one run per day) at the small scale; exits 1 when a
+# target is missed in either.
 EVAL_SEEDS  ?= 1,2,3
 EVAL_SCALES ?= 20000,2000000
+EVAL_NIGHT_SCALES ?= 20000
 eval: build
-	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval
+	@status=0; \
+	echo "== backfill: one run over every day =="; \
+	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval || status=1; \
+	echo "== nightly operation: one run per day, findings of all nights together =="; \
+	./$(BIN) eval --night --seeds $(EVAL_SEEDS) --scales $(EVAL_NIGHT_SCALES) --data .cache/eval || status=1; \
+	exit $$status
 
 clean:
 	rm -rf bin demo-out

@@ -27,7 +27,6 @@ func TestScore(t *testing.T) {
 	for _, tc := range []struct {
 		name                string
 		flagged             []string
-		night               bool
 		tp, fp, fn          int
 		hard, other, missed []string
 		precision, recall   float64
@@ -37,11 +36,10 @@ func TestScore(t *testing.T) {
 		{name: "hard negative and clean", flagged: []string{"P1", "P3", "P9"}, tp: 1, fp: 2, fn: 1,
 			hard: []string{"P3 (viral_spike)"}, missed: []string{"P2 (headless_agents)"}, precision: 1.0 / 3, recall: 0.5},
 		{name: "other detector's label is not counted", flagged: []string{"P1", "P2", "P4"}, tp: 2, other: []string{"P4"}, precision: 1, recall: 1, meets: true},
-		{name: "night: earlier scenario is not a miss", flagged: []string{"P1"}, night: true, tp: 1, precision: 1, recall: 1, meets: true},
 		{name: "nothing flagged", tp: 0, fn: 2, missed: []string{"P1 (metronome)", "P2 (headless_agents)"}, precision: 1, recall: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := score("click_burst", find(tc.flagged...), labels, tc.night)
+			s := score("click_burst", find(tc.flagged...), labels)
 			if s.TP != tc.tp || s.FP != tc.fp || s.FN != tc.fn {
 				t.Errorf("TP/FP/FN = %d/%d/%d, want %d/%d/%d", s.TP, s.FP, s.FN, tc.tp, tc.fp, tc.fn)
 			}

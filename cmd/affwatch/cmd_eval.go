@@ -42,7 +42,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&data, "data", ".cache/eval", "directory keeping generated data sets between runs")
 	fs.StringVar(&rulesPath, "rules", "", "rule pack file (default: the embedded pack)")
 	fs.StringVar(&format, "format", "parquet", "format of the generated data")
-	fs.BoolVar(&night, "night", false, "evaluate a nightly run of the last day instead of a backfill")
+	fs.BoolVar(&night, "night", false, "evaluate nightly operation: one run per day of the data as its night, findings of all nights together")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
