@@ -5,6 +5,7 @@ package all
 import (
 	"affwatch/detectors"
 	"affwatch/detectors/clickburst"
+	"affwatch/detectors/cookiestuffing"
 	"affwatch/detectors/popuptraffic"
 	"affwatch/detectors/selfpromotion"
 	"affwatch/detectors/selfpurchase"
@@ -13,6 +14,7 @@ import (
 // Detectors returns every registered detector.
 func Detectors() []detectors.Detector {
 	return []detectors.Detector{
+		cookiestuffing.Detector{},
 		clickburst.Detector{},
 		popuptraffic.Detector{},
 		selfpurchase.Detector{},

@@ -1,0 +1,652 @@
+// Package cookiestuffing finds publishers whose hits set the affiliate
+// cookie although nobody chose to follow their link: links loaded by image
+// tags (the landing page never rendered), pages in hidden or 1-pixel frames,
+// invisible redirects left within a fraction of a second, extensions that
+// re-stamp another publisher's fresh click on the same device, and links
+// fired on the product page minutes before a returning buyer pays. It
+// enforces "Fraud" 1.6 (robots, frames, iframes, scripts) and ePN's
+// "cookie-stuffing is totally prohibited in any form".
+//
+// Every mechanism is its own signal, compared with the program's median
+// rate by a binomial tail test behind a count floor and a share floor, so a
+// small publisher is never accused on a handful of clicks and a large one
+// never for a rate a little above the median. The click-to-order time of
+// the orders credited to the publisher is compared with the population's
+// (share above ctit_long_hours and the two-sample KS statistic); it only
+// corroborates a mechanism, since a site whose readers buy days later is
+// not stuffing by that alone.
+package cookiestuffing
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed cookiestuffing.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// selfReferrer matches a referrer on AliExpress itself: the link fired on
+// the page the visitor was already on.
+const selfReferrer = `(?i)^https?://([a-z0-9-]+\.)*aliexpress\.(com|ru|us)(/|$)`
+
+// Detector is the cookie_stuffing detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.CookieStuffing }
+
+type params struct {
+	lookbackDays, minClicks, minHits, maxPValue, minBaseRate, maxExamples float64
+	notLandedMinShare, frameMinShare, tinyViewportPX                      float64
+	redirectMaxDwellMS, redirectMinShare                                  float64
+	overwriteGapSeconds, overwriteMinShare, overwriteMinPublishers        float64
+	captureMinutes, captureMinOrders, captureMinShare, captureSelfRef     float64
+	ctitLongHours, ctitMinOrders, ctitMinKS, ctitMaxPValue                float64
+}
+
+func loadParams(r rules.Rule) (params, error) {
+	var p params
+	err := r.Fill(map[string]*float64{
+		"lookback_days": &p.lookbackDays, "min_clicks": &p.minClicks, "min_hits": &p.minHits,
+		"max_p_value": &p.maxPValue, "min_base_rate": &p.minBaseRate, "max_examples": &p.maxExamples,
+		"not_landed_min_share": &p.notLandedMinShare, "hidden_frame_min_share": &p.frameMinShare,
+		"tiny_viewport_px": &p.tinyViewportPX, "redirect_max_dwell_ms": &p.redirectMaxDwellMS,
+		"redirect_min_share": &p.redirectMinShare, "overwrite_gap_seconds": &p.overwriteGapSeconds,
+		"overwrite_min_share": &p.overwriteMinShare, "overwrite_min_publishers": &p.overwriteMinPublishers,
+		"capture_minutes": &p.captureMinutes, "capture_min_orders": &p.captureMinOrders,
+		"capture_min_share": &p.captureMinShare, "capture_min_self_referrer_share": &p.captureSelfRef, "ctit_long_hours": &p.ctitLongHours,
+		"ctit_min_orders": &p.ctitMinOrders, "ctit_min_ks": &p.ctitMinKS, "ctit_max_p_value": &p.ctitMaxPValue,
+	})
+	if err == nil && (p.lookbackDays < 1 || p.maxExamples < 1 || p.maxPValue <= 0 || p.maxPValue >= 1) {
+		err = fmt.Errorf("cookie_stuffing: lookback_days and max_examples must be ≥ 1 and max_p_value in (0, 1)")
+	}
+	return p, err
+}
+
+// Mechanisms, in report order.
+const (
+	mNotLanded = "not_landed"
+	mFrame     = "hidden_frame"
+	mRedirect  = "redirect"
+	mOverwrite = "overwrite"
+	mCapture   = "capture"
+)
+
+// signalNames are the evidence names of the mechanisms.
+var signalNames = map[string]string{
+	mNotLanded: "pixel_drop", mFrame: "hidden_iframe", mRedirect: "background_redirect",
+	mOverwrite: "cookie_overwrite", mCapture: "buyer_capture",
+}
+
+var signalText = map[string]string{
+	mNotLanded: "never rendered the landing page",
+	mFrame:     "loaded the landing page in a hidden or 1-pixel frame",
+	mRedirect:  "loaded the landing page invisibly and left it within a fraction of a second",
+	mOverwrite: "re-stamped another publisher's click on the same device seconds later",
+	mCapture:   "were paid within minutes of the click by buyers who had ordered before (link fired on the way to checkout)",
+}
+
+// units name what a mechanism's rate counts.
+var units = map[string]string{mCapture: "credited orders"}
+
+// weights say how strongly each mechanism, once significant, shows forced
+// hits; score = 1 - Π(1 - w) over the signals present.
+var weights = map[string]float64{
+	mNotLanded: 0.75, mFrame: 0.8, mRedirect: 0.75, mOverwrite: 0.8, mCapture: 0.75,
+	"orders_credited": 0.6, "late_orders": 0.3,
+}
+
+type creditedOrder struct {
+	OrderID    string  `json:"order_id"`
+	Commission float64 `json:"commission_usd"`
+}
+
+// row is one (publisher, mechanism) of PublisherMechanisms.
+type row struct {
+	publisher                                                string
+	clicks, landedKnown, frameKnown, redirectKnown, devKnown int64
+	selfRefClicks, referrerKnown, orders                     int64
+	mechanism                                                string
+	hits, hitsInScope                                        int64
+	examples, devices                                        []string
+	victims, selfRef                                         int64
+	credited                                                 []creditedOrder
+	first, last                                              time.Time
+}
+
+type population struct {
+	rate       map[string]float64
+	publishers int64
+	ctitN      int64
+	ctitLong   float64
+	ctitQ      []float64 // percentiles 1..99, seconds
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(detectors.CookieStuffing)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	if err := recordUnavailable(ctx, env); err != nil {
+		return nil, err
+	}
+	winStart, winEnd, scopeStart, ok, err := window(ctx, env, p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	pop, err := loadCTIT(ctx, env.DB, p, winStart, winEnd)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := env.DB.QueryContext(ctx, queries["PublisherMechanisms"], winStart, winEnd, scopeStart,
+		int64(p.redirectMaxDwellMS), int64(p.tinyViewportPX), int64(p.overwriteGapSeconds), p.captureMinutes,
+		selfReferrer, int64(p.maxExamples), int64(p.minClicks), int64(p.captureMinOrders))
+	if err != nil {
+		return nil, fmt.Errorf("cookie_stuffing: publisher mechanisms: %w", err)
+	}
+	byPub := map[string][]row{}
+	var pubs []string
+	var nl, fr, rd, ow, cp float64
+	for rows.Next() {
+		var r row
+		var ex, dev, cr any
+		if err := rows.Scan(&r.publisher, &r.clicks, &r.landedKnown, &r.frameKnown, &r.redirectKnown, &r.devKnown,
+			&r.selfRefClicks, &r.referrerKnown, &r.orders, &r.mechanism, &r.hits, &r.hitsInScope, &ex, &r.victims, &dev,
+			&r.selfRef, &cr, &r.first, &r.last, &nl, &fr, &rd, &ow, &cp, &pop.publishers); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.examples, r.devices, r.credited = stringList(ex), stringList(dev), orderList(cr)
+		if _, seen := byPub[r.publisher]; !seen {
+			pubs = append(pubs, r.publisher)
+		}
+		byPub[r.publisher] = append(byPub[r.publisher], r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	pop.rate[mNotLanded], pop.rate[mFrame], pop.rate[mRedirect], pop.rate[mOverwrite], pop.rate[mCapture] = nl, fr, rd, ow, cp
+	sort.Strings(pubs)
+	var out []detectors.Finding
+	for _, pub := range pubs {
+		var fired []judged
+		for _, r := range byPub[pub] {
+			if j, ok := judge(r, p, pop); ok {
+				fired = append(fired, j)
+			}
+		}
+		if len(fired) == 0 {
+			continue
+		}
+		f, err := finding(ctx, env, rule, p, pop, pub, fired, winStart, winEnd)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// recordUnavailable notes the signals an absent column switches off.
+func recordUnavailable(ctx context.Context, env detectors.Env) error {
+	cols := []string{"landed", "in_iframe", "visible", "viewport_w", "dwell_ms", "device_id", "referrer"}
+	have, err := detectors.Columns(ctx, env.DB, "clicks", cols...)
+	if err != nil {
+		return err
+	}
+	why := map[string]string{
+		"landed":     "pixel drops (landing page never rendered) cannot be seen",
+		"in_iframe":  "hidden frames cannot be seen",
+		"visible":    "hidden frames and background redirects rely on visibility only where known",
+		"viewport_w": "tiny frames are judged on visibility alone",
+		"dwell_ms":   "background redirects cannot be seen",
+		"device_id":  "cookie overwrites cannot be seen",
+		"referrer":   "buyer capture is judged on timing and earlier orders alone",
+	}
+	for _, c := range cols {
+		if !have[c] {
+			env.Signals.Add(detectors.CookieStuffing, "clicks."+c, "column absent or empty in the input: "+why[c])
+		}
+	}
+	ohave, err := detectors.Columns(ctx, env.DB, "orders", "click_id", "buyer_id")
+	if err != nil {
+		return err
+	}
+	if !ohave["click_id"] {
+		env.Signals.Add(detectors.CookieStuffing, "orders.click_id", "column absent or empty in the input: no order can be tied to a click (no commission at stake, no CTIT, no buyer capture)")
+	} else if !ohave["buyer_id"] {
+		env.Signals.Add(detectors.CookieStuffing, "orders.buyer_id", "column absent or empty in the input: buyer capture (earlier orders of the buyer) cannot be seen")
+	}
+	return nil
+}
+
+// window returns the clicks judged: for a night, the look-back of
+// lookback_days ending with the night (mechanisms must have a hit on the
+// night itself); for a backfill, every day with clicks.
+func window(ctx context.Context, env detectors.Env, p params) (start, end, scopeStart time.Time, ok bool, err error) {
+	if env.Scope.IsNight() {
+		end = env.Scope.Night.AddDate(0, 0, 1)
+		return end.AddDate(0, 0, -int(p.lookbackDays)), end, env.Scope.Night, true, nil
+	}
+	var lo, hi sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
+		return start, end, scopeStart, false, err
+	}
+	if !lo.Valid {
+		return start, end, scopeStart, false, nil
+	}
+	start = lo.Time.UTC().Truncate(24 * time.Hour)
+	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return start, end, start, true, nil
+}
+
+// loadCTIT reads the population's click-to-order times.
+func loadCTIT(ctx context.Context, db *sql.DB, p params, start, end time.Time) (population, error) {
+	pop := population{rate: map[string]float64{}}
+	var q any
+	if err := db.QueryRowContext(ctx, queries["PopulationCTIT"], start, end, p.ctitLongHours).Scan(&pop.ctitN, &pop.ctitLong, &q); err != nil {
+		return pop, fmt.Errorf("cookie_stuffing: population CTIT: %w", err)
+	}
+	pop.ctitQ = floatList(q)
+	return pop, nil
+}
+
+// judged is a mechanism that fired for a publisher.
+type judged struct {
+	row
+	known    int64
+	rate     float64
+	popRate  float64
+	pValue   float64
+	minShare float64
+}
+
+// judge decides whether one mechanism of one publisher is significant: at
+// least min_hits hits (one on the night for a nightly run), the mechanism's
+// share floor, and a binomial tail below max_p_value against the population
+// rate (floored at min_base_rate, so a mechanism the population never shows
+// is not proven by a couple of odd hits).
+func judge(r row, p params, pop population) (judged, bool) {
+	j := judged{row: r, popRate: pop.rate[r.mechanism]}
+	switch r.mechanism {
+	case mNotLanded:
+		j.known, j.minShare = r.landedKnown, p.notLandedMinShare
+	case mFrame:
+		j.known, j.minShare = r.frameKnown, p.frameMinShare
+	case mRedirect:
+		j.known, j.minShare = r.redirectKnown, p.redirectMinShare
+	case mOverwrite:
+		j.known, j.minShare = r.devKnown, p.overwriteMinShare
+	case mCapture:
+		j.known, j.minShare = r.orders, p.captureMinShare
+	default:
+		return j, false
+	}
+	floor := p.minHits
+	if r.mechanism == mCapture {
+		floor = p.captureMinOrders
+	}
+	if j.known == 0 || float64(r.hits) < floor || r.hitsInScope == 0 {
+		return j, false
+	}
+	if r.mechanism != mCapture && float64(j.known) < p.minClicks {
+		return j, false
+	}
+	if r.mechanism == mOverwrite && float64(r.victims) < p.overwriteMinPublishers {
+		return j, false
+	}
+	// Where referrers are known, a capture fires on the AliExpress page
+	// itself; a coupon page the shopper chose is not a capture.
+	if r.mechanism == mCapture && r.referrerKnown > 0 && float64(r.selfRef) < p.captureSelfRef*float64(r.hits) {
+		return j, false
+	}
+	j.rate = float64(r.hits) / float64(j.known)
+	if j.rate < j.minShare {
+		return j, false
+	}
+	j.pValue = binomialTail(r.hits, j.known, math.Max(j.popRate, p.minBaseRate))
+	return j, j.pValue <= p.maxPValue
+}
+
+// binomialTail is P(X ≥ k) for X ~ Binomial(n, q), summed in log space.
+func binomialTail(k, n int64, q float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if q <= 0 {
+		return 0
+	}
+	if q >= 1 {
+		return 1
+	}
+	lq, l1q := math.Log(q), math.Log1p(-q)
+	ln, _ := math.Lgamma(float64(n) + 1)
+	sum := 0.0
+	for i := k; i <= n; i++ {
+		a, _ := math.Lgamma(float64(i) + 1)
+		b, _ := math.Lgamma(float64(n-i) + 1)
+		t := math.Exp(ln - a - b + float64(i)*lq + float64(n-i)*l1q)
+		sum += t
+		if t < sum*1e-17 && float64(i) > float64(n)*q {
+			break
+		}
+	}
+	return math.Min(sum, 1)
+}
+
+// ctitCompare is the click-to-order time of a publisher against the
+// population's.
+type ctitCompare struct {
+	Orders           int     `json:"orders"`
+	MedianHours      float64 `json:"median_hours"`
+	PopulationMedian float64 `json:"population_median_hours"`
+	LongShare        float64 `json:"share_above_threshold"`
+	PopulationLong   float64 `json:"population_share_above_threshold"`
+	ThresholdHours   float64 `json:"threshold_hours"`
+	KS               float64 `json:"ks_statistic"`
+	KSPValue         float64 `json:"ks_p_value"`
+	BinomialPValue   float64 `json:"binomial_p_value"`
+	PopulationOrders int64   `json:"population_orders"`
+	Late             bool    `json:"late"`
+}
+
+func compareCTIT(xs []float64, p params, pop population) *ctitCompare {
+	if len(xs) == 0 || len(pop.ctitQ) == 0 {
+		return nil
+	}
+	n := len(xs)
+	long := 0
+	for _, x := range xs {
+		if x > p.ctitLongHours*3600 {
+			long++
+		}
+	}
+	// KS: sup |F_pub − F_pop|, F_pop interpolated from its percentiles.
+	d := 0.0
+	for i, x := range xs {
+		f := popCDF(pop.ctitQ, x)
+		d = math.Max(d, math.Max(float64(i+1)/float64(n)-f, f-float64(i)/float64(n)))
+	}
+	m := float64(pop.ctitN)
+	en := math.Sqrt(float64(n) * m / (float64(n) + m))
+	c := &ctitCompare{
+		Orders: n, MedianHours: round(median(xs)/3600, 2), PopulationMedian: round(pop.ctitQ[len(pop.ctitQ)/2]/3600, 2),
+		LongShare: round(float64(long)/float64(n), 3), PopulationLong: round(pop.ctitLong, 3), ThresholdHours: p.ctitLongHours,
+		KS: round(d, 3), KSPValue: sig(ksPValue((en + 0.12 + 0.11/en) * d)), PopulationOrders: pop.ctitN,
+		BinomialPValue: sig(binomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.minBaseRate))),
+	}
+	c.Late = float64(n) >= p.ctitMinOrders && d >= p.ctitMinKS && c.KSPValue <= p.ctitMaxPValue && c.BinomialPValue <= p.ctitMaxPValue &&
+		float64(long)/float64(n) > pop.ctitLong
+	return c
+}
+
+// popCDF is the population's CDF at x, linear between percentiles 1..99.
+func popCDF(q []float64, x float64) float64 {
+	k := len(q)
+	i := sort.SearchFloat64s(q, x)
+	switch {
+	case i == 0:
+		return 0.01 * math.Min(1, x/math.Max(q[0], 1e-9))
+	case i >= k:
+		return 0.99 + 0.01*math.Min(1, (x-q[k-1])/math.Max(q[k-1], 1e-9))
+	}
+	lo, hi := q[i-1], q[i]
+	frac := 0.0
+	if hi > lo {
+		frac = (x - lo) / (hi - lo)
+	}
+	return (float64(i) + frac) / 100
+}
+
+// ksPValue is the Kolmogorov distribution's tail Q(λ).
+func ksPValue(lambda float64) float64 {
+	if lambda < 0.2 {
+		return 1
+	}
+	s := 0.0
+	for j := 1; j <= 100; j++ {
+		t := 2 * math.Pow(-1, float64(j-1)) * math.Exp(-2*float64(j*j)*lambda*lambda)
+		s += t
+		if math.Abs(t) < 1e-12 {
+			break
+		}
+	}
+	return math.Min(math.Max(s, 0), 1)
+}
+
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// signalEvidence is one fired mechanism as a reviewer checks it.
+type signalEvidence struct {
+	Signal           string   `json:"signal"`
+	Hits             int64    `json:"hits"`
+	Known            int64    `json:"known"`
+	Rate             float64  `json:"rate"`
+	PopulationRate   float64  `json:"population_rate"`
+	MinShare         float64  `json:"min_share"`
+	PValue           float64  `json:"p_value"`
+	ExampleClickIDs  []string `json:"example_click_ids"`
+	OrdersCredited   int      `json:"orders_credited"`
+	CommissionUSD    float64  `json:"commission_usd"`
+	FirstHit         string   `json:"first_hit"`
+	LastHit          string   `json:"last_hit"`
+	PublishersHit    *int64   `json:"publishers_overwritten,omitempty"`
+	ExampleDevices   []string `json:"example_device_ids,omitempty"`
+	SelfReferrerHits *int64   `json:"self_referrer_hits,omitempty"`
+	SelfRefClicks    *int64   `json:"self_referrer_clicks,omitempty"`
+}
+
+func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, pop population, pub string,
+	fired []judged, winStart, winEnd time.Time) (detectors.Finding, error) {
+	order := map[string]int{mNotLanded: 0, mFrame: 1, mRedirect: 2, mOverwrite: 3, mCapture: 4}
+	sort.Slice(fired, func(i, j int) bool { return order[fired[i].mechanism] < order[fired[j].mechanism] })
+
+	orders := map[string]float64{}
+	var sigs []signalEvidence
+	var names []string
+	for _, j := range fired {
+		comm := 0.0
+		for _, o := range j.credited {
+			orders[o.OrderID] = o.Commission
+			comm += o.Commission
+		}
+		se := signalEvidence{
+			Signal: signalNames[j.mechanism], Hits: j.hits, Known: j.known, Rate: round(j.rate, 3),
+			PopulationRate: round(j.popRate, 4), MinShare: j.minShare, PValue: sig(j.pValue),
+			ExampleClickIDs: j.examples, OrdersCredited: len(j.credited), CommissionUSD: round(comm, 2),
+			FirstHit: j.first.UTC().Format(time.RFC3339), LastHit: j.last.UTC().Format(time.RFC3339),
+		}
+		if j.mechanism == mOverwrite {
+			v := j.victims
+			se.PublishersHit, se.ExampleDevices = &v, j.devices
+		}
+		if j.mechanism == mCapture && j.referrerKnown > 0 {
+			v, w := j.selfRef, j.selfRefClicks
+			se.SelfReferrerHits, se.SelfRefClicks = &v, &w
+		}
+		sigs = append(sigs, se)
+		names = append(names, signalNames[j.mechanism])
+	}
+	var xs []float64
+	var q any
+	if err := env.DB.QueryRowContext(ctx, queries["PublisherCTIT"], winStart, winEnd, pub).Scan(&q); err != nil {
+		return detectors.Finding{}, fmt.Errorf("cookie_stuffing: CTIT of %s: %w", pub, err)
+	}
+	xs = floatList(q)
+	ctit := compareCTIT(xs, p, pop)
+
+	score := 1.0
+	for _, j := range fired {
+		score *= 1 - weights[j.mechanism]
+	}
+	if len(orders) > 0 {
+		score *= 1 - weights["orders_credited"]
+		names = append(names, "orders_credited")
+	}
+	if ctit != nil && ctit.Late {
+		score *= 1 - weights["late_orders"]
+		names = append(names, "late_orders")
+	}
+	score = round(1-score, 3)
+	severity := detectors.SeverityFromScore(score)
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+		severity = rule.Severity
+	}
+
+	ids := make([]string, 0, len(orders))
+	total := 0.0
+	for id := range orders {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		total += orders[id]
+	}
+	top := fired[0]
+	for _, j := range fired[1:] {
+		if j.hits > top.hits {
+			top = j
+		}
+	}
+	evidence := map[string]any{
+		"window_start":          winStart.UTC().Format(time.RFC3339),
+		"window_end":            winEnd.UTC().Format(time.RFC3339),
+		"clicks":                top.clicks,
+		"orders":                top.orders,
+		"signals":               names,
+		"mechanisms":            sigs,
+		"ctit":                  ctit,
+		"population_publishers": pop.publishers,
+		"orders_at_stake":       len(ids),
+		"single_signal":         len(fired) == 1 && len(orders) == 0,
+	}
+	body, err := json.Marshal(evidence)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
+	unit := units[top.mechanism]
+	if unit == "" {
+		unit = "clicks"
+	}
+	summary := fmt.Sprintf("%s of %s %s (%s) %s; program median %s", thousands(top.hits), thousands(top.known), unit,
+		pct(top.rate), signalText[top.mechanism], pct(top.popRate))
+	if len(fired) > 1 {
+		summary += fmt.Sprintf(", plus %d other stuffing mechanism(s)", len(fired)-1)
+	}
+	if len(ids) > 0 {
+		summary += fmt.Sprintf("; %d order(s) worth US$%.2f commission credited to the forced clicks", len(ids), total)
+	}
+	summary += "."
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.CookieStuffing, pub, winStart, winEnd, ""),
+		PublisherID:   pub,
+		Detector:      detectors.CookieStuffing,
+		RuleID:        rule.ID,
+		RuleStatus:    rule.Status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     rule.Policy,
+		Summary:       summary,
+		Evidence:      body,
+		WindowStart:   winStart.UTC(),
+		WindowEnd:     winEnd.UTC(),
+		OrderIDs:      ids,
+		CommissionUSD: round(total, 2),
+	}, nil
+}
+
+func stringList(v any) []string {
+	xs, _ := v.([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func floatList(v any) []float64 {
+	xs, _ := v.([]any)
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if f, ok := x.(float64); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func orderList(v any) []creditedOrder {
+	xs, _ := v.([]any)
+	out := make([]creditedOrder, 0, len(xs))
+	for _, x := range xs {
+		m, ok := x.(map[string]any)
+		if !ok {
+			continue
+		}
+		id, _ := m["order_id"].(string)
+		c, _ := m["commission"].(float64)
+		out = append(out, creditedOrder{OrderID: id, Commission: c})
+	}
+	return out
+}
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+// sig keeps three significant digits of a p-value.
+func sig(x float64) float64 {
+	v, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 3, 64), 64)
+	if err != nil || math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+func pct(x float64) string {
+	v := 100 * x
+	if v > 0 && v < 1 {
+		return fmt.Sprintf("%.1f %%", v)
+	}
+	return fmt.Sprintf("%.0f %%", v)
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,166 @@
+-- cookie_stuffing — "Fraud" 1.6 (robots, frames, iframes, scripts) and ePN's
+-- "cookie-stuffing is totally prohibited in any form": hits that set the
+-- affiliate cookie although nobody chose to follow the link.
+-- Inputs: clicks (click_id, ts, publisher_id; landed, in_iframe, visible,
+-- viewport_w/h, dwell_ms, device_id, referrer when present), orders
+-- (order_id, ts, buyer_id, click_id, commission_usd).
+-- Each click is tagged with the stuffing mechanisms it shows; counts are
+-- aggregated per publisher with the denominators they need (a NULL is
+-- unknown, never "false"). Which publishers are judged is decided in Go
+-- with binomial tests against the population's rates.
+
+-- name: PublisherMechanisms
+-- $1 window_start, $2 window_end, $3 scope_start, $4 redirect_max_dwell_ms,
+-- $5 tiny_viewport_px, $6 overwrite_gap_seconds, $7 capture_minutes,
+-- $8 self-referrer regex, $9 max_examples, $10 min_clicks, $11 capture_min_orders
+-- Every row carries the population medians (pop) it is judged against.
+-- A click overwrites when another publisher's click on the same device came
+-- at most overwrite_gap_seconds before it; prev_pub is the latest such.
+WITH ow AS (
+    SELECT c.click_id, arg_max(q.publisher_id, q.ts) AS prev_pub
+    FROM clicks c
+    JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - to_seconds($6::BIGINT)
+                 AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
+    WHERE c.ts >= $1 AND c.ts < $2
+    GROUP BY c.click_id
+),
+c AS (
+    SELECT c.click_id, c.ts, c.publisher_id, c.landed, c.in_iframe, c.opener, c.visible, c.viewport_w, c.viewport_h,
+           c.dwell_ms, c.device_id, c.referrer, ow.prev_pub
+    FROM clicks c LEFT JOIN ow ON ow.click_id = c.click_id
+    WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
+),
+-- Orders credited to a click of the window, with click-to-order time.
+credited AS (
+    SELECT o.order_id, o.click_id, o.buyer_id, o.ts, coalesce(o.commission_usd, 0) AS commission,
+           epoch(o.ts - c.ts) AS ctit
+    FROM orders o JOIN c ON c.click_id = o.click_id
+    WHERE c.ts >= $1 AND o.ts >= c.ts
+),
+-- An order placed within capture_minutes of its click by a buyer who had
+-- already ordered before that click (organically or through anyone).
+snipes AS (
+    SELECT k.order_id, k.click_id
+    FROM credited k
+    WHERE k.ctit <= $7 * 60 AND k.buyer_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM orders p WHERE p.buyer_id = k.buyer_id AND p.ts < k.ts - to_seconds(k.ctit::BIGINT))
+),
+tagged AS (
+    SELECT c.*,
+           c.landed = false AS not_landed,
+           CASE WHEN c.in_iframe IS NULL THEN NULL
+                ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $5 OR c.viewport_h <= $5) END AS hidden_frame,
+           CASE WHEN c.visible IS NULL OR c.dwell_ms IS NULL THEN NULL
+                -- a window opened by script (opener) is a pop-under: popup_traffic's, not counted here
+                ELSE c.visible = false AND c.dwell_ms <= $4 AND c.opener IS DISTINCT FROM true END AS redirect,
+           CASE WHEN c.device_id IS NULL THEN NULL
+                ELSE c.prev_pub IS NOT NULL END AS overwrite,
+           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $8) AS self_ref,
+           c.ts >= $3 AS in_scope
+    FROM c
+    WHERE c.ts >= $1
+),
+mech AS (
+    SELECT publisher_id, click_id, ts, device_id, prev_pub, in_scope, m.mechanism
+    FROM tagged,
+         (SELECT unnest(['not_landed', 'hidden_frame', 'redirect', 'overwrite']) AS mechanism) m
+    WHERE (m.mechanism = 'not_landed' AND not_landed)
+       OR (m.mechanism = 'hidden_frame' AND hidden_frame)
+       OR (m.mechanism = 'redirect' AND redirect AND NOT coalesce(hidden_frame, false))
+       OR (m.mechanism = 'overwrite' AND overwrite)
+),
+mech_orders AS (
+    SELECT m.publisher_id, m.mechanism, list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders
+    FROM mech m JOIN credited k ON k.click_id = m.click_id
+    GROUP BY 1, 2
+),
+mech_agg AS (
+    SELECT m.publisher_id, m.mechanism, count(*) AS hits, count(*) FILTER (WHERE in_scope) AS hits_in_scope,
+           list(click_id ORDER BY ts, click_id)[1:$9] AS examples,
+           count(DISTINCT prev_pub) FILTER (WHERE mechanism = 'overwrite') AS victims,
+           list(DISTINCT device_id ORDER BY device_id) FILTER (WHERE mechanism = 'overwrite') AS devices,
+           min(ts) AS first_ts, max(ts) AS last_ts
+    FROM mech m GROUP BY 1, 2
+),
+snipe_agg AS (
+    SELECT t.publisher_id, 'capture' AS mechanism, count(*) AS hits, count(*) FILTER (WHERE t.in_scope) AS hits_in_scope,
+           list(t.click_id ORDER BY t.ts, t.click_id)[1:$9] AS examples,
+           count(*) FILTER (WHERE t.self_ref) AS self_ref,
+           list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders,
+           min(t.ts) AS first_ts, max(t.ts) AS last_ts
+    FROM snipes s JOIN credited k ON k.order_id = s.order_id JOIN tagged t ON t.click_id = s.click_id
+    GROUP BY 1
+),
+base AS (
+    SELECT publisher_id, count(*) AS clicks,
+           count(not_landed) AS landed_known, count(hidden_frame) AS frame_known,
+           count(redirect) AS redirect_known, count(overwrite) AS device_known,
+           count(*) FILTER (WHERE self_ref) AS self_ref_clicks, count(referrer) AS referrer_known
+    FROM tagged GROUP BY 1
+),
+ord AS (
+    SELECT t.publisher_id, count(*) AS orders
+    FROM credited k JOIN tagged t ON t.click_id = k.click_id GROUP BY 1
+),
+-- The program's rates each mechanism is compared with: the median over
+-- publishers with at least min_clicks known values (captures: credited
+-- orders, at least capture_min_orders), robust to the stuffers themselves
+-- and to a few very large publishers.
+pop AS (
+    SELECT coalesce(median(coalesce(nl.hits, 0) / b.landed_known) FILTER (WHERE b.landed_known >= $10), 0) AS p_not_landed,
+           coalesce(median(coalesce(fr.hits, 0) / b.frame_known) FILTER (WHERE b.frame_known >= $10), 0) AS p_frame,
+           coalesce(median(coalesce(rd.hits, 0) / b.redirect_known) FILTER (WHERE b.redirect_known >= $10), 0) AS p_redirect,
+           coalesce(median(coalesce(ow.hits, 0) / b.device_known) FILTER (WHERE b.device_known >= $10), 0) AS p_overwrite,
+           coalesce(median(coalesce(sn.hits, 0) / o.orders) FILTER (WHERE o.orders >= $11), 0) AS p_capture,
+           count(*) FILTER (WHERE b.landed_known >= $10) AS p_publishers
+    FROM base b
+    LEFT JOIN mech_agg nl ON nl.publisher_id = b.publisher_id AND nl.mechanism = 'not_landed'
+    LEFT JOIN mech_agg fr ON fr.publisher_id = b.publisher_id AND fr.mechanism = 'hidden_frame'
+    LEFT JOIN mech_agg rd ON rd.publisher_id = b.publisher_id AND rd.mechanism = 'redirect'
+    LEFT JOIN mech_agg ow ON ow.publisher_id = b.publisher_id AND ow.mechanism = 'overwrite'
+    LEFT JOIN snipe_agg sn ON sn.publisher_id = b.publisher_id
+    LEFT JOIN ord o ON o.publisher_id = b.publisher_id
+),
+mrows AS (
+    SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
+           b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
+           a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims, a.devices[1:$9] AS devices,
+           0 AS self_ref, coalesce(mo.orders, []) AS credited, a.first_ts, a.last_ts
+    FROM base b
+    JOIN mech_agg a ON a.publisher_id = b.publisher_id
+    LEFT JOIN mech_orders mo ON mo.publisher_id = a.publisher_id AND mo.mechanism = a.mechanism
+    LEFT JOIN ord o ON o.publisher_id = b.publisher_id
+    UNION ALL
+    SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
+           b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
+           s.mechanism, s.hits, s.hits_in_scope, s.examples, 0, [],
+           s.self_ref, s.orders, s.first_ts, s.last_ts
+    FROM base b
+    JOIN snipe_agg s ON s.publisher_id = b.publisher_id
+    LEFT JOIN ord o ON o.publisher_id = b.publisher_id
+)
+SELECT r.*, p.p_not_landed, p.p_frame, p.p_redirect, p.p_overwrite, p.p_capture, p.p_publishers
+FROM mrows r CROSS JOIN pop p
+ORDER BY r.publisher_id, r.mechanism;
+
+-- name: PopulationCTIT
+-- Click-to-order times (seconds) of all orders credited to clicks of the
+-- window: count, share above ctit_long_hours, and percentiles 1..99 (the
+-- population's distribution the two-sample KS statistic is taken against).
+-- $1 window_start, $2 window_end, $3 ctit_long_hours
+WITH k AS (
+    SELECT epoch(o.ts - c.ts) AS ctit
+    FROM orders o JOIN clicks c ON c.click_id = o.click_id
+    WHERE c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts AND c.publisher_id IS NOT NULL
+)
+SELECT count(*), coalesce(avg((ctit > $3 * 3600)::INT), 0),
+       coalesce(quantile_cont(ctit, [x / 100 FOR x IN range(1, 100)]), [])
+FROM k;
+
+-- name: PublisherCTIT
+-- Click-to-order times (seconds) of the orders credited to one publisher's
+-- clicks of the window, ascending.
+-- $1 window_start, $2 window_end, $3 publisher_id
+SELECT coalesce(list(epoch(o.ts - c.ts)::DOUBLE ORDER BY epoch(o.ts - c.ts)), [])
+FROM orders o JOIN clicks c ON c.click_id = o.click_id
+WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts;
