@@ -1,0 +1,348 @@
+// Package pagecode judges the code of publishers' own pages, as the
+// crawler stored it, against the program's rules:
+//
+//   - Stuffing (cookie_stuffing, clause 1.6 and ePN's ban on
+//     cookie-stuffing "in any form"): a frame or image nobody can see that
+//     loads an affiliate link, or a landing page that sends the visitor to
+//     an affiliate link by itself (HTTP, meta refresh or script redirect).
+//   - Popup (popup_traffic, E.10.h): window.open when the page loads or on
+//     any click anywhere on it, scripts of pop-under ad networks, downloads
+//     started without a click and sign-up walls over the whole page.
+//
+// The crawler records generic candidates; which hosts are affiliate links
+// or pop-under networks is data (lists.go), and how much each sign weighs
+// is a threshold in the rule pack (page_cookie_stuffing, page_popup).
+// Evidence carries source "page" and the offending HTML, truncated.
+package pagecode
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+)
+
+//go:embed pagecode.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// Rule names in the pack (detectors/all registers both types).
+const (
+	StuffingRule = "page_cookie_stuffing"
+	PopupRule    = "page_popup"
+)
+
+// Stuffing is the page-code cookie_stuffing detector.
+type Stuffing struct{}
+
+// Code implements detectors.Detector.
+func (Stuffing) Code() string { return detectors.CookieStuffing }
+
+// Popup is the page-code popup_traffic detector.
+type Popup struct{}
+
+// Code implements detectors.Detector.
+func (Popup) Code() string { return detectors.PopupTraffic }
+
+// candidate is one row of the Candidates query.
+type candidate struct {
+	publisher, siteURL, crawlID string
+	started, finished           time.Time
+	pageNo                      int64
+	documentURL, kind, trigger  string
+	hidden, target, snippet     string
+}
+
+// signal is a candidate that matched, with what it means.
+type signal struct {
+	Name        string `json:"signal"`
+	Kind        string `json:"kind"`
+	Trigger     string `json:"trigger,omitempty"`
+	Hidden      string `json:"hidden,omitempty"`
+	TargetURL   string `json:"target_url,omitempty"`
+	DocumentURL string `json:"document_url"`
+	PageNo      int64  `json:"page_no"`
+	Snippet     string `json:"snippet"`
+	weight      float64
+}
+
+// Run implements detectors.Detector.
+func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(StuffingRule)
+	if err != nil {
+		return nil, err
+	}
+	w := map[string]*float64{}
+	var p struct{ frame, image, script, meta, http, minScore, maxExamples, snippet float64 }
+	w["hidden_frame_weight"], w["hidden_image_weight"], w["script_redirect_weight"] = &p.frame, &p.image, &p.script
+	w["meta_refresh_weight"], w["http_redirect_weight"], w["min_score"] = &p.meta, &p.http, &p.minScore
+	w["max_examples"], w["max_snippet_chars"] = &p.maxExamples, &p.snippet
+	if err := rule.Fill(w); err != nil {
+		return nil, err
+	}
+	brandDomains := brandDomains(env.Pack)
+	classify := func(c candidate) (signal, bool) {
+		if !isAffiliateLink(c.target, brandDomains) {
+			return signal{}, false
+		}
+		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
+		switch c.kind {
+		case "hidden_frame":
+			s.Name, s.weight = "hidden_affiliate_frame", p.frame
+		case "hidden_image":
+			s.Name, s.weight = "hidden_affiliate_image", p.image
+		case "redirect_script_redirect":
+			s.Name, s.weight = "script_redirect_to_affiliate_link", p.script
+		case "redirect_meta_refresh":
+			s.Name, s.weight = "meta_refresh_to_affiliate_link", p.meta
+		case "redirect_http":
+			s.Name, s.weight = "http_redirect_to_affiliate_link", p.http
+		default:
+			return signal{}, false
+		}
+		return s, true
+	}
+	return judge(ctx, env, rule, detectors.CookieStuffing, classify, p.minScore, int(p.maxExamples), stuffingSummary)
+}
+
+// Run implements detectors.Detector.
+func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(PopupRule)
+	if err != nil {
+		return nil, err
+	}
+	var p struct{ load, body, timer, network, download, wall, minScore, maxExamples, snippet float64 }
+	if err := rule.Fill(map[string]*float64{
+		"open_on_load_weight": &p.load, "open_on_body_click_weight": &p.body, "open_on_timer_weight": &p.timer,
+		"popup_network_weight": &p.network, "forced_download_weight": &p.download, "registration_wall_weight": &p.wall,
+		"min_score": &p.minScore, "max_examples": &p.maxExamples, "max_snippet_chars": &p.snippet,
+	}); err != nil {
+		return nil, err
+	}
+	classify := func(c candidate) (signal, bool) {
+		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
+		switch {
+		case c.kind == "window_open" && c.trigger == "load":
+			s.Name, s.weight = "window_open_on_load", p.load
+		case c.kind == "window_open" && c.trigger == "body_click":
+			s.Name, s.weight = "window_open_on_any_click", p.body
+		case c.kind == "window_open" && c.trigger == "timer":
+			s.Name, s.weight = "window_open_on_timer", p.timer
+		case c.kind == "script_src" && hostIn(c.target, PopupNetworks):
+			s.Name, s.weight = "popup_network_script", p.network
+		case c.kind == "forced_download":
+			s.Name, s.weight = "forced_download", p.download
+		case c.kind == "registration_wall":
+			s.Name, s.weight = "registration_wall", p.wall
+		default:
+			// a share button's window.open on its own click is what a
+			// visitor asked for: not a pop-up
+			return signal{}, false
+		}
+		return s, true
+	}
+	return judge(ctx, env, rule, detectors.PopupTraffic, classify, p.minScore, int(p.maxExamples), popupSummary)
+}
+
+type siteKey struct{ publisher, site string }
+
+type siteFacts struct {
+	crawlID           string
+	started, finished time.Time
+	signals           []signal
+}
+
+// judge runs the candidates query once and turns each site's matching
+// signals into one finding.
+func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string, classify func(candidate) (signal, bool),
+	minScore float64, maxExamples int, summary func(site string, names []string, n int) string) ([]detectors.Finding, error) {
+	rows, err := env.DB.QueryContext(ctx, queries["Candidates"])
+	if err != nil {
+		return nil, fmt.Errorf("%s (page): candidates: %w", code, err)
+	}
+	defer rows.Close()
+	sites := map[siteKey]*siteFacts{}
+	var order []siteKey
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.publisher, &c.siteURL, &c.crawlID, &c.started, &c.finished, &c.pageNo, &c.documentURL,
+			&c.kind, &c.trigger, &c.hidden, &c.target, &c.snippet); err != nil {
+			return nil, err
+		}
+		s, ok := classify(c)
+		if !ok {
+			continue
+		}
+		k := siteKey{c.publisher, c.siteURL}
+		f := sites[k]
+		if f == nil {
+			f = &siteFacts{crawlID: c.crawlID, started: c.started, finished: c.finished}
+			sites[k] = f
+			order = append(order, k)
+		}
+		f.signals = append(f.signals, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []detectors.Finding
+	for _, k := range order {
+		f := sites[k]
+		// Each kind of sign counts once at its weight; repeats of one
+		// sign on more pages add a little, never certainty.
+		best := map[string]float64{}
+		count := map[string]int{}
+		for _, s := range f.signals {
+			best[s.Name] = math.Max(best[s.Name], s.weight)
+			count[s.Name]++
+		}
+		names := make([]string, 0, len(best))
+		doubt := 1.0
+		for n, wgt := range best {
+			names = append(names, n)
+			doubt *= 1 - wgt
+		}
+		sort.Strings(names)
+		score := math.Round((1-doubt)*1000) / 1000
+		if score < minScore {
+			continue
+		}
+		severity := detectors.SeverityFromScore(score)
+		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+			severity = rule.Severity
+		}
+		examples := f.signals
+		if len(examples) > maxExamples {
+			examples = examples[:maxExamples]
+		}
+		ws, we := f.started.UTC(), f.finished.UTC()
+		body, err := json.Marshal(map[string]any{
+			"source":        "page",
+			"site_url":      k.site,
+			"crawl_id":      f.crawlID,
+			"crawled_at":    we.Format(time.RFC3339),
+			"signals":       names,
+			"signal_counts": count,
+			"items":         examples,
+			"items_total":   len(f.signals),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, detectors.Finding{
+			FindingID:     detectors.FindingID(code, k.publisher, ws, we, "page\x00"+k.site),
+			PublisherID:   k.publisher,
+			Detector:      code,
+			RuleID:        rule.ID,
+			RuleStatus:    rule.Status,
+			Severity:      severity,
+			Score:         score,
+			PolicyRef:     rule.Policy,
+			Summary:       summary(k.site, names, len(f.signals)),
+			Evidence:      body,
+			WindowStart:   ws,
+			WindowEnd:     we,
+			OrderIDs:      []string{},
+			CommissionUSD: 0,
+		})
+	}
+	return out, nil
+}
+
+var signalText = map[string]string{
+	"hidden_affiliate_frame":            "a hidden or tiny frame loading an affiliate link",
+	"hidden_affiliate_image":            "a hidden or tiny image loading an affiliate link",
+	"script_redirect_to_affiliate_link": "a script sending visitors to an affiliate link",
+	"meta_refresh_to_affiliate_link":    "a meta refresh to an affiliate link",
+	"http_redirect_to_affiliate_link":   "an HTTP redirect of the landing page to an affiliate link",
+	"window_open_on_load":               "window.open when the page loads",
+	"window_open_on_any_click":          "window.open on any click on the page",
+	"window_open_on_timer":              "window.open on a timer",
+	"popup_network_script":              "a pop-under ad network's script",
+	"forced_download":                   "a download started without the visitor's choice",
+	"registration_wall":                 "a sign-up wall over the whole page",
+}
+
+func texts(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = signalText[n]
+	}
+	return strings.Join(out, ", ")
+}
+
+func stuffingSummary(site string, names []string, n int) string {
+	return fmt.Sprintf("The publisher's site %s sets the affiliate cookie without a click: %s (%d element(s) in the crawled pages).", site, texts(names), n)
+}
+
+func popupSummary(site string, names []string, n int) string {
+	return fmt.Sprintf("The publisher's site %s opens pop-ups or pop-unders: %s (%d element(s) in the crawled pages).", site, texts(names), n)
+}
+
+// brandDomains are the brands' own domains: a link there carrying the
+// program's tracking parameters is an affiliate link.
+func brandDomains(p *rules.Pack) []string {
+	var out []string
+	for _, b := range p.Brands {
+		out = append(out, b.Domains...)
+	}
+	return out
+}
+
+func isAffiliateLink(raw string, brands []string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if hostIn(raw, AffiliateHosts) {
+		return true
+	}
+	host := strings.ToLower(u.Hostname())
+	if prefix, ok := AffiliatePathHosts[host]; ok && strings.HasPrefix(u.Path, prefix) {
+		return true
+	}
+	if hostIn(raw, brands) {
+		q := u.Query()
+		for _, p := range TrackingParams {
+			if q.Has(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hostIn reports whether raw's host is one of hosts or below one of them.
+func hostIn(raw string, hosts []string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	for _, x := range hosts {
+		if h == x || strings.HasSuffix(h, "."+x) {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,120 @@
+package pagecode
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+	"affwatch/store"
+)
+
+func setup(t *testing.T) detectors.Env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	world, err := os.ReadFile("testdata/crawl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.ExecContext(ctx, string(world)); err != nil {
+		t.Fatal(err)
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+}
+
+type got struct {
+	Publisher, Severity, Policy string
+	Score                       float64
+	Signals                     []string
+}
+
+func run(t *testing.T, d detectors.Detector, env detectors.Env) ([]got, []detectors.Finding) {
+	t.Helper()
+	fs, err := d.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []got
+	for _, f := range fs {
+		var ev struct {
+			Source  string   `json:"source"`
+			Signals []string `json:"signals"`
+			Items   []struct {
+				Snippet string `json:"snippet"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(f.Evidence, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Source != "page" || len(ev.Items) == 0 || ev.Items[0].Snippet == "" {
+			t.Errorf("%s: evidence %s", f.PublisherID, f.Evidence)
+		}
+		if f.Detector != d.Code() || !strings.HasPrefix(f.FindingID, d.Code()[:2]+"-") {
+			t.Errorf("finding %s detector %s", f.FindingID, f.Detector)
+		}
+		out = append(out, got{f.PublisherID, f.Severity, f.PolicyRef, f.Score, ev.Signals})
+	}
+	return out, fs
+}
+
+func TestStuffing(t *testing.T) {
+	env := setup(t)
+	findings, fs := run(t, Stuffing{}, env)
+	want := []got{
+		{"STUFF1", "critical", "1.6", 0.995, []string{"hidden_affiliate_frame", "hidden_affiliate_image"}},
+		{"STUFF2", "high", "1.6", 0.8, []string{"script_redirect_to_affiliate_link"}},
+	}
+	if diff := cmp.Diff(want, findings); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	// Same crawl data, same ids (DESIGN §6).
+	_, again := run(t, Stuffing{}, env)
+	if fs[0].FindingID != again[0].FindingID {
+		t.Error("finding ids are not stable")
+	}
+	if !strings.Contains(fs[0].Summary, "https://deals-stuff.example/") {
+		t.Errorf("summary %q", fs[0].Summary)
+	}
+}
+
+func TestPopup(t *testing.T) {
+	findings, _ := run(t, Popup{}, setup(t))
+	want := []got{{"POP1", "high", "E.10.h", 0.985, []string{"popup_network_script", "window_open_on_load"}}}
+	if diff := cmp.Diff(want, findings); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+func TestIsAffiliateLink(t *testing.T) {
+	brands := []string{"aliexpress.com", "aliexpress.ru"}
+	for link, want := range map[string]bool{
+		"https://s.click.aliexpress.com/e/_abc":             true,
+		"https://click.aliexpress.com/e/_abc":               true,
+		"https://click.aliexpress.com/help":                 false,
+		"https://www.aliexpress.com/item/1.html?aff_fcid=x": true,
+		"https://aliexpress.ru/item/1.html?sk=_x":           true,
+		"https://www.aliexpress.com/item/1.html":            false,
+		"https://aliexpress.com.evil.example/?aff_fcid=x":   false,
+		"https://alii.pub/5abc":                             true,
+		"https://example.com/?aff_fcid=x":                   false,
+		"not a url":                                         false,
+	} {
+		if got := isAffiliateLink(link, brands); got != want {
+			t.Errorf("isAffiliateLink(%s) = %v", link, got)
+		}
+	}
+}
