@@ -61,7 +61,9 @@ type Options struct {
 	MaxStoredHTML  int64
 	MaxImagePixels int64
 	Concurrency    int
-	HostDelay      time.Duration
+	// HostDelay is the pause between two requests to one host; negative
+	// means none.
+	HostDelay time.Duration
 	// IgnoreRobots fetches pages robots.txt disallows (sites under
 	// enforcement: the program's terms let it inspect a publisher's site).
 	IgnoreRobots bool
@@ -111,8 +113,11 @@ func (o *Options) fill() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.HostDelay < 0 {
-		o.HostDelay = 0
+	switch {
+	case o.HostDelay == 0:
+		o.HostDelay = DefaultHostDelay
+	case o.HostDelay < 0:
+		o.HostDelay = 0 // no delay (loopback tests and benchmarks)
 	}
 	if o.Version == "" {
 		o.Version = "dev"

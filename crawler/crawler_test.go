@@ -75,7 +75,7 @@ func (w *testWorld) crawler(mod func(*Options)) *Crawler {
 	}
 	o := Options{
 		Version: "test", Resolver: res, Guard: w.guard, DialControl: LoopbackOnly,
-		RequestTimeout: 2 * time.Second, SiteTimeout: 5 * time.Second, HostDelay: 0,
+		RequestTimeout: 2 * time.Second, SiteTimeout: 5 * time.Second, HostDelay: -1,
 		MaxBodyBytes: 256 << 10,
 	}
 	if mod != nil {
@@ -550,3 +550,23 @@ func realPNG(t *testing.T) []byte {
 }
 
 var _ = url.Parse
+
+// TestPoliteness: requests to one host are spaced by HostDelay.
+func TestPoliteness(t *testing.T) {
+	w := newWorld(t)
+	var times []time.Time
+	u := w.site("polite.example", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		times = append(times, time.Now())
+		fmt.Fprint(rw, `<html><a href="/a">a</a><a href="/b">b</a></html>`)
+	}))
+	c := w.crawler(func(o *Options) { o.HostDelay = 100 * time.Millisecond; o.IgnoreRobots = true; o.MaxAssets = 1 })
+	r := c.Visit(context.Background(), Site{URL: u})
+	if len(r.Pages) != 3 || len(times) != 4 {
+		t.Fatalf("pages %d requests %d", len(r.Pages), len(times))
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 95*time.Millisecond {
+			t.Errorf("request %d came %s after the previous one", i, gap)
+		}
+	}
+}
