@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint bench bench-load bench-detect eval deps clean
+.PHONY: all build demo test lint bench bench-load bench-detect bench-crawl eval deps clean
 
 all: build
 
@@ -45,6 +45,12 @@ bench-load: deps
 # Parquet only: load and detect, without the CSV half.
 bench-detect: deps
 	$(GO) run $(GOFLAGS) ./cmd/bench-load --clicks $(BENCH_CLICKS) --formats parquet --append docs/BENCHMARKS.md
+
+# Crawl benchmark (issue 5): 2,000 generated fixture sites on loopback, 64
+# concurrent fetches; pages/s, errors and the crawling process's peak RSS.
+BENCH_SITES ?= 2000
+bench-crawl: deps
+	$(GO) run $(GOFLAGS) ./cmd/bench-crawl --sites $(BENCH_SITES) --concurrency 64 --append docs/BENCHMARKS.md
 
 # Detection quality (issue 4): precision and recall per detector on generated
 # data with ground truth, seeds 1–3 at two scales as one backfill each, then

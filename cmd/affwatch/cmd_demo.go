@@ -2,18 +2,25 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"affwatch/fixtures"
+	"affwatch/fixtures/sites"
 )
 
 const demoHelp = `
 Self-contained demonstration: generates two weeks of synthetic traffic with
-labeled fraud into a temporary directory, runs the whole nightly batch on it
-and writes every output into --out. Open report.html in a browser.`
+labeled fraud into a temporary directory, serves the fixture web sites
+(fixtures/sites: clean blogs and coupon sites, cookie stuffing, pop-unders,
+look-alike names, hostile redirects) and their DNS on loopback, adds them to
+the sites dataset, runs the whole nightly batch on it (the crawler may reach
+exactly the fixture web server; every other private or loopback address
+stays refused) and writes every output into --out. Open report.html in a
+browser.`
 
 // demoClicks keeps the demo under a minute on a laptop while giving every
 // labeled publisher enough traffic to be judged.
@@ -49,13 +56,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := fixtures.Generate(ctx, fixtures.Config{Seed: seed, Clicks: demoClicks, Out: in, Format: "csv"}); err != nil {
 		return fmt.Errorf("generate demo data: %w", err)
 	}
+	web, err := sites.Start()
+	if err != nil {
+		return fmt.Errorf("start fixture sites: %w", err)
+	}
+	defer web.Close()
+	if err := appendSites(in, web.Rows()); err != nil {
+		return err
+	}
+	log.Info("fixture sites on loopback", "web", web.HTTPAddr, "dns", web.DNS.Addr, "sites", len(web.Rows()))
 	// A demo starts from an empty database so it shows a full first run.
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	os.Remove(filepath.Join(out, "affwatch.duckdb"))
 	os.Remove(filepath.Join(out, "affwatch.duckdb.wal"))
-	o := runOptions{in: in, out: out, noCrawl: true}
+	// The generator's sites have public-looking names: asked of the fixture
+	// name server they are NXDOMAIN, so the demo never leaves the machine.
+	o := runOptions{in: in, out: out, dnsServer: web.DNS.Addr}
+	o.crawl.allow = web.Allow()
+	o.crawl.hostDelay = -1
 	res, err := runBatch(ctx, o, log, stderr)
 	if err != nil {
 		return err
@@ -68,4 +88,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "report: file://%s\n", abs)
 	return nil
+}
+
+// appendSites adds the fixture sites to the generated sites dataset.
+func appendSites(in string, rows []sites.Row) error {
+	path := filepath.Join(in, "sites.csv")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("add fixture sites to %s: %w", path, err)
+	}
+	w := csv.NewWriter(f)
+	for _, r := range rows {
+		w.Write([]string{r.PublisherID, r.URL, r.Kind})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("add fixture sites to %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -68,6 +68,7 @@ type runOptions struct {
 	in, out, rulesPath, date string
 	noCrawl, allowPrivate    bool
 	dnsServer                string
+	crawl                    crawlOptions // tuning beyond the three contract flags
 	strict                   bool
 	db                       dbOptions
 	logging
@@ -82,6 +83,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT")
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
+	o.crawl.registerTuning(fs)
 	o.db.register(fs)
 	o.logging.register(fs)
 }
@@ -114,7 +116,7 @@ type batchResult struct {
 	written reports.Written
 }
 
-// runBatch is the whole nightly pipeline: load → detect → penalties → reports.
+// runBatch is the whole nightly pipeline: load → crawl → detect → penalties → reports.
 func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Writer) (_ *batchResult, err error) {
 	started := time.Now().UTC()
 	pack, err := rules.Load(o.rulesPath)
@@ -177,8 +179,16 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 			return nil, fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, st.Path(), runID)
 		}
 	}
-	if !o.noCrawl {
-		log.Warn("the crawler is not part of this version yet; site evidence is not collected (pass --no-crawl to silence this)")
+	if o.noCrawl {
+		log.Info("--no-crawl: publisher sites are not visited; page-code detectors judge the newest stored visits")
+	} else {
+		t0 = time.Now()
+		co := o.crawl
+		co.dnsServer, co.allowPrivate = o.dnsServer, o.allowPrivate
+		if _, err := crawlSites(ctx, st, runID, co, log, stderr); err != nil {
+			return nil, err
+		}
+		stage("crawl", t0)
 	}
 
 	t0 = time.Now()
