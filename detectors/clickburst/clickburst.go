@@ -39,7 +39,7 @@ func (Detector) Code() string { return detectors.ClickBurst }
 
 type params struct {
 	bucketMinutes, baselineDays, minModifiedZ, minBucketClicks, minExcessRatio float64
-	seasonalMinDays                                                            float64
+	seasonalMinDays, coldStartExtraSignals                                     float64
 	maxIPDiversity, maxUADiversity, minScriptedShare, maxIntervalCV            float64
 	maxEngagedShare, engagedDwellMS, minMachineSignals                         float64
 }
@@ -48,7 +48,7 @@ func loadParams(r rules.Rule) (params, error) {
 	var p params
 	err := r.Fill(map[string]*float64{
 		"bucket_minutes": &p.bucketMinutes, "baseline_days": &p.baselineDays, "min_modified_z": &p.minModifiedZ,
-		"seasonal_min_days": &p.seasonalMinDays,
+		"seasonal_min_days": &p.seasonalMinDays, "cold_start_extra_signals": &p.coldStartExtraSignals,
 		"min_bucket_clicks": &p.minBucketClicks, "min_excess_ratio": &p.minExcessRatio,
 		"max_ip_diversity": &p.maxIPDiversity, "max_ua_diversity": &p.maxUADiversity,
 		"min_scripted_share": &p.minScriptedShare, "max_interval_cv": &p.maxIntervalCV,
@@ -126,7 +126,14 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 			return nil, err
 		}
 		b.signals = machineSignals(b, p, conversion)
-		if float64(len(b.signals)) >= p.minMachineSignals {
+		// Without enough days at this hour the bucket cannot be told from
+		// a regular daily peak (a new publisher, the first nights of
+		// data), so the machine evidence must be stronger.
+		need := p.minMachineSignals
+		if float64(b.seasonalDays) < p.seasonalMinDays {
+			need += p.coldStartExtraSignals
+		}
+		if float64(len(b.signals)) >= need {
 			flagged = append(flagged, b)
 		}
 	}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"affwatch/detectors"
-	"affwatch/eval"
+	"affwatch/eval/evaltest"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -190,7 +189,7 @@ SELECT 'quiet-' || i, TIMESTAMP '2026-11-08 00:00:00' + to_minutes((i * 20)::INT
 FROM range(0, 14 * 72) r(i);  -- 3 clicks an hour, 14 days
 
 INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, dwell_ms, _file_id, _line)
-SELECT 'nine-' || d || '-' || i, TIMESTAMP '2026-11-08 09:00:00' + to_days(d::INTEGER) + to_seconds((i * 29)::INTEGER), 'OFFICE',
+SELECT 'nine-' || d || '-' || i, TIMESTAMP '2026-11-08 09:00:00' + to_days(d::INTEGER) + to_milliseconds((i * 29000 + hash(d * 1000 + i) % 25000)::INTEGER), 'OFFICE',
        '198.18.0.' || (i % 2), 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/142.0 CorpBuild', 45000, 0, i
 FROM range(0, 14) d(d), range(0, 115 + (d % 3) * 5) r(i);
 
@@ -217,12 +216,14 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		minDays  float64
+		extra    float64
 		wantHour []int // UTC hours of the last day flagged
 	}{
-		{"seasonal baseline", 4, []int{15}},
-		// Without it (seasonal test skipped: needs more days than exist),
-		// the regular nine o'clock hour would be accused.
-		{"seasonal test off", 100, []int{9, 15}},
+		{"seasonal baseline", 4, 1, []int{15}},
+		// Without it (seasonal test skipped: needs more days than exist,
+		// and no extra evidence asked for instead), the regular nine
+		// o'clock hour would be accused.
+		{"seasonal test off", 100, 0, []int{9, 15}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := pack.Rules["click_burst"]
@@ -231,6 +232,7 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 				th[k] = v
 			}
 			th["seasonal_min_days"] = tc.minDays
+			th["cold_start_extra_signals"] = tc.extra
 			r.Thresholds = th
 			p := *pack
 			p.Rules = map[string]rules.Rule{"click_burst": r}
@@ -267,17 +269,47 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 	}
 }
 
-// TestEval runs the detector on generated data with ground truth (three
-// seeds, the smallest scale) and holds it to issue 4's targets.
-func TestEval(t *testing.T) {
-	res, err := eval.Run(context.Background(), eval.Config{Seeds: []int64{1, 2, 3}, Scales: []int{0}, Detectors: []detectors.Detector{Detector{}}})
+// TestEval holds the detector to issue 4's targets on generated data with
+// ground truth (affwatch eval --detector for wider sweeps).
+func TestEval(t *testing.T) { evaltest.Check(t, Detector{}) }
+
+// TestColdStartNeedsMoreEvidence: on the office's third night there are
+// too few nine o'clocks to know the peak is regular, so its two machine
+// signals (few IPs, one agent) are not enough; a scraper's would be.
+func TestColdStartNeedsMoreEvidence(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	ok := eval.Print(&out, res)
-	t.Log(out.String())
-	if !ok {
-		t.Error("targets missed")
+	defer st.Close()
+	if _, err := st.DB.ExecContext(ctx, office); err != nil {
+		t.Fatal(err)
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		extra float64
+		want  int
+	}{{1, 0}, {0, 1}} {
+		r := pack.Rules["click_burst"]
+		th := map[string]float64{}
+		for k, v := range r.Thresholds {
+			th[k] = v
+		}
+		th["cold_start_extra_signals"] = tc.extra
+		r.Thresholds = th
+		p := *pack
+		p.Rules = map[string]rules.Rule{"click_burst": r}
+		env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)}, Pack: &p, Signals: &detectors.Signals{}}
+		fs, err := Detector{}.Run(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != tc.want {
+			t.Errorf("cold_start_extra_signals %v: %d findings on the third night, want %d", tc.extra, len(fs), tc.want)
+		}
 	}
 }

@@ -461,7 +461,7 @@ func summary(l link, ct, ot *test, clicksOK, ordersOK bool) string {
 	}
 	var parts []string
 	if clicksOK {
-		parts = append(parts, fmt.Sprintf("%s of %s clicks (program share %s)", pct(ct.Share), thousands(ct.Total), pct(ct.PopulationShare)))
+		parts = append(parts, fmt.Sprintf("%s of %s clicks to a known store (program share %s)", pct(ct.Share), thousands(ct.Total), pct(ct.PopulationShare)))
 	}
 	if ordersOK {
 		parts = append(parts, fmt.Sprintf("%s of %s attributed orders (program share %s)", pct(ot.Share), thousands(ot.Total), pct(ot.PopulationShare)))

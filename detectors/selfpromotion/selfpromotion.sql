@@ -93,7 +93,9 @@ pub_o AS (
 ),
 pub_clicks AS (
     SELECT publisher_id, linked,
-           count(*) AS n,
+           -- The share is over clicks whose store is known: a product click
+           -- no order maps to a seller is unknown, not "another store".
+           count(seller_id) AS n,
            count(*) FILTER (WHERE seller_id = linked) AS n_store,
            count(*) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS n_window,
            count(*) FILTER (WHERE seller_id IS NULL) AS n_unmapped,
@@ -123,7 +125,7 @@ store_orders AS (
 ),
 store_click_totals AS (SELECT seller_id, sum(n) AS n FROM store_clicks GROUP BY seller_id),
 store_order_totals AS (SELECT seller_id, sum(n) AS n FROM store_orders GROUP BY seller_id),
-all_clicks AS (SELECT count(*) AS n FROM c),
+all_clicks AS (SELECT count(seller_id) AS n FROM c),
 all_orders AS (SELECT count(*) AS n FROM (SELECT DISTINCT order_id, publisher_id FROM o))
 SELECT p.publisher_id, p.seller_id,
        coalesce(pc.n, 0) AS pub_clicks,

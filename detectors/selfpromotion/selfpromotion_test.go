@@ -177,7 +177,7 @@ func TestLinkedPromotersFlaggedOthersNot(t *testing.T) {
 		if f.PublisherID != "ENT" {
 			continue
 		}
-		wantSummary := "Publisher shares entity_id with seller S_OWN (Own Store) and sends it 60 % of 100 clicks (program share 0 %) and 83 % of 12 attributed orders (program share 0 %)."
+		wantSummary := "Publisher shares entity_id with seller S_OWN (Own Store) and sends it 60 % of 100 clicks to a known store (program share 0 %) and 83 % of 12 attributed orders (program share 0 %)."
 		if f.Summary != wantSummary {
 			t.Errorf("summary = %q\nwant      %q", f.Summary, wantSummary)
 		}
