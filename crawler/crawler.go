@@ -216,7 +216,7 @@ type Asset struct {
 // Event is something that went wrong or was refused: evidence too.
 type Event struct {
 	At      time.Time
-	Stage   string // dns, dial, tls, http, body, robots, asset, limit
+	Stage   string // dns, dial, tls, http, body, parse, robots, asset, limit
 	Kind    string // refused, error, limit
 	URL     string
 	Address string
@@ -721,6 +721,9 @@ func (c *Crawler) page(ctx context.Context, rec *recorder, no int, rawURL string
 			p.HTML = p.HTML[:c.opt.MaxStoredHTML]
 		}
 		p.Info = Extract(r.final, r.body)
+		if p.Info.ParseProblem != "" {
+			rec.event(Event{Stage: "parse", Kind: "limit", URL: p.FinalURL, Detail: p.Info.ParseProblem})
+		}
 		for _, ci := range p.Info.Code {
 			p.Code = append(p.Code, PageCode{CodeItem: ci, DocumentURL: p.FinalURL})
 		}

@@ -25,6 +25,12 @@ const (
 	// offscreenPx: absolute positions this far out put an element off
 	// every screen.
 	offscreenPx = 1000
+	// maxElementsExamined and maxDepth bound the work on a hostile page
+	// (hundreds of thousands of nested elements would otherwise cost
+	// elements × depth): real pages have a few hundred frames and images
+	// and nest a few dozen levels.
+	maxElementsExamined = 5000
+	maxDepth            = 256
 )
 
 // Code item kinds: generic page-code candidates. Whether a candidate is an
@@ -63,6 +69,9 @@ type PageInfo struct {
 	// or an obvious script redirect), "" if nowhere.
 	Redirect     string
 	RedirectKind string
+	// ParseProblem says the page could not be parsed as a tree and was
+	// scanned token by token (no ancestors, no layout context).
+	ParseProblem string
 }
 
 // AssetRef is an image a page points at.
@@ -91,6 +100,10 @@ func Extract(base *url.URL, body []byte) PageInfo {
 	var info PageInfo
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
+		// The tree builder gives up on hostile pages (more than 512 open
+		// elements); a browser does not, so neither may we: scan tokens.
+		info = extractFlat(base, body)
+		info.ParseProblem = "html tree: " + err.Error() + "; analysed token by token"
 		return info
 	}
 	if b, ok := doc.Find("base[href]").First().Attr("href"); ok {
@@ -147,13 +160,16 @@ func Extract(base *url.URL, body []byte) PageInfo {
 	})
 
 	// Page code: frames and images that nobody can see.
-	doc.Find("iframe, frame, img, object, embed").Each(func(_ int, s *goquery.Selection) {
+	doc.Find("iframe, frame, img, object, embed").EachWithBreak(func(i int, s *goquery.Selection) bool {
+		if i >= maxElementsExamined || len(info.Code) >= MaxCodePerPage {
+			return false
+		}
 		src := attr(s, "src")
 		if src == "" {
 			src = attr(s, "data")
 		}
 		if src == "" {
-			return
+			return true
 		}
 		if why := hiddenReason(s); why != "" {
 			kind := CodeHiddenFrame
@@ -162,12 +178,13 @@ func Extract(base *url.URL, body []byte) PageInfo {
 			}
 			info.addCode(CodeItem{Kind: kind, Hidden: why, URL: abs(src), Snippet: snippet(s)})
 		}
+		return true
 	})
 	bodyOnload := attr(doc.Find("body").First(), "onload")
 	bodyOnclick := attr(doc.Find("body").First(), "onclick")
 	for _, h := range []struct{ code, trigger string }{{bodyOnload, "load"}, {bodyOnclick, "body_click"}} {
-		for _, m := range windowOpenRe.FindAllStringSubmatch(h.code, 5) {
-			info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: h.trigger, URL: abs(m[1]), Snippet: truncate(h.code, MaxSnippetBytes)})
+		for _, c := range windowOpens(h.code, 5) {
+			info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: h.trigger, URL: abs(c.target), Snippet: truncate(h.code, MaxSnippetBytes)})
 		}
 	}
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
@@ -190,26 +207,10 @@ func Extract(base *url.URL, body []byte) PageInfo {
 				info.addCode(CodeItem{Kind: CodeScriptRedirect, URL: u, Snippet: around(code, m[0], MaxSnippetBytes)})
 			}
 		}
-		if locs := windowOpenRe.FindAllStringSubmatchIndex(code, 5); len(locs) > 0 && strings.Contains(code, "open") {
-			trigger := "inline"
-			switch {
-			case bodyClickRe.MatchString(code):
-				trigger = "body_click"
-			case onLoadRe.MatchString(code):
-				trigger = "load"
-			case timerRe.MatchString(code):
-				trigger = "timer"
-			}
-			for _, l := range locs {
-				call := code[l[0]:l[1]]
-				if !strings.Contains(call, "window") && !strings.HasPrefix(strings.TrimSpace(call), "open") {
-					continue
-				}
-				target := ""
-				if l[2] >= 0 {
-					target = code[l[2]:l[3]]
-				}
-				info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: abs(target), Snippet: around(code, call, MaxSnippetBytes)})
+		if calls := windowOpens(code, 5); len(calls) > 0 {
+			trigger := scriptTrigger(code)
+			for _, c := range calls {
+				info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: abs(c.target), Snippet: around(code, c.call, MaxSnippetBytes)})
 			}
 		}
 		if autoClickRe.MatchString(code) {
@@ -225,16 +226,17 @@ func Extract(base *url.URL, body []byte) PageInfo {
 		if goquery.NodeName(s) == "body" {
 			return
 		}
-		for _, m := range windowOpenRe.FindAllStringSubmatch(attr(s, "onclick"), 2) {
-			if strings.Contains(m[0], "window") || strings.HasPrefix(strings.TrimSpace(m[0]), "open") {
-				info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: "click", URL: abs(m[1]), Snippet: snippet(s)})
-			}
+		for _, c := range windowOpens(attr(s, "onclick"), 2) {
+			info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: "click", URL: abs(c.target), Snippet: snippet(s)})
 		}
 	})
 	// Overlays that cover the page and leave only a sign-up or a download.
-	doc.Find("div, section, a, aside").Each(func(_ int, s *goquery.Selection) {
+	doc.Find("div, section, a, aside").EachWithBreak(func(i int, s *goquery.Selection) bool {
+		if i >= maxElementsExamined || len(info.Code) >= MaxCodePerPage {
+			return false
+		}
 		if !coversPage(attr(s, "style")) {
-			return
+			return true
 		}
 		s.Find("a[href]").AddBackFiltered("a[href]").Each(func(_ int, a *goquery.Selection) {
 			href := attr(a, "href")
@@ -245,6 +247,7 @@ func Extract(base *url.URL, body []byte) PageInfo {
 				info.addCode(CodeItem{Kind: CodeRegistrationWall, Trigger: "overlay", URL: abs(href), Snippet: snippet(s)})
 			}
 		})
+		return true
 	})
 
 	seen := map[string]bool{}
@@ -283,9 +286,9 @@ func VisibleText(doc *goquery.Document) string {
 		body = doc.Selection
 	}
 	var b strings.Builder
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if b.Len() >= MaxTextBytes {
+	var walk func(n *html.Node, depth int)
+	walk = func(n *html.Node, depth int) {
+		if b.Len() >= MaxTextBytes || depth > maxDepth {
 			return
 		}
 		switch n.Type {
@@ -303,11 +306,11 @@ func VisibleText(doc *goquery.Document) string {
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+			walk(c, depth+1)
 		}
 	}
 	for _, n := range body.Nodes {
-		walk(n)
+		walk(n, 0)
 	}
 	return clean(b.String(), MaxTextBytes)
 }
@@ -338,41 +341,10 @@ func nodeHidden(n *html.Node) bool {
 // rules and ancestors' styles are not evaluated, except hidden ancestors
 // with inline styles).
 func hiddenReason(s *goquery.Selection) string {
-	st := parseStyle(attr(s, "style"))
-	switch {
-	case st["display"] == "none":
-		return "display_none"
-	case st["visibility"] == "hidden" || st["visibility"] == "collapse":
-		return "visibility_hidden"
+	if why := ownHidden(func(k string) (string, bool) { v, ok := s.Attr(k); return strings.TrimSpace(v), ok }); why != "" {
+		return why
 	}
-	if v, ok := numberOK(st["opacity"]); ok && v == 0 {
-		return "opacity_0"
-	}
-	if _, ok := s.Attr("hidden"); ok {
-		return "hidden_attribute"
-	}
-	w, wok := px(attr(s, "width"))
-	h, hok := px(attr(s, "height"))
-	if v, ok := px(st["width"]); ok {
-		w, wok = v, true
-	}
-	if v, ok := px(st["height"]); ok {
-		h, hok = v, true
-	}
-	if (wok && w <= tinyPx) || (hok && h <= tinyPx) {
-		return "size_" + strconv.Itoa(int(w)) + "x" + strconv.Itoa(int(h))
-	}
-	if st["position"] == "absolute" || st["position"] == "fixed" {
-		for _, side := range []string{"left", "top", "right", "bottom"} {
-			if v, ok := px(st[side]); ok && (v <= -offscreenPx || v >= 10*offscreenPx) {
-				return "offscreen"
-			}
-		}
-	}
-	if v, ok := px(st["text-indent"]); ok && v <= -offscreenPx {
-		return "offscreen"
-	}
-	for p := s.Parent(); p.Length() > 0; p = p.Parent() {
+	for p, depth := s.Parent(), 0; p.Length() > 0 && depth < maxDepth; p, depth = p.Parent(), depth+1 {
 		if goquery.NodeName(p) == "body" {
 			break
 		}
@@ -502,4 +474,79 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return strings.ToValidUTF8(s[:cut], "\uFFFD") + "…"
+}
+
+// bareCall reports whether the call starting at i is a plain open(…) (the
+// global window.open), not a method of another object such as xhr.open.
+func bareCall(code string, i int) bool {
+	j := i - 1
+	for j >= 0 && (code[j] == ' ' || code[j] == '\t' || code[j] == '\n' || code[j] == '\r') {
+		j--
+	}
+	if j < 0 {
+		return true
+	}
+	c := code[j]
+	return !(c == '.' || c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+}
+
+type openCall struct{ call, target string }
+
+// windowOpens finds up to n window.open(…) calls in code and their literal
+// targets ("" when the target is computed).
+func windowOpens(code string, n int) []openCall {
+	var out []openCall
+	for _, l := range windowOpenRe.FindAllStringSubmatchIndex(code, n) {
+		call := code[l[0]:l[1]]
+		if !strings.Contains(call, "window") && !bareCall(code, l[0]) {
+			continue // xhr.open(…), reopen(…): not a window
+		}
+		c := openCall{call: call}
+		if l[2] >= 0 {
+			c.target = code[l[2]:l[3]]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// ownHidden says why an element is invisible from its own attributes and
+// inline style alone.
+func ownHidden(get func(string) (string, bool)) string {
+	a := func(k string) string { v, _ := get(k); return v }
+	st := parseStyle(a("style"))
+	switch {
+	case st["display"] == "none":
+		return "display_none"
+	case st["visibility"] == "hidden" || st["visibility"] == "collapse":
+		return "visibility_hidden"
+	}
+	if v, ok := numberOK(st["opacity"]); ok && v == 0 {
+		return "opacity_0"
+	}
+	if _, ok := get("hidden"); ok {
+		return "hidden_attribute"
+	}
+	w, wok := px(a("width"))
+	h, hok := px(a("height"))
+	if v, ok := px(st["width"]); ok {
+		w, wok = v, true
+	}
+	if v, ok := px(st["height"]); ok {
+		h, hok = v, true
+	}
+	if (wok && w <= tinyPx) || (hok && h <= tinyPx) {
+		return "size_" + strconv.Itoa(int(w)) + "x" + strconv.Itoa(int(h))
+	}
+	if st["position"] == "absolute" || st["position"] == "fixed" {
+		for _, side := range []string{"left", "top", "right", "bottom"} {
+			if v, ok := px(st[side]); ok && (v <= -offscreenPx || v >= 10*offscreenPx) {
+				return "offscreen"
+			}
+		}
+	}
+	if v, ok := px(st["text-indent"]); ok && v <= -offscreenPx {
+		return "offscreen"
+	}
+	return ""
 }

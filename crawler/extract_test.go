@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -80,6 +81,10 @@ func TestExtractPageCode(t *testing.T) {
 			want: []CodeItem{{Kind: CodeRegistrationWall, Trigger: "overlay", URL: "http://deals.example/signup"}},
 		},
 		{
+			name: "xhr.open in a click handler is not a window",
+			html: `<script>document.addEventListener("click", function(){ var x = new XMLHttpRequest(); x.open("POST", "/track"); reopen(1); })</script><body onload="xhr.open('GET','/a')">`,
+		},
+		{
 			name: "a link that opens a window on its own click is a click, not a body click",
 			html: `<a href="#" onclick="window.open('/x')">x</a>`,
 			want: []CodeItem{{Kind: CodeWindowOpen, Trigger: "click", URL: "http://deals.example/x"}},
@@ -102,6 +107,49 @@ func TestExtractPageCode(t *testing.T) {
 				t.Errorf("redirect %q, want %q", info.Redirect, tc.redirect)
 			}
 		})
+	}
+}
+
+// TestExtractHostileNesting: a page built to make extraction quadratic
+// (deep nesting, thousands of hidden images at the bottom) stays fast.
+func TestExtractHostileNesting(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Repeat(`<div style="position:fixed;width:100%;height:100%">`, 20000))
+	b.WriteString(strings.Repeat(`<img src="/p.gif" width="1" height="1"><a href="/signup">sign up</a>`, 20000))
+	base, _ := url.Parse("http://deep.example/")
+	t0 := time.Now()
+	info := Extract(base, []byte(b.String()))
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Errorf("extraction took %s", d)
+	}
+	if len(info.Code) != MaxCodePerPage || info.Code[0].Kind != CodeHiddenImage || info.Code[0].Hidden != "size_1x1" {
+		t.Errorf("%d code items (want the cap %d): %+v", len(info.Code), MaxCodePerPage, info.Code[:min(1, len(info.Code))])
+	}
+	if !strings.Contains(info.ParseProblem, "512") {
+		t.Errorf("parse problem %q", info.ParseProblem)
+	}
+}
+
+// TestDeepNestingCannotHideStuffing: 600 unclosed elements make the tree
+// builder give up; the token scan still finds the hidden frame, the
+// redirect and the pop-under.
+func TestDeepNestingCannotHideStuffing(t *testing.T) {
+	page := "<html><head><title>Deals</title><meta name=description content=cheap></head><body onload=\"window.open('/pop')\">" +
+		strings.Repeat("<span>", 600) + `Hello <iframe src="https://s.click.aliexpress.com/e/_deep" style="display:none"></iframe>
+<script src="https://c1.popads.net/pop.js"></script><script>location.replace("https://s.click.aliexpress.com/e/_go")</script><a href="/next">next</a>`
+	base, _ := url.Parse("http://deep.example/")
+	info := Extract(base, []byte(page))
+	var kinds []string
+	for _, c := range info.Code {
+		kinds = append(kinds, c.Kind+" "+c.URL)
+	}
+	want := []string{"window_open http://deep.example/pop", "hidden_frame https://s.click.aliexpress.com/e/_deep",
+		"script_src https://c1.popads.net/pop.js", "script_redirect https://s.click.aliexpress.com/e/_go"}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("code (-want +got)\n%s", diff)
+	}
+	if info.Title != "Deals" || info.Description != "cheap" || info.Text != "Hello next" || info.Redirect != "https://s.click.aliexpress.com/e/_go" || len(info.Links) != 1 {
+		t.Errorf("info %+v", info)
 	}
 }
 
@@ -190,5 +238,27 @@ func FuzzExtract(f *testing.F) {
 				t.Fatalf("snippet of %d bytes", len(c.Snippet))
 			}
 		}
+	})
+}
+
+// FuzzInspectImage: image headers and ICO directories from hostile servers.
+func FuzzInspectImage(f *testing.F) {
+	f.Add(encodePNG(4, 4))
+	f.Add(tinyPNG(20000, 20000))
+	f.Add([]byte{0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 32, 0, 0xff, 0xff, 0xff, 0x7f, 22, 0, 0, 0})
+	f.Add([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		info := InspectImage(b, 1<<16)
+		if info.AHash != "" && int64(info.Width)*int64(info.Height) > 1<<16 {
+			t.Fatalf("decoded %dx%d over the cap", info.Width, info.Height)
+		}
+	})
+}
+
+// FuzzParseRobots: robots.txt from hostile servers.
+func FuzzParseRobots(f *testing.F) {
+	f.Add([]byte("User-agent: *\nDisallow: /a*b$\nAllow: /a\n"), "/ab")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		ParseRobots(body, "affwatch").Allowed(path)
 	})
 }

@@ -108,7 +108,7 @@ CREATE TABLE crawl_page_code (
 CREATE TABLE crawl_events (
     crawl_id VARCHAR NOT NULL,
     event_at TIMESTAMP NOT NULL,
-    stage    VARCHAR NOT NULL,        -- dns, dial, tls, http, body, robots, asset, limit
+    stage    VARCHAR NOT NULL,        -- dns, dial, tls, http, body, parse, robots, asset, limit
     kind     VARCHAR NOT NULL,        -- refused, error, limit
     url      VARCHAR,
     address  VARCHAR,
