@@ -381,6 +381,8 @@ func (c *Crawler) politely(ctx context.Context, host string, fn func()) {
 // Crawl visits the sites with at most Concurrency visits at once and hands
 // each result to sink, from one goroutine at a time, in completion order.
 func (c *Crawler) Crawl(ctx context.Context, sites []Site, sink func(*SiteResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failing sink stops the visits still to come
 	jobs := make(chan Site)
 	results := make(chan *SiteResult)
 	var wg sync.WaitGroup
@@ -412,7 +414,9 @@ func (c *Crawler) Crawl(ctx context.Context, sites []Site, sink func(*SiteResult
 			failed++
 		}
 		if sinkErr == nil {
-			sinkErr = sink(r)
+			if sinkErr = sink(r); sinkErr != nil {
+				cancel()
+			}
 		}
 		if c.opt.Progress != nil {
 			c.opt.Progress(done, len(sites), failed)
@@ -421,7 +425,7 @@ func (c *Crawler) Crawl(ctx context.Context, sites []Site, sink func(*SiteResult
 	if sinkErr != nil {
 		return sinkErr
 	}
-	return ctx.Err()
+	return context.Cause(ctx)
 }
 
 // Visit crawls one site within the per-site time limit.

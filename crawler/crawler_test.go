@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"net"
@@ -358,6 +359,49 @@ func TestHostileServers(t *testing.T) {
 			},
 		},
 		{
+			name: "redirect to ::1 and to a decimal-encoded 127.0.0.1", url: "v6.example",
+			handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/" {
+					http.Redirect(rw, r, "http://[::1]:"+w.port+"/x", http.StatusFound)
+					return
+				}
+			}),
+			check: func(t *testing.T, r *SiteResult) {
+				if !hasEvent(r, "dial", "refused", "loopback") {
+					t.Errorf("no refusal recorded\n%s", dumpEvents(r))
+				}
+			},
+		},
+		{
+			name: "redirect to a decimal-encoded address is a name, and unknown", url: "decimal.example",
+			handler: http.RedirectHandler("http://2130706433:"+w.port+"/", http.StatusFound),
+			check: func(t *testing.T, r *SiteResult) {
+				if p := r.Pages[0]; p.Status != 0 || !strings.Contains(p.Err, "NXDOMAIN") {
+					t.Errorf("page %+v", p)
+				}
+			},
+		},
+		{
+			name: "redirect to file://", url: "file.example",
+			handler: http.RedirectHandler("file:///etc/passwd", http.StatusFound),
+			check: func(t *testing.T, r *SiteResult) {
+				p := r.Pages[0]
+				if p.Status != 302 || len(p.Redirects) != 1 || p.Redirects[0].Followed || !strings.Contains(p.Redirects[0].Note, "scheme file") {
+					t.Errorf("page %d chain %+v err %q", p.Status, p.Redirects, p.Err)
+				}
+			},
+		},
+		{
+			name: "allow-private-networks reaches a loopback port off the allow-list", url: "private-ok.example",
+			handler: http.RedirectHandler(stray.URL+"/ok", http.StatusFound),
+			opts:    func(o *Options) { o.Guard = &Guard{AllowPrivate: true} },
+			check: func(t *testing.T, r *SiteResult) {
+				if p := r.Pages[0]; p.Status != 200 || strayHits.Load() == 0 {
+					t.Errorf("page %d, stray hits %d\n%s", p.Status, strayHits.Load(), dumpEvents(r))
+				}
+			},
+		},
+		{
 			name: "redirect to a name with a private address", url: "bounce.example",
 			handler: http.RedirectHandler("http://intranet.example/", http.StatusFound),
 			check: func(t *testing.T, r *SiteResult) {
@@ -541,6 +585,13 @@ func TestCrawlMany(t *testing.T) {
 	}
 	if got != 21 || failedSeen != 1 {
 		t.Errorf("results %d failed %d", got, failedSeen)
+	}
+	// A sink that fails (the database is gone) stops the crawl.
+	boom := errors.New("disk full")
+	calls := 0
+	err := c.Crawl(context.Background(), list, func(*SiteResult) error { calls++; return boom })
+	if !errors.Is(err, boom) || calls != 1 {
+		t.Errorf("err %v after %d sink calls", err, calls)
 	}
 }
 
