@@ -14,6 +14,7 @@ import (
 
 	"affwatch/crawler"
 	"affwatch/detectors/pagecode"
+	"affwatch/rules"
 	"affwatch/store"
 )
 
@@ -40,6 +41,10 @@ type crawlOptions struct {
 	// allow lists exact listeners the crawler may reach although they are
 	// not public (the demo's fixture web server); never set from a flag.
 	allow map[netip.AddrPort]bool
+	// doNotFetch are hosts recorded as redirect targets but never requested:
+	// the program's tracking hosts and the brands' own domains (requesting
+	// them would generate the very clicks and visits we judge).
+	doNotFetch []string
 	// dialControl is a last-resort dial check (tests: crawler.LoopbackOnly).
 	dialControl func(network, address string, c syscall.RawConn) error
 }
@@ -93,7 +98,7 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 		Version: version, MaxPages: o.maxPages, Concurrency: o.concurrency, HostDelay: hostDelay,
 		IgnoreRobots: o.ignoreRobots, Resolver: res, DialControl: o.dialControl,
 		Guard:           &crawler.Guard{AllowPrivate: o.allowPrivate, Allow: o.allow},
-		DoNotFetchHosts: append(append([]string{}, pagecode.AffiliateHosts...), "click.aliexpress.com"),
+		DoNotFetchHosts: append(append(append([]string{}, pagecode.AffiliateHosts...), "click.aliexpress.com"), o.doNotFetch...),
 		Progress:        newCrawlProgress(stderr),
 	})
 	if err != nil {
@@ -124,6 +129,15 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 	return sum, nil
 }
 
+// brandDomains are the pack's brands' own domains.
+func brandDomains(p *rules.Pack) []string {
+	var out []string
+	for _, b := range p.Brands {
+		out = append(out, b.Domains...)
+	}
+	return out
+}
+
 func orDefault(s, d string) string {
 	if s == "" {
 		return d
@@ -133,15 +147,17 @@ func orDefault(s, d string) string {
 
 func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		o   crawlOptions
-		db  dbOptions
-		lg  logging
-		out string
+		o         crawlOptions
+		db        dbOptions
+		lg        logging
+		out       string
+		rulesPath string
 	)
 	fs := newFlagSet("crawl", "affwatch crawl --db FILE [flags]", crawlHelp, stderr)
 	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT (default: /etc/resolv.conf)")
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
 	fs.StringVar(&out, "out", "", "directory holding affwatch.duckdb when --db is not given")
+	fs.StringVar(&rulesPath, "rules", "", "rule pack YAML (its brands' domains are never fetched)")
 	o.registerTuning(fs)
 	db.register(fs)
 	lg.register(fs)
@@ -161,6 +177,11 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	pack, err := rules.Load(rulesPath)
+	if err != nil {
+		return err
+	}
+	o.doNotFetch = brandDomains(pack)
 	st, err := db.open(ctx, out)
 	if err != nil {
 		return err
