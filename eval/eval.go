@@ -195,19 +195,31 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 			scopes = append(scopes, detectors.Scope{Night: d})
 		}
 	}
+	// Several detectors may enforce one code (behaviour and page code both
+	// find cookie_stuffing): a code is scored on all their findings.
+	var codes []string
+	found := map[string][]detectors.Finding{}
+	took := map[string]float64{}
 	for _, d := range cfg.Detectors {
 		t0 := time.Now()
-		var fs []detectors.Finding
+		code := d.Code()
+		if _, seen := found[code]; !seen {
+			codes = append(codes, code)
+			found[code] = nil
+		}
 		for _, sc := range scopes {
 			env := detectors.Env{DB: st.DB, RunID: "eval", Scope: sc, Pack: pack, Signals: &detectors.Signals{}}
 			got, err := d.Run(ctx, env)
 			if err != nil {
-				return Result{}, fmt.Errorf("detector %s (night %s): %w", d.Code(), sc.Night.Format(time.DateOnly), err)
+				return Result{}, fmt.Errorf("detector %s (night %s): %w", code, sc.Night.Format(time.DateOnly), err)
 			}
-			fs = append(fs, got...)
+			found[code] = append(found[code], got...)
 		}
-		s := score(d.Code(), fs, labels)
-		s.Seconds = time.Since(t0).Seconds()
+		took[code] += time.Since(t0).Seconds()
+	}
+	for _, code := range codes {
+		s := score(code, found[code], labels)
+		s.Seconds = took[code]
 		res.Scores = append(res.Scores, s)
 	}
 	return res, nil
