@@ -4,10 +4,10 @@ package eval
 // traffic): site detectors are measured on domains, pages and images whose
 // truth is known (issue 6).
 type CorpusScore struct {
-	Detector string // detector code
-	Class    string // a slice of the corpus ("all", a typo class, a category…)
+	Detector       string // detector code
+	Class          string // a slice of the corpus ("all", a typo class, a category…)
 	TP, FP, FN, TN int
-	Notes    []string // the worst misses and false positives, at most 10
+	Notes          []string // the worst misses and false positives, at most 10
 }
 
 // Precision is TP/(TP+FP); 1 when nothing was flagged.
