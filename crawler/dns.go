@@ -238,53 +238,63 @@ func (r *Resolver) ResolveHost(ctx context.Context, host string) Resolution {
 	}
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
 	seen := map[string]bool{name: true}
-	for range MaxCNAMEChain + 1 {
-		var next string
+	for len(res.Chain) <= MaxCNAMEChain {
+		var targets []string
 		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			ans := r.Lookup(ctx, name, qt)
 			res.Answers = append(res.Answers, ans)
-			target, addrs := follow(ans, name)
+			ts, addrs := follow(ans, name)
 			res.Addrs = append(res.Addrs, addrs...)
-			if len(addrs) == 0 && target != "" {
-				next = target
+			if len(ts) > len(targets) {
+				targets = ts
 			}
 		}
 		if len(res.Addrs) > 0 {
+			res.Chain = append(res.Chain, targets...)
 			return res
 		}
-		if next == "" {
+		if len(targets) == 0 {
 			res.Problem = problemOf(res.Answers[len(res.Answers)-2:])
 			return res
 		}
-		if seen[next] {
-			res.Chain = append(res.Chain, next)
-			res.Problem = fmt.Sprintf("CNAME loop: %s", strings.Join(append([]string{host}, res.Chain...), " → "))
-			return res
+		for _, t := range targets {
+			res.Chain = append(res.Chain, t)
+			if seen[t] {
+				res.Problem = fmt.Sprintf("CNAME loop: %s", strings.Join(append([]string{host}, res.Chain...), " → "))
+				return res
+			}
+			seen[t] = true
 		}
-		seen[next] = true
-		res.Chain = append(res.Chain, next)
-		name = next
+		name = targets[len(targets)-1]
 	}
 	res.Problem = fmt.Sprintf("CNAME chain longer than %d: %s", MaxCNAMEChain, strings.Join(append([]string{host}, res.Chain...), " → "))
 	return res
 }
 
-// follow reads an answer for name: the addresses it gives for name
-// (directly or through CNAMEs in the same answer), or the CNAME target the
-// answer ends at without addresses.
-func follow(ans Answer, name string) (string, []netip.Addr) {
+// follow reads an answer for name: the CNAMEs it walks through (a
+// recursive resolver puts the whole chain in one answer) and the addresses
+// at their end. A loop inside the answer ends the walk at the repeated name.
+func follow(ans Answer, name string) ([]string, []netip.Addr) {
 	cur := name
+	seen := map[string]bool{name: true}
+	var targets []string
 	for range MaxCNAMEChain + 1 {
-		moved := false
+		next := ""
 		for _, rec := range ans.Records {
 			if rec.Name == cur && rec.Type == "CNAME" {
-				cur, moved = rec.Value, true
+				next = rec.Value
 				break
 			}
 		}
-		if !moved {
+		if next == "" {
 			break
 		}
+		targets = append(targets, next)
+		if seen[next] {
+			return targets, nil
+		}
+		seen[next] = true
+		cur = next
 	}
 	var addrs []netip.Addr
 	for _, rec := range ans.Records {
@@ -294,10 +304,7 @@ func follow(ans Answer, name string) (string, []netip.Addr) {
 			}
 		}
 	}
-	if cur == name {
-		cur = ""
-	}
-	return cur, addrs
+	return targets, addrs
 }
 
 func problemOf(answers []Answer) string {
