@@ -72,12 +72,49 @@ type Rule struct {
 	Description    string             `yaml:"description"`
 	FalsePositives []string           `yaml:"falsepositives"`
 	Thresholds     map[string]float64 `yaml:"thresholds"`
+	// Lists are a rule's word or host lists by name (optional): data an
+	// analyst tunes without rebuilding, like the thresholds.
+	Lists map[string][]string `yaml:"lists"`
+	// Exceptions are known-good cases (Falco's exceptions): a value the
+	// rule must not flag, with the reason and an optional expiry.
+	Exceptions []Exception `yaml:"exceptions"`
 
 	// where the rule sits, for error messages
 	thresholdLines map[string]int
 	line           int
 	source         string
 	name           string
+}
+
+// Exception is one known-good case of a rule: Value is matched as the rule
+// documents (a domain, a publisher id…); after Expires (YYYY-MM-DD,
+// inclusive; empty: never) it no longer applies.
+type Exception struct {
+	Value   string `yaml:"value"`
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires"`
+}
+
+// Active reports whether the exception applies on day (UTC).
+func (e Exception) Active(day time.Time) bool {
+	if e.Expires == "" {
+		return true
+	}
+	end, err := time.Parse(time.DateOnly, e.Expires)
+	if err != nil {
+		return false
+	}
+	return !day.UTC().After(end.Add(24*time.Hour - time.Nanosecond))
+}
+
+// List returns the rule's list of that name, or an error naming the pack,
+// rule and key when the rule lacks it.
+func (r Rule) List(key string) ([]string, error) {
+	v, ok := r.Lists[key]
+	if !ok {
+		return nil, &ValidationError{File: r.source, Line: r.line, Key: "rules." + r.name + ".lists." + key, Msg: "required list is missing"}
+	}
+	return v, nil
 }
 
 // Statuses a rule may have (Sigma's): only stable rules may drive actions
@@ -297,6 +334,20 @@ func (p *Pack) validate() error {
 		}
 		if !contains([]string{"low", "medium", "high", "critical"}, r.Severity) {
 			badRule(r, key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
+		}
+		for i, e := range r.Exceptions {
+			k := fmt.Sprintf("%s.exceptions[%d]", key, i)
+			if e.Value == "" {
+				badRule(r, k+".value", "required")
+			}
+			if e.Reason == "" {
+				badRule(r, k+".reason", "required: why this case is known-good")
+			}
+			if e.Expires != "" {
+				if _, err := time.Parse(time.DateOnly, e.Expires); err != nil {
+					badRule(r, k+".expires", fmt.Sprintf("%q is not a YYYY-MM-DD date", e.Expires))
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
