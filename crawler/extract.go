@@ -45,6 +45,7 @@ const (
 	CodeScriptSrc        = "script_src"        // external script
 	CodeForcedDownload   = "forced_download"   // download link that is auto-clicked or fills the page
 	CodeRegistrationWall = "registration_wall" // full-page overlay demanding sign-up
+	CodeScriptURL        = "script_url"        // a URL literal in an inline script; Trigger says what the script builds with it
 )
 
 // CodeItem is one page-code candidate with the HTML that shows it.
@@ -92,6 +93,13 @@ var (
 	executableExtRe  = regexp.MustCompile(`(?i)\.(?:exe|msi|apk|dmg|pkg|scr|bat|cmd|jar|vbs|crx|xpi)(?:$|[?#])`)
 	registrationRe   = regexp.MustCompile(`(?i)(?:sign[\s_-]?up|register|registration|create[\s_-]?account|join[\s_-]?now|регистрац)`)
 	spaceRe          = regexp.MustCompile(`\s+`)
+	// URL literals in inline scripts: pop-under networks and stuffers load
+	// their code and frames from script (popads' snippet inserts
+	// //c1.popads.net/pop.js; a stuffer builds an iframe to s.click…).
+	scriptURLRe    = regexp.MustCompile(`["'](?:https?:)?//([a-zA-Z0-9.-]+\.[a-zA-Z]{2,})(?::\d+)?(/[^"'\s]{0,1000})?["']`)
+	injectFrameRe  = regexp.MustCompile(`createElement\s*\(\s*["'](?:iframe|frame)["']`)
+	injectImageRe  = regexp.MustCompile(`createElement\s*\(\s*["']img["']|new\s+Image\s*\(`)
+	injectScriptRe = regexp.MustCompile(`createElement\s*\(\s*["']script["']`)
 )
 
 // Extract reads an HTML page fetched from base. It never fails: malformed
@@ -198,21 +206,7 @@ func Extract(base *url.URL, body []byte) PageInfo {
 		if len(code) > 256<<10 {
 			code = code[:256<<10] // regexes over megabytes of minified JS gain nothing
 		}
-		for _, m := range scriptRedirectRe.FindAllStringSubmatch(code, 3) {
-			target := m[1] + m[2]
-			if u := abs(target); u != "" {
-				if info.Redirect == "" {
-					info.Redirect, info.RedirectKind = u, CodeScriptRedirect
-				}
-				info.addCode(CodeItem{Kind: CodeScriptRedirect, URL: u, Snippet: around(code, m[0], MaxSnippetBytes)})
-			}
-		}
-		if calls := windowOpens(code, 5); len(calls) > 0 {
-			trigger := scriptTrigger(code)
-			for _, c := range calls {
-				info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: abs(c.target), Snippet: around(code, c.call, MaxSnippetBytes)})
-			}
-		}
+		scriptCode(&info, code, abs)
 		if autoClickRe.MatchString(code) {
 			doc.Find("a[href]").Each(func(_ int, a *goquery.Selection) {
 				href := attr(a, "href")
@@ -490,7 +484,7 @@ func bareCall(code string, i int) bool {
 	return !(c == '.' || c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 }
 
-type openCall struct{ call, target string }
+type openCall struct{ call, target, trigger string }
 
 // windowOpens finds up to n window.open(…) calls in code and their literal
 // targets ("" when the target is computed).
@@ -549,4 +543,34 @@ func ownHidden(get func(string) (string, bool)) string {
 		return "offscreen"
 	}
 	return ""
+}
+
+// maxScriptURLs bounds the URL literals kept per script.
+const maxScriptURLs = 10
+
+// scriptURLs lists the URL literals of an inline script, with what the
+// script builds (injects_iframe, injects_image, injects_script, or "").
+func scriptURLs(code string) []openCall {
+	locs := scriptURLRe.FindAllStringIndex(code, maxScriptURLs)
+	if len(locs) == 0 {
+		return nil
+	}
+	trigger := ""
+	switch {
+	case injectFrameRe.MatchString(code):
+		trigger = "injects_iframe"
+	case injectImageRe.MatchString(code):
+		trigger = "injects_image"
+	case injectScriptRe.MatchString(code):
+		trigger = "injects_script"
+	}
+	out := make([]openCall, 0, len(locs))
+	for _, l := range locs {
+		lit := code[l[0]+1 : l[1]-1]
+		if strings.HasPrefix(lit, "//") {
+			lit = "https:" + lit
+		}
+		out = append(out, openCall{call: code[l[0]:l[1]], target: lit, trigger: trigger})
+	}
+	return out
 }

@@ -127,7 +127,7 @@ func extractFlat(base *url.URL, body []byte) PageInfo {
 			case "script":
 				if inScript > 0 {
 					inScript--
-					flatScript(&info, script.String(), abs)
+					scriptCode(&info, script.String(), abs)
 				}
 			}
 		}
@@ -158,19 +158,31 @@ func flatMeta(info *PageInfo, attrs map[string]string, abs func(string) string, 
 	}
 }
 
-func flatScript(info *PageInfo, code string, abs func(string) string) {
+// scriptCode records what an inline script does: redirects, window.open
+// calls and, once each, the other URLs it names.
+func scriptCode(info *PageInfo, code string, abs func(string) string) {
+	named := map[string]bool{}
 	for _, m := range scriptRedirectRe.FindAllStringSubmatch(code, 3) {
 		if u := abs(m[1] + m[2]); u != "" {
 			if info.Redirect == "" {
 				info.Redirect, info.RedirectKind = u, CodeScriptRedirect
 			}
+			named[u] = true
 			info.addCode(CodeItem{Kind: CodeScriptRedirect, URL: u, Snippet: around(code, m[0], MaxSnippetBytes)})
 		}
 	}
 	if calls := windowOpens(code, 5); len(calls) > 0 {
 		trigger := scriptTrigger(code)
 		for _, c := range calls {
-			info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: abs(c.target), Snippet: around(code, c.call, MaxSnippetBytes)})
+			u := abs(c.target)
+			named[u] = true
+			info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: u, Snippet: around(code, c.call, MaxSnippetBytes)})
+		}
+	}
+	for _, c := range scriptURLs(code) {
+		if u := abs(c.target); u != "" && !named[u] {
+			named[u] = true
+			info.addCode(CodeItem{Kind: CodeScriptURL, Trigger: c.trigger, URL: u, Snippet: around(code, c.call, MaxSnippetBytes)})
 		}
 	}
 }

@@ -81,6 +81,16 @@ func TestExtractPageCode(t *testing.T) {
 			want: []CodeItem{{Kind: CodeRegistrationWall, Trigger: "overlay", URL: "http://deals.example/signup"}},
 		},
 		{
+			name: "script that builds a hidden iframe to an affiliate link",
+			html: `<script>(function(){var f=document.createElement('iframe');f.src='https://s.click.aliexpress.com/e/_inj';f.style.display='none';document.body.appendChild(f)})()</script>`,
+			want: []CodeItem{{Kind: CodeScriptURL, Trigger: "injects_iframe", URL: "https://s.click.aliexpress.com/e/_inj"}},
+		},
+		{
+			name: "pop-under network snippet loading its script",
+			html: `<script>(function(){var s=document.createElement("script");s.src="//c1.popads.net/pop.js";document.head.appendChild(s)})()</script>`,
+			want: []CodeItem{{Kind: CodeScriptURL, Trigger: "injects_script", URL: "https://c1.popads.net/pop.js"}},
+		},
+		{
 			name: "xhr.open in a click handler is not a window",
 			html: `<script>document.addEventListener("click", function(){ var x = new XMLHttpRequest(); x.open("POST", "/track"); reopen(1); })</script><body onload="xhr.open('GET','/a')">`,
 		},

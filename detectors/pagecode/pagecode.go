@@ -3,8 +3,9 @@
 //
 //   - Stuffing (cookie_stuffing, clause 1.6 and ePN's ban on
 //     cookie-stuffing "in any form"): a frame or image nobody can see that
-//     loads an affiliate link, or a landing page that sends the visitor to
-//     an affiliate link by itself (HTTP, meta refresh or script redirect).
+//     loads an affiliate link (in the HTML or built by a script), or a
+//     landing page that sends the visitor to an affiliate link by itself
+//     (HTTP, meta refresh or script redirect).
 //   - Popup (popup_traffic, E.10.h): window.open when the page loads or on
 //     any click anywhere on it, scripts of pop-under ad networks, downloads
 //     started without a click and sign-up walls over the whole page.
@@ -82,8 +83,9 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return nil, err
 	}
 	w := map[string]*float64{}
-	var p struct{ frame, image, script, meta, http, minScore, maxExamples, snippet float64 }
+	var p struct{ frame, image, script, injected, meta, http, minScore, maxExamples, snippet float64 }
 	w["hidden_frame_weight"], w["hidden_image_weight"], w["script_redirect_weight"] = &p.frame, &p.image, &p.script
+	w["script_injected_weight"] = &p.injected
 	w["meta_refresh_weight"], w["http_redirect_weight"], w["min_score"] = &p.meta, &p.http, &p.minScore
 	w["max_examples"], w["max_snippet_chars"] = &p.maxExamples, &p.snippet
 	if err := rule.Fill(w); err != nil {
@@ -100,6 +102,11 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			s.Name, s.weight = "hidden_affiliate_frame", p.frame
 		case "hidden_image":
 			s.Name, s.weight = "hidden_affiliate_image", p.image
+		case "script_url":
+			if c.trigger != "injects_iframe" && c.trigger != "injects_image" {
+				return signal{}, false // a link in a script is not a request
+			}
+			s.Name, s.weight = "script_injected_affiliate_request", p.injected
 		case "redirect_script_redirect":
 			s.Name, s.weight = "script_redirect_to_affiliate_link", p.script
 		case "redirect_meta_refresh":
@@ -137,7 +144,7 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 			s.Name, s.weight = "window_open_on_any_click", p.body
 		case c.kind == "window_open" && c.trigger == "timer":
 			s.Name, s.weight = "window_open_on_timer", p.timer
-		case c.kind == "script_src" && hostIn(c.target, PopupNetworks):
+		case (c.kind == "script_src" || c.kind == "script_url") && hostIn(c.target, PopupNetworks):
 			s.Name, s.weight = "popup_network_script", p.network
 		case c.kind == "forced_download":
 			s.Name, s.weight = "forced_download", p.download
@@ -262,6 +269,7 @@ var signalText = map[string]string{
 	"hidden_affiliate_frame":            "a hidden or tiny frame loading an affiliate link",
 	"hidden_affiliate_image":            "a hidden or tiny image loading an affiliate link",
 	"script_redirect_to_affiliate_link": "a script sending visitors to an affiliate link",
+	"script_injected_affiliate_request": "a script building a frame or image that loads an affiliate link",
 	"meta_refresh_to_affiliate_link":    "a meta refresh to an affiliate link",
 	"http_redirect_to_affiliate_link":   "an HTTP redirect of the landing page to an affiliate link",
 	"window_open_on_load":               "window.open when the page loads",

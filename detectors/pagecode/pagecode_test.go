@@ -76,7 +76,7 @@ func TestStuffing(t *testing.T) {
 	findings, fs := run(t, Stuffing{}, env)
 	want := []got{
 		{"STUFF1", "critical", "1.6", 0.995, []string{"hidden_affiliate_frame", "hidden_affiliate_image"}},
-		{"STUFF2", "high", "1.6", 0.8, []string{"script_redirect_to_affiliate_link"}},
+		{"STUFF2", "critical", "1.6", 0.97, []string{"script_injected_affiliate_request", "script_redirect_to_affiliate_link"}},
 	}
 	if diff := cmp.Diff(want, findings); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
