@@ -34,9 +34,14 @@ func TestStoreAndRecrawlPolicy(t *testing.T) {
 		}
 	}))
 	w.zone.MustAdd("private.example. 60 IN A 10.0.0.5")
+	garbled := w.site("garbled.example", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html")
+		rw.Header().Set("Server", "x\xff\xfey")
+		rw.Write([]byte("<title>A\x00B\xc3(</title><body>caf\xe9 \xf0\x28\x8c\x28<a href='/\xff'>x</a>"))
+	}))
 	if _, err := st.DB.ExecContext(ctx, `INSERT INTO sites (publisher_id, url, kind, _file_id, _line) VALUES
 		('P1', ?, 'website', 0, 1), ('P2', 'http://private.example/', 'website', 0, 2), ('P2', 'http://unreachable.example/', NULL, 0, 3),
-		('P3', 'https://vk.com/p3', 'social', 0, 4)`, good); err != nil {
+		('P3', 'https://vk.com/p3', 'social', 0, 4), ('P4', ?, 'website', 0, 5)`, good, garbled); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
@@ -44,7 +49,7 @@ func TestStoreAndRecrawlPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(due) != 3 || skipped != 0 {
+	if len(due) != 4 || skipped != 0 {
 		t.Fatalf("due %v skipped %d (social channels are not crawled)", due, skipped)
 	}
 	c := w.crawler(func(o *Options) { o.IgnoreRobots = true })
@@ -88,14 +93,16 @@ func TestStoreAndRecrawlPolicy(t *testing.T) {
 		want [][]string
 	}{
 		{"sites", `SELECT publisher_id, status, pages, assets FROM crawl_sites ORDER BY publisher_id, site_url`,
-			[][]string{{"P1", "ok", "1", "1"}, {"P2", "refused", "0", "0"}, {"P2", "dns_error", "0", "0"}}},
-		{"page and its script redirect", `SELECT http_status, title, visible_text, regexp_replace(final_url, ':[0-9]+', '') FROM crawl_pages`,
+			[][]string{{"P1", "ok", "1", "1"}, {"P2", "refused", "0", "0"}, {"P2", "dns_error", "0", "0"}, {"P4", "ok", "2", "1"}}},
+		{"hostile bytes are stored as valid text", `SELECT title, visible_text FROM crawl_pages p JOIN crawl_sites s USING (crawl_id) WHERE s.publisher_id = 'P4' AND page_no = 0`,
+			[][]string{{"A\uFFFDB\uFFFD(", "caf\uFFFD \uFFFD(\uFFFD( x"}}},
+		{"page and its script redirect", `SELECT http_status, title, visible_text, regexp_replace(final_url, ':[0-9]+', '') FROM crawl_pages WHERE final_url LIKE '%shop.example%'`,
 			[][]string{{"200", "Go", "landed", "http://shop.example/go"}}},
 		{"redirect chain", `SELECT hop, kind, regexp_replace(to_url, ':[0-9]+', ''), followed FROM crawl_redirects`,
 			[][]string{{"1", "script_redirect", "http://shop.example/go", "true"}}},
 		{"page code from the first document of the chain", `SELECT kind, hidden, target_host FROM crawl_page_code ORDER BY kind`,
 			[][]string{{"hidden_frame", "size_0x0", "s.click.aliexpress.com"}, {"script_redirect", "<nil>", "shop.example"}}},
-		{"asset", `SELECT role, width, height, format, octet_length(bytes) > 0 FROM crawl_assets`,
+		{"asset", `SELECT role, width, height, format, octet_length(bytes) > 0 FROM crawl_assets a JOIN crawl_sites s USING (crawl_id) WHERE s.publisher_id = 'P1'`,
 			[][]string{{"favicon_ico", "16", "16", "png", "true"}}},
 		{"refusal", `SELECT e.stage, e.kind, e.address, e.detail FROM crawl_events e JOIN crawl_sites s USING (crawl_id) WHERE s.publisher_id = 'P2' AND e.kind = 'refused'`,
 			[][]string{{"dns", "refused", "10.0.0.5:80", "private network address"}}},
@@ -115,13 +122,13 @@ func TestStoreAndRecrawlPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(due) != 1 || due[0].URL != "http://unreachable.example/" || skipped != 2 {
+	if len(due) != 1 || due[0].URL != "http://unreachable.example/" || skipped != 3 {
 		t.Errorf("after a crawl: due %v skipped %d", due, skipped)
 	}
-	if due, _, _ = Due(ctx, st.DB, time.Now(), DefaultRecrawlTTL, true); len(due) != 3 {
+	if due, _, _ = Due(ctx, st.DB, time.Now(), DefaultRecrawlTTL, true); len(due) != 4 {
 		t.Errorf("forced: due %v", due)
 	}
-	if due, _, _ = Due(ctx, st.DB, time.Now().Add(8*24*time.Hour), DefaultRecrawlTTL, false); len(due) != 3 {
+	if due, _, _ = Due(ctx, st.DB, time.Now().Add(8*24*time.Hour), DefaultRecrawlTTL, false); len(due) != 4 {
 		t.Errorf("after the TTL: due %v", due)
 	}
 }
