@@ -5,8 +5,9 @@
 --     landing page sending the visitor to an affiliate link by itself;
 --   popup_traffic (E.10.h): window.open on load or on any click of the
 --     page, scripts of pop-under networks, forced downloads and sign-up walls.
--- Inputs: crawl_latest (the newest visit of each site), crawl_page_code,
--- crawl_redirects, crawl_pages.
+-- Inputs: crawl_latest_ok (the newest visit of each site that got its
+-- pages: a site down for the night does not erase its last evidence),
+-- crawl_page_code, crawl_redirects.
 
 -- name: Candidates
 -- Every page-code candidate of the newest visit of each site, and every
@@ -16,13 +17,13 @@
 SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
        c.page_no, c.document_url, c.kind, coalesce(c.trigger, '') AS trigger, coalesce(c.hidden, '') AS hidden,
        coalesce(c.target_url, '') AS target_url, c.snippet
-FROM crawl_latest s
+FROM crawl_latest_ok s
 JOIN crawl_page_code c ON c.crawl_id = s.crawl_id
 UNION ALL
 SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
        r.page_no, r.from_url, 'redirect_' || r.kind, '', '', r.to_url,
        r.kind || ' ' || coalesce(r.http_status::VARCHAR || ' ', '') || r.from_url || ' → ' || r.to_url
-FROM crawl_latest s
+FROM crawl_latest_ok s
 JOIN crawl_redirects r ON r.crawl_id = s.crawl_id
 WHERE r.page_no = 0
 ORDER BY 1, 2, 6, 8, 11

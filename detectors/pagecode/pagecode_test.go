@@ -75,6 +75,7 @@ func TestStuffing(t *testing.T) {
 	env := setup(t)
 	findings, fs := run(t, Stuffing{}, env)
 	want := []got{
+		{"DOWN", "critical", "1.6", 0.9, []string{"hidden_affiliate_image"}},
 		{"STUFF1", "critical", "1.6", 0.995, []string{"hidden_affiliate_frame", "hidden_affiliate_image"}},
 		{"STUFF2", "critical", "1.6", 0.97, []string{"script_injected_affiliate_request", "script_redirect_to_affiliate_link"}},
 	}
@@ -86,8 +87,8 @@ func TestStuffing(t *testing.T) {
 	if fs[0].FindingID != again[0].FindingID {
 		t.Error("finding ids are not stable")
 	}
-	if !strings.Contains(fs[0].Summary, "https://deals-stuff.example/") {
-		t.Errorf("summary %q", fs[0].Summary)
+	if !strings.Contains(fs[1].Summary, "https://deals-stuff.example/") || fs[1].PublisherID != "STUFF1" {
+		t.Errorf("summary %q", fs[1].Summary)
 	}
 }
 

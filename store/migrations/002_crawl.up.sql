@@ -115,7 +115,15 @@ CREATE TABLE crawl_events (
     detail   VARCHAR NOT NULL
 );
 
--- The newest visit of each site: what detectors judge.
+-- The newest visit of each site (whatever came of it).
 CREATE VIEW crawl_latest AS
 SELECT * FROM crawl_sites
+QUALIFY row_number() OVER (PARTITION BY publisher_id, site_url ORDER BY finished_at DESC, crawl_id DESC) = 1;
+
+-- The newest visit of each site that got its pages: what page-code
+-- detectors judge. A site taken down for the night (or answering our
+-- crawler with an error) does not erase what its last good visit showed.
+CREATE VIEW crawl_latest_ok AS
+SELECT * FROM crawl_sites
+WHERE status = 'ok'
 QUALIFY row_number() OVER (PARTITION BY publisher_id, site_url ORDER BY finished_at DESC, crawl_id DESC) = 1;

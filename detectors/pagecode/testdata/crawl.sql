@@ -7,7 +7,10 @@ INSERT INTO crawl_sites VALUES
  ('r/5', 'r', 'SHARE', 'https://share.example/', 'share.example', 'share.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-22 03:00:00', TIMESTAMP '2026-11-22 03:00:01'),
  ('r/6', 'r', 'WALL', 'https://wall.example/', 'wall.example', 'wall.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-22 03:00:00', TIMESTAMP '2026-11-22 03:00:01'),
  ('old/1', 'old', 'OLD', 'https://reformed.example/', 'reformed.example', 'reformed.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-10 03:00:00', TIMESTAMP '2026-11-10 03:00:01'),
- ('r/7', 'r', 'OLD', 'https://reformed.example/', 'reformed.example', 'reformed.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-22 03:00:00', TIMESTAMP '2026-11-22 03:00:01');
+ ('r/7', 'r', 'OLD', 'https://reformed.example/', 'reformed.example', 'reformed.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-22 03:00:00', TIMESTAMP '2026-11-22 03:00:01'),
+ -- DOWN: stuffing seen last week; tonight the site answered nothing. The evidence stands.
+ ('old/2', 'old', 'DOWN', 'https://down.example/', 'down.example', 'down.example', 'ok', NULL, false, 1, 0, TIMESTAMP '2026-11-15 03:00:00', TIMESTAMP '2026-11-15 03:00:01'),
+ ('r/8', 'r', 'DOWN', 'https://down.example/', 'down.example', 'down.example', 'fetch_error', 'timeout', false, 0, 0, TIMESTAMP '2026-11-22 03:00:00', TIMESTAMP '2026-11-22 03:01:00');
 
 INSERT INTO crawl_page_code VALUES
  ('r/1', 0, 'https://deals-stuff.example/', 'hidden_frame', NULL, 'display_none', 'https://s.click.aliexpress.com/e/_dStuff', 's.click.aliexpress.com',
@@ -25,6 +28,7 @@ INSERT INTO crawl_page_code VALUES
  ('r/4', 0, 'https://pops.example/', 'script_src', NULL, NULL, 'https://c1.popads.net/pop.js', 'c1.popads.net', '<script src="https://c1.popads.net/pop.js"></script>'),
  ('r/5', 0, 'https://share.example/', 'window_open', 'click', NULL, 'https://twitter.com/share', 'twitter.com', '<a onclick="window.open(''https://twitter.com/share'')">share</a>'),
  ('r/6', 0, 'https://wall.example/', 'registration_wall', 'overlay', NULL, 'https://wall.example/signup', 'wall.example', '<div style="position:fixed;inset:0"><a href="/signup">Sign up</a></div>'),
+ ('old/2', 0, 'https://down.example/', 'hidden_image', NULL, 'display_none', 'https://s.click.aliexpress.com/e/_down', 's.click.aliexpress.com', '<img src="https://s.click.aliexpress.com/e/_down" style="display:none">'),
  ('old/1', 0, 'https://reformed.example/', 'hidden_frame', NULL, 'display_none', 'https://s.click.aliexpress.com/e/_old', 's.click.aliexpress.com', '<iframe src="https://s.click.aliexpress.com/e/_old" style="display:none"></iframe>');
 
 -- LINKS: a linked /go/ page redirects to an affiliate link (the visitor clicked it): not a candidate.
