@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"path"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -266,10 +268,9 @@ type recKey struct{}
 
 // recorder collects what the dialer learns during one site's visit.
 type recorder struct {
-	mu     sync.Mutex
-	res    *SiteResult
-	seen   map[string]bool
-	remote string
+	mu   sync.Mutex
+	res  *SiteResult
+	seen map[string]bool
 }
 
 func (r *recorder) answers(as []Answer) {
@@ -333,11 +334,6 @@ func (c *Crawler) dialContext(ctx context.Context, network, addr string) (net.Co
 		ap := netip.AddrPortFrom(a, uint16(port))
 		conn, err := c.dialer.DialContext(ctx, "tcp", ap.String())
 		if err == nil {
-			if rec != nil {
-				rec.mu.Lock()
-				rec.remote = ap.String()
-				rec.mu.Unlock()
-			}
 			return conn, nil
 		}
 		var refused *RefusedError
@@ -592,7 +588,7 @@ type response struct {
 var errStopChain = errors.New("redirect chain stopped")
 
 // get fetches rawURL following HTTP redirects, with every limit applied.
-func (c *Crawler) get(ctx context.Context, rec *recorder, rawURL string, maxBytes int64, accept string) response {
+func (c *Crawler) get(ctx context.Context, rawURL string, maxBytes int64, accept string) response {
 	var r response
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -628,6 +624,11 @@ func (c *Crawler) get(ctx context.Context, rec *recorder, rawURL string, maxByte
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.opt.RequestTimeout)
 	defer cancel()
+	// The address the answer came from: the connection's own, reused or new.
+	var remote atomic.Value
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		remote.Store(info.Conn.RemoteAddr().String())
+	}})
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		r.err = err
@@ -636,31 +637,35 @@ func (c *Crawler) get(ctx context.Context, rec *recorder, rawURL string, maxByte
 	req.Header.Set("User-Agent", UserAgent(c.opt.Version))
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Accept-Encoding", acceptEncoding)
-	var resp *http.Response
-	c.politely(ctx, u.Host, func() { resp, err = client.Do(req) })
+	// The whole exchange, body included, holds the host's turn.
+	c.politely(ctx, u.Host, func() { c.exchange(client, req, maxBytes, &r) })
+	if a, ok := remote.Load().(string); ok {
+		r.remote = a
+	}
+	return r
+}
+
+func (c *Crawler) exchange(client *http.Client, req *http.Request, maxBytes int64, r *response) {
+	resp, err := client.Do(req)
 	if err != nil && !errors.Is(err, errStopChain) {
 		r.err = err
-		return r
+		return
 	}
 	if resp == nil {
 		r.err = errors.New("no response")
-		return r
+		return
 	}
 	defer resp.Body.Close()
 	r.final, r.status, r.header = resp.Request.URL, resp.StatusCode, resp.Header
-	rec.mu.Lock()
-	r.remote = rec.remote
-	rec.mu.Unlock()
 	if errors.Is(err, errStopChain) {
-		return r // the 3xx itself is the answer; its body is not needed
+		return // the 3xx itself is the answer; its body is not needed
 	}
 	r.body, r.truncated, r.err = readBody(resp, maxBytes)
-	return r
 }
 
 func (c *Crawler) robots(ctx context.Context, rec *recorder, u *url.URL) *Robots {
 	ru := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
-	r := c.get(ctx, rec, ru.String(), MaxRobotsBytes, "text/plain")
+	r := c.get(ctx, ru.String(), MaxRobotsBytes, "text/plain")
 	switch {
 	case r.err != nil:
 		// Unreachable robots.txt: RFC 9309 treats it like a 5xx.
@@ -685,7 +690,7 @@ func (c *Crawler) page(ctx context.Context, rec *recorder, no int, rawURL string
 	seen := map[string]bool{}
 	for {
 		seen[target] = true
-		r := c.get(ctx, rec, target, c.opt.MaxBodyBytes, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+		r := c.get(ctx, target, c.opt.MaxBodyBytes, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 		for _, h := range r.hops {
 			h.Hop = len(p.Redirects) + 1
 			p.Redirects = append(p.Redirects, h)
@@ -762,7 +767,7 @@ func (c *Crawler) asset(ctx context.Context, rec *recorder, ref AssetRef) Asset 
 		a.Err = "not fetched"
 		return a
 	}
-	r := c.get(ctx, rec, ref.URL, c.opt.MaxAssetBytes, "image/*")
+	r := c.get(ctx, ref.URL, c.opt.MaxAssetBytes, "image/*")
 	if r.err != nil {
 		a.Err = describe(r.err)
 		rec.event(Event{Stage: "asset", Kind: kindOf(r.err), URL: ref.URL, Address: r.remote, Detail: a.Err})
