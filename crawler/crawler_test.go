@@ -181,6 +181,11 @@ func TestCleanSite(t *testing.T) {
 	if want := "Green tea Steep it cool . About Private Moved Elsewhere About again"; home.Info.Text != want {
 		t.Errorf("text %q, want %q", home.Info.Text, want)
 	}
+	for _, p := range r.Pages {
+		if p.RemoteAddr != "127.0.0.1:"+w.port {
+			t.Errorf("page %d remote %q", p.No, p.RemoteAddr)
+		}
+	}
 	if home.Headers["Server"] != "nginx" || home.SHA256 == "" || len(home.HTML) == 0 {
 		t.Errorf("headers %v sha %q html %d", home.Headers, home.SHA256, len(home.HTML))
 	}
