@@ -98,7 +98,7 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 		Version: version, MaxPages: o.maxPages, Concurrency: o.concurrency, HostDelay: hostDelay,
 		IgnoreRobots: o.ignoreRobots, Resolver: res, DialControl: o.dialControl,
 		Guard:           &crawler.Guard{AllowPrivate: o.allowPrivate, Allow: o.allow},
-		DoNotFetchHosts: append(append(append([]string{}, pagecode.AffiliateHosts...), "click.aliexpress.com"), o.doNotFetch...),
+		DoNotFetchHosts: append(append([]string{}, pagecode.AffiliateHosts...), o.doNotFetch...),
 		Progress:        newCrawlProgress(stderr),
 	})
 	if err != nil {
@@ -129,9 +129,10 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 	return sum, nil
 }
 
-// brandDomains are the pack's brands' own domains.
-func brandDomains(p *rules.Pack) []string {
-	var out []string
+// doNotFetch are the program's tracking hosts (the pack's
+// page_cookie_stuffing lists) and the brands' own domains.
+func doNotFetch(p *rules.Pack) []string {
+	out := pagecode.TrackingHosts(p)
 	for _, b := range p.Brands {
 		out = append(out, b.Domains...)
 	}
@@ -181,7 +182,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	o.doNotFetch = brandDomains(pack)
+	o.doNotFetch = doNotFetch(pack)
 	st, err := db.open(ctx, out)
 	if err != nil {
 		return err

@@ -185,7 +185,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		t0 = time.Now()
 		co := o.crawl
 		co.dnsServer, co.allowPrivate = o.dnsServer, o.allowPrivate
-		co.doNotFetch = brandDomains(pack)
+		co.doNotFetch = doNotFetch(pack)
 		if _, err := crawlSites(ctx, st, runID, co, log, stderr); err != nil {
 			return nil, err
 		}

@@ -11,8 +11,9 @@
 //     started without a click and sign-up walls over the whole page.
 //
 // The crawler records generic candidates; which hosts are affiliate links
-// or pop-under networks is data (lists.go), and how much each sign weighs
-// is a threshold in the rule pack (page_cookie_stuffing, page_popup).
+// or pop-under networks is data (the rules' lists, defaults in lists.go),
+// how much each sign weighs is a threshold, and known-good sites are the
+// rules' exceptions (page_cookie_stuffing, page_popup in the rule pack).
 // Evidence carries source "page" and the offending HTML, truncated.
 package pagecode
 
@@ -91,9 +92,9 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err := rule.Fill(w); err != nil {
 		return nil, err
 	}
-	brandDomains := brandDomains(env.Pack)
+	lists := affiliateLists(rule, env.Pack)
 	classify := func(c candidate) (signal, bool) {
-		if !isAffiliateLink(c.target, brandDomains) {
+		if !lists.isAffiliateLink(c.target) {
 			return signal{}, false
 		}
 		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
@@ -135,6 +136,7 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 	}); err != nil {
 		return nil, err
 	}
+	networks := listOr(rule, ListPopupNetworks, PopupNetworks)
 	classify := func(c candidate) (signal, bool) {
 		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
 		switch {
@@ -144,7 +146,7 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 			s.Name, s.weight = "window_open_on_any_click", p.body
 		case c.kind == "window_open" && c.trigger == "timer":
 			s.Name, s.weight = "window_open_on_timer", p.timer
-		case (c.kind == "script_src" || c.kind == "script_url") && hostIn(c.target, PopupNetworks):
+		case (c.kind == "script_src" || c.kind == "script_url") && hostIn(c.target, networks):
 			s.Name, s.weight = "popup_network_script", p.network
 		case c.kind == "forced_download":
 			s.Name, s.weight = "forced_download", p.download
@@ -204,6 +206,9 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 	var out []detectors.Finding
 	for _, k := range order {
 		f := sites[k]
+		if excepted(rule, k.publisher, k.site, f.finished) {
+			continue // a known-good case of the rule pack, with its reason there
+		}
 		// Each kind of sign counts once at its weight; repeats of one
 		// sign on more pages add a little, never certainty.
 		best := map[string]float64{}
@@ -306,27 +311,36 @@ func brandDomains(p *rules.Pack) []string {
 	return out
 }
 
-func isAffiliateLink(raw string, brands []string) bool {
+func (l linkLists) isAffiliateLink(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if hostIn(raw, AffiliateHosts) {
+	if hostIn(raw, l.hosts) {
 		return true
 	}
-	host := strings.ToLower(u.Hostname())
-	if prefix, ok := AffiliatePathHosts[host]; ok && strings.HasPrefix(u.Path, prefix) {
-		return true
+	for _, prefix := range l.pathPrefixes[strings.ToLower(u.Hostname())] {
+		if strings.HasPrefix(u.Path, prefix) {
+			return true
+		}
 	}
-	if hostIn(raw, brands) {
+	if hostIn(raw, l.brands) {
 		q := u.Query()
-		for _, p := range TrackingParams {
+		for _, p := range l.params {
 			if q.Has(p) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // hostIn reports whether raw's host is one of hosts or below one of them.

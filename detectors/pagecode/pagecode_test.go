@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,7 +102,12 @@ func TestPopup(t *testing.T) {
 }
 
 func TestIsAffiliateLink(t *testing.T) {
-	brands := []string{"aliexpress.com", "aliexpress.ru"}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, _ := pack.Rule(StuffingRule)
+	lists := affiliateLists(rule, pack)
 	for link, want := range map[string]bool{
 		"https://s.click.aliexpress.com/e/_abc":             true,
 		"https://click.aliexpress.com/e/_abc":               true,
@@ -114,8 +120,35 @@ func TestIsAffiliateLink(t *testing.T) {
 		"https://example.com/?aff_fcid=x":                   false,
 		"not a url":                                         false,
 	} {
-		if got := isAffiliateLink(link, brands); got != want {
+		if got := lists.isAffiliateLink(link); got != want {
 			t.Errorf("isAffiliateLink(%s) = %v", link, got)
 		}
+	}
+	if hosts := TrackingHosts(pack); !slices.Contains(hosts, "s.click.aliexpress.com") || !slices.Contains(hosts, "click.aliexpress.com") {
+		t.Errorf("tracking hosts %v", hosts)
+	}
+}
+
+// The rule pack's lists and exceptions are data an analyst tunes.
+func TestListsAndExceptionsFromThePack(t *testing.T) {
+	env := setup(t)
+	r := env.Pack.Rules[PopupRule]
+	r.Lists = map[string][]string{ListPopupNetworks: {"other-network.example"}} // popads.net and popcash.net no longer listed
+	r.Exceptions = []rules.Exception{{Value: "wall.example", Reason: "test", Expires: "2030-01-01"}}
+	env.Pack.Rules[PopupRule] = r
+	findings, _ := run(t, Popup{}, env)
+	want := []got{{"POP1", "high", "E.10.h", 0.85, []string{"window_open_on_load"}}}
+	if diff := cmp.Diff(want, findings); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	r.Exceptions = []rules.Exception{{Value: "POP1", Reason: "prior written approval for pop-ups (Awin terms h.)", Expires: "2026-11-30"}}
+	env.Pack.Rules[PopupRule] = r
+	if findings, _ := run(t, Popup{}, env); len(findings) != 0 {
+		t.Errorf("an active exception still flags: %+v", findings)
+	}
+	r.Exceptions[0].Expires = "2026-11-21" // expired the day before the crawl
+	env.Pack.Rules[PopupRule] = r
+	if findings, _ := run(t, Popup{}, env); len(findings) != 1 {
+		t.Errorf("an expired exception still applies: %+v", findings)
 	}
 }
