@@ -73,7 +73,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if !eval.Print(stdout, results) {
+	ok := eval.Print(stdout, results)
+	var corpus []eval.CorpusScore
+	for _, c := range all.Corpora() {
+		if only != "" && !strings.Contains(","+only+",", ","+c.Code+",") {
+			continue
+		}
+		scores, err := c.Evaluate(ctx, pack)
+		if err != nil {
+			return fmt.Errorf("corpus of %s: %w", c.Code, err)
+		}
+		corpus = append(corpus, scores...)
+	}
+	if !eval.PrintCorpus(stdout, corpus) || !ok {
 		return errEvalMissed
 	}
 	return nil

@@ -3,12 +3,16 @@
 package all
 
 import (
+	"context"
+
 	"affwatch/detectors"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
 	"affwatch/detectors/popuptraffic"
 	"affwatch/detectors/selfpromotion"
 	"affwatch/detectors/selfpurchase"
+	"affwatch/eval"
+	"affwatch/rules"
 )
 
 // Detectors returns every registered detector.
@@ -20,4 +24,15 @@ func Detectors() []detectors.Detector {
 		selfpurchase.Detector{},
 		selfpromotion.Detector{},
 	}
+}
+
+// Corpus measures a site detector on its labeled corpus (issue 6).
+type Corpus struct {
+	Code     string
+	Evaluate func(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
+}
+
+// Corpora returns the site detectors' corpus evaluations.
+func Corpora() []Corpus {
+	return []Corpus{}
 }
