@@ -106,13 +106,13 @@ func TestPrintCorpus(t *testing.T) {
 		ok bool
 	}{
 		{CorpusScore{Detector: "brand_domain", Class: "all", TP: 995, FN: 5, FP: 4, TN: 5000}, true},
-		{CorpusScore{Detector: "brand_domain", Class: "all", TP: 985, FN: 15, TN: 5000}, false},              // recall 0.985
-		{CorpusScore{Detector: "brand_domain", Class: "real_domains", FP: 6, TN: 4994}, false},               // FPR 0.12 %
-		{CorpusScore{Detector: "brand_domain", Class: "bitsquatting", TP: 19, FN: 1}, true},                  // 0.95
-		{CorpusScore{Detector: "prohibited_content", Class: "gambling", TP: 18, FP: 1, FN: 2, TN: 80}, true}, // 0.947? no: 18/19
-		{CorpusScore{Detector: "logo_copy", Class: "all", TP: 96, FN: 4, FP: 1, TN: 199}, true},              // FPR 0.5 %
-		{CorpusScore{Detector: "logo_copy", Class: "all", TP: 96, FN: 4, FP: 2, TN: 198}, false},             // FPR 1 %
-		{CorpusScore{Detector: "unknown_code", Class: "all", FN: 100}, true},                                 // no targets
+		{CorpusScore{Detector: "brand_domain", Class: "all", TP: 985, FN: 15, TN: 5000}, false},               // recall 0.985
+		{CorpusScore{Detector: "brand_domain", Class: "real_domains", FP: 6, TN: 4994}, false},                // FPR 0.12 %
+		{CorpusScore{Detector: "brand_domain", Class: "bitsquatting", TP: 19, FN: 1}, true},                   // 0.95
+		{CorpusScore{Detector: "prohibited_content", Class: "gambling", TP: 18, FP: 1, FN: 2, TN: 80}, false}, // precision 18/19 = 0.947
+		{CorpusScore{Detector: "logo_copy", Class: "all", TP: 96, FN: 4, FP: 1, TN: 199}, true},               // FPR 0.5 %
+		{CorpusScore{Detector: "logo_copy", Class: "all", TP: 96, FN: 4, FP: 2, TN: 198}, false},              // FPR 1 %
+		{CorpusScore{Detector: "unknown_code", Class: "all", FN: 100}, true},                                  // no targets
 	} {
 		var out strings.Builder
 		if got := PrintCorpus(&out, []CorpusScore{tc.s}); got != tc.ok {
