@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint bench bench-load bench-detect bench-crawl eval deps clean
+.PHONY: all build demo test lint bench bench-load bench-detect bench-crawl bench-brand eval deps clean
 
 all: build
 
@@ -51,6 +51,12 @@ bench-detect: deps
 BENCH_SITES ?= 2000
 bench-crawl: deps
 	$(GO) run $(GOFLAGS) ./cmd/bench-crawl --sites $(BENCH_SITES) --concurrency 64 --append docs/BENCHMARKS.md
+
+# Brand-domain screening (issue 6): 1 M host names against the default
+# pack's brands on one core; prints domains/s and appends the result.
+BENCH_BRAND_CMD := $(GO) test $(GOFLAGS) -run '^$$' -bench '^BenchmarkScreen1M$$' -benchtime 1x ./detectors/branddomain/
+bench-brand: deps
+	BRAND_BENCH_APPEND=$(CURDIR)/docs/BENCHMARKS.md BRAND_BENCH_CMD="$(BENCH_BRAND_CMD)" $(BENCH_BRAND_CMD)
 
 # Detection quality (issue 4): precision and recall per detector on generated
 # data with ground truth, seeds 1–3 at two scales as one backfill each, then
