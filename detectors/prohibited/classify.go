@@ -1,0 +1,443 @@
+package prohibited
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"affwatch/rules"
+)
+
+// Page is what the classifier reads of one crawled page.
+type Page struct {
+	URL         string
+	Title       string
+	Description string
+	Keywords    string
+	Text        string
+}
+
+// Tiers of a category's phrases, each weighed by the threshold
+// <tier>_weight.
+var tiers = []string{"strong", "medium", "weak"}
+
+// Model is a rule's lexicons and thresholds, compiled once per run.
+type Model struct {
+	cats  []Category
+	terms *matcher
+	cues  *matcher
+	neg   *matcher
+	th    Thresholds
+	minBy map[string]float64 // per-category min_strength overrides
+}
+
+// Category is one kind of prohibited content and the clause it breaks.
+type Category struct {
+	Name   string `json:"category"`
+	Clause string `json:"clause"`
+}
+
+// Thresholds are the rule's numbers (rules/default.yaml explains each).
+type Thresholds struct {
+	StrongWeight       float64 `json:"strong_weight"`
+	MediumWeight       float64 `json:"medium_weight"`
+	WeakWeight         float64 `json:"weak_weight"`
+	TitleBoost         float64 `json:"title_boost"`
+	RepeatDecay        float64 `json:"repeat_decay"`
+	NegationWindow     float64 `json:"negation_window"`
+	ContextWindow      float64 `json:"context_window"`
+	ContextDiscount    float64 `json:"context_discount"`
+	PhraseGap          float64 `json:"phrase_gap"`
+	MinStrength        float64 `json:"min_strength"`
+	MinDistinct        float64 `json:"min_distinct"`
+	MinStrong          float64 `json:"min_strong"`
+	WeakCap            float64 `json:"weak_cap"`
+	MinDensity         float64 `json:"min_density"`
+	DensityFloorTokens float64 `json:"density_floor_tokens"`
+	StrengthScale      float64 `json:"strength_scale"`
+	FullDensity        float64 `json:"full_density"`
+	MaxPages           float64 `json:"max_pages"`
+	MaxMatches         float64 `json:"max_matches"`
+	MaxSnippetChars    float64 `json:"max_snippet_chars"`
+	MaxTextChars       float64 `json:"max_text_chars"`
+}
+
+// maxSnippet is the contract's bound on a quoted snippet.
+const maxSnippet = 300
+
+// NewModel compiles the rule's lists: "categories" (name = clause),
+// "<category>.strong|medium|weak" (phrases), "<category>.context" and
+// "context" (cues that discount nearby phrases), "negation".
+func NewModel(rule rules.Rule) (*Model, error) {
+	var th Thresholds
+	if err := rule.Fill(map[string]*float64{
+		"strong_weight": &th.StrongWeight, "medium_weight": &th.MediumWeight, "weak_weight": &th.WeakWeight,
+		"title_boost": &th.TitleBoost, "repeat_decay": &th.RepeatDecay, "negation_window": &th.NegationWindow,
+		"context_window": &th.ContextWindow, "context_discount": &th.ContextDiscount, "phrase_gap": &th.PhraseGap,
+		"min_strength": &th.MinStrength, "min_distinct": &th.MinDistinct, "min_strong": &th.MinStrong, "weak_cap": &th.WeakCap, "min_density": &th.MinDensity,
+		"density_floor_tokens": &th.DensityFloorTokens, "strength_scale": &th.StrengthScale, "full_density": &th.FullDensity,
+		"max_pages": &th.MaxPages, "max_matches": &th.MaxMatches, "max_snippet_chars": &th.MaxSnippetChars,
+		"max_text_chars": &th.MaxTextChars,
+	}); err != nil {
+		return nil, err
+	}
+	if th.MaxSnippetChars > maxSnippet || th.MaxSnippetChars <= 0 {
+		th.MaxSnippetChars = maxSnippet
+	}
+	m := &Model{th: th, terms: newMatcher(int(th.PhraseGap)), cues: newMatcher(int(th.PhraseGap)), neg: newMatcher(0), minBy: map[string]float64{}}
+	defs, err := rule.List("categories")
+	if err != nil {
+		return nil, err
+	}
+	weights := map[string]float64{"strong": th.StrongWeight, "medium": th.MediumWeight, "weak": th.WeakWeight}
+	for _, d := range defs {
+		name, clause, ok := strings.Cut(d, "=")
+		name, clause = strings.TrimSpace(name), strings.TrimSpace(clause)
+		if !ok || name == "" || clause == "" {
+			return nil, fmt.Errorf("rule %s: lists.categories: %q is not \"name = clause\"", rule.ID, d)
+		}
+		m.cats = append(m.cats, Category{name, clause})
+		n := 0
+		for _, tier := range tiers {
+			for _, p := range rule.Lists[name+"."+tier] {
+				if err := m.terms.add(p, name, tier, weights[tier]); err != nil {
+					return nil, fmt.Errorf("rule %s: lists.%s.%s: %w", rule.ID, name, tier, err)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("rule %s: category %s has no phrases (lists.%s.strong, .medium, .weak)", rule.ID, name, name)
+		}
+		for _, p := range rule.Lists[name+".context"] {
+			if err := m.cues.add(p, name, "", th.ContextDiscount); err != nil {
+				return nil, fmt.Errorf("rule %s: lists.%s.context: %w", rule.ID, name, err)
+			}
+		}
+		if v, ok := rule.Thresholds[name+"_min_strength"]; ok {
+			m.minBy[name] = v
+		}
+	}
+	sort.Slice(m.cats, func(i, j int) bool { return m.cats[i].Name < m.cats[j].Name })
+	for _, p := range rule.Lists["context"] {
+		if err := m.cues.add(p, "", "", th.ContextDiscount); err != nil {
+			return nil, fmt.Errorf("rule %s: lists.context: %w", rule.ID, err)
+		}
+	}
+	for _, p := range rule.Lists["negation"] {
+		if err := m.neg.add(p, "negation", "", 1); err != nil {
+			return nil, fmt.Errorf("rule %s: lists.negation: %w", rule.ID, err)
+		}
+	}
+	return m, nil
+}
+
+// Categories returns the model's categories, sorted by name.
+func (m *Model) Categories() []Category { return append([]Category(nil), m.cats...) }
+
+// Thresholds returns the thresholds in use, for the evidence.
+func (m *Model) Thresholds() Thresholds { return m.th }
+
+// Match is one phrase found on a page, as the evidence shows it.
+type Match struct {
+	Phrase  string   `json:"phrase"`
+	Tier    string   `json:"tier"`
+	Field   string   `json:"field"`
+	Weight  float64  `json:"weight"` // after title boost and context discount
+	Context []string `json:"context,omitempty"`
+	Snippet string   `json:"snippet"`
+}
+
+// CategoryResult is how much of one category a page holds.
+type CategoryResult struct {
+	Category string  `json:"category"`
+	Clause   string  `json:"clause"`
+	Flagged  bool    `json:"flagged"`
+	Score    float64 `json:"score"`
+	Strength float64 `json:"strength"`
+	// Density is the strength per 1,000 words of the page (at least
+	// density_floor_tokens words are assumed).
+	Density    float64 `json:"density"`
+	Distinct   int     `json:"distinct_phrases"`
+	Strong     int     `json:"strong_phrases"`
+	Hits       int     `json:"hits"`
+	Negated    int     `json:"negated"`
+	Discounted int     `json:"discounted"`
+	Matches    []Match `json:"matches"`
+}
+
+// PageResult is the classification of one page.
+type PageResult struct {
+	URL        string           `json:"url"`
+	Tokens     int              `json:"words"`
+	TextLength int              `json:"text_length"`
+	Categories []CategoryResult `json:"categories"`
+}
+
+// Flagged returns the categories the page is about.
+func (r PageResult) Flagged() []CategoryResult {
+	var out []CategoryResult
+	for _, c := range r.Categories {
+		if c.Flagged {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type field struct {
+	name, text string
+	boost      float64
+}
+
+// scored is a hit with its effective weight.
+type scored struct {
+	phrase *phrase
+	field  string
+	weight float64
+	cues   []string
+	text   string
+	start  int
+	end    int
+}
+
+// Classify reads one page: phrases of each category, minus those negated
+// ("we do not sell tobacco") and discounted near context cues (news, law,
+// help, protection), repeats of one phrase decaying, weighed against the
+// page's length.
+func (m *Model) Classify(p Page) PageResult {
+	maxText := int(m.th.MaxTextChars)
+	fields := []field{
+		{"title", p.Title, m.th.TitleBoost},
+		{"meta_description", p.Description, m.th.TitleBoost},
+		{"meta_keywords", p.Keywords, m.th.TitleBoost},
+		{"text", p.Text, 1},
+	}
+	res := PageResult{URL: p.URL}
+	byCat := map[string][]scored{}
+	negated := map[string]int{}
+	for _, f := range fields {
+		if f.text == "" {
+			continue
+		}
+		toks := tokenize(f.text, maxText)
+		res.Tokens += len(toks)
+		if f.name == "text" {
+			res.TextLength = utf8.RuneCountInString(truncateBytes(f.text, maxText))
+		}
+		hits := m.terms.find(toks)
+		if len(hits) == 0 {
+			continue
+		}
+		cues := m.cues.find(toks)
+		negs := m.neg.find(toks)
+		for _, h := range hits {
+			ph := &m.terms.phrases[h.phrase]
+			if m.negatedAt(toks, negs, h.first) {
+				negated[ph.group]++
+				continue
+			}
+			w := ph.weight * f.boost
+			var names []string
+			seen := map[string]bool{}
+			for _, c := range cues {
+				cp := &m.cues.phrases[c.phrase]
+				if cp.group != "" && cp.group != ph.group {
+					continue
+				}
+				if c.last < h.first-int(m.th.ContextWindow) || c.first > h.last+int(m.th.ContextWindow) {
+					continue
+				}
+				if seen[cp.text] {
+					continue
+				}
+				seen[cp.text] = true
+				names = append(names, cp.text)
+				w *= 1 - cp.weight
+			}
+			byCat[ph.group] = append(byCat[ph.group], scored{phrase: ph, field: f.name, weight: w, cues: names, text: f.text, start: toks[h.first].start, end: toks[h.last].end})
+		}
+	}
+	floor := math.Max(float64(res.Tokens), m.th.DensityFloorTokens)
+	for _, c := range m.cats {
+		hs := byCat[c.Name]
+		cr := CategoryResult{Category: c.Name, Clause: c.Clause, Negated: negated[c.Name], Hits: len(hs), Matches: []Match{}}
+		if len(hs) == 0 && cr.Negated == 0 {
+			continue
+		}
+		// per phrase, its occurrences from the heaviest, each worth
+		// repeat_decay of the one before
+		byPhrase := map[*phrase][]float64{}
+		var seen []*phrase // first-seen order: sums in a fixed order are reproducible
+		for _, h := range hs {
+			if _, ok := byPhrase[h.phrase]; !ok {
+				seen = append(seen, h.phrase)
+			}
+			byPhrase[h.phrase] = append(byPhrase[h.phrase], h.weight)
+			if len(h.cues) > 0 {
+				cr.Discounted++
+			}
+		}
+		weak := 0.0
+		for _, ph := range seen {
+			ws := byPhrase[ph]
+			sort.Sort(sort.Reverse(sort.Float64Slice(ws)))
+			f, sum := 1.0, 0.0
+			for _, w := range ws {
+				sum += w * f
+				f *= m.th.RepeatDecay
+			}
+			if ph.tier == "weak" {
+				weak += sum
+				continue
+			}
+			cr.Strength += sum
+			// a phrase discounted to a trace is not a distinct sign
+			if ws[0] > m.th.WeakWeight {
+				cr.Distinct++
+			}
+			// a strong phrase still counts as one after a single cue
+			if ph.tier == "strong" && ws[0] >= ph.weight*(1-m.th.ContextDiscount)*0.99 && ws[0] > m.th.WeakWeight {
+				cr.Strong++
+			}
+		}
+		cr.Strength += math.Min(weak, m.th.WeakCap)
+		cr.Strength = round3(cr.Strength)
+		cr.Density = round3(cr.Strength / floor * 1000)
+		minStrength := m.th.MinStrength
+		if v, ok := m.minBy[c.Name]; ok {
+			minStrength = v
+		}
+		cr.Flagged = cr.Strength >= minStrength && float64(cr.Distinct) >= m.th.MinDistinct && float64(cr.Strong) >= m.th.MinStrong && cr.Density >= m.th.MinDensity
+		cr.Score = round3((1 - math.Exp(-cr.Strength/m.th.StrengthScale)) * math.Min(1, cr.Density/m.th.FullDensity))
+		if !cr.Flagged {
+			// below the thresholds the score says how close it came, never
+			// enough for a finding on its own
+			cr.Score = math.Min(cr.Score, 0.39)
+		}
+		// evidence: heaviest matches first, one per phrase
+		sort.SliceStable(hs, func(i, j int) bool {
+			if hs[i].weight != hs[j].weight {
+				return hs[i].weight > hs[j].weight
+			}
+			return hs[i].start < hs[j].start
+		})
+		shown := map[string]bool{}
+		for _, h := range hs {
+			if len(cr.Matches) >= int(m.th.MaxMatches) {
+				break
+			}
+			if shown[h.phrase.text] {
+				continue
+			}
+			shown[h.phrase.text] = true
+			cr.Matches = append(cr.Matches, Match{Phrase: h.phrase.text, Tier: h.phrase.tier, Field: h.field, Weight: round3(h.weight), Context: h.cues,
+				Snippet: snippet(h.text, h.start, h.end, int(m.th.MaxSnippetChars))})
+		}
+		res.Categories = append(res.Categories, cr)
+	}
+	return res
+}
+
+// negatedAt reports whether a negation word ends within negation_window
+// words before token i, in the same clause.
+func (m *Model) negatedAt(toks []token, negs []hit, i int) bool {
+	w := int(m.th.NegationWindow)
+	for _, n := range negs {
+		if n.last >= i || n.last < i-w {
+			continue
+		}
+		clause := true
+		for k := n.last + 1; k <= i; k++ {
+			if toks[k].brk {
+				clause = false
+				break
+			}
+		}
+		if clause {
+			return true
+		}
+	}
+	return false
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func truncateBytes(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// snippet quotes the match with words around it, whitespace collapsed, at
+// most max runes.
+func snippet(text string, start, end, max int) string {
+	if start < 0 || end > len(text) || start > end {
+		return ""
+	}
+	match := collapse(text[start:end])
+	room := max - utf8.RuneCountInString(match)
+	if room < 0 {
+		return clipRunes(match, max)
+	}
+	before := collapse(text[max0(0, start-4*max):start])
+	after := collapse(text[end:min(len(text), end+4*max)])
+	lb, la := room/2, room-room/2
+	br, ar := []rune(before), []rune(after)
+	if len(br) < lb {
+		la += lb - len(br)
+	}
+	if len(ar) < la {
+		lb += la - len(ar)
+	}
+	if len(br) > lb {
+		br = br[len(br)-lb:]
+	}
+	if len(ar) > la {
+		ar = ar[:la]
+	}
+	return strings.TrimSpace(string(br) + match + string(ar))
+}
+
+func max0(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func collapse(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	if space {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

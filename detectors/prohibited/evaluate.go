@@ -1,0 +1,125 @@
+package prohibited
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"affwatch/crawler"
+	"affwatch/detectors"
+	"affwatch/eval"
+	"affwatch/fixtures/pages"
+	"affwatch/rules"
+)
+
+// CorpusBase is the URL the corpus pages are read as if crawled from.
+const CorpusBase = "https://corpus.example/"
+
+// Evaluate classifies every page of the labeled corpus (fixtures/pages)
+// the way Run does, after the crawler's own extraction of title, meta and
+// visible text, and scores each category of the pack: a page counts as
+// positive for a category when it is labeled so, as flagged when the
+// classifier says so. Class "all" pools every category's decisions.
+func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error) {
+	rule, err := pack.Rule(RuleName)
+	if err != nil {
+		return nil, err
+	}
+	model, err := NewModel(rule)
+	if err != nil {
+		return nil, err
+	}
+	corpus, err := pages.Load()
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, c := range model.cats {
+		known[c.Name] = true
+	}
+	scores := map[string]*eval.CorpusScore{}
+	all := &eval.CorpusScore{Detector: detectors.ProhibitedContent, Class: "all"}
+	for _, c := range model.cats {
+		scores[c.Name] = &eval.CorpusScore{Detector: detectors.ProhibitedContent, Class: c.Name}
+	}
+	for _, p := range corpus {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		labeled := map[string]bool{}
+		for _, c := range p.Categories {
+			if !known[c] {
+				return nil, fmt.Errorf("corpus page %s: unknown category %q", p.File, c)
+			}
+			labeled[c] = true
+		}
+		res := model.Classify(CorpusPage(p))
+		flagged := map[string]CategoryResult{}
+		for _, cr := range res.Flagged() {
+			flagged[cr.Category] = cr
+		}
+		for _, c := range model.cats {
+			s := scores[c.Name]
+			cr, got := flagged[c.Name]
+			want := labeled[c.Name]
+			for _, x := range []*eval.CorpusScore{s, all} {
+				switch {
+				case want && got:
+					x.TP++
+				case !want && got:
+					x.FP++
+					x.Notes = appendNote(x.Notes, fmt.Sprintf("false positive %s: %s (score %.2f; %s)", p.File, c.Name, cr.Score, phrases(cr)))
+				case want && !got:
+					x.FN++
+					x.Notes = appendNote(x.Notes, fmt.Sprintf("missed %s: %s (%s)", p.File, c.Name, near(res, c.Name)))
+				default:
+					x.TN++
+				}
+			}
+		}
+	}
+	out := []eval.CorpusScore{*all}
+	names := make([]string, 0, len(scores))
+	for n := range scores {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, *scores[n])
+	}
+	return out, nil
+}
+
+// CorpusPage extracts a corpus page as the crawler would have stored it.
+func CorpusPage(p pages.Page) Page {
+	base, _ := url.Parse(CorpusBase + p.File)
+	info := crawler.Extract(base, p.HTML)
+	return Page{URL: base.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
+}
+
+func appendNote(notes []string, n string) []string {
+	if len(notes) >= 10 {
+		return notes
+	}
+	return append(notes, n)
+}
+
+func phrases(cr CategoryResult) string {
+	var ps []string
+	for _, m := range cr.Matches {
+		ps = append(ps, m.Phrase)
+	}
+	return strings.Join(ps, ", ")
+}
+
+func near(res PageResult, cat string) string {
+	for _, cr := range res.Categories {
+		if cr.Category == cat {
+			return fmt.Sprintf("strength %.2f, distinct %d, strong %d, density %.1f, negated %d, discounted %d: %s",
+				cr.Strength, cr.Distinct, cr.Strong, cr.Density, cr.Negated, cr.Discounted, phrases(cr))
+		}
+	}
+	return "no phrase found"
+}

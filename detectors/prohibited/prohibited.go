@@ -1,0 +1,247 @@
+// Package prohibited decides whether a publisher's own site is about
+// content the program forbids on advertising channels (clauses C.6.c–q and
+// D.7; the ePN rules' notes on piracy, refund content and motivated
+// traffic): adult, gambling, drugs, prescription drugs sold without a
+// prescription, weapons, tobacco, hacking how-tos, hate or violence,
+// piracy, misleading bait offers, refund-fraud guides and incentivized
+// traffic.
+//
+// It reads the text, title and meta of every page of the newest crawl of
+// each site (crawl_latest, crawl_pages) and classifies it with weighted
+// phrase lexicons of the rule pack (lists of the prohibited_content rule,
+// in English, Russian, Spanish, Portuguese and French). Words are folded
+// first (case, diacritics, leetspeak, look-alike letters of other scripts,
+// s.p.e.l.l.e.d-out words); a phrase after a negation ("we do not sell
+// tobacco to minors") does not count, one near a context cue (news, law,
+// addiction help, parental control, defence) counts for less, repeats of
+// one phrase decay, and the total is weighed against the page's length, so
+// one mention on a long page is not a site about it. A page is about a
+// category when strength, distinct phrases and density all reach the
+// rule's thresholds; the site's finding quotes the pages and phrases.
+package prohibited
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+)
+
+//go:embed prohibited.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// RuleName is the rule's key in the pack.
+const RuleName = "prohibited_content"
+
+// Detector is the prohibited_content detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.ProhibitedContent }
+
+type siteKey struct{ publisher, site string }
+
+type site struct {
+	crawlID           string
+	started, finished time.Time
+	pages             []PageResult
+	pageNos           []int64
+}
+
+// Run implements detectors.Detector.
+func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(RuleName)
+	if err != nil {
+		return nil, err
+	}
+	model, err := NewModel(rule)
+	if err != nil {
+		return nil, err
+	}
+	code := detectors.ProhibitedContent
+	var crawled, withText int64
+	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"]).Scan(&crawled, &withText); err != nil {
+		return nil, fmt.Errorf("%s: crawl state: %w", code, err)
+	}
+	if crawled == 0 {
+		env.Signals.Add(code, "crawl_pages.visible_text", "no site was crawled in this run (--no-crawl or no sites): site content not judged")
+		return nil, nil
+	}
+	if withText == 0 {
+		env.Signals.Add(code, "crawl_pages.visible_text", "no crawled page carries text: site content not judged")
+	}
+	rows, err := env.DB.QueryContext(ctx, queries["Pages"], int64(model.th.MaxTextChars))
+	if err != nil {
+		return nil, fmt.Errorf("%s: pages: %w", code, err)
+	}
+	defer rows.Close()
+	sites := map[siteKey]*site{}
+	var order []siteKey
+	for rows.Next() {
+		var k siteKey
+		var crawlID string
+		var started, finished time.Time
+		var pageNo int64
+		var p Page
+		if err := rows.Scan(&k.publisher, &k.site, &crawlID, &started, &finished, &pageNo, &p.URL, &p.Title, &p.Description, &p.Keywords, &p.Text); err != nil {
+			return nil, fmt.Errorf("%s: pages: %w", code, err)
+		}
+		s := sites[k]
+		if s == nil {
+			s = &site{crawlID: crawlID, started: started, finished: finished}
+			sites[k] = s
+			order = append(order, k)
+		}
+		s.pages = append(s.pages, model.Classify(p))
+		s.pageNos = append(s.pageNos, pageNo)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: pages: %w", code, err)
+	}
+	var out []detectors.Finding
+	for _, k := range order {
+		fs, err := siteFindings(rule.ID, rule.Status, rule.Policy, rule.Severity, model, k, sites[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PublisherID != out[j].PublisherID {
+			return out[i].PublisherID < out[j].PublisherID
+		}
+		return out[i].FindingID < out[j].FindingID
+	})
+	return out, nil
+}
+
+// evidencePage is one flagged page in a finding's evidence.
+type evidencePage struct {
+	URL        string  `json:"url"`
+	PageNo     int64   `json:"page_no"`
+	Words      int     `json:"words"`
+	TextLength int     `json:"text_length"`
+	Score      float64 `json:"score"`
+	Strength   float64 `json:"strength"`
+	Density    float64 `json:"density"`
+	Distinct   int     `json:"distinct_phrases"`
+	Strong     int     `json:"strong_phrases"`
+	Negated    int     `json:"negated"`
+	Discounted int     `json:"discounted"`
+	Matches    []Match `json:"matches"`
+}
+
+// siteFindings makes one finding per category the site is about: the
+// site's score is its strongest page's, plus a little for each further
+// page about the same thing.
+func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
+	var out []detectors.Finding
+	for _, c := range m.cats {
+		var pages []evidencePage
+		best := 0.0
+		for i, pr := range s.pages {
+			for _, cr := range pr.Categories {
+				if cr.Category != c.Name || !cr.Flagged {
+					continue
+				}
+				best = math.Max(best, cr.Score)
+				pages = append(pages, evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
+					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted, Matches: cr.Matches})
+			}
+		}
+		if len(pages) == 0 {
+			continue
+		}
+		score := round3(math.Min(1, best+0.05*float64(len(pages)-1)))
+		sort.SliceStable(pages, func(i, j int) bool {
+			if pages[i].Score != pages[j].Score {
+				return pages[i].Score > pages[j].Score
+			}
+			return pages[i].PageNo < pages[j].PageNo
+		})
+		flagged := len(pages)
+		if len(pages) > int(m.th.MaxPages) {
+			pages = pages[:int(m.th.MaxPages)]
+		}
+		severity := detectors.SeverityFromScore(score)
+		if detectors.SeverityRank(severity) > detectors.SeverityRank(capSeverity) {
+			severity = capSeverity
+		}
+		ws, we := s.started.UTC(), s.finished.UTC()
+		body, err := json.Marshal(map[string]any{
+			"source":        "page",
+			"site_url":      k.site,
+			"crawl_id":      s.crawlID,
+			"crawled_at":    we.Format(time.RFC3339),
+			"category":      c.Name,
+			"clause":        c.Clause,
+			"score":         score,
+			"pages_flagged": flagged,
+			"pages_read":    len(s.pages),
+			"pages":         pages,
+			"thresholds":    m.th,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, detectors.Finding{
+			FindingID:     detectors.FindingID(detectors.ProhibitedContent, k.publisher, ws, we, k.site+"\x00"+c.Name),
+			PublisherID:   k.publisher,
+			Detector:      detectors.ProhibitedContent,
+			RuleID:        ruleID,
+			RuleStatus:    status,
+			Severity:      severity,
+			Score:         score,
+			PolicyRef:     policy,
+			Summary:       summary(k.site, c, flagged, len(s.pages), pages[0]),
+			Evidence:      body,
+			WindowStart:   ws,
+			WindowEnd:     we,
+			OrderIDs:      []string{},
+			CommissionUSD: 0,
+		})
+	}
+	return out, nil
+}
+
+var categoryText = map[string]string{
+	"adult":              "adult content",
+	"gambling":           "gambling",
+	"drugs":              "the sale of drugs",
+	"prescription_drugs": "the sale of prescription drugs",
+	"weapons":            "the sale of weapons",
+	"tobacco":            "the sale of tobacco",
+	"hacking":            "hacking how-tos",
+	"hate":               "hate or violence",
+	"piracy":             "pirated content",
+	"misleading":         "misleading bait offers",
+	"refund_fraud":       "refund-fraud guides",
+	"incentivized":       "paid or rewarded clicks",
+}
+
+func summary(siteURL string, c Category, flagged, read int, top evidencePage) string {
+	what := categoryText[c.Name]
+	if what == "" {
+		what = strings.ReplaceAll(c.Name, "_", " ")
+	}
+	var phrases []string
+	for _, m := range top.Matches {
+		if len(phrases) == 3 {
+			break
+		}
+		phrases = append(phrases, fmt.Sprintf("%q", m.Phrase))
+	}
+	return fmt.Sprintf("The publisher's site %s is about %s (%s): %d of %d crawled page(s), e.g. %s on %s.",
+		siteURL, what, c.Clause, flagged, read, strings.Join(phrases, ", "), top.URL)
+}
