@@ -83,13 +83,12 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err != nil {
 		return nil, err
 	}
-	w := map[string]*float64{}
 	var p struct{ frame, image, script, injected, meta, http, minScore, maxExamples, snippet float64 }
-	w["hidden_frame_weight"], w["hidden_image_weight"], w["script_redirect_weight"] = &p.frame, &p.image, &p.script
-	w["script_injected_weight"] = &p.injected
-	w["meta_refresh_weight"], w["http_redirect_weight"], w["min_score"] = &p.meta, &p.http, &p.minScore
-	w["max_examples"], w["max_snippet_chars"] = &p.maxExamples, &p.snippet
-	if err := rule.Fill(w); err != nil {
+	if err := rule.Fill(map[string]*float64{
+		"hidden_frame_weight": &p.frame, "hidden_image_weight": &p.image, "script_redirect_weight": &p.script,
+		"script_injected_weight": &p.injected, "meta_refresh_weight": &p.meta, "http_redirect_weight": &p.http,
+		"min_score": &p.minScore, "max_examples": &p.maxExamples, "max_snippet_chars": &p.snippet,
+	}); err != nil {
 		return nil, err
 	}
 	lists := affiliateLists(rule, env.Pack)
