@@ -66,6 +66,7 @@ type keyword struct {
 	short                            bool
 	pieces                           []string  // pigeonhole pieces of skel for the compound prefilter
 	nearStops                        []string  // skeletons of stop words within one edit of skel inside them
+	strict                           string    // strictSkeleton of text
 	hist, skelHist                   [128]int8 // letter histograms of text and skel (prefilter)
 }
 
@@ -119,6 +120,7 @@ func NewMatcher(pack *rules.Pack, rule rules.Rule, p Params, exceptions []rules.
 			}
 			kw := keyword{brand: b.Name, text: k, skel: Skeleton(k)}
 			kw.loose, kw.loose2 = loose(kw.skel), looseMapOnly(kw.skel)
+			kw.strict = strictSkeleton(k)
 			n := len(kw.skel)
 			switch {
 			case float64(n) < p.FuzzyMinLen:
@@ -314,7 +316,7 @@ func (m *Matcher) matchLabel(l *Label, kw *keyword, whole bool) (Match, bool) {
 			return mk("tld_swap", "text", 0), true
 		}
 	}
-	if !(whole && kw.short) && strings.Contains(lj, kw.text) && m.containedOK(l.Text, kw) {
+	if !whole && strings.Contains(lj, kw.text) && m.containedOK(l.Text, kw) {
 		class := "combosquat"
 		if l.Sub {
 			class = "subdomain"
@@ -327,7 +329,10 @@ func (m *Matcher) matchLabel(l *Label, kw *keyword, whole bool) (Match, bool) {
 	if sk == kw.skel {
 		return mk("homoglyph", "skeleton", 0), true
 	}
-	if !kw.short && !whole && strings.Contains(sk, kw.skel) && !stopExplains(m.stopSkels, sk, kw.skel) {
+	// inside a longer label, i and l stay apart (strictSkeleton): smallexpress
+	// holds "allexpress", which is not aliexpress written with look-alikes
+	if !kw.short && !whole && strings.Contains(sk, kw.skel) && !stopExplains(m.stopSkels, sk, kw.skel) &&
+		strings.Contains(strictSkeleton(lj), kw.strict) {
 		return mk("homoglyph", "skeleton", 0), true
 	}
 	if d := len(sk) - len(kw.skel); d >= -4 && d <= 4 && l.looseMatch(kw) {
@@ -358,7 +363,7 @@ func (m *Matcher) matchLabel(l *Label, kw *keyword, whole bool) (Match, bool) {
 	// 4. one edit inside a longer label (aliexpres-deals, bestalibabba)
 	if float64(len(kw.skel)) >= m.p.CompoundFuzzyMin && len(sk) > len(kw.skel)+1 &&
 		(strings.Contains(sk, kw.pieces[0]) || strings.Contains(sk, kw.pieces[1])) {
-		if d := substringDistance(kw.skel, sk); d <= 1 && !containsAny(sk, kw.nearStops) {
+		if d := substringDistance(kw.skel, sk); d <= 1 && !containsAny(sk, kw.nearStops) && m.compoundOK(strictSkeleton(lj), kw.strict) {
 			return mk("compound_typo", "skeleton", d), true
 		}
 	}
@@ -372,8 +377,10 @@ func (m *Matcher) fuzzyToken(l *Label, tok, skel string, kw *keyword, mk func(st
 	if d := len(tok) - len(kw.text); d <= kw.maxd && d >= -kw.maxd && histDiff(tok, &kw.hist) <= 2*kw.maxd {
 		best, form = editDistance(tok, kw.text), "text"
 	}
+	// with edits, i and l stay apart (strict skeleton): mallexpress is two
+	// edits from aliexpress as written, and must not become one
 	if d := len(skel) - len(kw.skel); !kw.short && d <= kw.maxd && d >= -kw.maxd && histDiff(skel, &kw.skelHist) <= 2*kw.maxd {
-		if ds := editDistance(skel, kw.skel); best < 0 || ds < best {
+		if ds := editDistance(strictSkeleton(tok), kw.strict); best < 0 || ds < best {
 			best, form = ds, "skeleton"
 		}
 	}
@@ -467,10 +474,12 @@ func substringDistance(pat, s string) int {
 }
 
 // containedOK decides whether a keyword found inside a longer label is the
-// brand: long keywords always; short ones (tmall) only at the start or end
-// of the label, or inside it between boundaries (a hyphen, a digit) or
-// affix words of the pack (mytmallshop); never when a stop word of the
-// pack covers the occurrence (smartmall, hotmall).
+// brand: long keywords always; short ones (tmall) at the start of the
+// label (tmallshop: hardly a word starts so), and elsewhere only with a
+// boundary (a hyphen, a digit, the label's end) or an affix word of the
+// pack on each side (mytmall, best-tmall-deals): gadgetmall and outletmall
+// end in "tmall" but are malls. Never when a stop word covers the
+// occurrence (smartmall, hotmall).
 func (m *Matcher) containedOK(text string, kw *keyword) bool {
 	if !kw.short {
 		return !stopExplains(m.stopWords, strings.ReplaceAll(text, "-", ""), kw.text)
@@ -482,10 +491,30 @@ func (m *Matcher) containedOK(text string, kw *keyword) bool {
 		}
 		i += from
 		left, right := text[:i], text[i+len(kw.text):]
-		if (left == "" || right == "" || m.sideOK(left, true) && m.sideOK(right, false)) && !stopExplains(m.stopWords, strings.ReplaceAll(text, "-", ""), kw.text) {
+		if (left == "" || m.sideOK(left, true)) && m.sideOK(right, false) || left == "" && right != "" && !stopExplains(m.stopWords, strings.ReplaceAll(text, "-", ""), kw.text) {
 			return true
 		}
 		from = i + 1
+	}
+	return false
+}
+
+// compoundOK decides whether a window of s within one edit of kw is the
+// brand glued to other words: each side of the window must be the label's
+// edge, a hyphen or digit, or an affix of the pack (aliexpresdeals,
+// best-aliexpres), so that a real compound that merely overlaps the
+// keyword (smallexpress: "allexpress" one edit from aliexpress) is not.
+func (m *Matcher) compoundOK(s, kw string) bool {
+	n := len(kw)
+	for i := 0; i+n-1 <= len(s); i++ {
+		for _, w := range [3]int{n, n - 1, n + 1} {
+			if i+w > len(s) || w <= 0 {
+				continue
+			}
+			if editDistance(s[i:i+w], kw) <= 1 && m.sideOK(s[:i], true) && m.sideOK(s[i+w:], false) {
+				return true
+			}
+		}
 	}
 	return false
 }

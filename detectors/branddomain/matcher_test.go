@@ -48,9 +48,15 @@ func TestMatchClasses(t *testing.T) {
 		{"xn--liexpress-zyh.com", "aliexpress", "homoglyph"}, // Cyrillic а
 		{"ALIEXPRESS-Deals.NET.", "aliexpress", "combosquat"},
 		{"aliex.press.com", "aliexpress", "subdomain"},
+		{"www.t.mall.shop", "tmall", "subdomain"},
 		{"mytmall.com", "tmall", "combosquat"},
 		{"taoba0.com", "taobao", "homoglyph"},
 		{"alipay-help.org", "alipay", "combosquat"},
+		{"aliexpresdeals.com", "aliexpress", "compound_typo"},
+		{"best-aliexpres.shop", "aliexpress", "omission"},
+		{"bestaliexpres.shop", "aliexpress", "compound_typo"},
+		{"a1iexpress-coupons.net", "aliexpress", "homoglyph"},
+		{"mallexpress.ru", "aliexpress", "typo"}, // two edits from a 10-letter brand: "names similar to Aliexpress" (ePN rule 1)
 	} {
 		mt, ok := m.MatchHost(c.host)
 		if !ok || mt.Keyword != c.keyword || mt.Class != c.class {
@@ -67,7 +73,8 @@ func TestNotFlagged(t *testing.T) {
 		// near misses that are real words or other companies
 		"express.com", "alibris.com", "alienware.com", "alabama.gov", "mall.com", "small.biz", "smartmall.com", "hotmall.ru",
 		"artmall.net", "gmail.com", "email.com", "tmail.com", "alpaca.org", "alibi.com", "taboo.com", "tall.com", "mama.ru",
-		"australiamail.com", "mail2amanda.com", "7mail.ga", "aliban.org", "alisaol.com", "malibu.com", "alimony.com",
+		"australiamail.com", "mail2amanda.com", "smallexpress.com", "tallexpressways.com", "ali.expressmail.com",
+		"gadgetmall.com", "outletmall.ru", "pocketmall.shop", "digitmall.net", "basketmall.de", "7mail.ga", "aliban.org", "alisaol.com", "malibu.com", "alimony.com",
 		// hosts the brand sits on as a platform: not the publisher's domain
 		"vk.com", "t.me", "youtube.com",
 		// garbage

@@ -25,8 +25,9 @@ type Name struct {
 	Registrable string  // eTLD+1 (ASCII), "" when the host is a public suffix or an address
 	Suffix      string  // the public suffix (ASCII)
 	Labels      []Label // the labels left of the suffix, left to right; the last is the registrable label
-	// Joined is every label left of the suffix with dots and hyphens
-	// removed (catches a brand split across labels: ali.express.com).
+	// Joined is every label left of the suffix (but a leading www) with
+	// dots and hyphens removed: a brand split across labels
+	// (ali.express.com) equals it.
 	Joined Label
 }
 
@@ -102,7 +103,9 @@ func Normalize(host string) Name {
 		n.Labels = append(n.Labels, l)
 		uni = append(uni, l.Text)
 		idn = idn || l.NonASCII
-		all.WriteString(l.Joined)
+		if !(i == 0 && l.Text == "www") {
+			all.WriteString(l.Joined)
+		}
 	}
 	n.Unicode = ascii
 	if idn {
@@ -147,16 +150,31 @@ func labelForms(joined string) Label {
 }
 
 // Skeleton maps a string onto its confusable prototype (see confusables.go).
-func Skeleton(s string) string {
+func Skeleton(s string) string { return skeleton(s, true) }
+
+// strictSkeleton is Skeleton with ASCII i kept apart from l: for matching
+// inside longer labels, where merging them finds "allexpress" in
+// smallexpress.
+func strictSkeleton(s string) string { return skeleton(s, false) }
+
+func skeleton(s string, mergeI bool) string {
 	b := make([]byte, 0, len(s))
 	if isASCII(s) {
 		for i := 0; i < len(s); i++ {
+			if s[i] == 'i' && !mergeI {
+				b = append(b, 'i')
+				continue
+			}
 			b = appendProto(b, rune(s[i]))
 		}
 	} else {
 		// NFKD folds full-width and mathematical letters; marks are dropped.
 		for _, r := range norm.NFKD.String(s) {
 			if unicode.Is(unicode.Mn, r) {
+				continue
+			}
+			if r == 'i' && !mergeI {
+				b = append(b, 'i')
 				continue
 			}
 			b = appendProto(b, unicode.ToLower(r))
