@@ -91,10 +91,18 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if day.IsZero() {
 		day = time.Now().UTC()
 	}
+	// an exception's value is a host (it and its subdomains are never
+	// flagged) or, without a dot, a publisher id (none of its sites is)
 	var active []rules.Exception
+	exemptPublishers := map[string]string{}
 	for _, e := range rule.Exceptions {
-		if e.Active(day) {
+		if !e.Active(day) {
+			continue
+		}
+		if strings.Contains(e.Value, ".") {
 			active = append(active, e)
+		} else {
+			exemptPublishers[e.Value] = e.Reason
 		}
 	}
 	m, err := NewMatcher(env.Pack, rule, p, active)
@@ -170,6 +178,9 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	for _, s := range sites {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if _, ok := exemptPublishers[s.publisher]; ok {
+			continue
 		}
 		var cands []hostMatch
 		// an app or extension is named by a store URL or a package id

@@ -116,6 +116,24 @@ func TestRunWithCrawl(t *testing.T) {
 	}
 }
 
+func TestExceptions(t *testing.T) {
+	env := setup(t, "testdata/sites.sql")
+	r := env.Pack.Rules[RuleName]
+	r.Exceptions = append(append([]rules.Exception(nil), r.Exceptions...),
+		rules.Exception{Value: "P_TLD", Reason: "licensed reseller, contract 42"},
+		rules.Exception{Value: "tmall-deals.ru", Reason: "written consent", Expires: "2026-12-31"},
+		rules.Exception{Value: "aliexpress-mail.net", Reason: "expired consent", Expires: "2026-11-01"})
+	env.Pack.Rules[RuleName] = r
+	g, _ := run(t, env)
+	var pubs []string
+	for _, x := range g {
+		pubs = append(pubs, x.Publisher)
+	}
+	if diff := cmp.Diff([]string{"P_COMBO", "P_EMAIL", "P_IDN", "P_SUBDOM", "P_TYPO"}, pubs); diff != "" {
+		t.Errorf("publishers with findings (-want +got):\n%s", diff)
+	}
+}
+
 func TestRunNoCrawl(t *testing.T) {
 	env := setup(t, "testdata/sites.sql")
 	g, fs := run(t, env)

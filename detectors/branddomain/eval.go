@@ -92,7 +92,13 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	if err != nil {
 		return nil, err
 	}
-	m, err := NewMatcher(pack, rule, p, rule.Exceptions)
+	var hosts []rules.Exception
+	for _, e := range rule.Exceptions {
+		if strings.Contains(e.Value, ".") {
+			hosts = append(hosts, e)
+		}
+	}
+	m, err := NewMatcher(pack, rule, p, hosts)
 	if err != nil {
 		return nil, err
 	}
