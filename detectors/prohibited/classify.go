@@ -299,8 +299,9 @@ func (m *Model) Classify(p Page) PageResult {
 			if ws[0] > m.th.WeakWeight {
 				cr.Distinct++
 			}
-			// a strong phrase still counts as one after a single cue
-			if ph.tier == "strong" && ws[0] >= ph.weight*(1-m.th.ContextDiscount)*0.99 && ws[0] > m.th.WeakWeight {
+			// a strong phrase counts as one only where no context cue
+			// discounted it: the news and law pages quote strong phrases
+			if ph.tier == "strong" && ws[0] >= ph.weight*0.99 {
 				cr.Strong++
 			}
 		}
