@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"affwatch/detectors"
+	"affwatch/detectors/branddomain"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
 	"affwatch/detectors/popuptraffic"
@@ -23,6 +24,7 @@ func Detectors() []detectors.Detector {
 		popuptraffic.Detector{},
 		selfpurchase.Detector{},
 		selfpromotion.Detector{},
+		branddomain.Detector{},
 	}
 }
 
@@ -34,5 +36,7 @@ type Corpus struct {
 
 // Corpora returns the site detectors' corpus evaluations.
 func Corpora() []Corpus {
-	return []Corpus{}
+	return []Corpus{
+		{detectors.BrandDomain, branddomain.Evaluate},
+	}
 }
