@@ -9,6 +9,7 @@ import (
 	"affwatch/detectors/branddomain"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
+	"affwatch/detectors/pagecode"
 	"affwatch/detectors/popuptraffic"
 	"affwatch/detectors/selfpromotion"
 	"affwatch/detectors/selfpurchase"
@@ -25,6 +26,9 @@ func Detectors() []detectors.Detector {
 		selfpurchase.Detector{},
 		selfpromotion.Detector{},
 		branddomain.Detector{},
+		// Page code from the crawl (issue 5): the same codes, evidence.source = "page".
+		pagecode.Stuffing{},
+		pagecode.Popup{},
 	}
 }
 
