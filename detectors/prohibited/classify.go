@@ -148,7 +148,7 @@ type Match struct {
 	Field   string   `json:"field"`
 	Weight  float64  `json:"weight"` // after title boost and context discount
 	Context []string `json:"context,omitempty"`
-	Snippet string   `json:"snippet"`
+	Snippet string   `json:"snippet,omitempty"` // set when the category is flagged
 }
 
 // CategoryResult is how much of one category a page holds.
@@ -335,8 +335,12 @@ func (m *Model) Classify(p Page) PageResult {
 				continue
 			}
 			shown[h.phrase.text] = true
-			cr.Matches = append(cr.Matches, Match{Phrase: h.phrase.text, Tier: h.phrase.tier, Field: h.field, Weight: round3(h.weight), Context: h.cues,
-				Snippet: snippet(h.text, h.start, h.end, int(m.th.MaxSnippetChars))})
+			mt := Match{Phrase: h.phrase.text, Tier: h.phrase.tier, Field: h.field, Weight: round3(h.weight), Context: h.cues}
+			if cr.Flagged {
+				// only a flagged category becomes evidence: quote it
+				mt.Snippet = snippet(h.text, h.start, h.end, int(m.th.MaxSnippetChars))
+			}
+			cr.Matches = append(cr.Matches, mt)
 		}
 		res.Categories = append(res.Categories, cr)
 	}
