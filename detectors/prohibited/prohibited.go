@@ -67,13 +67,16 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return nil, err
 	}
 	code := detectors.ProhibitedContent
-	var crawled, withText int64
-	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"]).Scan(&crawled, &withText); err != nil {
+	var crawled, withText, thisRun int64
+	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"], env.RunID).Scan(&crawled, &withText, &thisRun); err != nil {
 		return nil, fmt.Errorf("%s: crawl state: %w", code, err)
 	}
 	if crawled == 0 {
 		env.Signals.Add(code, "crawl_pages.visible_text", "no site was crawled in this run (--no-crawl or no sites): site content not judged")
 		return nil, nil
+	}
+	if thisRun == 0 {
+		env.Signals.Add(code, "crawl_sites", "no site was crawled in this run (--no-crawl): the newest stored visits are judged; each finding's evidence says when its site was crawled")
 	}
 	if withText == 0 {
 		env.Signals.Add(code, "crawl_pages.visible_text", "no crawled page carries text: site content not judged")

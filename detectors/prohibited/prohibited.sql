@@ -18,7 +18,10 @@ WHERE p.visible_text IS NOT NULL OR p.title IS NOT NULL OR p.meta_description IS
 ORDER BY s.publisher_id, s.site_url, p.page_no
 
 -- name: CrawlState
--- Whether anything was crawled at all (a --no-crawl run leaves the crawl
--- tables empty) and how many pages carry text.
+-- Whether anything was crawled at all (a --no-crawl run on a fresh store
+-- leaves the crawl tables empty), how many pages carry text
+-- tables and how many pages carry text; whether this run ($1) crawled
+-- (with --no-crawl the newest stored visits are judged, as by pagecode).
 SELECT (SELECT count(*) FROM crawl_sites) AS sites,
-       (SELECT count(*) FROM crawl_pages WHERE visible_text IS NOT NULL) AS pages_with_text
+       (SELECT count(*) FROM crawl_pages WHERE visible_text IS NOT NULL) AS pages_with_text,
+       (SELECT count(*) FROM crawl_sites WHERE run_id = $1) AS sites_this_run

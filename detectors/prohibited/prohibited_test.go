@@ -27,7 +27,7 @@ func newEnv(t *testing.T) detectors.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+	return detectors.Env{DB: st.DB, RunID: "r", Pack: pack, Signals: &detectors.Signals{}}
 }
 
 func corpusPage(t *testing.T, file string) Page {
@@ -148,6 +148,18 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if len(env.Signals.List()) != 0 {
 		t.Errorf("signals %v", env.Signals.List())
+	}
+	// a later run with --no-crawl judges the same stored visits and says so
+	env.RunID, env.Signals = "r2", &detectors.Signals{}
+	later, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(later) != 1 || later[0].FindingID != f.FindingID {
+		t.Errorf("findings of the later run: %v", later)
+	}
+	if sig := env.Signals.List(); len(sig) != 1 || sig[0].Signal != "crawl_sites" {
+		t.Errorf("signals of the later run: %v", sig)
 	}
 }
 
