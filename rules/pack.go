@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,11 +50,78 @@ type Brand struct {
 	Logos    []string `yaml:"logos"`
 }
 
-// Commission holds the program's commission terms.
+// Commission holds the program's commission terms (epn-commission-table.txt,
+// epn-rates-and-rules.txt). Rates are percentages of the item price; every
+// key added after the first three is optional, so older packs still load
+// (a check that needs a missing key is skipped and says so in the run's
+// signals).
 type Commission struct {
 	CookieDays     map[string]int `yaml:"cookie_days"` // region ("cis", "other") → days
 	CISCountries   []string       `yaml:"cis_countries"`
 	PerOrderCapUSD float64        `yaml:"per_order_cap_usd"`
+
+	// InSession lists the regions ("cis", "other") whose orders count only
+	// within the click's session (Portals FAQ 3: "session based tracking")
+	// instead of their cookie days; a session is taken to last
+	// SessionMinutes after the click.
+	InSession      []string `yaml:"in_session"`
+	SessionMinutes int      `yaml:"session_minutes"`
+	// CategoryRates is Table 1: product category → rate in %. Categories
+	// are matched case-insensitively with blanks around "&" and runs of
+	// spaces ignored ("home audio& video equipment").
+	CategoryRates map[string]float64 `yaml:"category_rates"`
+	// DefaultRate is Table 1's "all other category"; nil: no table, the
+	// expected commission is not recomputed.
+	DefaultRate *float64 `yaml:"default_rate"`
+	// ZeroRateCategories are paid 0 % (Table 1's special category: virtual
+	// products, gift cards, coupons, books, travel; transport costs and
+	// mobile payments).
+	ZeroRateCategories []string `yaml:"zero_rate_categories"`
+	// BrandStores are the stores paid BrandStoreRate (Table 1 **), matched
+	// case-insensitively against the seller's name or id.
+	BrandStores    []string `yaml:"brand_stores"`
+	BrandStoreRate *float64 `yaml:"brand_store_rate"`
+	// HotSaleMaxRate bounds the Hot Sale rate ("up to 70%"), which applies
+	// only when the click led straight to the product.
+	HotSaleMaxRate *float64 `yaml:"hot_sale_max_rate"`
+	// CISMaxRate, when set, replaces the category table for orders shipped
+	// to the CIS, whose rates the sellers set (up to this); nil: Table 1
+	// applies everywhere.
+	CISMaxRate *float64 `yaml:"cis_max_rate"`
+	// CouponOrders is "allow" (default) or "disqualify": whether an order
+	// paid with an AliExpress coupon earns no commission.
+	CouponOrders string `yaml:"coupon_orders"`
+
+	// where the section's keys sit, for error messages
+	lines  map[string]int
+	source string
+}
+
+// Coupon policies of Commission.CouponOrders.
+const (
+	CouponAllow      = "allow"
+	CouponDisqualify = "disqualify"
+)
+
+// Regions of Commission.CookieDays.
+const (
+	RegionCIS   = "cis"
+	RegionOther = "other"
+)
+
+// NormalizeCategory is the form categories are compared in: lower case,
+// "&" set off by single spaces, runs of blanks collapsed.
+func NormalizeCategory(s string) string {
+	s = strings.ReplaceAll(strings.ToLower(s), "&", " & ")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// RateBP converts a rate in % to basis points (1/100 %), the unit money is
+// computed in; ok is false when the rate has more than two decimals.
+func RateBP(pct float64) (bp int64, ok bool) {
+	x := pct * 100
+	r := math.Round(x)
+	return int64(r), math.Abs(x-r) < 1e-6
 }
 
 // Calendar says which days count as working days.
@@ -192,7 +260,9 @@ func Load(path string) (*Pack, error) {
 		p.Source = DefaultName
 		p.attachLines(&defRoot)
 		p.Source = src
-		if _, ok := top["rules"]; ok {
+		_, userRules := top["rules"]
+		_, userCommission := top["commission"]
+		if userRules || userCommission {
 			p.attachLines(&userRoot)
 		}
 		if err := p.validate(); err != nil {
@@ -251,6 +321,24 @@ func decode(data []byte, source, dir string) (*Pack, error) {
 func (p *Pack) attachLines(root *yaml.Node) {
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 		return
+	}
+	if c := mapValue(root.Content[0], "commission"); c != nil {
+		p.Commission.source = p.Source
+		p.Commission.lines = map[string]int{"": c.Line}
+		for i := 0; i+1 < len(root.Content[0].Content); i += 2 {
+			if k := root.Content[0].Content[i]; k.Value == "commission" {
+				p.Commission.lines[""] = k.Line
+			}
+		}
+		for i := 0; i+1 < len(c.Content); i += 2 {
+			k, v := c.Content[i], c.Content[i+1]
+			p.Commission.lines[k.Value] = k.Line
+			if v.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					p.Commission.lines[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
+				}
+			}
+		}
 	}
 	rulesNode := mapValue(root.Content[0], "rules")
 	if rulesNode == nil {
@@ -320,6 +408,7 @@ func (p *Pack) validate() error {
 			bad(0, "calendar.weekend", fmt.Sprintf("%q is not a day of the week", w))
 		}
 	}
+	errs = append(errs, p.Commission.validate(p.Source)...)
 	for _, n := range p.RuleNames() {
 		r := p.Rules[n]
 		key := "rules." + n
@@ -351,6 +440,97 @@ func (p *Pack) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks the commission terms; errors name the key and its line.
+func (c *Commission) validate(packSource string) []error {
+	var errs []error
+	file := c.source
+	if file == "" {
+		file = packSource
+	}
+	bad := func(key, msg string) {
+		line := c.lines[key]
+		if line == 0 {
+			line = c.lines[strings.SplitN(key, ".", 2)[0]]
+		}
+		if line == 0 {
+			line = c.lines[""] // a missing key: the section
+		}
+		errs = append(errs, &ValidationError{File: file, Line: line, Key: "commission." + key, Msg: msg})
+	}
+	rate := func(key string, v float64) {
+		if _, ok := RateBP(v); !ok || v < 0 || v > 100 {
+			bad(key, fmt.Sprintf("%v is not a rate in %% between 0 and 100 with at most two decimals", v))
+		}
+	}
+	for _, region := range sortedKeys(c.CookieDays) {
+		if region != RegionCIS && region != RegionOther {
+			bad("cookie_days."+region, fmt.Sprintf("unknown region %q (cis or other)", region))
+		}
+		if c.CookieDays[region] < 0 {
+			bad("cookie_days."+region, "days must not be negative")
+		}
+	}
+	for _, cc := range c.CISCountries {
+		if len(cc) != 2 || strings.ToUpper(cc) != cc {
+			bad("cis_countries", fmt.Sprintf("%q is not an upper-case ISO 3166 alpha-2 code", cc))
+		}
+	}
+	if c.PerOrderCapUSD < 0 {
+		bad("per_order_cap_usd", "must not be negative (0: no cap)")
+	}
+	for _, region := range c.InSession {
+		if region != RegionCIS && region != RegionOther {
+			bad("in_session", fmt.Sprintf("unknown region %q (cis or other)", region))
+		}
+	}
+	if len(c.InSession) > 0 && c.SessionMinutes <= 0 {
+		bad("session_minutes", "must be positive when in_session names a region")
+	}
+	seen := map[string]string{}
+	for _, cat := range sortedKeys(c.CategoryRates) {
+		key := "category_rates." + cat
+		rate(key, c.CategoryRates[cat])
+		n := NormalizeCategory(cat)
+		if prev, dup := seen[n]; dup {
+			bad(key, fmt.Sprintf("same category as %q", prev))
+		}
+		seen[n] = cat
+	}
+	if len(c.CategoryRates) > 0 && c.DefaultRate == nil {
+		bad("default_rate", "required with category_rates: the rate of every other category")
+	}
+	for _, cat := range c.ZeroRateCategories {
+		if prev, dup := seen[NormalizeCategory(cat)]; dup && c.CategoryRates[prev] != 0 {
+			bad("zero_rate_categories", fmt.Sprintf("%q also has rate %v in category_rates", cat, c.CategoryRates[prev]))
+		}
+	}
+	for key, v := range map[string]*float64{"default_rate": c.DefaultRate, "brand_store_rate": c.BrandStoreRate,
+		"hot_sale_max_rate": c.HotSaleMaxRate, "cis_max_rate": c.CISMaxRate} {
+		if v != nil {
+			rate(key, *v)
+		}
+	}
+	if len(c.BrandStores) > 0 && c.BrandStoreRate == nil {
+		bad("brand_store_rate", "required with brand_stores")
+	}
+	switch c.CouponOrders {
+	case "", CouponAllow, CouponDisqualify:
+	default:
+		bad("coupon_orders", fmt.Sprintf("%q is not one of %s, %s", c.CouponOrders, CouponAllow, CouponDisqualify))
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 var weekdays = map[string]time.Weekday{

@@ -159,3 +159,141 @@ rules:
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestDefaultCommissionTable(t *testing.T) {
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Commission
+	if len(c.CategoryRates) != 14 || c.CategoryRates["mobile phone"] != 2.4 || c.CategoryRates["women's clothing"] != 7 {
+		t.Errorf("category rates = %v, want Table 1's 14 named categories", c.CategoryRates)
+	}
+	if c.DefaultRate == nil || *c.DefaultRate != 5.5 || c.BrandStoreRate == nil || *c.BrandStoreRate != 0.8 ||
+		c.HotSaleMaxRate == nil || *c.HotSaleMaxRate != 70 || c.PerOrderCapUSD != 38.5 {
+		t.Errorf("default %v, brand store %v, hot sale %v, cap %v", c.DefaultRate, c.BrandStoreRate, c.HotSaleMaxRate, c.PerOrderCapUSD)
+	}
+	if c.CouponOrders != CouponAllow || len(c.InSession) != 0 || c.CookieDays["other"] != 3 {
+		t.Errorf("coupon %q, in-session %v, cookie days %v", c.CouponOrders, c.InSession, c.CookieDays)
+	}
+	// Both ePN texts name eleven CIS countries.
+	if len(c.CISCountries) != 11 || !contains(c.CISCountries, "GE") || !contains(c.CISCountries, "TM") {
+		t.Errorf("CIS countries = %v", c.CISCountries)
+	}
+	for _, z := range []string{"gift cards", "books", "travel services", "mobile payments"} {
+		if !contains(c.ZeroRateCategories, z) {
+			t.Errorf("zero-rate categories lack %q", z)
+		}
+	}
+}
+
+func TestNormalizeCategoryAndRateBP(t *testing.T) {
+	for in, want := range map[string]string{
+		"home audio& video equipment":     "home audio & video equipment",
+		"  Home  Audio &Video Equipment ": "home audio & video equipment",
+		"Gift Cards":                      "gift cards",
+	} {
+		if got := NormalizeCategory(in); got != want {
+			t.Errorf("NormalizeCategory(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		pct float64
+		bp  int64
+		ok  bool
+	}{{2.4, 240, true}, {0.8, 80, true}, {5.5, 550, true}, {70, 7000, true}, {0.72, 72, true}, {0.725, 72, false}} {
+		bp, ok := RateBP(tc.pct)
+		if ok != tc.ok || ok && bp != tc.bp {
+			t.Errorf("RateBP(%v) = %d, %v; want %d, %v", tc.pct, bp, ok, tc.bp, tc.ok)
+		}
+	}
+}
+
+// A pack written before the commission table existed still loads.
+func TestCommissionWithoutTable(t *testing.T) {
+	p, err := Load(writePack(t, `extends: default
+commission:
+  cookie_days: {cis: 15, other: 3}
+  cis_countries: [RU]
+  per_order_cap_usd: 38.5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Commission.DefaultRate != nil || len(p.Commission.CategoryRates) != 0 || p.Commission.CouponOrders != "" {
+		t.Errorf("commission = %+v", p.Commission)
+	}
+}
+
+func TestCommissionValidation(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       []string
+	}{
+		{"rate out of range", `extends: default
+commission:
+  category_rates:
+    mobile phone: 2.4
+    tablets: 140
+  default_rate: 5.5
+`, []string{"pack.yaml:5: commission.category_rates.tablets: 140 is not a rate in % between 0 and 100"}},
+		{"too many decimals", `extends: default
+commission:
+  default_rate: 5.555
+`, []string{"pack.yaml:3: commission.default_rate: 5.555 is not a rate"}},
+		{"same category twice", `extends: default
+commission:
+  category_rates:
+    home audio& video equipment: 2.4
+    Home Audio & Video Equipment: 3
+  default_rate: 5.5
+`, []string{`commission.category_rates.home audio& video equipment: same category as "Home Audio & Video Equipment"`}},
+		{"table without default", `extends: default
+commission:
+  category_rates: {books: 0}
+`, []string{"pack.yaml:2: commission.default_rate: required with category_rates"}},
+		{"zero-rate category with a rate", `extends: default
+commission:
+  category_rates: {books: 5}
+  default_rate: 5.5
+  zero_rate_categories: [Books]
+`, []string{`pack.yaml:5: commission.zero_rate_categories: "Books" also has rate 5 in category_rates`}},
+		{"unknown region", `extends: default
+commission:
+  cookie_days: {cis: 15, europe: 3}
+`, []string{`pack.yaml:3: commission.cookie_days.europe: unknown region "europe"`}},
+		{"in-session without minutes", `extends: default
+commission:
+  in_session: [other]
+`, []string{"pack.yaml:2: commission.session_minutes: must be positive"}},
+		{"bad coupon policy", `extends: default
+commission:
+  coupon_orders: sometimes
+`, []string{`pack.yaml:3: commission.coupon_orders: "sometimes" is not one of allow, disqualify`}},
+		{"lower-case country", `extends: default
+commission:
+  cis_countries: [ru]
+`, []string{`pack.yaml:3: commission.cis_countries: "ru" is not an upper-case ISO 3166 alpha-2 code`}},
+		{"brand stores without rate", `extends: default
+commission:
+  brand_stores: [X]
+`, []string{"commission.brand_store_rate: required with brand_stores"}},
+		{"negative cap", `version: "1"
+commission:
+  per_order_cap_usd: -1
+`, []string{"pack.yaml:3: commission.per_order_cap_usd: must not be negative"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writePack(t, tc.body))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}

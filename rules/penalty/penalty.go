@@ -4,6 +4,14 @@
 // written warning (F.11.a) for every flagged publisher and itemizes the
 // orders the findings disqualify; the full ladder (severity × confidence ×
 // history) comes with the penalty engine.
+//
+// Money: an order named by several findings counts once, at the most any
+// one of them puts at stake on it: its booked commission, or for a finding
+// that itemizes its orders (evidence `order_reasons`, e.g. invalid_commission)
+// that finding's at_stake_usd for the order (only the excess of an overpaid
+// order), never more than was booked. Pending orders are withheld, completed
+// ones clawed back; sums are kept in US$0.0001 units, rounded to the cent
+// only in the outputs.
 package penalty
 
 import (
@@ -11,6 +19,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -64,9 +73,11 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	var recs []Recommendation
 	for _, pub := range pubs {
 		fs := byPub[pub]
-		// One order may be named by several findings: money counts it once.
+		// One order may be named by several findings: money counts it once,
+		// at the most any one finding puts at stake on it (never the sum).
 		orders := map[string][]string{} // order id → finding ids
 		reasons := map[string]map[string]bool{}
+		stake := map[string]unit{}
 		var ids, codes []string
 		review := false
 		seenCode := map[string]bool{}
@@ -78,6 +89,13 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 			}
 			var ev struct {
 				SingleSignal bool `json:"single_signal"`
+				// OrderReasons, when a finding has them, itemize each order:
+				// its reason codes and the money at stake on it (an overpaid
+				// order puts only the excess at stake).
+				OrderReasons map[string]struct {
+					Reasons    []string `json:"reasons"`
+					AtStakeUSD float64  `json:"at_stake_usd"`
+				} `json:"order_reasons"`
 			}
 			_ = json.Unmarshal(f.Evidence, &ev)
 			review = review || ev.SingleSignal
@@ -86,10 +104,19 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 				if reasons[o] == nil {
 					reasons[o] = map[string]bool{}
 				}
-				reasons[o][f.Detector] = true
+				at := orderInfo[o].commission
+				if or, ok := ev.OrderReasons[o]; ok && len(or.Reasons) > 0 {
+					for _, r := range or.Reasons {
+						reasons[o][f.Detector+":"+r] = true
+					}
+					at = min(usdUnits(or.AtStakeUSD), at)
+				} else {
+					reasons[o][f.Detector] = true
+				}
+				stake[o] = max(stake[o], at)
 			}
 		}
-		var withhold, clawback float64
+		var withhold, clawback unit
 		orderIDs := make([]string, 0, len(orders))
 		for o := range orders {
 			orderIDs = append(orderIDs, o)
@@ -97,7 +124,7 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 		sort.Strings(orderIDs)
 		for _, o := range orderIDs {
 			info := orderInfo[o]
-			c := info.commission
+			c := stake[o]
 			// Paid but not yet completed: the commission is still pending and
 			// can be withheld; completed: it was paid and must be clawed back.
 			switch info.status {
@@ -107,14 +134,14 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 				withhold += c
 			}
 			rc := keys(reasons[o])
-			if _, err := tx.ExecContext(ctx, `INSERT INTO disqualified_orders VALUES (?, ?::DATE, ?, ?, ?, ?, ?)`,
-				runID, nightArg, o, pub, rc, orders[o], c); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO disqualified_orders VALUES (?, ?::DATE, ?, ?, ?, ?, ?::DECIMAL(18,4))`,
+				runID, nightArg, o, pub, rc, orders[o], c.decimal()); err != nil {
 				return nil, fmt.Errorf("store disqualified order %s: %w", o, err)
 			}
 		}
 		r := Recommendation{
 			PublisherID: pub, Action: "warning", PolicyRef: "F.11.a", FindingIDs: ids,
-			WithholdUSD: round2(withhold), ClawbackUSD: round2(clawback), AppealDeadline: deadline,
+			WithholdUSD: withhold.cents(), ClawbackUSD: clawback.cents(), AppealDeadline: deadline,
 			ReviewRequired: review,
 			Summary: fmt.Sprintf("Written warning (F.11.a) for %s: %d finding(s), %d order(s) disqualified; the publisher may object until %s (G.12).",
 				strings.Join(codes, ", "), len(fs), len(orderIDs), deadline),
@@ -130,7 +157,31 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 
 type orderFacts struct {
 	status     string
-	commission float64
+	commission unit // booked
+}
+
+// unit is money in US$0.0001, the store's DECIMAL(18,4) as an integer, so
+// sums over many orders never drift.
+type unit int64
+
+func usdUnits(x float64) unit { return unit(math.Round(x * 1e4)) }
+
+// cents rounds to the cent (half up) for the outputs.
+func (u unit) cents() float64 {
+	c := (int64(u) + 50) / 100
+	if u < 0 {
+		c = -((-int64(u) + 50) / 100)
+	}
+	return float64(c) / 100
+}
+
+// decimal is the exact text of u for a DECIMAL(18,4) parameter.
+func (u unit) decimal() string {
+	sign, v := "", int64(u)
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%04d", sign, v/1e4, v%1e4)
 }
 
 // orderStatus reads, in one query, the status and booked commission of
@@ -151,7 +202,7 @@ func orderStatus(ctx context.Context, tx *sql.Tx, findings []detectors.Finding) 
 		return out, nil
 	}
 	sort.Strings(ids)
-	rows, err := tx.QueryContext(ctx, `SELECT order_id, coalesce(status, ''), coalesce(commission_usd, 0)::DOUBLE
+	rows, err := tx.QueryContext(ctx, `SELECT order_id, coalesce(status, ''), (coalesce(commission_usd, 0) * 10000)::BIGINT
 		FROM orders WHERE order_id IN (SELECT unnest(?::VARCHAR[]))`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read disqualified orders: %w", err)
@@ -175,8 +226,4 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func round2(x float64) float64 {
-	return float64(int64(x*100+0.5)) / 100
 }
