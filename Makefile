@@ -70,7 +70,7 @@ eval: build
 	echo "== backfill: one run over every day =="; \
 	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval || status=1; \
 	echo "== nightly operation: one run per day, findings of all nights together =="; \
-	./$(BIN) eval --night --seeds $(EVAL_SEEDS) --scales $(EVAL_NIGHT_SCALES) --data .cache/eval || status=1; \
+	./$(BIN) eval --night --corpus=false --seeds $(EVAL_SEEDS) --scales $(EVAL_NIGHT_SCALES) --data .cache/eval || status=1; \
 	exit $$status
 
 clean:

@@ -33,7 +33,7 @@ Examples:
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		seeds, scales, only, data, rulesPath, format string
-		night                                        bool
+		night, corpus                                bool
 	)
 	fs := newFlagSet("eval", "affwatch eval [--seeds 1,2,3] [--scales 20000,2000000] [--detector CODE,...]", evalHelp, stderr)
 	fs.StringVar(&seeds, "seeds", "1,2,3", "comma-separated generator seeds")
@@ -42,6 +42,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&data, "data", ".cache/eval", "directory keeping generated data sets between runs")
 	fs.StringVar(&rulesPath, "rules", "", "rule pack file (default: the embedded pack)")
 	fs.StringVar(&format, "format", "parquet", "format of the generated data")
+	fs.BoolVar(&corpus, "corpus", true, "also score the site detectors on their labeled corpora")
 	fs.BoolVar(&night, "night", false, "evaluate nightly operation: one run per day of the data as its night, findings of all nights together")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -74,8 +75,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ok := eval.Print(stdout, results)
-	var corpus []eval.CorpusScore
+	var scored []eval.CorpusScore
 	for _, c := range all.Corpora() {
+		if !corpus {
+			break
+		}
 		if only != "" && !strings.Contains(","+only+",", ","+c.Code+",") {
 			continue
 		}
@@ -83,9 +87,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("corpus of %s: %w", c.Code, err)
 		}
-		corpus = append(corpus, scores...)
+		scored = append(scored, scores...)
 	}
-	if !eval.PrintCorpus(stdout, corpus) || !ok {
+	if !eval.PrintCorpus(stdout, scored) || !ok {
 		return errEvalMissed
 	}
 	return nil
