@@ -100,7 +100,7 @@ func TestRunEndToEnd(t *testing.T) {
 	for _, f := range fs {
 		got = append(got, row{f.PublisherID, f.Detector, f.Severity, f.PolicyRef, f.RuleID})
 	}
-	want := []row{{"GAMB", "prohibited_content", "high", "C.6.c–q, D.7", "AW-PC-003"}}
+	want := []row{{"GAMB", "prohibited_content", "high", "C.6.c–q, D.7", "AW-PR-001"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("findings (-want +got)\n%s", diff)
 	}
