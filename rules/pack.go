@@ -3,10 +3,12 @@ package rules
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +21,12 @@ import (
 
 //go:embed default.yaml
 var defaultYAML []byte
+
+// brandFS holds the default pack's reference logos (brands[].logos):
+// rules/brand/README.md.
+//
+//go:embed brand
+var brandFS embed.FS
 
 // DefaultName is the name a pack uses in `extends:` to build on the default.
 const DefaultName = "default"
@@ -620,3 +628,44 @@ func (c Calendar) AddWorkingDays(from time.Time, n int) time.Time {
 
 // DefaultYAML returns the embedded default pack's text.
 func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// MaxLogoBytes caps a reference logo read by ReadLogo.
+const MaxLogoBytes = 8 << 20
+
+// ReadLogo returns the bytes of a reference logo named in brands[].logos.
+// Paths are relative to the pack's file; the embedded default pack's (and
+// those a pack extending the default inherits and lacks beside its own
+// file) resolve to the embedded rules/brand files.
+func (p *Pack) ReadLogo(name string) ([]byte, error) {
+	clean := filepath.ToSlash(filepath.Clean(name))
+	if name == "" || filepath.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return nil, fmt.Errorf("%s: logo %q: want a path relative to the pack", p.Source, name)
+	}
+	if p.Dir != "" {
+		f, err := os.Open(filepath.Join(p.Dir, filepath.FromSlash(clean)))
+		if err == nil {
+			defer f.Close()
+			return readCapped(f, name)
+		}
+		if !errors.Is(err, fs.ErrNotExist) || p.Extends != DefaultName {
+			return nil, fmt.Errorf("%s: logo: %w", p.Source, err)
+		}
+	}
+	f, err := brandFS.Open(clean)
+	if err != nil {
+		return nil, fmt.Errorf("%s: logo %q: not in the embedded default pack: %w", p.Source, name, err)
+	}
+	defer f.Close()
+	return readCapped(f, name)
+}
+
+func readCapped(r io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxLogoBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("logo %q: %w", name, err)
+	}
+	if len(b) > MaxLogoBytes {
+		return nil, fmt.Errorf("logo %q: over %d bytes", name, MaxLogoBytes)
+	}
+	return b, nil
+}
