@@ -41,6 +41,22 @@ type Store struct {
 	path      string
 }
 
+// ErrLocked is wrapped by LockedError: another process has the database.
+var ErrLocked = errors.New("database is in use by another process")
+
+// LockedError says which database another process holds.
+type LockedError struct {
+	Path   string
+	Detail string // DuckDB's message, naming the holding process
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("database %s is in use by another process (is another affwatch run still going? wait for it, or pass another --db): %s", e.Path, e.Detail)
+}
+
+// Unwrap lets errors.Is(err, ErrLocked) match.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
 // Migration is one numbered schema change.
 type Migration struct {
 	Version int
@@ -75,6 +91,11 @@ func Open(ctx context.Context, dbPath string, opts Options) (*Store, error) {
 		return nil
 	})
 	if err != nil {
+		if strings.Contains(err.Error(), "Could not set lock on file") {
+			// DuckDB holds one writer per file across processes: the usual
+			// cause is a second nightly run started while one is running.
+			return nil, &LockedError{Path: dbPath, Detail: err.Error()}
+		}
 		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
 	}
 	db := sql.OpenDB(connector)

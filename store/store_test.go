@@ -1,9 +1,15 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -87,4 +93,61 @@ func TestNewerDatabaseIsRefused(t *testing.T) {
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Fatalf("open newer database: %v, want ErrNewerSchema", err)
 	}
+}
+
+// holdEnv makes the test binary, re-executed, hold a database open until
+// its stdin closes: a second process, as a second nightly run would be.
+const holdEnv = "AFFWATCH_TEST_HOLD_DB"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(holdEnv); path != "" {
+		st, err := Open(context.Background(), path, Options{})
+		if err != nil {
+			fmt.Println("open:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		st.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestSecondProcessIsRefusedClearly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "held.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), holdEnv+"="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("holder said %q, %v", line, err)
+	}
+	_, err = Open(context.Background(), path, Options{})
+	var le *LockedError
+	if !errors.Is(err, ErrLocked) || !errors.As(err, &le) || le.Path != path {
+		t.Fatalf("second open: %v, want a LockedError for %s", err, path)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "another affwatch run") || !strings.Contains(msg, "--db") {
+		t.Errorf("message does not tell the operator what to do: %s", msg)
+	}
+	stdin.Close()
+	cmd.Wait()
+	// Once the first process is gone the database opens again.
+	st, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatalf("open after the holder exited: %v", err)
+	}
+	st.Close()
 }
