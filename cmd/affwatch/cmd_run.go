@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -70,6 +71,7 @@ type runOptions struct {
 	dnsServer                string
 	crawl                    crawlOptions // tuning beyond the three contract flags
 	strict                   bool
+	metricsFile              string
 	db                       dbOptions
 	logging
 }
@@ -83,6 +85,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT")
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end of the run (node_exporter textfile collector)")
 	o.crawl.registerTuning(fs)
 	o.db.register(fs)
 	o.logging.register(fs)
@@ -119,6 +122,22 @@ type batchResult struct {
 // runBatch is the whole nightly pipeline: load → crawl → detect → penalties → reports.
 func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Writer) (_ *batchResult, err error) {
 	started := time.Now().UTC()
+	var timings []reports.Timing
+	// Metrics are written however the run ends, so a failed night pages
+	// someone: with the database's counts once it is open, without before.
+	var metricsDB *sql.DB
+	var metricsRunID string
+	writeMetrics := func() {
+		if o.metricsFile == "" {
+			return
+		}
+		run := reports.MetricsRun{RunID: metricsRunID, OK: err == nil, Finished: time.Now().UTC(), Timings: timings}
+		if werr := reports.WriteMetrics(context.WithoutCancel(ctx), metricsDB, o.metricsFile, run); werr != nil {
+			log.Warn("metrics file not written", "path", o.metricsFile, "err", werr)
+		}
+		o.metricsFile = ""
+	}
+	defer writeMetrics()
 	pack, err := rules.Load(o.rulesPath)
 	if err != nil {
 		return nil, err
@@ -130,7 +149,6 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 			return nil, usagef("--date %q: want YYYY-MM-DD", o.date)
 		}
 	}
-	var timings []reports.Timing
 	stage := func(name string, t0 time.Time) {
 		timings = append(timings, reports.Timing{Stage: name, Seconds: time.Since(t0).Seconds()})
 	}
@@ -158,6 +176,8 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		VALUES (?, 'run', ?::DATE, ?, 'running', ?, ?, ?)`, runID, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
+	metricsDB, metricsRunID = st.DB, runID
+	defer writeMetrics() // before the store closes
 	defer func() {
 		if err != nil {
 			// The run row says why it failed; ctx may be cancelled already.

@@ -1,0 +1,163 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MetricsRun is what the metrics file says about the run besides the rows
+// in the database.
+type MetricsRun struct {
+	RunID    string
+	OK       bool // the run completed and its outputs are complete
+	Finished time.Time
+	Timings  []Timing
+}
+
+// WriteMetrics writes Prometheus text-format metrics for node_exporter's
+// textfile collector (issue 8): rows loaded and quarantined per dataset,
+// findings per detector and severity, recommendations per action, money at
+// stake, seconds per stage and the last success. The file is replaced
+// atomically so the collector never reads half of it. A failed run keeps
+// the previous last-success timestamp when the old file has one.
+func WriteMetrics(ctx context.Context, db *sql.DB, path string, run MetricsRun) error {
+	var b strings.Builder
+	metric := func(name, help, typ string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	sample := func(name string, labels map[string]string, v float64) {
+		b.WriteString(name)
+		if len(labels) > 0 {
+			keys := make([]string, 0, len(labels))
+			for k := range labels {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = k + "=" + strconv.Quote(labels[k])
+			}
+			b.WriteString("{" + strings.Join(parts, ",") + "}")
+		}
+		b.WriteString(" " + strconv.FormatFloat(v, 'g', -1, 64) + "\n")
+	}
+
+	metric("affwatch_run_success", "1 if the last run completed and its outputs are complete, else 0.", "gauge")
+	sample("affwatch_run_success", nil, boolFloat(run.OK))
+	metric("affwatch_last_run_timestamp_seconds", "When the last run finished (success or not).", "gauge")
+	sample("affwatch_last_run_timestamp_seconds", nil, float64(run.Finished.Unix()))
+	lastOK := float64(run.Finished.Unix())
+	if !run.OK {
+		lastOK = previousSample(path, "affwatch_last_success_timestamp_seconds")
+	}
+	metric("affwatch_last_success_timestamp_seconds", "When the last successful run finished; 0 if none is known.", "gauge")
+	sample("affwatch_last_success_timestamp_seconds", nil, lastOK)
+
+	metric("affwatch_stage_duration_seconds", "Seconds each stage of the last run took.", "gauge")
+	for _, t := range run.Timings {
+		sample("affwatch_stage_duration_seconds", map[string]string{"stage": t.Stage}, t.Seconds)
+	}
+
+	type q struct {
+		name, help, sql string
+		labels          []string
+	}
+	queries := []q{
+		{"affwatch_input_rows_loaded", "Input rows stored by the last run, per dataset.",
+			`SELECT dataset, sum(rows_loaded)::DOUBLE FROM load_ledger WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"dataset"}},
+		{"affwatch_input_rows_quarantined", "Input rows the last run quarantined, per dataset.",
+			`SELECT dataset, sum(rows_quarantined)::DOUBLE FROM load_ledger WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"dataset"}},
+		{"affwatch_findings", "Findings of the last run per detector and severity.",
+			`SELECT detector, severity, count(*)::DOUBLE FROM findings WHERE run_id = ? GROUP BY 1, 2 ORDER BY 1, 2`, []string{"detector", "severity"}},
+		{"affwatch_recommendations", "Recommendations of the last run per action.",
+			`SELECT action, count(*)::DOUBLE FROM recommendations WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"action"}},
+		{"affwatch_money_at_stake_usd", "US$ withheld (pending) and clawed back (paid) by the last run's recommendations.",
+			`SELECT 'withhold', coalesce(sum(withhold_usd), 0)::DOUBLE FROM recommendations WHERE run_id = $1
+			 UNION ALL SELECT 'clawback', coalesce(sum(clawback_usd), 0)::DOUBLE FROM recommendations WHERE run_id = $1 ORDER BY 1`, []string{"kind"}},
+	}
+	for _, m := range queries {
+		metric(m.name, m.help, "gauge")
+		if run.RunID == "" || db == nil {
+			continue
+		}
+		rows, err := db.QueryContext(ctx, m.sql, run.RunID)
+		if err != nil {
+			return fmt.Errorf("metrics %s: %w", m.name, err)
+		}
+		for rows.Next() {
+			vals := make([]string, len(m.labels))
+			var v float64
+			dst := make([]any, 0, len(vals)+1)
+			for i := range vals {
+				dst = append(dst, &vals[i])
+			}
+			dst = append(dst, &v)
+			if err := rows.Scan(dst...); err != nil {
+				rows.Close()
+				return err
+			}
+			labels := map[string]string{}
+			for i, l := range m.labels {
+				labels[l] = vals[i]
+			}
+			sample(m.name, labels, v)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	return writeAtomic(path, []byte(b.String()))
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// previousSample reads an unlabelled sample from an earlier metrics file.
+func previousSample(path, name string) float64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return 0
+}
+
+// writeAtomic writes data next to path and renames it into place.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
