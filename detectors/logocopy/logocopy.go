@@ -1,0 +1,285 @@
+// Package logocopy finds the brand's logo or favicon copied on a
+// publisher's site (policy 8.4: the program's logos are not to be used
+// without written consent; ePN rule 2: logos and the favicon).
+//
+// Inputs: crawl_assets of the newest crawl of each site that got its pages
+// (favicons, apple-touch icons, favicon.ico, header logos, og:images, with
+// up to 256 KiB of their bytes) and the pack's reference logos
+// (brands[].logos, rules.(*Pack).ReadLogo). Every picture of an asset is
+// decoded within a pixel cap read from its header first (PNG, JPEG, GIF,
+// BMP, WebP, every image of an ICO: decode.go), reduced to grey, trimmed
+// of uniform borders, and hashed (hash.go): difference hashes at 8 and 16
+// cells and DCT hashes of 32 and 64 pixels, for the whole picture and two
+// centre crops; references are also hashed reduced to 16–128 pixels. A
+// picture matches when every Hamming distance is within the rule's
+// thresholds on the best-aligned pair, or when the file is byte-identical.
+// Quality is measured by Evaluate (testdata/README.md).
+package logocopy
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+)
+
+//go:embed logocopy.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// RuleName is the rule's key in the pack.
+const RuleName = "logo_copy"
+
+// Detector is the logo_copy detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.LogoCopy }
+
+// Kind names an asset's role for a reviewer: favicon, logo or og:image.
+func Kind(role string) string {
+	switch role {
+	case "icon", "apple_touch_icon", "favicon_ico":
+		return "favicon"
+	case "logo":
+		return "logo"
+	case "og_image":
+		return "og:image"
+	}
+	return role
+}
+
+type assetRow struct {
+	publisher, site, crawlID string
+	started, finished        time.Time
+	role, url, ctype, sha    string
+	data                     []byte
+	page                     string
+}
+
+// AssetEvidence is one matching asset in a finding's evidence.
+type AssetEvidence struct {
+	SiteURL      string         `json:"site_url"`
+	PageURL      string         `json:"page_url"`
+	Kind         string         `json:"kind"`
+	Role         string         `json:"role"`
+	AssetURL     string         `json:"asset_url"`
+	ContentType  string         `json:"content_type,omitempty"`
+	SHA256       string         `json:"sha256"`
+	Format       string         `json:"format"`
+	Picture      int            `json:"picture"` // index of the picture inside the file (ICO entries)
+	Width        int            `json:"width"`
+	Height       int            `json:"height"`
+	Exact        bool           `json:"exact_match"`
+	Distances    map[string]int `json:"distances"`
+	MeanDistance float64        `json:"mean_distance"`
+	Score        float64        `json:"score"`
+	CrawlID      string         `json:"crawl_id"`
+	crawled      [2]time.Time
+}
+
+// Run implements detectors.Detector.
+func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	rule, err := env.Pack.Rule(RuleName)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParamsFrom(rule)
+	if err != nil {
+		return nil, err
+	}
+	db := env.DB
+	var crawled, ok, kept int64
+	if err := db.QueryRowContext(ctx, queries["Counts"]).Scan(&crawled, &ok, &kept); err != nil {
+		return nil, fmt.Errorf("logo_copy: counts: %w", err)
+	}
+	switch {
+	case crawled == 0:
+		env.Signals.Add(detectors.LogoCopy, "crawl_assets.bytes", "no crawl in this run (--no-crawl or nothing crawled): logos and favicons not compared")
+		return nil, nil
+	case ok == 0 || kept == 0:
+		env.Signals.Add(detectors.LogoCopy, "crawl_assets.bytes", fmt.Sprintf("%d site(s) crawled, %d with their pages, no favicon, logo or og:image bytes kept: nothing compared", crawled, ok))
+		return nil, nil
+	}
+	refs, err := LoadReferences(env.Pack, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 {
+		env.Signals.Add(detectors.LogoCopy, "brands.logos", "the pack names no reference logo: nothing compared")
+		return nil, nil
+	}
+	m := &Matcher{Refs: refs, P: p}
+	// exceptions in force at the newest crawl: publisher ids
+	exempt := map[string]bool{}
+	rows, err := db.QueryContext(ctx, queries["Assets"])
+	if err != nil {
+		return nil, fmt.Errorf("logo_copy: assets: %w", err)
+	}
+	var assets []assetRow
+	var newest time.Time
+	for rows.Next() {
+		var a assetRow
+		if err := rows.Scan(&a.publisher, &a.site, &a.crawlID, &a.started, &a.finished, &a.role, &a.url, &a.ctype, &a.sha, &a.data, &a.page); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if a.finished.After(newest) {
+			newest = a.finished
+		}
+		assets = append(assets, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range rule.Exceptions {
+		if e.Active(newest) {
+			exempt[e.Value] = true
+		}
+	}
+	type key struct{ publisher, ref string }
+	hits := map[key][]AssetEvidence{}
+	refByPath := map[string]Reference{}
+	cache := map[[32]byte]Asset{} // same bytes on many sites: decode once
+	for _, a := range assets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if exempt[a.publisher] {
+			continue
+		}
+		ck := sha256.Sum256(a.data)
+		prep, seen := cache[ck]
+		if !seen {
+			prep = m.Prepare(a.data)
+			cache[ck] = prep
+		}
+		for _, r := range refs {
+			mt := m.Compare(prep, r)
+			if !mt.Matched {
+				continue
+			}
+			refByPath[r.Path] = r
+			ev := AssetEvidence{
+				SiteURL: clip(a.site, 300), PageURL: clip(a.page, 300), Kind: Kind(a.role), Role: a.role, AssetURL: clip(a.url, 300),
+				ContentType: clip(a.ctype, 100), SHA256: prep.SHA256, Format: mt.Format, Picture: mt.Picture,
+				Width: mt.Width, Height: mt.Height, Exact: mt.Exact, MeanDistance: mt.Mean, Score: mt.Score, CrawlID: a.crawlID,
+				crawled: [2]time.Time{a.started.UTC(), a.finished.UTC()},
+			}
+			if mt.Picture >= 0 {
+				ev.Distances = map[string]int{}
+				for k, v := range mt.Distances {
+					ev.Distances[Kinds[k]] = v
+				}
+			}
+			hits[key{a.publisher, r.Path}] = append(hits[key{a.publisher, r.Path}], ev)
+		}
+	}
+	var out []detectors.Finding
+	for k, evs := range hits {
+		sort.SliceStable(evs, func(i, j int) bool {
+			if evs[i].Score != evs[j].Score {
+				return evs[i].Score > evs[j].Score
+			}
+			if evs[i].SiteURL != evs[j].SiteURL {
+				return evs[i].SiteURL < evs[j].SiteURL
+			}
+			return evs[i].AssetURL < evs[j].AssetURL
+		})
+		ws, we := evs[0].crawled[0], evs[0].crawled[1]
+		sites := map[string]bool{}
+		for _, e := range evs {
+			sites[e.SiteURL] = true
+			if e.crawled[0].Before(ws) {
+				ws = e.crawled[0]
+			}
+			if e.crawled[1].After(we) {
+				we = e.crawled[1]
+			}
+		}
+		n := len(evs)
+		if len(evs) > int(p.MaxAssets) {
+			evs = evs[:int(p.MaxAssets)]
+		}
+		best := evs[0]
+		r := refByPath[k.ref]
+		severity := detectors.SeverityFromScore(best.Score)
+		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
+			severity = rule.Severity
+		}
+		ev, err := json.Marshal(map[string]any{
+			"source":          "crawl_assets",
+			"brand":           r.Brand,
+			"reference":       map[string]any{"path": r.Path, "sha256": r.SHA256, "width": r.Width, "height": r.Height},
+			"best":            best,
+			"assets":          evs,
+			"matching_assets": n,
+			"sites":           len(sites),
+			"thresholds": map[string]float64{
+				"dhash8_max": p.DHash8Max, "dhash16_max": p.DHash16Max, "phash8_max": p.PHash8Max, "phash16_max": p.PHash16Max,
+				"mean_distance_max": p.MeanDistanceMax, "min_side": p.MinSide,
+			},
+			"hash_bits": map[string]int{DHash8: Bits[0], DHash16: Bits[1], PHash8: Bits[2], PHash16: Bits[3]},
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, detectors.Finding{
+			FindingID:     detectors.FindingID(detectors.LogoCopy, k.publisher, ws, we, "ref\x00"+k.ref),
+			PublisherID:   k.publisher,
+			Detector:      detectors.LogoCopy,
+			RuleID:        rule.ID,
+			RuleStatus:    rule.Status,
+			Severity:      severity,
+			Score:         best.Score,
+			PolicyRef:     rule.Policy,
+			Summary:       summary(r, best, n),
+			Evidence:      ev,
+			WindowStart:   ws,
+			WindowEnd:     we,
+			OrderIDs:      []string{},
+			CommissionUSD: 0,
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PublisherID != out[j].PublisherID {
+			return out[i].PublisherID < out[j].PublisherID
+		}
+		return out[i].FindingID < out[j].FindingID
+	})
+	return out, nil
+}
+
+func summary(r Reference, a AssetEvidence, n int) string {
+	how := "a byte-identical copy of the file"
+	if !a.Exact {
+		how = fmt.Sprintf("the same picture at %d×%d (perceptual distances %d/%d/%d/%d, mean %.2f)", a.Width, a.Height,
+			a.Distances[DHash8], a.Distances[DHash16], a.Distances[PHash8], a.Distances[PHash16], a.MeanDistance)
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (%d matching assets in all)", n)
+	}
+	return fmt.Sprintf("The publisher's site %s shows %s's reference logo %s as its %s %s: %s%s.",
+		clip(a.SiteURL, 120), r.Brand, r.Path, a.Kind, clip(a.AssetURL, 120), how, more)
+}
+
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "�")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,22 @@
+-- logo_copy (8.4; ePN rule 2): the favicons, header logos and og:images
+-- of the newest crawl of each site that got its pages (crawl_latest_ok: a
+-- site down for the night does not erase its last evidence), with the
+-- bytes the crawler kept; compared in Go with the pack's reference logos.
+
+-- name: Assets
+SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
+       a.role, a.url, coalesce(a.content_type, '') AS content_type,
+       coalesce(a.sha256, '') AS sha256, a.bytes,
+       coalesce(any_value(p.final_url), any_value(p.requested_url), s.site_url) AS page_url
+FROM crawl_latest_ok s
+JOIN crawl_assets a ON a.crawl_id = s.crawl_id
+LEFT JOIN crawl_pages p ON p.crawl_id = s.crawl_id AND p.page_no = 0
+WHERE a.bytes IS NOT NULL AND octet_length(a.bytes) > 0
+GROUP BY ALL
+ORDER BY s.publisher_id, s.site_url, a.role, a.url
+
+-- name: Counts
+-- Sites crawled at all, crawled with their pages, and assets kept.
+SELECT (SELECT count(*) FROM crawl_sites),
+       (SELECT count(*) FROM crawl_latest_ok),
+       (SELECT count(*) FROM crawl_assets a JOIN crawl_latest_ok s ON s.crawl_id = a.crawl_id WHERE a.bytes IS NOT NULL)

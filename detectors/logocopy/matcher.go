@@ -1,0 +1,164 @@
+package logocopy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+
+	"affwatch/rules"
+)
+
+// Params are the rule's thresholds (rules/default.yaml, logo_copy).
+type Params struct {
+	// Hamming distances at most which a picture matches a reference; all
+	// must hold, on the best-aligned pair of variants (whole trimmed
+	// picture or a centre crop, reference at one of its scales).
+	DHash8Max, DHash16Max, PHash8Max, PHash16Max float64
+	// MeanDistanceMax bounds the mean of the four distances as fractions
+	// of their lengths.
+	MeanDistanceMax float64
+	MaxPixels       float64 // decode cap per picture (width × height)
+	MaxAssetBytes   float64 // bytes of an asset examined (the crawler keeps ≤ 256 KiB)
+	MinSide         float64 // pictures smaller than this on either side are not compared
+	MaxAssets       float64 // matching assets listed per finding
+	ScoreExact      float64 // score of a byte-identical copy
+	ScoreMatch      float64 // score of a perceptual match at distance 0 …
+	ScoreEdge       float64 // … falling to this at the thresholds
+}
+
+// ParamsFrom reads the rule's thresholds.
+func ParamsFrom(r rules.Rule) (Params, error) {
+	var p Params
+	err := r.Fill(map[string]*float64{
+		"dhash8_max": &p.DHash8Max, "dhash16_max": &p.DHash16Max, "phash8_max": &p.PHash8Max, "phash16_max": &p.PHash16Max,
+		"mean_distance_max": &p.MeanDistanceMax, "max_pixels": &p.MaxPixels, "max_asset_bytes": &p.MaxAssetBytes,
+		"min_side": &p.MinSide, "max_assets": &p.MaxAssets,
+		"score_exact": &p.ScoreExact, "score_match": &p.ScoreMatch, "score_edge": &p.ScoreEdge,
+	})
+	return p, err
+}
+
+func (p Params) maxes() [nKinds]float64 {
+	return [nKinds]float64{p.DHash8Max, p.DHash16Max, p.PHash8Max, p.PHash16Max}
+}
+
+// Reference is one reference logo of a brand.
+type Reference struct {
+	Brand, Path string
+	SHA256      string
+	Width       int
+	Height      int
+	FPs         []Fingerprint
+}
+
+// LoadReferences reads and fingerprints every logo of the pack's brands.
+func LoadReferences(pack *rules.Pack, p Params) ([]Reference, error) {
+	var out []Reference
+	for _, b := range pack.Brands {
+		for _, path := range b.Logos {
+			data, err := pack.ReadLogo(path)
+			if err != nil {
+				return nil, err
+			}
+			ds, errs := DecodeAll(data, int64(p.MaxPixels))
+			if len(ds) == 0 {
+				return nil, fmt.Errorf("%s: reference logo %s of %s: %v", pack.Source, path, b.Name, errs)
+			}
+			sum := sha256.Sum256(data)
+			ref := Reference{Brand: b.Name, Path: path, SHA256: hex.EncodeToString(sum[:]), Width: ds[0].Width, Height: ds[0].Height}
+			for _, d := range ds {
+				ref.FPs = append(ref.FPs, ReferenceFingerprints(d.Img)...)
+			}
+			out = append(out, ref)
+		}
+	}
+	return out, nil
+}
+
+// Match is how an asset compares with one reference.
+type Match struct {
+	Exact     bool      // byte-identical (sha256)
+	Matched   bool      // exact, or every distance within its threshold
+	Distances Distances // of the closest picture of the asset
+	Mean      float64   // mean normalized distance
+	Picture   int       // which picture of the asset (ICO entry order)
+	Format    string
+	Width     int
+	Height    int
+	Score     float64
+}
+
+// Matcher compares assets with the references.
+type Matcher struct {
+	Refs []Reference
+	P    Params
+}
+
+// Asset is an asset's bytes, decoded and fingerprinted once.
+type Asset struct {
+	SHA256   string
+	Pictures []Decoded
+	FPs      []Fingerprint
+	Problems []string
+}
+
+// Prepare decodes and fingerprints an asset's bytes within the caps.
+func (m *Matcher) Prepare(b []byte) Asset {
+	if len(b) > int(m.P.MaxAssetBytes) {
+		b = b[:int(m.P.MaxAssetBytes)]
+	}
+	sum := sha256.Sum256(b)
+	a := Asset{SHA256: hex.EncodeToString(sum[:])}
+	ds, errs := DecodeAll(b, int64(m.P.MaxPixels))
+	for _, e := range errs {
+		a.Problems = append(a.Problems, e.Error())
+	}
+	for _, d := range ds {
+		if float64(d.Width) < m.P.MinSide || float64(d.Height) < m.P.MinSide {
+			a.Problems = append(a.Problems, fmt.Sprintf("%s %d×%d: smaller than %g pixels", d.Format, d.Width, d.Height, m.P.MinSide))
+			continue
+		}
+		a.Pictures = append(a.Pictures, Decoded{Format: d.Format, Width: d.Width, Height: d.Height})
+		a.FPs = append(a.FPs, FingerprintOf(d.Img))
+	}
+	return a
+}
+
+// Compare returns the asset's closest comparison with a reference.
+func (m *Matcher) Compare(a Asset, ref Reference) Match {
+	best := Match{Mean: math.Inf(1), Picture: -1}
+	maxes := m.P.maxes()
+	for i, fp := range a.FPs {
+		for _, rfp := range ref.FPs {
+			d := Compare(rfp, fp)
+			if n := d.Norm(); n < best.Mean {
+				pic := a.Pictures[i]
+				best = Match{Distances: d, Mean: n, Picture: i, Format: pic.Format, Width: pic.Width, Height: pic.Height}
+			}
+		}
+	}
+	best.Exact = a.SHA256 == ref.SHA256
+	if best.Picture >= 0 {
+		best.Matched = best.Mean <= m.P.MeanDistanceMax
+		worst := 0.0 // the distance closest to its threshold, as a fraction of it
+		for k, v := range best.Distances {
+			if float64(v) > maxes[k] {
+				best.Matched = false
+			}
+			worst = math.Max(worst, float64(v)/math.Max(maxes[k], 1))
+		}
+		worst = math.Max(worst, best.Mean/math.Max(m.P.MeanDistanceMax, 1e-9))
+		if best.Matched {
+			best.Score = m.P.ScoreMatch - (m.P.ScoreMatch-m.P.ScoreEdge)*math.Min(1, worst)
+		}
+	} else {
+		best.Mean = 1
+	}
+	if best.Exact {
+		best.Matched, best.Score = true, m.P.ScoreExact
+	}
+	best.Score = math.Round(best.Score*1000) / 1000
+	best.Mean = math.Round(best.Mean*1000) / 1000
+	return best
+}
