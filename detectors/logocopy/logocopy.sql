@@ -4,15 +4,19 @@
 -- bytes the crawler kept; compared in Go with the pack's reference logos.
 
 -- name: Assets
+-- The landing page's final URL stands for the page the asset was on (the
+-- crawler records assets per visit, not per page).
 SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
        a.role, a.url, coalesce(a.content_type, '') AS content_type,
        coalesce(a.sha256, '') AS sha256, a.bytes,
-       coalesce(any_value(p.final_url), any_value(p.requested_url), s.site_url) AS page_url
+       coalesce(p.page_url, s.site_url) AS page_url
 FROM crawl_latest_ok s
 JOIN crawl_assets a ON a.crawl_id = s.crawl_id
-LEFT JOIN crawl_pages p ON p.crawl_id = s.crawl_id AND p.page_no = 0
+LEFT JOIN (
+    SELECT crawl_id, min(coalesce(final_url, requested_url)) AS page_url
+    FROM crawl_pages WHERE page_no = 0 GROUP BY crawl_id
+) p ON p.crawl_id = s.crawl_id
 WHERE a.bytes IS NOT NULL AND octet_length(a.bytes) > 0
-GROUP BY ALL
 ORDER BY s.publisher_id, s.site_url, a.role, a.url
 
 -- name: Counts
