@@ -1,0 +1,392 @@
+// Package brandmisuse decides whether a publisher uses a brand of the rule
+// pack where the program forbids it: in search ads (E.10.i: no SEO or SEM
+// "using any brands of Alibaba Group"; ePN: "in keywords, text and title of
+// the ad it is forbidden to use the words aliexpress … including spelling
+// with errors and in other languages"), and in its pages' titles, meta tags
+// and headings (C.6.a "any unauthorized use of Alibaba Group Brands"),
+// above all as a claim of affiliation (C.6.b "any content that
+// misrepresents or creates any untrue relationship or affiliation with
+// AliExpress"; ePN rule 3: "it must be clear to the users, that this is a
+// third-party website").
+//
+// Inputs: the ads dataset (keyword, title, text, display_url) and, when
+// the crawler ran, crawl_pages (title, meta description and keywords; the
+// h1–h3 headings parsed from the stored HTML). Brand words are matched
+// with detectors/branddomain's keyword matcher (typos within an edit
+// budget, look-alike characters, hyphenation, compounds), plus Cyrillic
+// spellings and the keyword split in two words. A claim is a phrase of the
+// rule's per-language lists near a brand word, in the same sentence; a
+// negation before it ("not affiliated with", "не является официальным")
+// makes it the disclaimer the program asks for. An ad using the brand and
+// a claim are high; a page that only mentions the brand is low (policy D.8
+// allows brand words with AliExpress's prior consent, which the data does
+// not show). Quality: Evaluate on the labeled corpus in testdata/.
+package brandmisuse
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/detectors"
+)
+
+//go:embed brandmisuse.sql
+var sqlText string
+
+var queries = detectors.MustQueries(sqlText)
+
+// RuleName is the rule's key in the pack.
+const RuleName = "brand_misuse"
+
+// Detector is the brand_misuse detector.
+type Detector struct{}
+
+// Code implements detectors.Detector.
+func (Detector) Code() string { return detectors.BrandMisuse }
+
+// Run implements detectors.Detector.
+func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	code := detectors.BrandMisuse
+	rule, err := env.Pack.Rule(RuleName)
+	if err != nil {
+		return nil, err
+	}
+	md, err := NewModel(env.Pack, rule)
+	if err != nil {
+		return nil, err
+	}
+	var nAds, nSites, nHTML, thisRun int64
+	if err := env.DB.QueryRowContext(ctx, queries["State"], env.RunID).Scan(&nAds, &nSites, &nHTML, &thisRun); err != nil {
+		return nil, fmt.Errorf("%s: state: %w", code, err)
+	}
+	mk := findingMaker{rule: rule.ID, status: rule.Status, policy: rule.Policy, cap: rule.Severity, p: md.p}
+	var out []detectors.Finding
+	if nAds == 0 {
+		env.Signals.Add(code, "ads", "no search ads in the input (the ads dataset is optional): brand bidding (E.10.i) not judged")
+	} else {
+		cols, err := detectors.Columns(ctx, env.DB, "ads", "keyword", "title", "text", "display_url")
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range []string{"keyword", "title", "text", "display_url"} {
+			if !cols[c] {
+				env.Signals.Add(code, "ads."+c, "column absent or empty in the ads dataset: ads judged on their other fields")
+			}
+		}
+		fs, err := adFindings(ctx, env, md, mk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	if nSites == 0 {
+		env.Signals.Add(code, "crawl_pages.title", "no site was crawled (--no-crawl or no sites): page titles, meta tags and headings not judged")
+	} else {
+		if thisRun == 0 {
+			env.Signals.Add(code, "crawl_sites", "no site was crawled in this run (--no-crawl): the newest stored visits are judged; each finding's evidence says when its site was crawled")
+		}
+		if nHTML == 0 {
+			env.Signals.Add(code, "crawl_pages.html", "no crawled page kept its HTML: headings not judged, titles and meta tags only")
+		}
+		fs, err := pageFindings(ctx, env, md, mk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PublisherID != out[j].PublisherID {
+			return out[i].PublisherID < out[j].PublisherID
+		}
+		return out[i].FindingID < out[j].FindingID
+	})
+	return out, nil
+}
+
+type findingMaker struct {
+	rule, status, policy, cap string
+	p                         Params
+}
+
+func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time, summary string, ev map[string]any) (detectors.Finding, error) {
+	severity := detectors.SeverityFromScore(score)
+	if detectors.SeverityRank(severity) > detectors.SeverityRank(mk.cap) {
+		severity = mk.cap
+	}
+	ev["thresholds"] = mk.p
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
+	return detectors.Finding{
+		FindingID:     detectors.FindingID(detectors.BrandMisuse, pub, ws, we, disc),
+		PublisherID:   pub,
+		Detector:      detectors.BrandMisuse,
+		RuleID:        mk.rule,
+		RuleStatus:    mk.status,
+		Severity:      severity,
+		Score:         score,
+		PolicyRef:     mk.policy,
+		Summary:       summary,
+		Evidence:      body,
+		WindowStart:   ws,
+		WindowEnd:     we,
+		OrderIDs:      []string{},
+		CommissionUSD: 0,
+	}, nil
+}
+
+// adFindings: one finding per publisher whose ads use a brand.
+func adFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMaker) ([]detectors.Finding, error) {
+	ws, we, err := scopeWindow(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := env.DB.QueryContext(ctx, queries["Ads"], int64(md.maxField))
+	if err != nil {
+		return nil, fmt.Errorf("%s: ads: %w", RuleName, err)
+	}
+	defer rows.Close()
+	type pubAds struct {
+		ads, flagged int
+		hits         []Hit
+		ids          []string
+		negatives    []string
+	}
+	byPub := map[string]*pubAds{}
+	var order []string
+	for rows.Next() {
+		var pub string
+		var a Ad
+		if err := rows.Scan(&pub, &a.ID, &a.Keyword, &a.Title, &a.Text, &a.DisplayURL); err != nil {
+			return nil, fmt.Errorf("%s: ads: %w", RuleName, err)
+		}
+		pa := byPub[pub]
+		if pa == nil {
+			pa = &pubAds{}
+			byPub[pub] = pa
+			order = append(order, pub)
+		}
+		pa.ads++
+		r := md.AnalyzeAd(a)
+		if len(pa.negatives) < 10 {
+			pa.negatives = append(pa.negatives, r.NegativeKeywords...)
+		}
+		if r.Flagged() {
+			pa.flagged++
+			pa.ids = append(pa.ids, a.ID)
+			pa.hits = append(pa.hits, r.Hits...)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: ads: %w", RuleName, err)
+	}
+	var out []detectors.Finding
+	for _, pub := range order {
+		pa := byPub[pub]
+		if pa.flagged == 0 {
+			continue
+		}
+		claim := HasClaim(pa.hits)
+		hits := topHits(pa.hits, int(md.p.MaxEvidence))
+		ids := pa.ids
+		if len(ids) > 50 {
+			ids = ids[:50]
+		}
+		ev := map[string]any{
+			"source": "ads", "ads_read": pa.ads, "ads_flagged": pa.flagged, "flagged_ad_ids": ids,
+			"affiliation_claim": claim, "matches": hits, "matches_total": len(pa.hits), "negative_keywords": nonNil(pa.negatives),
+		}
+		h := hits[0]
+		verb := "use"
+		if pa.flagged == 1 {
+			verb = "uses"
+		}
+		s := fmt.Sprintf("%d of the publisher's %d search ads %s the brand %s (%s %q in ad %s's %s), which E.10.i forbids in search-engine marketing.",
+			pa.flagged, pa.ads, verb, h.Brand, describeHow(h), h.Phrase, h.Where, fieldName(h.Field))
+		f, err := mk.finding(pub, "ads", md.p.ScoreSEM, ws, we, s, ev)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+type pageRow struct {
+	site, crawlID     string
+	started, finished time.Time
+	pageNo            int64
+	page              Page
+}
+
+// pageFindings: one finding per crawled site whose pages use a brand.
+func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMaker) ([]detectors.Finding, error) {
+	rows, err := env.DB.QueryContext(ctx, queries["Pages"], int64(md.maxField), int64(md.p.MaxHTMLBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
+	}
+	defer rows.Close()
+	type siteKey struct{ pub, site string }
+	type siteHits struct {
+		pageRow
+		pages, pagesFlagged int
+		hits                []Hit
+	}
+	bySite := map[siteKey]*siteHits{}
+	var order []siteKey
+	for rows.Next() {
+		var r pageRow
+		var pub string
+		var html []byte
+		if err := rows.Scan(&pub, &r.site, &r.crawlID, &r.started, &r.finished, &r.pageNo, &r.page.URL, &r.page.Title,
+			&r.page.Description, &r.page.Keywords, &html); err != nil {
+			return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
+		}
+		k := siteKey{pub, r.site}
+		sh := bySite[k]
+		if sh == nil {
+			sh = &siteHits{pageRow: r}
+			bySite[k] = sh
+			order = append(order, k)
+		}
+		sh.pages++
+		r.page.Headings = Headings(html, int(md.p.MaxHTMLBytes), int(md.p.MaxHeadings))
+		if hs := md.JudgePage(r.page); len(hs) > 0 {
+			sh.pagesFlagged++
+			sh.hits = append(sh.hits, hs...)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
+	}
+	var out []detectors.Finding
+	for _, k := range order {
+		sh := bySite[k]
+		v := Verdict(sh.hits)
+		if v == "" || v == KindMention && md.p.ReportMentions < 1 {
+			continue
+		}
+		hits := topHits(sh.hits, int(md.p.MaxEvidence))
+		h := hits[0]
+		score := md.p.ScoreMention
+		var s string
+		if v == KindClaim {
+			score = md.p.ScoreClaim
+			s = fmt.Sprintf("The publisher's site %s claims an affiliation with %s: %q in the page's %s (%s).",
+				clip(k.site, 120), h.Brand, clip(h.Phrase, 120), fieldName(h.Field), clip(h.Where, 120))
+		} else {
+			s = fmt.Sprintf("The publisher's site %s uses the brand %s (%s %q in the page's %s) with no claim of affiliation; D.8 allows it only with AliExpress's consent.",
+				clip(k.site, 120), h.Brand, describeHow(h), clip(h.Phrase, 80), fieldName(h.Field))
+		}
+		negated := 0
+		for _, x := range sh.hits {
+			if x.Kind == KindClaim && x.Negated {
+				negated++
+			}
+		}
+		ws, we := sh.started.UTC(), sh.finished.UTC()
+		ev := map[string]any{
+			"source": "page", "site_url": k.site, "crawl_id": sh.crawlID, "crawled_at": we.Format(time.RFC3339),
+			"verdict": v, "affiliation_claim": v == KindClaim, "disclaimers_found": negated,
+			"pages_read": sh.pages, "pages_flagged": sh.pagesFlagged, "matches": hits, "matches_total": len(sh.hits),
+		}
+		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s, ev)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// topHits orders hits for the evidence: claims first (not negated), then
+// ads' and titles' hits, exact before misspelled; at most n.
+func topHits(hs []Hit, n int) []Hit {
+	out := append([]Hit(nil), hs...)
+	rank := func(h Hit) int {
+		switch {
+		case h.Kind == KindClaim && !h.Negated:
+			return 0
+		case h.Kind == KindClaim:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
+		}
+		return false
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func describeHow(h Hit) string {
+	switch h.How {
+	case "exact":
+		return "the keyword"
+	case "domain":
+		return "a look-alike domain"
+	case "transliteration":
+		return "the keyword in Cyrillic"
+	case "split":
+		return "the keyword split in two words"
+	default:
+		return "a " + h.How + " of " + h.Keyword
+	}
+}
+
+var fieldNames = map[string]string{"keyword": "keyword", "title": "title", "text": "text", "display_url": "display URL",
+	"meta_description": "meta description", "meta_keywords": "meta keywords", "heading": "heading"}
+
+func fieldName(f string) string {
+	if n, ok := fieldNames[f]; ok {
+		return n
+	}
+	return strings.ReplaceAll(f, "_", " ")
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// scopeWindow is the window of ad findings: the night processed, or the
+// span of the clicks in a backfill.
+func scopeWindow(ctx context.Context, env detectors.Env) (time.Time, time.Time, error) {
+	if env.Scope.IsNight() {
+		n := env.Scope.Night.UTC().Truncate(24 * time.Hour)
+		return n, n.Add(24*time.Hour - time.Second), nil
+	}
+	var a, b sql.NullTime
+	if err := env.DB.QueryRowContext(ctx, queries["ClickSpan"]).Scan(&a, &b); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: scope: %w", RuleName, err)
+	}
+	return a.Time.UTC(), b.Time.UTC(), nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return cutUTF8(s, n) + "…"
+}

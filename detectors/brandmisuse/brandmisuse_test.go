@@ -1,0 +1,190 @@
+package brandmisuse
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"affwatch/detectors"
+	"affwatch/fixtures"
+	"affwatch/loaders"
+	"affwatch/rules"
+	"affwatch/store"
+)
+
+func setup(t *testing.T, files ...string) detectors.Env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.ExecContext(ctx, string(b)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return detectors.Env{DB: st.DB, RunID: "r1", Pack: pack, Signals: &detectors.Signals{}}
+}
+
+type got struct {
+	Publisher, Severity, Source, Verdict, Field, Phrase, How string
+}
+
+func run(t *testing.T, env detectors.Env) ([]got, []detectors.Finding) {
+	t.Helper()
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []got
+	for _, f := range fs {
+		var ev struct {
+			Source  string `json:"source"`
+			Verdict string `json:"verdict"`
+			Matches []Hit  `json:"matches"`
+		}
+		if err := json.Unmarshal(f.Evidence, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if f.Detector != detectors.BrandMisuse || f.RuleID != "AW-BM-001" || f.PolicyRef == "" || f.OrderIDs == nil || f.Summary == "" || len(ev.Matches) == 0 {
+			t.Errorf("finding fields: %+v", f)
+		}
+		for _, m := range ev.Matches {
+			if len([]rune(m.Snippet)) > 240 || m.Snippet == "" {
+				t.Errorf("snippet %q", m.Snippet)
+			}
+		}
+		out = append(out, got{f.PublisherID, f.Severity, ev.Source, ev.Verdict, ev.Matches[0].Field, ev.Matches[0].Phrase, ev.Matches[0].How})
+	}
+	return out, fs
+}
+
+func TestRun(t *testing.T) {
+	env := setup(t, "testdata/store.sql")
+	g, fs := run(t, env)
+	want := []got{
+		{"P_CLAIM", "high", "page", "claim", "heading", "Official AliExpress Partner", "exact"},
+		{"P_DISC", "low", "page", "mention", "title", "AliExpress", "exact"},
+		{"P_SEM", "high", "ads", "", "keyword", "aliexpres", "misspelling"},
+	}
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for _, f := range fs {
+		t.Log(f.Summary)
+		if f.PublisherID == "P_DISC" && !strings.Contains(string(f.Evidence), `"disclaimers_found":1`) {
+			t.Errorf("disclaimer not in evidence: %s", f.Evidence)
+		}
+		if f.PublisherID == "P_SEM" && (f.WindowStart.Format("2006-01-02") != "2026-11-20" || !strings.Contains(string(f.Evidence), `"flagged_ad_ids":["a2"]`)) {
+			t.Errorf("ads finding: window %v, evidence %s", f.WindowStart, f.Evidence)
+		}
+	}
+	if l := env.Signals.List(); len(l) != 0 {
+		t.Errorf("signals = %+v", l)
+	}
+	_, again := run(t, env)
+	if diff := cmp.Diff(fs, again); diff != "" {
+		t.Errorf("second run differs:\n%s", diff)
+	}
+}
+
+func TestMentionsOff(t *testing.T) {
+	env := setup(t, "testdata/store.sql")
+	r := env.Pack.Rules[RuleName]
+	th := map[string]float64{}
+	for k, v := range r.Thresholds {
+		th[k] = v
+	}
+	th["report_mentions"] = 0
+	r.Thresholds = th
+	env.Pack.Rules[RuleName] = r
+	g, _ := run(t, env)
+	var pubs []string
+	for _, x := range g {
+		pubs = append(pubs, x.Publisher)
+	}
+	if diff := cmp.Diff([]string{"P_CLAIM", "P_SEM"}, pubs); diff != "" {
+		t.Errorf("publishers (-want +got):\n%s", diff)
+	}
+}
+
+func TestNothingToRead(t *testing.T) {
+	env := setup(t)
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("findings %v, err %v", fs, err)
+	}
+	var sig []string
+	for _, s := range env.Signals.List() {
+		sig = append(sig, s.Signal)
+	}
+	if diff := cmp.Diff([]string{"ads", "crawl_pages.title"}, sig); diff != "" {
+		t.Errorf("signals (-want +got):\n%s", diff)
+	}
+}
+
+// TestGenerated runs on the generator's smallest data set: its ads are
+// brand-free by construction (fixtures/world.go addAds, brandFree) and it
+// has no crawl, so nothing may be flagged and only the crawl is missing.
+func TestGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generates and loads a data set")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := fixtures.Generate(ctx, fixtures.Config{Seed: 1, Clicks: 1, Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := loaders.Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := loaders.Load(ctx, st, files, loaders.Options{RunID: "t", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	var ads int
+	if err := st.DB.QueryRow(`SELECT count(*) FROM ads`).Scan(&ads); err != nil || ads == 0 {
+		t.Fatalf("generated ads: %d, %v", ads, err)
+	}
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+	fs, err := Detector{}.Run(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		t.Errorf("flagged generated publisher %s: %s", f.PublisherID, f.Summary)
+	}
+	var sig []string
+	for _, s := range env.Signals.List() {
+		sig = append(sig, s.Signal)
+	}
+	if diff := cmp.Diff([]string{"crawl_pages.title"}, sig); diff != "" {
+		t.Errorf("signals (-want +got):\n%s", diff)
+	}
+	t.Logf("%d generated ads read, none flagged", ads)
+}
