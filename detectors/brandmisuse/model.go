@@ -286,7 +286,14 @@ func (md *Model) brandWord(w string) (brandAt, bool) {
 // wholeOK: a hyphenated keyword is a keyword written as two words, which
 // counts only for long keywords (Али-Баба is the tale's hero; ali-express
 // the brand).
+//
+// The loose skeleton (b/d, m/n/r, u/v taken for one another) is for crafted
+// domain names; in prose it takes "trail" for tmall, so words never match
+// by it.
 func (md *Model) wholeOK(mt branddomain.Match) bool {
+	if mt.Form == "loose_skeleton" {
+		return false
+	}
 	return mt.Class != "hyphenation" || len(mt.Keyword) >= md.splitMin
 }
 
