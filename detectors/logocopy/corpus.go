@@ -86,6 +86,9 @@ func NegativeCases(n, maxIcons int) []Case {
 	for i := range n {
 		out = append(out, Case{Class: "negatives", Name: fmt.Sprintf("procedural #%d", i), Bytes: encPNG(ProceduralLogo(uint64(i)))})
 	}
+	for i, l := range HardLetters {
+		out = append(out, Case{Class: "negatives", Name: fmt.Sprintf("hard: white %c on red", l), Bytes: encPNG(LetterMark(l, 128, i%3))})
+	}
 	for _, f := range debianIcons(maxIcons) {
 		b, err := os.ReadFile(f)
 		if err == nil && len(b) <= 256<<10 {
@@ -520,4 +523,32 @@ func ICO(entries ...[]byte) []byte {
 		b.Write(e)
 	}
 	return b.Bytes()
+}
+
+// HardLetters are drawn as hard negatives in the reference's own style (a
+// white stroked capital on a red square): every letter but A.
+const HardLetters = "BCDEFHIKLMNOPRSTUVWXYZ"
+
+// LetterMark draws one letter as thick white strokes on a red square, in
+// one of three weights: what another brand's mark in the same style
+// looks like.
+func LetterMark(l rune, size, weight int) image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	red, white := color.NRGBA{0xe6, 0x2e, 0x04, 0xff}, color.NRGBA{0xff, 0xff, 0xff, 0xff}
+	th := []float64{0.1, 0.14, 0.18}[weight%3]
+	for py := range size {
+		for px := range size {
+			x, y := (float64(px)+0.5)/float64(size), (float64(py)+0.5)/float64(size)
+			c := red
+			u, v := (x-0.2)/0.6, (y-0.15)/0.7
+			for _, sg := range strokes[l] {
+				if segDist(u*0.6, v*0.7, sg[0]*0.6, sg[1]*0.7, sg[2]*0.6, sg[3]*0.7) < th/2 {
+					c = white
+					break
+				}
+			}
+			img.SetNRGBA(px, py, c)
+		}
+	}
+	return img
 }

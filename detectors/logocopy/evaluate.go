@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"affwatch/detectors"
 	"affwatch/eval"
@@ -56,6 +57,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	var notes []note
 	all := &eval.CorpusScore{Detector: detectors.LogoCopy, Class: "all"}
 	closest, closestName := Match{Mean: 2}, ""
+	hardest, hardestName := Match{Mean: 2}, ""
 	for _, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -96,6 +98,11 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		default:
 			s.TN++
 			all.TN++
+			if best.Mean < closest.Mean || strings.HasPrefix(c.Name, "hard:") && best.Mean < hardest.Mean {
+				if strings.HasPrefix(c.Name, "hard:") {
+					hardest, hardestName = best, c.Name
+				}
+			}
 			if best.Mean < closest.Mean {
 				closest, closestName = best, c.Name
 			}
@@ -112,6 +119,9 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	}
 	if s := scores["negatives"]; s != nil && closestName != "" && len(s.Notes) < 10 {
 		s.Notes = append(s.Notes, fmt.Sprintf("closest true negative %s: distances %v, mean %.3f", closestName, closest.Distances, closest.Mean))
+	}
+	if s := scores["negatives"]; s != nil && hardestName != "" && len(s.Notes) < 10 {
+		s.Notes = append(s.Notes, fmt.Sprintf("closest hard negative %s: distances %v, mean %.3f", hardestName, hardest.Distances, hardest.Mean))
 	}
 	var out []eval.CorpusScore
 	for _, cl := range append(append([]string{}, Transformations...), "negatives") {

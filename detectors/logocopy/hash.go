@@ -11,6 +11,9 @@ import (
 // work per image is bounded whatever its size.
 const gridMax = 256
 
+// hashGrid bounds the trimmed picture the hashes are computed from.
+const hashGrid = 128
+
 // grid is a grey image, values 0–1, row-major.
 type grid struct {
 	w, h int
@@ -161,51 +164,64 @@ func (g grid) centreCrop(frac float64) grid {
 	return g.sub(x0, y0, x0+cw, y0+ch)
 }
 
-// resample1 resizes a line: area averaging when shrinking, linear
-// interpolation when enlarging.
-func resample1(in []float64, n int) []float64 {
-	m := len(in)
-	out := make([]float64, n)
+// tap is the input span and weights of one output cell of a resampling.
+type tap struct {
+	j0 int
+	w  []float64
+}
+
+// taps resizes a line of m cells to n: area averaging when shrinking,
+// linear interpolation when enlarging.
+func taps(m, n int) []tap {
+	out := make([]tap, n)
 	if m >= n {
 		scale := float64(m) / float64(n)
 		for i := range n {
 			a, b := float64(i)*scale, float64(i+1)*scale
-			var sum float64
+			t := tap{j0: int(a)}
 			for j := int(a); j < m && float64(j) < b; j++ {
-				lo, hi := math.Max(a, float64(j)), math.Min(b, float64(j+1))
-				sum += in[j] * (hi - lo)
+				lo, hi := max(a, float64(j)), min(b, float64(j+1))
+				t.w = append(t.w, (hi-lo)/scale)
 			}
-			out[i] = sum / scale
+			out[i] = t
 		}
 		return out
 	}
 	for i := range n {
 		x := (float64(i)+0.5)*float64(m)/float64(n) - 0.5
-		x = math.Max(0, math.Min(float64(m-1), x))
+		x = max(0, min(float64(m-1), x))
 		j := int(x)
 		f := x - float64(j)
 		if j+1 < m {
-			out[i] = in[j]*(1-f) + in[j+1]*f
+			out[i] = tap{j0: j, w: []float64{1 - f, f}}
 		} else {
-			out[i] = in[j]
+			out[i] = tap{j0: j, w: []float64{1}}
 		}
 	}
 	return out
 }
 
 func (g grid) resize(w, h int) grid {
+	tx, ty := taps(g.w, w), taps(g.h, h)
 	tmp := make([]float64, w*g.h)
 	for y := range g.h {
-		copy(tmp[y*w:], resample1(g.v[y*g.w:(y+1)*g.w], w))
+		row := g.v[y*g.w : (y+1)*g.w]
+		for x, t := range tx {
+			var s float64
+			for k, wt := range t.w {
+				s += row[t.j0+k] * wt
+			}
+			tmp[y*w+x] = s
+		}
 	}
 	out := grid{w: w, h: h, v: make([]float64, w*h)}
-	col := make([]float64, g.h)
-	for x := range w {
-		for y := range g.h {
-			col[y] = tmp[y*w+x]
-		}
-		for y, v := range resample1(col, h) {
-			out.v[y*w+x] = v
+	for y, t := range ty {
+		for x := range w {
+			var s float64
+			for k, wt := range t.w {
+				s += tmp[(t.j0+k)*w+x] * wt
+			}
+			out.v[y*w+x] = s
 		}
 	}
 	return out
@@ -368,6 +384,15 @@ func ReferenceFingerprints(img image.Image) []Fingerprint {
 func fingerprintGrid(g grid) Fingerprint {
 	g = g.stretch().trim()
 	fp := Fingerprint{W: g.w, H: g.h}
+	// the hashes read at most 64×64 cells: 128 on the longer side keeps
+	// the area averaging exact enough and bounds the work
+	if g.w > hashGrid || g.h > hashGrid {
+		if g.w >= g.h {
+			g = g.resize(hashGrid, max(1, g.h*hashGrid/g.w))
+		} else {
+			g = g.resize(max(1, g.w*hashGrid/g.h), hashGrid)
+		}
+	}
 	for _, c := range Crops {
 		v := g
 		if c != 1 {

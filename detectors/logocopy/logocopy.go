@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"affwatch/detectors"
+	"affwatch/rules"
 )
 
 //go:embed logocopy.sql
@@ -117,43 +118,25 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return nil, nil
 	}
 	m := &Matcher{Refs: refs, P: p}
-	// exceptions in force at the newest crawl: publisher ids
-	exempt := map[string]bool{}
+	type key struct{ publisher, ref string }
+	hits := map[key][]AssetEvidence{}
+	refByPath := map[string]Reference{}
+	cache := map[[32]byte]Asset{} // the same bytes on many sites: decoded once
 	rows, err := db.QueryContext(ctx, queries["Assets"])
 	if err != nil {
 		return nil, fmt.Errorf("logo_copy: assets: %w", err)
 	}
-	var assets []assetRow
-	var newest time.Time
+	defer rows.Close()
+	// rows are handled one at a time: only fingerprints are kept
 	for rows.Next() {
-		var a assetRow
-		if err := rows.Scan(&a.publisher, &a.site, &a.crawlID, &a.started, &a.finished, &a.role, &a.url, &a.ctype, &a.sha, &a.data, &a.page); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if a.finished.After(newest) {
-			newest = a.finished
-		}
-		assets = append(assets, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, e := range rule.Exceptions {
-		if e.Active(newest) {
-			exempt[e.Value] = true
-		}
-	}
-	type key struct{ publisher, ref string }
-	hits := map[key][]AssetEvidence{}
-	refByPath := map[string]Reference{}
-	cache := map[[32]byte]Asset{} // same bytes on many sites: decode once
-	for _, a := range assets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if exempt[a.publisher] {
+		var a assetRow
+		if err := rows.Scan(&a.publisher, &a.site, &a.crawlID, &a.started, &a.finished, &a.role, &a.url, &a.ctype, &a.sha, &a.data, &a.page); err != nil {
+			return nil, err
+		}
+		if exempt(rule.Exceptions, a.publisher, a.finished) {
 			continue
 		}
 		ck := sha256.Sum256(a.data)
@@ -182,6 +165,9 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			}
 			hits[key{a.publisher, r.Path}] = append(hits[key{a.publisher, r.Path}], ev)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	var out []detectors.Finding
 	for k, evs := range hits {
@@ -256,6 +242,17 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return out[i].FindingID < out[j].FindingID
 	})
 	return out, nil
+}
+
+// exempt reports whether an exception of the rule (a publisher id) is in
+// force on the day of the crawl.
+func exempt(ex []rules.Exception, publisher string, at time.Time) bool {
+	for _, e := range ex {
+		if e.Value == publisher && e.Active(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func summary(r Reference, a AssetEvidence, n int) string {

@@ -141,16 +141,16 @@ func (m *Matcher) Compare(a Asset, ref Reference) Match {
 	best.Exact = a.SHA256 == ref.SHA256
 	if best.Picture >= 0 {
 		best.Matched = best.Mean <= m.P.MeanDistanceMax
-		worst := 0.0 // the distance closest to its threshold, as a fraction of it
 		for k, v := range best.Distances {
 			if float64(v) > maxes[k] {
 				best.Matched = false
 			}
-			worst = math.Max(worst, float64(v)/math.Max(maxes[k], 1))
 		}
-		worst = math.Max(worst, best.Mean/math.Max(m.P.MeanDistanceMax, 1e-9))
+		// the score falls with the mean distance: the single hashes are
+		// gates (the finer ones are noisy on a 16–32 px favicon)
 		if best.Matched {
-			best.Score = m.P.ScoreMatch - (m.P.ScoreMatch-m.P.ScoreEdge)*math.Min(1, worst)
+			f := math.Min(1, best.Mean/math.Max(m.P.MeanDistanceMax, 1e-9))
+			best.Score = m.P.ScoreMatch - (m.P.ScoreMatch-m.P.ScoreEdge)*f
 		}
 	} else {
 		best.Mean = 1
