@@ -63,6 +63,8 @@ type assetRow struct {
 	role, url, ctype, sha    string
 	data                     []byte
 	page                     string
+	ahash                    string
+	width, height            int
 }
 
 // AssetEvidence is one matching asset in a finding's evidence.
@@ -79,6 +81,7 @@ type AssetEvidence struct {
 	Width        int            `json:"width"`
 	Height       int            `json:"height"`
 	Exact        bool           `json:"exact_match"`
+	ComparedBy   string         `json:"compared_by"` // bytes, or the crawler's ahash when the bytes were not kept
 	Distances    map[string]int `json:"distances"`
 	MeanDistance float64        `json:"mean_distance"`
 	Score        float64        `json:"score"`
@@ -133,10 +136,38 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			return nil, err
 		}
 		var a assetRow
-		if err := rows.Scan(&a.publisher, &a.site, &a.crawlID, &a.started, &a.finished, &a.role, &a.url, &a.ctype, &a.sha, &a.data, &a.page); err != nil {
+		if err := rows.Scan(&a.publisher, &a.site, &a.crawlID, &a.started, &a.finished, &a.role, &a.url, &a.ctype, &a.sha, &a.data, &a.page, &a.ahash, &a.width, &a.height); err != nil {
 			return nil, err
 		}
 		if exempt(rule.Exceptions, a.publisher, a.finished) {
+			continue
+		}
+		base := AssetEvidence{
+			SiteURL: clip(a.site, 300), PageURL: clip(a.page, 300), Kind: Kind(a.role), Role: a.role, AssetURL: clip(a.url, 300),
+			ContentType: clip(a.ctype, 100), CrawlID: a.crawlID, crawled: [2]time.Time{a.started.UTC(), a.finished.UTC()},
+		}
+		if len(a.data) == 0 {
+			// over the crawler's storage cap: the whole file's sha256 and
+			// the crawler's average hash are all there is
+			for _, r := range refs {
+				ev := base
+				ev.SHA256, ev.Width, ev.Height, ev.Picture = a.sha, a.width, a.height, -1
+				ev.ComparedBy = "ahash: bytes over the crawler's storage cap"
+				am, ok := m.CompareAHash(a.ahash, r)
+				switch {
+				case a.sha != "" && a.sha == r.SHA256:
+					ev.Exact, ev.Score = true, p.ScoreExact
+				case ok && am.Matched:
+					ev.Score = am.Score
+				default:
+					continue
+				}
+				if ok {
+					ev.Distances = map[string]int{"ahash": am.Distance}
+				}
+				refByPath[r.Path] = r
+				hits[key{a.publisher, r.Path}] = append(hits[key{a.publisher, r.Path}], ev)
+			}
 			continue
 		}
 		ck := sha256.Sum256(a.data)
@@ -151,12 +182,9 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 				continue
 			}
 			refByPath[r.Path] = r
-			ev := AssetEvidence{
-				SiteURL: clip(a.site, 300), PageURL: clip(a.page, 300), Kind: Kind(a.role), Role: a.role, AssetURL: clip(a.url, 300),
-				ContentType: clip(a.ctype, 100), SHA256: prep.SHA256, Format: mt.Format, Picture: mt.Picture,
-				Width: mt.Width, Height: mt.Height, Exact: mt.Exact, MeanDistance: mt.Mean, Score: mt.Score, CrawlID: a.crawlID,
-				crawled: [2]time.Time{a.started.UTC(), a.finished.UTC()},
-			}
+			ev := base
+			ev.SHA256, ev.Format, ev.Picture, ev.Width, ev.Height = prep.SHA256, mt.Format, mt.Picture, mt.Width, mt.Height
+			ev.Exact, ev.MeanDistance, ev.Score, ev.ComparedBy = mt.Exact, mt.Mean, mt.Score, "bytes"
 			if mt.Picture >= 0 {
 				ev.Distances = map[string]int{}
 				for k, v := range mt.Distances {
@@ -211,7 +239,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			"sites":           len(sites),
 			"thresholds": map[string]float64{
 				"dhash8_max": p.DHash8Max, "dhash16_max": p.DHash16Max, "phash8_max": p.PHash8Max, "phash16_max": p.PHash16Max,
-				"mean_distance_max": p.MeanDistanceMax, "min_side": p.MinSide,
+				"mean_distance_max": p.MeanDistanceMax, "min_side": p.MinSide, "ahash_max": p.AHashMax,
 			},
 			"hash_bits": map[string]int{DHash8: Bits[0], DHash16: Bits[1], PHash8: Bits[2], PHash16: Bits[3]},
 		})
@@ -257,7 +285,11 @@ func exempt(ex []rules.Exception, publisher string, at time.Time) bool {
 
 func summary(r Reference, a AssetEvidence, n int) string {
 	how := "a byte-identical copy of the file"
-	if !a.Exact {
+	switch {
+	case a.Exact:
+	case a.ComparedBy != "bytes":
+		how = fmt.Sprintf("a close 64-bit average hash (distance %d; the file was over the crawler's storage cap, so only this weak hash was compared)", a.Distances["ahash"])
+	default:
 		how = fmt.Sprintf("the same picture at %d×%d (perceptual distances %d/%d/%d/%d, mean %.2f)", a.Width, a.Height,
 			a.Distances[DHash8], a.Distances[DHash16], a.Distances[PHash8], a.Distances[PHash16], a.MeanDistance)
 	}

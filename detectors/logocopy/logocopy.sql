@@ -9,18 +9,23 @@
 SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
        a.role, a.url, coalesce(a.content_type, '') AS content_type,
        coalesce(a.sha256, '') AS sha256, a.bytes,
-       coalesce(p.page_url, s.site_url) AS page_url
+       coalesce(p.page_url, s.site_url) AS page_url,
+       coalesce(a.ahash, '') AS ahash, coalesce(a.width, 0) AS width, coalesce(a.height, 0) AS height
 FROM crawl_latest_ok s
 JOIN crawl_assets a ON a.crawl_id = s.crawl_id
 LEFT JOIN (
     SELECT crawl_id, min(coalesce(final_url, requested_url)) AS page_url
     FROM crawl_pages WHERE page_no = 0 GROUP BY crawl_id
 ) p ON p.crawl_id = s.crawl_id
-WHERE a.bytes IS NOT NULL AND octet_length(a.bytes) > 0
+WHERE (a.bytes IS NOT NULL AND octet_length(a.bytes) > 0)
+   -- over the crawler's storage cap: the sha256 of the whole file and the
+   -- crawler's 64-bit average hash remain
+   OR (a.bytes IS NULL AND a.http_status = 200 AND (a.sha256 IS NOT NULL OR a.ahash IS NOT NULL))
 ORDER BY s.publisher_id, s.site_url, a.role, a.url
 
 -- name: Counts
--- Sites crawled at all, crawled with their pages, and assets kept.
+-- Sites crawled at all, crawled with their pages, and assets kept
+-- (bytes, or the average hash of a file over the storage cap).
 SELECT (SELECT count(*) FROM crawl_sites),
        (SELECT count(*) FROM crawl_latest_ok),
-       (SELECT count(*) FROM crawl_assets a JOIN crawl_latest_ok s ON s.crawl_id = a.crawl_id WHERE a.bytes IS NOT NULL)
+       (SELECT count(*) FROM crawl_assets a JOIN crawl_latest_ok s ON s.crawl_id = a.crawl_id WHERE a.bytes IS NOT NULL OR a.ahash IS NOT NULL)

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"strings"
 	"testing"
 	"time"
 
+	"affwatch/crawler"
 	"affwatch/detectors"
 	"affwatch/fixtures/sites"
 	"affwatch/rules"
@@ -176,5 +178,26 @@ func TestExceptions(t *testing.T) {
 	env.Pack.Rules[RuleName] = r
 	if fs, err := (Detector{}).Run(context.Background(), env); err != nil || len(fs) != 0 {
 		t.Errorf("exempt publisher flagged: %v %v", fs, err)
+	}
+}
+
+// A file over the crawler's storage cap keeps no bytes: its average hash
+// alone is compared, a weak signal scored low.
+func TestAHashOnly(t *testing.T) {
+	env, add := setup(t)
+	_, ref := refImage(t, env.Pack)
+	big := encPNG(scale(ref, 600, 600))
+	info := crawler.InspectImage(big, 0)
+	add("c1", "P9", "https://big.example", "ok", time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))
+	if _, err := env.DB.Exec(`INSERT INTO crawl_assets (crawl_id, role, url, http_status, content_type, size_bytes, sha256, width, height, ahash)
+		VALUES ('c1', 'og_image', 'https://big.example/og.png', 200, 'image/png', 300000, 'ff', 600, 600, ?)`, info.AHash); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("%v %v", fs, err)
+	}
+	if fs[0].Severity != "low" || !strings.Contains(fs[0].Summary, "average hash") || !strings.Contains(string(fs[0].Evidence), `"compared_by":"ahash`) {
+		t.Errorf("%s %s\n%s", fs[0].Severity, fs[0].Summary, fs[0].Evidence)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/bits"
+	"strconv"
 
+	"affwatch/crawler"
 	"affwatch/rules"
 )
 
@@ -25,6 +28,10 @@ type Params struct {
 	ScoreExact      float64 // score of a byte-identical copy
 	ScoreMatch      float64 // score of a perceptual match at distance 0 …
 	ScoreEdge       float64 // … falling to this at the thresholds
+	// AHashMax and ScoreAHash judge an asset whose bytes the crawler did
+	// not keep (over its storage cap) by the crawler's 64-bit average
+	// hash alone: a weak signal.
+	AHashMax, ScoreAHash float64
 }
 
 // ParamsFrom reads the rule's thresholds.
@@ -35,6 +42,7 @@ func ParamsFrom(r rules.Rule) (Params, error) {
 		"mean_distance_max": &p.MeanDistanceMax, "max_pixels": &p.MaxPixels, "max_asset_bytes": &p.MaxAssetBytes,
 		"min_side": &p.MinSide, "max_assets": &p.MaxAssets,
 		"score_exact": &p.ScoreExact, "score_match": &p.ScoreMatch, "score_edge": &p.ScoreEdge,
+		"ahash_max": &p.AHashMax, "score_ahash": &p.ScoreAHash,
 	})
 	return p, err
 }
@@ -50,6 +58,9 @@ type Reference struct {
 	Width       int
 	Height      int
 	FPs         []Fingerprint
+	// AHashes are the crawler's average hashes of the reference at the
+	// sizes of RefScales and as it is (crawler.InspectImage).
+	AHashes []uint64
 }
 
 // LoadReferences reads and fingerprints every logo of the pack's brands.
@@ -69,6 +80,15 @@ func LoadReferences(pack *rules.Pack, p Params) ([]Reference, error) {
 			ref := Reference{Brand: b.Name, Path: path, SHA256: hex.EncodeToString(sum[:]), Width: ds[0].Width, Height: ds[0].Height}
 			for _, d := range ds {
 				ref.FPs = append(ref.FPs, ReferenceFingerprints(d.Img)...)
+				for _, s := range append([]int{0, 256, 512}, RefScales...) {
+					b := data
+					if s > 0 {
+						b = encPNG(scale(d.Img, s, s*d.Height/max(1, d.Width)))
+					}
+					if h, ok := parseAHash(crawler.InspectImage(b, int64(p.MaxPixels)).AHash); ok {
+						ref.AHashes = append(ref.AHashes, h)
+					}
+				}
 			}
 			out = append(out, ref)
 		}
@@ -161,4 +181,38 @@ func (m *Matcher) Compare(a Asset, ref Reference) Match {
 	best.Score = math.Round(best.Score*1000) / 1000
 	best.Mean = math.Round(best.Mean*1000) / 1000
 	return best
+}
+
+func parseAHash(s string) (uint64, bool) {
+	if len(s) != 16 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 16, 64)
+	return v, err == nil
+}
+
+// AHashMatch is how the crawler's average hash of an asset whose bytes
+// were not kept compares with a reference: the smallest Hamming distance
+// over the reference's sizes.
+type AHashMatch struct {
+	Distance int
+	Matched  bool
+	Score    float64
+}
+
+// CompareAHash compares the crawler's average hash (hex) with a reference.
+func (m *Matcher) CompareAHash(hexHash string, ref Reference) (AHashMatch, bool) {
+	h, ok := parseAHash(hexHash)
+	if !ok || len(ref.AHashes) == 0 {
+		return AHashMatch{}, false
+	}
+	best := 65
+	for _, r := range ref.AHashes {
+		best = min(best, bits.OnesCount64(h^r))
+	}
+	am := AHashMatch{Distance: best, Matched: float64(best) <= m.P.AHashMax}
+	if am.Matched {
+		am.Score = m.P.ScoreAHash
+	}
+	return am, true
 }
