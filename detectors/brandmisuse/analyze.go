@@ -27,7 +27,7 @@ func (r AdResult) Flagged() bool { return len(r.Hits) > 0 }
 // HasClaim reports a claim of affiliation that no negation cancels.
 func HasClaim(hs []Hit) bool {
 	for _, h := range hs {
-		if h.Kind == KindClaim && !h.Negated {
+		if h.Kind == KindClaim {
 			return true
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -175,8 +176,10 @@ func adFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMak
 		}
 		pa.ads++
 		r := md.AnalyzeAd(a)
-		if len(pa.negatives) < 10 {
-			pa.negatives = append(pa.negatives, r.NegativeKeywords...)
+		for _, n := range r.NegativeKeywords {
+			if len(pa.negatives) < 10 && !slices.Contains(pa.negatives, n) {
+				pa.negatives = append(pa.negatives, n)
+			}
 		}
 		if r.Flagged() {
 			pa.flagged++
@@ -293,7 +296,7 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		}
 		negated := 0
 		for _, x := range sh.hits {
-			if x.Kind == KindClaim && x.Negated {
+			if x.Kind == KindDisclaimer {
 				negated++
 			}
 		}
@@ -318,9 +321,9 @@ func topHits(hs []Hit, n int) []Hit {
 	out := append([]Hit(nil), hs...)
 	rank := func(h Hit) int {
 		switch {
-		case h.Kind == KindClaim && !h.Negated:
-			return 0
 		case h.Kind == KindClaim:
+			return 0
+		case h.Kind == KindDisclaimer:
 			return 2
 		}
 		return 1

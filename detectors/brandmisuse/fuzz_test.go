@@ -28,7 +28,7 @@ func FuzzAnalyze(f *testing.F) {
 			t.Fatalf("%d hits", len(a))
 		}
 		for _, h := range a {
-			if h.Kind != KindMention && h.Kind != KindClaim || h.Keyword == "" {
+			if h.Kind != KindMention && h.Kind != KindClaim && h.Kind != KindDisclaimer || h.Keyword == "" || (h.Kind == KindDisclaimer) != h.Negated {
 				t.Fatalf("bad hit %+v", h)
 			}
 			if !strings.Contains(text, h.Phrase) || len(h.Phrase) > md.maxField {

@@ -54,6 +54,9 @@ func ParamsFrom(r rules.Rule) (Params, error) {
 const (
 	KindMention = "mention" // the brand (or a misspelling) is used
 	KindClaim   = "claim"   // the text claims affiliation with the brand
+	// KindDisclaimer is a claim's words under a negation ("not affiliated
+	// with AliExpress"): the notice ePN rule 3 asks for, never a claim.
+	KindDisclaimer = "disclaimer"
 )
 
 // Hit is one use of a brand in one field: what reviewers check.
@@ -67,7 +70,7 @@ type Hit struct {
 	How      string `json:"how"`           // exact, misspelling, look-alike, compound, hyphenated, split, transliteration, domain
 	Class    string `json:"class"`         // the matcher's class (omission, homoglyph, combosquat…)
 	Distance int    `json:"edit_distance"` // edits from the keyword (0: as written or once look-alikes are mapped)
-	Kind     string `json:"kind"`          // mention or claim
+	Kind     string `json:"kind"`          // mention, claim or disclaimer (a negated claim)
 	Cue      string `json:"claim_phrase"`  // the claim's words (claims only)
 	Negated  bool   `json:"negated"`       // a negation cancels the claim ("not affiliated with")
 	Negation string `json:"negation"`      // the negating word
@@ -260,6 +263,10 @@ func (md *Model) Analyze(field, where, text string) []Hit {
 		if c, ok := md.claim(toks, b); ok && !question(text, toks[max(c.to, b.j)-1].end) {
 			h.Kind, h.Cue, h.Lang, h.Negated, h.Negation = KindClaim, c.cue, c.lang, c.negated, c.negation
 			a, z := min(c.from, b.i), max(c.to, b.j)
+			if c.negated {
+				h.Kind = KindDisclaimer
+				a = min(a, c.negAt)
+			}
 			h.Phrase = text[toks[a].start:toks[z-1].end]
 			h.Snippet = snippet(text, toks[a].start, toks[z-1].end, SnippetBytes)
 			h.start = toks[a].start
@@ -332,7 +339,7 @@ func howOf(mt branddomain.Match, w string) string {
 
 type claimMatch struct {
 	cue, lang, negation string
-	from, to            int
+	from, to, negAt     int
 	negated             bool
 }
 
@@ -366,7 +373,7 @@ func (md *Model) claim(toks []token, b brandAt) (claimMatch, bool) {
 				continue
 			}
 			c := claimMatch{cue: ph.text, lang: ph.lang, from: from, to: to}
-			c.negation, c.negated = md.negated(toks, a, z)
+			c.negation, c.negAt, c.negated = md.negated(toks, a, z)
 			all = append(all, c)
 		}
 	}
@@ -381,17 +388,19 @@ func (md *Model) claim(toks []token, b brandAt) (claimMatch, bool) {
 	}
 	var best claimMatch
 	var cues []string
+	var spans [][2]int
 	found := false
 	for _, c := range all {
-		if c.negated != negated || slices.Contains(cues, c.cue) {
-			continue
+		if c.negated != negated || slices.Contains(cues, c.cue) || slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] <= c.from && c.to <= sp[1] }) {
+			continue // the same words as a longer phrase already taken
 		}
+		spans = append(spans, [2]int{c.from, c.to})
 		cues = append(cues, c.cue)
 		if !found {
 			best, found = c, true
 			continue
 		}
-		best.from, best.to = min(best.from, c.from), max(best.to, c.to)
+		best.from, best.to, best.negAt = min(best.from, c.from), max(best.to, c.to), min(best.negAt, c.negAt)
 	}
 	best.cue = strings.Join(cues, " + ")
 	return best, true
@@ -441,22 +450,22 @@ func (md *Model) exceptedAfter(toks []token, z int) bool {
 
 // negated reports a negation word in the window before tokens [a, z) or
 // inside them, within one clause.
-func (md *Model) negated(toks []token, a, z int) (string, bool) {
+func (md *Model) negated(toks []token, a, z int) (string, int, bool) {
 	lo := a - int(md.p.NegationWindow)
 	for k := z - 1; k >= 0 && k >= lo; k-- {
 		if _, ok := md.negations[toks[k].fold]; ok {
-			return toks[k].raw, true
+			return toks[k].raw, k, true
 		}
 		for _, ph := range md.negPrefix {
 			if ph.matchAt(toks, k) {
-				return toks[k].raw, true
+				return toks[k].raw, k, true
 			}
 		}
 		if k <= a && toks[k].clause {
 			break // the scope ends at a clause break before the pair
 		}
 	}
-	return "", false
+	return "", 0, false
 }
 
 // flat is a field's words joined by single spaces (hyphens as spaces), to
