@@ -87,6 +87,7 @@ type Model struct {
 	negPrefix []phrase
 	locatives map[string]bool
 	after     []phrase // a word right after a claim that makes it about the brand's own thing (app, program)
+	before    []phrase // a word right before a claim phrase that makes it the (true) affiliate relationship
 	stops     []string // stop phrases, normalized for flat matching
 	splitMin  int
 	maxField  int
@@ -177,7 +178,7 @@ func NewModel(pack *rules.Pack, rule rules.Rule) (*Model, error) {
 	}
 	// longer cues first: "official partner" is reported rather than "official"
 	sort.SliceStable(md.cues, func(i, j int) bool { return len(md.cues[i].words) > len(md.cues[j].words) })
-	loc, err := rule.List("locatives")
+	loc, err := rule.List("claim_separators")
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +191,13 @@ func NewModel(pack *rules.Pack, rule rules.Rule) (*Model, error) {
 	}
 	for _, a := range af {
 		md.after = append(md.after, parsePhrase(a, ""))
+	}
+	bf, err := rule.List("claim_exceptions_before")
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range bf {
+		md.before = append(md.before, parsePhrase(a, ""))
 	}
 	sp, err := rule.List("stop_phrases")
 	if err != nil {
@@ -344,7 +352,7 @@ type claimMatch struct {
 }
 
 // claim looks for a claim phrase within the window of the brand at b, in
-// the same sentence, with no locative word between them ("official store
+// the same sentence, with no separator word between them ("official store
 // on AliExpress" is a seller's store on the platform) and no exception
 // word right after ("official AliExpress app"). A negation within the
 // negation window before the pair (same clause) cancels it.
@@ -369,7 +377,7 @@ func (md *Model) claim(toks []token, b brandAt) (claimMatch, bool) {
 			if to <= b.i {
 				gapFrom, gapTo = to, b.i // claim then brand
 			}
-			if gapTo-gapFrom > win || crossesSentence(toks, a, z) || md.locativeIn(toks, gapFrom, gapTo) || md.exceptedAfter(toks, z) {
+			if gapTo-gapFrom > win || crossesSentence(toks, a, z) || md.locativeIn(toks, gapFrom, gapTo) || md.exceptedAfter(toks, z) || md.exceptedBefore(toks, from) {
 				continue
 			}
 			c := claimMatch{cue: ph.text, lang: ph.lang, from: from, to: to}
@@ -433,6 +441,18 @@ func crossesSentence(toks []token, a, z int) bool {
 func (md *Model) locativeIn(toks []token, a, z int) bool {
 	for k := a; k < z; k++ {
 		if md.locatives[toks[k].fold] {
+			return true
+		}
+	}
+	return false
+}
+
+func (md *Model) exceptedBefore(toks []token, from int) bool {
+	if from == 0 || toks[from].clause {
+		return false
+	}
+	for _, ph := range md.before {
+		if ph.matchAt(toks, from-1) {
 			return true
 		}
 	}
