@@ -58,6 +58,11 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	all := &eval.CorpusScore{Detector: detectors.LogoCopy, Class: "all"}
 	closest, closestName := Match{Mean: 2}, ""
 	hardest, hardestName := Match{Mean: 2}, ""
+	type far struct {
+		m    Match
+		name string
+	}
+	farthest := map[string]far{}
 	for _, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -87,6 +92,9 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		case c.Ref != "" && hit:
 			s.TP++
 			all.TP++
+			if f, ok := farthest[c.Class]; !ok || best.Mean > f.m.Mean {
+				farthest[c.Class] = far{best, c.Name}
+			}
 		case c.Ref != "":
 			s.FN++
 			all.FN++
@@ -119,6 +127,11 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	}
 	if s := scores["negatives"]; s != nil && closestName != "" && len(s.Notes) < 10 {
 		s.Notes = append(s.Notes, fmt.Sprintf("closest true negative %s: distances %v, mean %.3f", closestName, closest.Distances, closest.Mean))
+	}
+	for cl, f := range farthest {
+		if s := scores[cl]; len(s.Notes) < 10 {
+			s.Notes = append(s.Notes, fmt.Sprintf("farthest copy found %s: distances %v, mean %.3f", f.name, f.m.Distances, f.m.Mean))
+		}
 	}
 	if s := scores["negatives"]; s != nil && hardestName != "" && len(s.Notes) < 10 {
 		s.Notes = append(s.Notes, fmt.Sprintf("closest hard negative %s: distances %v, mean %.3f", hardestName, hardest.Distances, hardest.Mean))
