@@ -9,6 +9,7 @@ import (
 	"affwatch/detectors/branddomain"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
+	"affwatch/detectors/logocopy"
 	"affwatch/detectors/pagecode"
 	"affwatch/detectors/popuptraffic"
 	"affwatch/detectors/prohibited"
@@ -31,6 +32,7 @@ func Detectors() []detectors.Detector {
 		pagecode.Stuffing{},
 		pagecode.Popup{},
 		prohibited.Detector{},
+		logocopy.Detector{},
 		// invalidcommission.Detector is built and tested but not run yet: on
 		// clean data every publisher with one refund gets a low finding, and
 		// until the penalty ladder (issue 7) tells a commission correction
@@ -49,5 +51,6 @@ func Corpora() []Corpus {
 	return []Corpus{
 		{detectors.BrandDomain, branddomain.Evaluate},
 		{detectors.ProhibitedContent, prohibited.Evaluate},
+		{detectors.LogoCopy, logocopy.Evaluate},
 	}
 }
