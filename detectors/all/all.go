@@ -7,6 +7,7 @@ import (
 
 	"affwatch/detectors"
 	"affwatch/detectors/branddomain"
+	"affwatch/detectors/brandmisuse"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
 	"affwatch/detectors/logocopy"
@@ -33,6 +34,7 @@ func Detectors() []detectors.Detector {
 		pagecode.Popup{},
 		prohibited.Detector{},
 		logocopy.Detector{},
+		brandmisuse.Detector{},
 		// invalidcommission.Detector is built and tested but not run yet: on
 		// clean data every publisher with one refund gets a low finding, and
 		// until the penalty ladder (issue 7) tells a commission correction
@@ -52,5 +54,6 @@ func Corpora() []Corpus {
 		{detectors.BrandDomain, branddomain.Evaluate},
 		{detectors.ProhibitedContent, prohibited.Evaluate},
 		{detectors.LogoCopy, logocopy.Evaluate},
+		{detectors.BrandMisuse, brandmisuse.Evaluate},
 	}
 }

@@ -75,8 +75,22 @@ func run(t *testing.T, env detectors.Env) ([]got, []detectors.Finding) {
 	return out, fs
 }
 
+// withMentions sets report_mentions (the default pack has it off until the
+// penalty ladder keeps low findings from becoming warnings).
+func withMentions(env detectors.Env, on float64) {
+	r := env.Pack.Rules[RuleName]
+	th := map[string]float64{}
+	for k, v := range r.Thresholds {
+		th[k] = v
+	}
+	th["report_mentions"] = on
+	r.Thresholds = th
+	env.Pack.Rules[RuleName] = r
+}
+
 func TestRun(t *testing.T) {
 	env := setup(t, "testdata/store.sql")
+	withMentions(env, 1)
 	g, fs := run(t, env)
 	want := []got{
 		{"P_CLAIM", "high", "page", "claim", "heading", "Official AliExpress Partner", "exact"},
