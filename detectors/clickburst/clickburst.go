@@ -259,7 +259,7 @@ func windowDetails(ctx context.Context, db *sql.DB, groups []dayGroup, bucketDur
 			return nil, err
 		}
 		out[pub+"\x00"+ws.UTC().Format(time.RFC3339)] = windowDetail{
-			TopIPs: structList(ips), TopUAs: structList(uas), ExampleClicks: stringList(clicks), OrderIDs: stringList(orders),
+			TopIPs: structList(ips), TopUAs: structList(uas), ExampleClicks: detectors.StringList(clicks), OrderIDs: detectors.StringList(orders),
 		}
 	}
 	return out, rows.Err()
@@ -271,17 +271,6 @@ func structList(v any) []map[string]any {
 	for _, x := range xs {
 		if m, ok := x.(map[string]any); ok {
 			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func stringList(v any) []string {
-	xs, _ := v.([]any)
-	out := make([]string, 0, len(xs))
-	for _, x := range xs {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
 		}
 	}
 	return out
@@ -332,23 +321,23 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		}
 		be := burstEvidence{
 			Start: b.start.UTC().Format(time.RFC3339), End: b.start.Add(bucketDur).UTC().Format(time.RFC3339),
-			Clicks: b.n, Threshold: round(b.threshold, 1), ExcessRatio: round(float64(b.n)/b.mean, 1),
-			ModifiedZ:      round(0.6745*(float64(b.n)-b.median)/math.Max(b.mad, 1), 1),
-			SameSlotMedian: round(b.seasonalMedian, 1), SameSlotDays: b.seasonalDays,
+			Clicks: b.n, Threshold: detectors.Round(b.threshold, 1), ExcessRatio: detectors.Round(float64(b.n)/b.mean, 1),
+			ModifiedZ:      detectors.Round(0.6745*(float64(b.n)-b.median)/math.Max(b.mad, 1), 1),
+			SameSlotMedian: detectors.Round(b.seasonalMedian, 1), SameSlotDays: b.seasonalDays,
 			Orders: b.orders, MachineSignals: b.signals,
 		}
 		if b.ipKnown > 0 {
-			be.IPDiversity = ptr(round(float64(b.ips)/float64(b.ipKnown), 3))
+			be.IPDiversity = ptr(detectors.Round(float64(b.ips)/float64(b.ipKnown), 3))
 		}
 		if b.uaKnown > 0 {
-			be.UADiversity = ptr(round(float64(b.uas)/float64(b.uaKnown), 3))
-			be.ScriptedShare = ptr(round(float64(b.scripted)/float64(b.uaKnown), 3))
+			be.UADiversity = ptr(detectors.Round(float64(b.uas)/float64(b.uaKnown), 3))
+			be.ScriptedShare = ptr(detectors.Round(float64(b.scripted)/float64(b.uaKnown), 3))
 		}
 		if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 {
-			be.IntervalCV = ptr(round(b.gapSD.Float64/b.gapMean.Float64, 3))
+			be.IntervalCV = ptr(detectors.Round(b.gapSD.Float64/b.gapMean.Float64, 3))
 		}
 		if b.dwellKnown > 0 {
-			be.EngagedShare = ptr(round(float64(b.engaged)/float64(b.dwellKnown), 3))
+			be.EngagedShare = ptr(detectors.Round(float64(b.engaged)/float64(b.dwellKnown), 3))
 		}
 		bursts = append(bursts, be)
 	}
@@ -361,7 +350,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 	for _, s := range signals {
 		score *= 1 - signalWeights[s]
 	}
-	score = round(1-score, 3)
+	score = detectors.Round(1-score, 3)
 	severity := detectors.SeverityFromScore(score)
 	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
 		severity = rule.Severity
@@ -373,8 +362,8 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 	if err != nil {
 		return detectors.Finding{}, err
 	}
-	timeline["baseline"] = round(first.median, 2)
-	timeline["threshold"] = round(first.threshold, 2)
+	timeline["baseline"] = detectors.Round(first.median, 2)
+	timeline["threshold"] = detectors.Round(first.threshold, 2)
 	spans := make([]map[string]string, len(bursts))
 	for i, b := range bursts {
 		spans[i] = map[string]string{"start": b.Start, "end": b.End}
@@ -387,11 +376,11 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 	}
 	evidence := map[string]any{
 		"clicks_in_bursts":      total,
-		"baseline_median":       round(first.median, 2),
-		"baseline_mad":          round(first.mad, 2),
+		"baseline_median":       detectors.Round(first.median, 2),
+		"baseline_mad":          detectors.Round(first.mad, 2),
 		"baseline_buckets":      first.baselineBuckets,
 		"bucket_minutes":        int(p.bucketMinutes),
-		"population_conversion": round(conversion, 4),
+		"population_conversion": detectors.Round(conversion, 4),
 		"machine_signals":       signals,
 		"bursts":                bursts,
 		"top_ips":               det.TopIPs,
@@ -409,7 +398,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		orderIDs = []string{}
 	}
 	summary := fmt.Sprintf("%s clicks in %d burst hour(s) on %s, up to %s× the publisher's usual %s clicks per hour, with %s.",
-		thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), thousands(int64(math.Round(maxRatio(bursts)))), trimFloat(first.mean), strings.Join(texts, ", "))
+		detectors.Thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), detectors.Thousands(int64(math.Round(maxRatio(bursts)))), trimFloat(first.mean), strings.Join(texts, ", "))
 	return detectors.Finding{
 		FindingID:     detectors.FindingID(detectors.ClickBurst, g.publisher, ws, we, ""),
 		PublisherID:   g.publisher,
@@ -424,7 +413,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		WindowStart:   ws,
 		WindowEnd:     we,
 		OrderIDs:      orderIDs,
-		CommissionUSD: round(commission, 2),
+		CommissionUSD: detectors.Round(commission, 2),
 	}, nil
 }
 
@@ -465,21 +454,4 @@ func trimFloat(x float64) string {
 	return fmt.Sprintf("%.2g", x)
 }
 
-func round(x float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(x*p) / p
-}
-
 func ptr(x float64) *float64 { return &x }
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

@@ -26,7 +26,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"affwatch/detectors"
@@ -174,7 +173,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 			rows.Close()
 			return nil, err
 		}
-		r.examples, r.devices, r.credited = stringList(ex), stringList(dev), orderList(cr)
+		r.examples, r.devices, r.credited = detectors.StringList(ex), detectors.StringList(dev), orderList(cr)
 		if _, seen := byPub[r.publisher]; !seen {
 			pubs = append(pubs, r.publisher)
 		}
@@ -389,9 +388,9 @@ func compareCTIT(xs []float64, p params, pop population) *ctitCompare {
 	m := float64(pop.ctitN)
 	en := math.Sqrt(float64(n) * m / (float64(n) + m))
 	c := &ctitCompare{
-		Orders: n, MedianHours: round(median(xs)/3600, 2), PopulationMedian: round(pop.ctitQ[len(pop.ctitQ)/2]/3600, 2),
-		LongShare: round(float64(long)/float64(n), 3), PopulationLong: round(pop.ctitLong, 3), ThresholdHours: p.ctitLongHours,
-		KS: round(d, 3), KSPValue: sig(ksPValue((en + 0.12 + 0.11/en) * d)), PopulationOrders: pop.ctitN,
+		Orders: n, MedianHours: detectors.Round(median(xs)/3600, 2), PopulationMedian: detectors.Round(pop.ctitQ[len(pop.ctitQ)/2]/3600, 2),
+		LongShare: detectors.Round(float64(long)/float64(n), 3), PopulationLong: detectors.Round(pop.ctitLong, 3), ThresholdHours: p.ctitLongHours,
+		KS: detectors.Round(d, 3), KSPValue: sig(ksPValue((en + 0.12 + 0.11/en) * d)), PopulationOrders: pop.ctitN,
 		BinomialPValue: sig(binomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.minBaseRate))),
 	}
 	c.Late = float64(n) >= p.ctitMinOrders && d >= p.ctitMinKS && c.KSPValue <= p.ctitMaxPValue && c.BinomialPValue <= p.ctitMaxPValue &&
@@ -476,9 +475,9 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 			comm += o.Commission
 		}
 		se := signalEvidence{
-			Signal: signalNames[j.mechanism], Hits: j.hits, Known: j.known, Rate: round(j.rate, 3),
-			PopulationRate: round(j.popRate, 4), MinShare: j.minShare, PValue: sig(j.pValue),
-			ExampleClickIDs: j.examples, OrdersCredited: len(j.credited), CommissionUSD: round(comm, 2),
+			Signal: signalNames[j.mechanism], Hits: j.hits, Known: j.known, Rate: detectors.Round(j.rate, 3),
+			PopulationRate: detectors.Round(j.popRate, 4), MinShare: j.minShare, PValue: sig(j.pValue),
+			ExampleClickIDs: j.examples, OrdersCredited: len(j.credited), CommissionUSD: detectors.Round(comm, 2),
 			FirstHit: j.first.UTC().Format(time.RFC3339), LastHit: j.last.UTC().Format(time.RFC3339),
 		}
 		if j.mechanism == mOverwrite {
@@ -512,7 +511,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		score *= 1 - weights["late_orders"]
 		names = append(names, "late_orders")
 	}
-	score = round(1-score, 3)
+	score = detectors.Round(1-score, 3)
 	severity := detectors.SeverityFromScore(score)
 	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
 		severity = rule.Severity
@@ -553,7 +552,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 	if unit == "" {
 		unit = "clicks"
 	}
-	summary := fmt.Sprintf("%s of %s %s (%s) %s; program median %s", thousands(top.hits), thousands(top.known), unit,
+	summary := fmt.Sprintf("%s of %s %s (%s) %s; program median %s", detectors.Thousands(top.hits), detectors.Thousands(top.known), unit,
 		pct(top.rate), signalText[top.mechanism], pct(top.popRate))
 	if len(fired) > 1 {
 		summary += fmt.Sprintf(", plus %d other stuffing mechanism(s)", len(fired)-1)
@@ -576,19 +575,8 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		WindowStart:   winStart.UTC(),
 		WindowEnd:     winEnd.UTC(),
 		OrderIDs:      ids,
-		CommissionUSD: round(total, 2),
+		CommissionUSD: detectors.Round(total, 2),
 	}, nil
-}
-
-func stringList(v any) []string {
-	xs, _ := v.([]any)
-	out := make([]string, 0, len(xs))
-	for _, x := range xs {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func floatList(v any) []float64 {
@@ -617,11 +605,6 @@ func orderList(v any) []creditedOrder {
 	return out
 }
 
-func round(x float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(x*p) / p
-}
-
 // sig keeps three significant digits of a p-value.
 func sig(x float64) float64 {
 	v, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 3, 64), 64)
@@ -637,16 +620,4 @@ func pct(x float64) string {
 		return fmt.Sprintf("%.1f %%", v)
 	}
 	return fmt.Sprintf("%.0f %%", v)
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -389,7 +389,7 @@ func exampleOf(x row) example {
 		if !ms.Valid {
 			return nil
 		}
-		h := round(float64(ms.Int64)/3.6e6, 3)
+		h := detectors.Round(float64(ms.Int64)/3.6e6, 3)
 		return &h
 	}
 	if x.clickTS.Valid {
@@ -471,7 +471,7 @@ func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.T
 	}
 	score := 0.0
 	if p.highShare > 0 && p.highUSD > 0 {
-		score = round(0.5*math.Min(1, share/p.highShare)+0.5*math.Min(1, disqU.usd()/p.highUSD), 3)
+		score = detectors.Round(0.5*math.Min(1, share/p.highShare)+0.5*math.Min(1, disqU.usd()/p.highUSD), 3)
 	}
 	total := unit(first.pubAtStake) // summed in SQL over the publisher's orders
 	reasonCounts := map[string]int{}
@@ -483,8 +483,8 @@ func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.T
 		"orders_flagged":             len(orders),
 		"orders_disqualified":        disq,
 		"orders_overpaid_only":       len(orders) - disq,
-		"disqualified_share":         round(share, 4),
-		"program_disqualified_share": round(popShare, 4),
+		"disqualified_share":         detectors.Round(share, 4),
+		"program_disqualified_share": detectors.Round(popShare, 4),
 		"program":                    map[string]any{"orders_attributed": first.allOrders, "orders_disqualified": first.allDisqualified},
 		"commission_at_stake_usd":    total.usd(),
 		"disqualified_usd":           disqU.usd(),
@@ -540,9 +540,4 @@ func nonNil(xs []string) []string {
 		return []string{}
 	}
 	return xs
-}
-
-func round(x float64, places int) float64 {
-	q := math.Pow(10, float64(places))
-	return math.Round(x*q) / q
 }

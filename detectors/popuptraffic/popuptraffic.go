@@ -376,7 +376,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		}
 		s := subSignal{Clicks: n}
 		if of > 0 {
-			s.Share = round(float64(n)/float64(of), 3)
+			s.Share = detectors.Round(float64(n)/float64(of), 3)
 			s.Fired = float64(n)/float64(of) >= min && n > 0
 		}
 		sub[name] = s
@@ -396,7 +396,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		score *= 1 - signalWeights[s]
 		strong = strong || !weakSignals[s]
 	}
-	score = round(1-score, 3)
+	score = detectors.Round(1-score, 3)
 	severity := detectors.SeverityFromScore(score)
 	if len(fired) < 2 && !strong || len(fired) == 0 {
 		severity = "low"
@@ -423,11 +423,11 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		"popup_clicks":          c.popups,
 		"clicks":                c.clicks,
 		"clicks_beacon_known":   c.known,
-		"popup_share":           round(c.share, 4),
-		"population_share":      round(c.base.share, 5),
+		"popup_share":           detectors.Round(c.share, 4),
+		"population_share":      detectors.Round(c.base.share, 5),
 		"population":            map[string]any{"publishers": c.base.publishers, "clicks_beacon_known": c.base.known, "popup_clicks": c.base.popups, "note": "pooled over publishers whose own share is below min_share, floored at population_share_floor"},
-		"ratio_to_population":   round(c.share/c.base.share, 1),
-		"binomial_log10_p":      round(c.log10P, 1), // log10 of P(X ≥ popup_clicks | clicks_beacon_known, population_share)
+		"ratio_to_population":   detectors.Round(c.share/c.base.share, 1),
+		"binomial_log10_p":      detectors.Round(c.log10P, 1), // log10 of P(X ≥ popup_clicks | clicks_beacon_known, population_share)
 		"sub_signals":           sub,
 		"signals_fired":         fired,
 		"single_signal":         len(fired) < 2,
@@ -435,7 +435,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		"top_third_party_hosts": d.topHosts,
 		"example_click_ids":     d.examples,
 		"orders_credited":       len(orderIDs),
-		"commission_usd":        round(d.commission, 2),
+		"commission_usd":        detectors.Round(d.commission, 2),
 		"window":                window,
 		"quick_close_ms":        p.quickCloseMS,
 		"small_window_max":      fmt.Sprintf("%d×%d", int(p.smallMaxW), int(p.smallMaxH)),
@@ -448,7 +448,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 	texts := make([]string, 0, len(fired))
 	for _, s := range []string{"hidden", "small_window", "quickly_closed", "third_party_referrer"} {
 		if x, ok := sub[s]; ok && x.Fired {
-			texts = append(texts, fmt.Sprintf("%s %s", thousands(x.Clicks), signalText[s]))
+			texts = append(texts, fmt.Sprintf("%s %s", detectors.Thousands(x.Clicks), signalText[s]))
 		}
 	}
 	how := ""
@@ -456,7 +456,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		how = " (" + strings.Join(texts, ", ") + ")"
 	}
 	summary := fmt.Sprintf("%s of %s clicks (%s) were pop-up windows opened by script%s; program share %s.",
-		thousands(c.popups), thousands(c.known), pct(c.share), how, pct(c.base.share))
+		detectors.Thousands(c.popups), detectors.Thousands(c.known), pct(c.share), how, pct(c.base.share))
 	return detectors.Finding{
 		FindingID:     detectors.FindingID(detectors.PopupTraffic, c.id, start, end, ""),
 		PublisherID:   c.id,
@@ -471,7 +471,7 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		WindowStart:   start.UTC(),
 		WindowEnd:     end.UTC(),
 		OrderIDs:      orderIDs,
-		CommissionUSD: round(d.commission, 2),
+		CommissionUSD: detectors.Round(d.commission, 2),
 	}, nil
 }
 
@@ -489,21 +489,4 @@ func pct(x float64) string {
 	default:
 		return fmt.Sprintf("%.2f %%", 100*x)
 	}
-}
-
-func round(x float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(x*p) / p
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

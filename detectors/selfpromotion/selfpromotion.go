@@ -223,7 +223,7 @@ func findLinks(ctx context.Context, db *sql.DB, p params, u usability) ([]link, 
 			return nil, err
 		}
 		l.sellerName = name.String
-		l.matched, l.ignored, l.holders = stringList(matched), stringList(ignored), structList(holders)
+		l.matched, l.ignored, l.holders = detectors.StringList(matched), detectors.StringList(ignored), structList(holders)
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -259,7 +259,7 @@ func measure(ctx context.Context, db *sql.DB, links []link, lbStart, lbEnd, ws, 
 			&clicks, &orders, &s.commission); err != nil {
 			return nil, err
 		}
-		s.exampleClicks, s.orderIDs = stringList(clicks), stringList(orders)
+		s.exampleClicks, s.orderIDs = detectors.StringList(clicks), detectors.StringList(orders)
 		out[pub+"\x00"+sel] = s
 	}
 	return out, rows.Err()
@@ -295,7 +295,7 @@ func compare(count, total, popCount, popTotal int64, floor float64, p params) te
 	t.Lift = t.Share / p0
 	t.PValue = binomialTail(count, total, p0)
 	t.Passed = float64(count) >= floor && t.Share >= p.minShare && t.Lift >= p.minLift && t.PValue <= p.maxP
-	t.Share, t.PopulationShare, t.Lift = round(t.Share, 4), round(t.PopulationShare, 4), round(t.Lift, 1)
+	t.Share, t.PopulationShare, t.Lift = detectors.Round(t.Share, 4), detectors.Round(t.PopulationShare, 4), detectors.Round(t.Lift, 1)
 	t.PValue = roundSig(t.PValue)
 	return t
 }
@@ -406,7 +406,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 		linkKind = "contact_only"
 		score *= p.contactWeight
 	}
-	score = round(math.Min(score, 1), 3)
+	score = detectors.Round(math.Min(score, 1), 3)
 	severity := detectors.SeverityFromScore(score)
 	if len(signals) < 2 && detectors.SeverityRank(severity) > detectors.SeverityRank("low") {
 		severity = "low"
@@ -426,7 +426,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 	if len(ev.ExampleOrderIDs) > 10 {
 		ev.ExampleOrderIDs = ev.ExampleOrderIDs[:10]
 	}
-	ev.CommissionUSD = round(s.commission, 2)
+	ev.CommissionUSD = detectors.Round(s.commission, 2)
 	ev.Signals = signals
 	ev.SingleSignal = len(signals) < 2
 	body, err := json.Marshal(ev)
@@ -449,7 +449,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 		WindowStart:   ws,
 		WindowEnd:     we,
 		OrderIDs:      orderIDs,
-		CommissionUSD: round(s.commission, 2),
+		CommissionUSD: detectors.Round(s.commission, 2),
 	}, true, nil
 }
 
@@ -461,12 +461,12 @@ func summary(l link, ct, ot *test, clicksOK, ordersOK bool) string {
 	}
 	var parts []string
 	if clicksOK {
-		parts = append(parts, fmt.Sprintf("%s of %s clicks to a known store (program share %s)", pct(ct.Share), thousands(ct.Total), pct(ct.PopulationShare)))
+		parts = append(parts, fmt.Sprintf("%s of %s clicks to a known store (program share %s)", pct(ct.Share), detectors.Thousands(ct.Total), pct(ct.PopulationShare)))
 	}
 	if ordersOK {
-		parts = append(parts, fmt.Sprintf("%s of %s attributed orders (program share %s)", pct(ot.Share), thousands(ot.Total), pct(ot.PopulationShare)))
+		parts = append(parts, fmt.Sprintf("%s of %s attributed orders (program share %s)", pct(ot.Share), detectors.Thousands(ot.Total), pct(ot.PopulationShare)))
 	} else if ot != nil && ot.Count > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %s attributed orders", ot.Count, thousands(ot.Total)))
+		parts = append(parts, fmt.Sprintf("%d of %s attributed orders", ot.Count, detectors.Thousands(ot.Total)))
 	}
 	return fmt.Sprintf("Publisher shares %s with seller %s and sends it %s.",
 		strings.Join(l.matched, " and "), seller, strings.Join(parts, " and "))
@@ -493,17 +493,6 @@ func nonNil(xs []string) []string {
 	return append([]string(nil), xs...)
 }
 
-func stringList(v any) []string {
-	xs, _ := v.([]any)
-	out := make([]string, 0, len(xs))
-	for _, x := range xs {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func structList(v any) []map[string]any {
 	xs, _ := v.([]any)
 	out := make([]map[string]any, 0, len(xs))
@@ -515,11 +504,6 @@ func structList(v any) []map[string]any {
 	return out
 }
 
-func round(x float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(x*p) / p
-}
-
 // roundSig keeps three significant digits, so tiny p-values stay readable.
 func roundSig(x float64) float64 {
 	if x < 1e-300 {
@@ -527,16 +511,4 @@ func roundSig(x float64) float64 {
 	}
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 3, 64), 64)
 	return v
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

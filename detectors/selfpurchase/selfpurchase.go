@@ -442,7 +442,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 	kinds := map[string]bool{}
 	keep := 1.0 // Π(1 − evidence of each buyer)
 	for _, l := range links {
-		be := buyerEvidence{BuyerID: l.buyer, Link: "soft", Hops: l.hops, Strength: round(l.strength, 3), Orders: len(l.orders), EarlierOrders: l.earlier}
+		be := buyerEvidence{BuyerID: l.buyer, Link: "soft", Hops: l.hops, Strength: detectors.Round(l.strength, 3), Orders: len(l.orders), EarlierOrders: l.earlier}
 		if l.hard {
 			be.Link = "hard"
 			anyHard = true
@@ -462,7 +462,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 			be.AmountUSD += o.Amount
 			be.CommissionUSD += o.Commission
 			if i < int(p.maxExampleOrders) {
-				be.ExampleOrders = append(be.ExampleOrders, orderEvidence{OrderID: o.ID, TS: o.TS.Format(time.RFC3339), AmountUSD: round(o.Amount, 2), CommissionUSD: round(o.Commission, 2), Status: o.Status})
+				be.ExampleOrders = append(be.ExampleOrders, orderEvidence{OrderID: o.ID, TS: o.TS.Format(time.RFC3339), AmountUSD: detectors.Round(o.Amount, 2), CommissionUSD: detectors.Round(o.Commission, 2), Status: o.Status})
 			}
 			if !seen[o.ID] {
 				seen[o.ID] = true
@@ -477,12 +477,12 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 				}
 			}
 		}
-		be.AmountUSD, be.CommissionUSD = round(be.AmountUSD, 2), round(be.CommissionUSD, 2)
+		be.AmountUSD, be.CommissionUSD = detectors.Round(be.AmountUSD, 2), detectors.Round(be.CommissionUSD, 2)
 		// Each order through the links is further evidence, never certainty:
 		// one order may be a relative following a shared link once.
 		// Nightly, the buyer's earlier orders through the links in the
 		// history weigh in too: a habit is stronger evidence than one order.
-		be.Evidence = round(l.strength*(1-math.Pow(1-p.perOrderEvidence, float64(len(l.orders)+l.earlier))), 4)
+		be.Evidence = detectors.Round(l.strength*(1-math.Pow(1-p.perOrderEvidence, float64(len(l.orders)+l.earlier))), 4)
 		earlier += l.earlier
 		keep *= 1 - be.Evidence
 		buyers = append(buyers, be)
@@ -492,7 +492,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 	if softOnly {
 		score = math.Min(score, p.softMaxScore)
 	}
-	score = round(score, 4)
+	score = detectors.Round(score, 4)
 	if score < p.minScore {
 		return detectors.Finding{}, false, nil
 	}
@@ -547,9 +547,9 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		"linked_buyer_count":          len(buyers),
 		"orders_linked":               len(orderIDs),
 		"orders_attributed":           attributed,
-		"share_of_attributed_orders":  round(share, 4),
-		"amount_usd":                  round(amount, 2),
-		"commission_usd":              round(commission, 2),
+		"share_of_attributed_orders":  detectors.Round(share, 4),
+		"amount_usd":                  detectors.Round(amount, 2),
+		"commission_usd":              detectors.Round(commission, 2),
 		"identifier_kinds":            kindList,
 		"signals":                     signals,
 		"soft_only":                   softOnly,
@@ -571,7 +571,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		how = "IP or device only (" + strings.Join(kindList, ", ") + "; review)"
 	}
 	summary := fmt.Sprintf("%d of the publisher's %d attributed orders (%s) were placed by %d buyer(s) tied to it by %s, US$%.2f commission; %d of %d publishers with orders have any such order.",
-		len(orderIDs), attributed, pct(share), len(buyers), how, round(commission, 2), pop.publishersWithLinked, pop.publishersWithOrders)
+		len(orderIDs), attributed, pct(share), len(buyers), how, detectors.Round(commission, 2), pop.publishersWithLinked, pop.publishersWithOrders)
 	return detectors.Finding{
 		FindingID:     detectors.FindingID(detectors.SelfPurchase, pub, ws, we, ""),
 		PublisherID:   pub,
@@ -586,7 +586,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		WindowStart:   ws,
 		WindowEnd:     we,
 		OrderIDs:      orderIDs,
-		CommissionUSD: round(commission, 2),
+		CommissionUSD: detectors.Round(commission, 2),
 	}, true, nil
 }
 
@@ -631,9 +631,4 @@ func flt(v any) float64 {
 		return float64(x)
 	}
 	return 0
-}
-
-func round(x float64, places int) float64 {
-	q := math.Pow(10, float64(places))
-	return math.Round(x*q) / q
 }
