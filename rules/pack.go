@@ -669,3 +669,32 @@ func readCapped(r io.Reader, name string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// WithThresholds returns a copy of the pack in which rule's thresholds are
+// set from set (a NaN value removes the key), for trying a tuned value
+// without touching the pack it came from. The rule must exist.
+func (p *Pack) WithThresholds(rule string, set map[string]float64) (*Pack, error) {
+	r, ok := p.Rules[rule]
+	if !ok {
+		return nil, fmt.Errorf("rule pack %s has no rule %q", p.Source, rule)
+	}
+	th := make(map[string]float64, len(r.Thresholds)+len(set))
+	for k, v := range r.Thresholds {
+		th[k] = v
+	}
+	for k, v := range set {
+		if v != v { // NaN
+			delete(th, k)
+			continue
+		}
+		th[k] = v
+	}
+	r.Thresholds = th
+	cp := *p
+	cp.Rules = make(map[string]Rule, len(p.Rules))
+	for k, v := range p.Rules {
+		cp.Rules[k] = v
+	}
+	cp.Rules[rule] = r
+	return &cp, nil
+}

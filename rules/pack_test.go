@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -295,5 +296,33 @@ commission:
 				}
 			}
 		})
+	}
+}
+
+func TestWithThresholds(t *testing.T) {
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := p.Rules["click_burst"].Thresholds["min_modified_z"]
+	q, err := p.WithThresholds("click_burst", map[string]float64{"min_modified_z": 9, "mad_unused": 1, "bucket_minutes": math.NaN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := q.Rules["click_burst"].Thresholds
+	if got["min_modified_z"] != 9 || got["mad_unused"] != 1 {
+		t.Errorf("thresholds %v", got)
+	}
+	if _, ok := got["bucket_minutes"]; ok {
+		t.Error("NaN did not remove bucket_minutes")
+	}
+	if p.Rules["click_burst"].Thresholds["min_modified_z"] != before || p.Rules["click_burst"].Thresholds["bucket_minutes"] == 0 {
+		t.Error("the original pack changed")
+	}
+	if _, err := q.Rules["click_burst"].Threshold("bucket_minutes"); err == nil {
+		t.Error("a removed threshold is still found")
+	}
+	if _, err := p.WithThresholds("no_such_rule", nil); err == nil {
+		t.Error("unknown rule accepted")
 	}
 }

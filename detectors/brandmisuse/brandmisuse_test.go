@@ -77,20 +77,18 @@ func run(t *testing.T, env detectors.Env) ([]got, []detectors.Finding) {
 
 // withMentions sets report_mentions (the default pack has it off until the
 // penalty ladder keeps low findings from becoming warnings).
-func withMentions(env detectors.Env, on float64) {
-	r := env.Pack.Rules[RuleName]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
+func withMentions(t *testing.T, env *detectors.Env, on float64) {
+	t.Helper()
+	p, err := env.Pack.WithThresholds(RuleName, map[string]float64{"report_mentions": on})
+	if err != nil {
+		t.Fatal(err)
 	}
-	th["report_mentions"] = on
-	r.Thresholds = th
-	env.Pack.Rules[RuleName] = r
+	env.Pack = p
 }
 
 func TestRun(t *testing.T) {
 	env := setup(t, "testdata/store.sql")
-	withMentions(env, 1)
+	withMentions(t, &env, 1)
 	g, fs := run(t, env)
 	want := []got{
 		{"P_CLAIM", "high", "page", "claim", "heading", "Official AliExpress Partner", "exact"},
@@ -120,14 +118,7 @@ func TestRun(t *testing.T) {
 
 func TestMentionsOff(t *testing.T) {
 	env := setup(t, "testdata/store.sql")
-	r := env.Pack.Rules[RuleName]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
-	}
-	th["report_mentions"] = 0
-	r.Thresholds = th
-	env.Pack.Rules[RuleName] = r
+	withMentions(t, &env, 0)
 	g, _ := run(t, env)
 	var pubs []string
 	for _, x := range g {

@@ -157,14 +157,10 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 
 func TestThresholdsComeFromThePack(t *testing.T) {
 	st, pack := setup(t)
-	r := pack.Rules["click_burst"]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
+	pack, err := pack.WithThresholds("click_burst", map[string]float64{"min_bucket_clicks": 1000}) // larger than the bot's hour
+	if err != nil {
+		t.Fatal(err)
 	}
-	th["min_bucket_clicks"] = 1000 // larger than the bot's hour
-	r.Thresholds = th
-	pack.Rules["click_burst"] = r
 	env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{}, Pack: pack, Signals: &detectors.Signals{}}
 	fs, err := Detector{}.Run(context.Background(), env)
 	if err != nil {
@@ -226,17 +222,11 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 		{"seasonal test off", 100, 0, []int{9, 15}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := pack.Rules["click_burst"]
-			th := map[string]float64{}
-			for k, v := range r.Thresholds {
-				th[k] = v
+			p, err := pack.WithThresholds("click_burst", map[string]float64{"seasonal_min_days": tc.minDays, "cold_start_extra_signals": tc.extra})
+			if err != nil {
+				t.Fatal(err)
 			}
-			th["seasonal_min_days"] = tc.minDays
-			th["cold_start_extra_signals"] = tc.extra
-			r.Thresholds = th
-			p := *pack
-			p.Rules = map[string]rules.Rule{"click_burst": r}
-			env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: &p, Signals: &detectors.Signals{}}
+			env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: p, Signals: &detectors.Signals{}}
 			fs, err := Detector{}.Run(ctx, env)
 			if err != nil {
 				t.Fatal(err)
@@ -294,16 +284,11 @@ func TestColdStartNeedsMoreEvidence(t *testing.T) {
 		extra float64
 		want  int
 	}{{1, 0}, {0, 1}} {
-		r := pack.Rules["click_burst"]
-		th := map[string]float64{}
-		for k, v := range r.Thresholds {
-			th[k] = v
+		p, err := pack.WithThresholds("click_burst", map[string]float64{"cold_start_extra_signals": tc.extra})
+		if err != nil {
+			t.Fatal(err)
 		}
-		th["cold_start_extra_signals"] = tc.extra
-		r.Thresholds = th
-		p := *pack
-		p.Rules = map[string]rules.Rule{"click_burst": r}
-		env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)}, Pack: &p, Signals: &detectors.Signals{}}
+		env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)}, Pack: p, Signals: &detectors.Signals{}}
 		fs, err := Detector{}.Run(ctx, env)
 		if err != nil {
 			t.Fatal(err)
