@@ -307,15 +307,10 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 
 func TestThresholdsComeFromThePack(t *testing.T) {
 	st, pack := setup(t)
-	r := pack.Rules["cookie_stuffing"]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
+	pack, err := pack.WithThresholds("cookie_stuffing", map[string]float64{"min_hits": 1000, "capture_min_orders": 1000})
+	if err != nil {
+		t.Fatal(err)
 	}
-	th["min_hits"] = 1000
-	th["capture_min_orders"] = 1000
-	r.Thresholds = th
-	pack.Rules["cookie_stuffing"] = r
 	fs, _ := run(t, st, pack, detectors.Scope{})
 	if len(fs) != 0 {
 		t.Errorf("got %d findings with min_hits=1000, want 0", len(fs))

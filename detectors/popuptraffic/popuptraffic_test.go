@@ -310,14 +310,10 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 		{"quick_close_ms", 100, 2},  // QUICK's 500 ms windows no longer count
 	} {
 		st, pack := setup(t)
-		r := pack.Rules["popup_traffic"]
-		th := map[string]float64{}
-		for k, v := range r.Thresholds {
-			th[k] = v
+		pack, err := pack.WithThresholds("popup_traffic", map[string]float64{tc.key: tc.val})
+		if err != nil {
+			t.Fatal(err)
 		}
-		th[tc.key] = tc.val
-		r.Thresholds = th
-		pack.Rules["popup_traffic"] = r
 		if fs, _ := run(t, st, pack, detectors.Scope{}); len(fs) != tc.want {
 			t.Errorf("%s = %v: %d findings, want %d", tc.key, tc.val, len(fs), tc.want)
 		}

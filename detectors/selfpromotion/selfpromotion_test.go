@@ -230,14 +230,10 @@ func TestHardNegativesNotFlagged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := pack.Rules["self_promotion"]
-			th := map[string]float64{}
-			for k, v := range r.Thresholds {
-				th[k] = v
+			pack, err = pack.WithThresholds("self_promotion", map[string]float64{tc.key: tc.value})
+			if err != nil {
+				t.Fatal(err)
 			}
-			th[tc.key] = tc.value
-			r.Thresholds = th
-			pack.Rules["self_promotion"] = r
 			fs, _ := run(t, st, pack, detectors.Scope{})
 			if _, ok := digest(t, fs)[tc.pub]; !ok {
 				t.Errorf("%s not flagged with %s=%v: the test world does not exercise the threshold", tc.pub, tc.key, tc.value)
@@ -310,14 +306,10 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 
 func TestThresholdsComeFromThePack(t *testing.T) {
 	st, pack := setup(t)
-	r := pack.Rules["self_promotion"]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
+	pack, err := pack.WithThresholds("self_promotion", map[string]float64{"min_share": 0.9}) // above every publisher's share
+	if err != nil {
+		t.Fatal(err)
 	}
-	th["min_share"] = 0.9 // above every publisher's share
-	r.Thresholds = th
-	pack.Rules["self_promotion"] = r
 	if fs, _ := run(t, st, pack, detectors.Scope{}); len(fs) != 0 {
 		t.Errorf("got %d findings with min_share=0.9, want 0", len(fs))
 	}

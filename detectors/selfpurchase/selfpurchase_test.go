@@ -283,16 +283,10 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, pack := setup(t)
-			r := pack.Rules["self_purchase"]
-			th := map[string]float64{}
-			for k, v := range r.Thresholds {
-				th[k] = v
+			pack, err := pack.WithThresholds("self_purchase", tc.override)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for k, v := range tc.override {
-				th[k] = v
-			}
-			r.Thresholds = th
-			pack.Rules["self_purchase"] = r
 			fs, _ := run(t, st, pack, detectors.Scope{})
 			f, ok := byPublisher(t, fs)[tc.pub]
 			if ok != tc.flagged {
@@ -309,15 +303,10 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 
 func TestBadThresholds(t *testing.T) {
 	st, pack := setup(t)
-	r := pack.Rules["self_purchase"]
-	th := map[string]float64{}
-	for k, v := range r.Thresholds {
-		th[k] = v
+	pack, err := pack.WithThresholds("self_purchase", map[string]float64{"max_hops": 0, "hop_decay": math.NaN()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	th["max_hops"] = 0
-	delete(th, "hop_decay")
-	r.Thresholds = th
-	pack.Rules["self_purchase"] = r
 	env := detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
 	if _, err := (Detector{}).Run(context.Background(), env); err == nil {
 		t.Error("a missing threshold should be an error")
