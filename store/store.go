@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -221,4 +222,33 @@ func DriverConn(conn *sql.Conn) (driver.Conn, error) {
 // which DuckDB does not let us parameterize; the values come from flags.
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// ReplaceEarlierResults deletes, inside tx, the results (findings, signals
+// unavailable, recommendations, disqualified orders) that runs other than
+// runID stored for the same scope: the same night, or — night zero — the
+// same backfill. Called when runID succeeds, it makes re-running a night
+// leave one set of results for it (a killed run's partial rows included),
+// while other nights' results stay as history.
+func ReplaceEarlierResults(ctx context.Context, tx *sql.Tx, night time.Time, runID string) (int64, error) {
+	var nightArg any
+	if !night.IsZero() {
+		nightArg = night.Format(time.DateOnly)
+	}
+	// IS NOT DISTINCT FROM: a NULL night (a backfill) matches NULL.
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM signals_unavailable WHERE run_id <> $2 AND run_id IN (SELECT run_id FROM runs WHERE night IS NOT DISTINCT FROM $1::DATE)`,
+		`DELETE FROM findings WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+		`DELETE FROM recommendations WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+		`DELETE FROM disqualified_orders WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+	} {
+		res, err := tx.ExecContext(ctx, q, nightArg, runID)
+		if err != nil {
+			return total, fmt.Errorf("replace earlier results: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
 }

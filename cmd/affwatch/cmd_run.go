@@ -250,9 +250,26 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.DB.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
+	// The run succeeds and replaces earlier results of the same night in
+	// one transaction: a re-run leaves one set of rows per night.
+	tx, err := st.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
 		time.Now().UTC(), string(body), runID); err != nil {
 		return nil, err
+	}
+	replaced, err := store.ReplaceEarlierResults(ctx, tx, night, runID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	if replaced > 0 {
+		log.Info("earlier results of this night replaced", "rows", replaced)
 	}
 	log.Info("run finished", "findings", written.Findings, "recommendations", written.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(started).Seconds()))
 	return &batchResult{runID: runID, written: written}, nil
