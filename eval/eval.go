@@ -152,7 +152,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 }
 
 func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, seed int64, clicks int) (Result, error) {
-	dir := filepath.Join(dataDir, fmt.Sprintf("seed%d-clicks%d-%s", seed, clicks, cfg.Format))
+	// The generator's version is part of the name: a cache made by an older
+	// generator is never mistaken for this one's data.
+	dir := filepath.Join(dataDir, fmt.Sprintf("gen%s-seed%d-clicks%d-%s", fixtures.Version, seed, clicks, cfg.Format))
 	labelsPath := filepath.Join(dir, "labels.csv")
 	if _, err := os.Stat(labelsPath); err != nil {
 		t0 := time.Now()
