@@ -3,39 +3,19 @@ package branddomain
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/rules"
-	"affwatch/store"
 )
 
 func setup(t *testing.T, files ...string) detectors.Env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.DB.ExecContext(ctx, string(b)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+	return detectortest.Env(t, "t", detectortest.Files(t, files...)...)
 }
 
 type got struct {

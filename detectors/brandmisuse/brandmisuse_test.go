@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/fixtures"
 	"affwatch/loaders"
 	"affwatch/rules"
@@ -20,26 +20,7 @@ import (
 
 func setup(t *testing.T, files ...string) detectors.Env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.DB.ExecContext(ctx, string(b)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return detectors.Env{DB: st.DB, RunID: "r1", Pack: pack, Signals: &detectors.Signals{}}
+	return detectortest.Env(t, "r1", detectortest.Files(t, files...)...)
 }
 
 type got struct {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/eval/evaltest"
 	"affwatch/rules"
 	"affwatch/store"
@@ -44,20 +45,7 @@ FROM range(0, 15) r(i);
 
 func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.DB.ExecContext(ctx, world); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, pack
+	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
 func TestBurstFlaggedViralSpikeNot(t *testing.T) {
@@ -197,18 +185,7 @@ FROM range(0, 120) r(i);
 
 func TestSeasonalPeakIsNotABurst(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.DB.ExecContext(ctx, office); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, pack := detectortest.Store(t, office), detectortest.Pack(t)
 	for _, tc := range []struct {
 		name     string
 		minDays  float64
@@ -268,18 +245,7 @@ func TestEval(t *testing.T) { evaltest.Check(t, Detector{}) }
 // signals (few IPs, one agent) are not enough; a scraper's would be.
 func TestColdStartNeedsMoreEvidence(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.DB.ExecContext(ctx, office); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, pack := detectortest.Store(t, office), detectortest.Pack(t)
 	for _, tc := range []struct {
 		extra float64
 		want  int

@@ -1,7 +1,6 @@
 package cookiestuffing
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -102,30 +102,12 @@ FROM (VALUES ('CAP'), ('COUPON')) v(p), range(0, 8) r(j);
 
 func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.DB.ExecContext(ctx, world); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, pack
+	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
 func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
-	sig := &detectors.Signals{}
-	fs, err := Detector{}.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Scope: scope, Pack: pack, Signals: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs, sig
+	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
 
 type evidence struct {

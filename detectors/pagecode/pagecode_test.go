@@ -3,7 +3,6 @@ package pagecode
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -11,30 +10,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/rules"
-	"affwatch/store"
 )
 
 func setup(t *testing.T) detectors.Env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	world, err := os.ReadFile("testdata/crawl.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.DB.ExecContext(ctx, string(world)); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+	return detectortest.Env(t, "t", detectortest.Files(t, "testdata/crawl.sql")...)
 }
 
 type got struct {

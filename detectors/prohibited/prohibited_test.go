@@ -11,23 +11,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/fixtures/pages"
 	"affwatch/rules"
-	"affwatch/store"
 )
 
 func newEnv(t *testing.T) detectors.Env {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return detectors.Env{DB: st.DB, RunID: "r", Pack: pack, Signals: &detectors.Signals{}}
+	return detectortest.Env(t, "r")
 }
 
 func corpusPage(t *testing.T, file string) Page {

@@ -1,7 +1,6 @@
 package selfpromotion
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
+	"affwatch/detectors/detectortest"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -94,30 +94,12 @@ FROM (VALUES ('S_CO'), ('S_OTHER'), ('S_P1'), ('S_BIG')) v(s);
 
 func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.InMemory, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.DB.ExecContext(ctx, world); err != nil {
-		t.Fatal(err)
-	}
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, pack
+	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
 func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
-	signals := &detectors.Signals{}
-	fs, err := Detector{}.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Scope: scope, Pack: pack, Signals: signals})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs, signals
+	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
 
 type got struct {

@@ -1,0 +1,76 @@
+// Package detectortest holds what every detector's tests need: a private
+// in-memory store with the schema and a hand-built world, the default rule
+// pack, and one call that runs a detector and fails the test on error.
+package detectortest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"affwatch/detectors"
+	"affwatch/rules"
+	"affwatch/store"
+)
+
+// Store opens a private in-memory store, runs each SQL script in it, and
+// closes it when the test ends.
+func Store(t testing.TB, scripts ...string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for i, s := range scripts {
+		if _, err := st.DB.ExecContext(ctx, s); err != nil {
+			t.Fatalf("script %d: %v", i+1, err)
+		}
+	}
+	return st
+}
+
+// Files reads SQL script files (testdata/…) for Store.
+func Files(t testing.TB, paths ...string) []string {
+	t.Helper()
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = string(b)
+	}
+	return out
+}
+
+// Pack returns the embedded default rule pack.
+func Pack(t testing.TB) *rules.Pack {
+	t.Helper()
+	p, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Env is a store with the scripts run in it, the default pack and empty
+// signals, for a backfill scope.
+func Env(t testing.TB, runID string, scripts ...string) detectors.Env {
+	t.Helper()
+	st := Store(t, scripts...)
+	return detectors.Env{DB: st.DB, RunID: runID, Pack: Pack(t), Signals: &detectors.Signals{}}
+}
+
+// Run runs d on st with pack over scope and returns its findings and the
+// signals it went without.
+func Run(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+	t.Helper()
+	sig := &detectors.Signals{}
+	fs, err := d.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Scope: scope, Pack: pack, Signals: sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, sig
+}
