@@ -97,7 +97,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 			env.Signals.Add(detectors.ClickBurst, "clicks."+c, "column absent or empty in the input: the signals that need it are not used")
 		}
 	}
-	scopeStart, scopeEnd, ok, err := scope(ctx, env)
+	scopeStart, scopeEnd, ok, err := env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -158,24 +158,6 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		out = append(out, f)
 	}
 	return out, nil
-}
-
-// scope returns the time range judged: the night, or every day with clicks.
-func scope(ctx context.Context, env detectors.Env) (start, end time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		start = env.Scope.Night
-		return start, start.AddDate(0, 0, 1), true, nil
-	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
-		return start, end, false, err
-	}
-	if !lo.Valid {
-		return start, end, false, nil
-	}
-	start = lo.Time.UTC().Truncate(24 * time.Hour)
-	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return start, end, true, nil
 }
 
 // machineSignals lists the signs of automation a bucket shows. Each needs

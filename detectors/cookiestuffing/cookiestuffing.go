@@ -242,20 +242,11 @@ func recordUnavailable(ctx context.Context, env detectors.Env) error {
 // lookback_days ending with the night (mechanisms must have a hit on the
 // night itself); for a backfill, every day with clicks.
 func window(ctx context.Context, env detectors.Env, p params) (start, end, scopeStart time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		end = env.Scope.Night.AddDate(0, 0, 1)
-		return end.AddDate(0, 0, -int(p.lookbackDays)), end, env.Scope.Night, true, nil
+	start, end, ok, err = env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
+	if !ok || err != nil || !env.Scope.IsNight() {
+		return start, end, start, ok, err
 	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
-		return start, end, scopeStart, false, err
-	}
-	if !lo.Valid {
-		return start, end, scopeStart, false, nil
-	}
-	start = lo.Time.UTC().Truncate(24 * time.Hour)
-	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return start, end, start, true, nil
+	return end.AddDate(0, 0, -int(p.lookbackDays)), end, start, true, nil
 }
 
 // loadCTIT reads the population's click-to-order times.
@@ -322,34 +313,8 @@ func judge(r row, p params, pop population) (judged, bool) {
 	if j.rate < j.minShare {
 		return j, false
 	}
-	j.pValue = binomialTail(r.hits, j.known, math.Max(j.popRate, p.minBaseRate))
+	j.pValue = detectors.BinomialTail(r.hits, j.known, math.Max(j.popRate, p.minBaseRate))
 	return j, j.pValue <= p.maxPValue
-}
-
-// binomialTail is P(X ≥ k) for X ~ Binomial(n, q), summed in log space.
-func binomialTail(k, n int64, q float64) float64 {
-	if k <= 0 {
-		return 1
-	}
-	if q <= 0 {
-		return 0
-	}
-	if q >= 1 {
-		return 1
-	}
-	lq, l1q := math.Log(q), math.Log1p(-q)
-	ln, _ := math.Lgamma(float64(n) + 1)
-	sum := 0.0
-	for i := k; i <= n; i++ {
-		a, _ := math.Lgamma(float64(i) + 1)
-		b, _ := math.Lgamma(float64(n-i) + 1)
-		t := math.Exp(ln - a - b + float64(i)*lq + float64(n-i)*l1q)
-		sum += t
-		if t < sum*1e-17 && float64(i) > float64(n)*q {
-			break
-		}
-	}
-	return math.Min(sum, 1)
 }
 
 // ctitCompare is the click-to-order time of a publisher against the
@@ -391,7 +356,7 @@ func compareCTIT(xs []float64, p params, pop population) *ctitCompare {
 		Orders: n, MedianHours: detectors.Round(median(xs)/3600, 2), PopulationMedian: detectors.Round(pop.ctitQ[len(pop.ctitQ)/2]/3600, 2),
 		LongShare: detectors.Round(float64(long)/float64(n), 3), PopulationLong: detectors.Round(pop.ctitLong, 3), ThresholdHours: p.ctitLongHours,
 		KS: detectors.Round(d, 3), KSPValue: sig(ksPValue((en + 0.12 + 0.11/en) * d)), PopulationOrders: pop.ctitN,
-		BinomialPValue: sig(binomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.minBaseRate))),
+		BinomialPValue: sig(detectors.BinomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.minBaseRate))),
 	}
 	c.Late = float64(n) >= p.ctitMinOrders && d >= p.ctitMinKS && c.KSPValue <= p.ctitMaxPValue && c.BinomialPValue <= p.ctitMaxPValue &&
 		float64(long)/float64(n) > pop.ctitLong

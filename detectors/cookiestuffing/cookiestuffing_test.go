@@ -310,7 +310,7 @@ func TestBinomialTail(t *testing.T) {
 		{1, 1, 0.03, 0.03},
 		{2, 3, 0.5, 0.5},
 	} {
-		if got := binomialTail(tc.k, tc.n, tc.q); math.Abs(got-tc.want) > 1e-12 {
+		if got := detectors.BinomialTail(tc.k, tc.n, tc.q); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("P(X ≥ %d | %d, %v) = %v, want %v", tc.k, tc.n, tc.q, got, tc.want)
 		}
 	}

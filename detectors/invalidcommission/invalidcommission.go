@@ -230,7 +230,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err != nil || !ok {
 		return nil, err
 	}
-	start, end, ok, err := scope(ctx, env)
+	start, end, ok, err := env.Scope.Days(ctx, env.DB, queries["Span"])
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -324,25 +324,6 @@ func signals(ctx context.Context, env detectors.Env, t terms) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// scope returns the orders judged: the night's, or for a backfill every day
-// with attributed orders.
-func scope(ctx context.Context, env detectors.Env) (start, end time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		start = env.Scope.Night.UTC().Truncate(24 * time.Hour)
-		return start, start.AddDate(0, 0, 1), true, nil
-	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, queries["Span"]).Scan(&lo, &hi); err != nil {
-		return start, end, false, err
-	}
-	if !lo.Valid {
-		return start, end, false, nil
-	}
-	start = lo.Time.UTC().Truncate(24 * time.Hour)
-	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return start, end, true, nil
 }
 
 // OrderStake is one order's entry in the evidence's order_reasons: what the

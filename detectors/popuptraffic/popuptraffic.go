@@ -218,61 +218,22 @@ func judge(x pub, base population, p params, nightly bool) (candidate, bool) {
 	if share < p.minShare || share < p.minRatio*base.share {
 		return candidate{}, false
 	}
-	lp := logBinomialTail(x.popups, x.known, base.share)
+	lp := detectors.LogBinomialTail(x.popups, x.known, base.share)
 	if lp > math.Log(p.maxPValue) {
 		return candidate{}, false
 	}
 	return candidate{pub: x, share: share, base: base, log10P: lp / math.Ln10}, true
 }
 
-// logBinomialTail is ln P(X ≥ k) for X ~ Binomial(n, q), summed in log
-// space from k upward until the terms stop mattering (past the mean they
-// only fall). Logs, because the tails here reach far below 1e-300.
-func logBinomialTail(k, n int64, q float64) float64 {
-	switch {
-	case k <= 0 || q >= 1:
-		return 0
-	case k > n || q <= 0:
-		return math.Inf(-1)
-	}
-	lq, l1q := math.Log(q), math.Log1p(-q)
-	lgn, _ := math.Lgamma(float64(n) + 1)
-	logTerm := func(i int64) float64 {
-		a, _ := math.Lgamma(float64(i) + 1)
-		b, _ := math.Lgamma(float64(n-i) + 1)
-		return lgn - a - b + float64(i)*lq + float64(n-i)*l1q
-	}
-	first := logTerm(k)
-	sum := 0.0
-	for i := k; i <= n; i++ {
-		t := logTerm(i) - first
-		sum += math.Exp(t)
-		if t < -40 && float64(i) > float64(n)*q {
-			break
-		}
-	}
-	return math.Min(0, first+math.Log(sum))
-}
-
 // scope returns the clicks judged: for a night, the look-back ending with
 // that night; for a backfill, every day with clicks. night is the start of
 // the judged night (the window's start for a backfill).
 func scope(ctx context.Context, env detectors.Env, lookbackDays int) (start, end, night time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		night = env.Scope.Night.UTC().Truncate(24 * time.Hour)
-		end = night.AddDate(0, 0, 1)
-		return end.AddDate(0, 0, -lookbackDays), end, night, true, nil
+	start, end, ok, err = env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
+	if !ok || err != nil || !env.Scope.IsNight() {
+		return start, end, start, ok, err
 	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&lo, &hi); err != nil {
-		return start, end, night, false, err
-	}
-	if !lo.Valid {
-		return start, end, night, false, nil
-	}
-	start = lo.Time.UTC().Truncate(24 * time.Hour)
-	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return start, end, start, true, nil
+	return end.AddDate(0, 0, -lookbackDays), end, start, true, nil
 }
 
 func brandDomains(pack *rules.Pack) []string {

@@ -313,11 +313,11 @@ func TestLogBinomialTail(t *testing.T) {
 		{1, 1, 0.2, math.Log(0.2)},
 		{2, 3, 0.5, math.Log(0.5)}, // (3 + 1) / 8
 	} {
-		if got := logBinomialTail(tc.k, tc.n, tc.q); math.Abs(got-tc.want) > 1e-9 {
+		if got := detectors.LogBinomialTail(tc.k, tc.n, tc.q); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("tail(%d, %d, %v) = %v, want %v", tc.k, tc.n, tc.q, got, tc.want)
 		}
 	}
-	if got := logBinomialTail(11, 10, 0.5); !math.IsInf(got, -1) {
+	if got := detectors.LogBinomialTail(11, 10, 0.5); !math.IsInf(got, -1) {
 		t.Errorf("k > n: %v", got)
 	}
 }

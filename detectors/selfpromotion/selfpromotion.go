@@ -293,37 +293,11 @@ func compare(count, total, popCount, popTotal int64, floor float64, p params) te
 	}
 	p0 := (float64(popCount) + 1) / (float64(popTotal) + 2)
 	t.Lift = t.Share / p0
-	t.PValue = binomialTail(count, total, p0)
+	t.PValue = detectors.BinomialTail(count, total, p0)
 	t.Passed = float64(count) >= floor && t.Share >= p.minShare && t.Lift >= p.minLift && t.PValue <= p.maxP
 	t.Share, t.PopulationShare, t.Lift = detectors.Round(t.Share, 4), detectors.Round(t.PopulationShare, 4), detectors.Round(t.Lift, 1)
 	t.PValue = roundSig(t.PValue)
 	return t
-}
-
-// binomialTail is P(X >= k) for X ~ Binomial(n, p), summed in log space.
-func binomialTail(k, n int64, p float64) float64 {
-	if k <= 0 {
-		return 1
-	}
-	if k > n || p <= 0 {
-		return 0
-	}
-	if p >= 1 {
-		return 1
-	}
-	lp, lq := math.Log(p), math.Log1p(-p)
-	lgn, _ := math.Lgamma(float64(n) + 1)
-	var sum float64
-	for i := k; i <= n; i++ {
-		a, _ := math.Lgamma(float64(i) + 1)
-		b, _ := math.Lgamma(float64(n-i) + 1)
-		term := math.Exp(lgn - a - b + float64(i)*lp + float64(n-i)*lq)
-		sum += term
-		if term < sum*1e-17 && float64(i) > float64(n)*p {
-			break
-		}
-	}
-	return math.Min(sum, 1)
 }
 
 type evidence struct {

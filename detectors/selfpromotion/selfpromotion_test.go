@@ -309,7 +309,7 @@ func TestBinomialTail(t *testing.T) {
 		{1, 1, 0.2, 0.2},
 		{11, 10, 0.5, 0},
 	} {
-		if got := binomialTail(tc.k, tc.n, tc.p); abs(got-tc.want) > 1e-12 {
+		if got := detectors.BinomialTail(tc.k, tc.n, tc.p); abs(got-tc.want) > 1e-12 {
 			t.Errorf("P(X>=%d | %d, %v) = %v, want %v", tc.k, tc.n, tc.p, got, tc.want)
 		}
 	}

@@ -106,9 +106,12 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err := recordSignals(ctx, env); err != nil {
 		return nil, err
 	}
-	scopeStart, scopeEnd, ok, err := scope(ctx, env)
-	if err != nil || !ok {
-		return nil, err
+	scopeStart, scopeEnd, ok, err := env.Scope.Days(ctx, env.DB, queries["OrderSpan"])
+	if err != nil {
+		return nil, fmt.Errorf("self_purchase: order span: %w", err)
+	}
+	if !ok {
+		return nil, nil
 	}
 	identStart := scopeEnd.AddDate(0, 0, -int(p.lookbackDays))
 	historyStart := scopeStart.AddDate(0, 0, -int(p.orderHistoryDays))
@@ -200,24 +203,6 @@ func recordSignals(ctx context.Context, env detectors.Env) error {
 		}
 	}
 	return nil
-}
-
-// scope returns the time range judged: the night, or every day with orders.
-func scope(ctx context.Context, env detectors.Env) (start, end time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		start = env.Scope.Night.UTC()
-		return start, start.AddDate(0, 0, 1), true, nil
-	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, queries["OrderSpan"]).Scan(&lo, &hi); err != nil {
-		return start, end, false, fmt.Errorf("self_purchase: order span: %w", err)
-	}
-	if !lo.Valid {
-		return start, end, false, nil
-	}
-	start = lo.Time.UTC().Truncate(24 * time.Hour)
-	end = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return start, end, true, nil
 }
 
 // hop is one link of a path: the identifier shared and the node reached.
