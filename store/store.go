@@ -242,6 +242,7 @@ func ReplaceEarlierResults(ctx context.Context, tx *sql.Tx, night time.Time, run
 		`DELETE FROM findings WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM recommendations WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM disqualified_orders WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+		`DELETE FROM suppressed_findings WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 	} {
 		res, err := tx.ExecContext(ctx, q, nightArg, runID)
 		if err != nil {
