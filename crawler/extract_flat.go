@@ -101,9 +101,11 @@ func extractFlat(base *url.URL, body []byte) PageInfo {
 					}
 				}
 			case "body":
-				for attr, trigger := range map[string]string{"onload": "load", "onclick": "body_click"} {
-					for _, c := range windowOpens(attrs[attr], 5) {
-						info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: trigger, URL: abs(c.target), Snippet: raw})
+				// onload before onclick, as Extract does: a map's order
+				// would change the report between identical runs.
+				for _, h := range [...]struct{ attr, trigger string }{{"onload", "load"}, {"onclick", "body_click"}} {
+					for _, c := range windowOpens(attrs[h.attr], 5) {
+						info.addCode(CodeItem{Kind: CodeWindowOpen, Trigger: h.trigger, URL: abs(c.target), Snippet: raw})
 					}
 				}
 			case "a", "area":
