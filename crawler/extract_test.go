@@ -243,7 +243,9 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(fuzzExtract)
 }
 
-// FuzzInspectImage: image headers and ICO directories from hostile servers.
+// FuzzInspectImage: image headers and ICO directories from hostile servers
+// (seeds in testdata/fuzz/FuzzInspectImage: ICO directories that lie about
+// sizes and offsets, PNG bombs, truncated bitmaps).
 func FuzzInspectImage(f *testing.F) {
 	f.Add(encodePNG(4, 4))
 	f.Add(tinyPNG(20000, 20000))
@@ -253,6 +255,15 @@ func FuzzInspectImage(f *testing.F) {
 		info := InspectImage(b, 1<<16)
 		if info.AHash != "" && int64(info.Width)*int64(info.Height) > 1<<16 {
 			t.Fatalf("decoded %dx%d over the cap", info.Width, info.Height)
+		}
+		// A hash is 16 hex digits of a picture that has pixels, and a
+		// decoded picture has no problem.
+		if info.AHash != "" && (len(info.AHash) != 16 || strings.Trim(info.AHash, "0123456789abcdef") != "" ||
+			info.Width <= 0 || info.Height <= 0 || info.Problem != "") {
+			t.Fatalf("hash %q of a %dx%d picture with problem %q", info.AHash, info.Width, info.Height, info.Problem)
+		}
+		if again := InspectImage(b, 1<<16); again != info {
+			t.Fatalf("not deterministic: %+v then %+v", info, again)
 		}
 	})
 }

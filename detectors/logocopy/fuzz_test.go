@@ -5,7 +5,9 @@ import (
 )
 
 // FuzzDecodeICO: no input may panic or decode a picture over the cap.
-// Seeds: testdata/fuzz/FuzzDecodeICO and the ICOs of the test matrix.
+// Seeds: testdata/fuzz/FuzzDecodeICO (directories that lie about sizes and
+// offsets, 20000×20000 PNG entries, bitmaps with bad headers) and the ICOs
+// of the test matrix.
 func FuzzDecodeICO(f *testing.F) {
 	img := testImage(16, 16)
 	f.Add(ICO(encPNG(img)))
@@ -24,8 +26,13 @@ func FuzzDecodeICO(f *testing.F) {
 		}
 		ds, _ := DecodeAll(b, maxPixels)
 		for _, d := range ds {
-			if bd := d.Img.Bounds(); bd.Dx()*bd.Dy() > maxPixels {
+			bd := d.Img.Bounds()
+			if bd.Dx()*bd.Dy() > maxPixels {
 				t.Fatalf("decoded %v over the cap", bd)
+			}
+			// the sizes reported are the picture's, not the directory's claim
+			if d.Width != bd.Dx() || d.Height != bd.Dy() || bd.Dx() <= 0 || bd.Dy() <= 0 {
+				t.Fatalf("%s reported %dx%d, picture %v", d.Format, d.Width, d.Height, bd)
 			}
 			FingerprintOf(d.Img)
 		}
