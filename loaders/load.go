@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -96,6 +97,12 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 	}
 	res := &Result{}
 	done := 0
+	copies := map[string]*crCopy{}
+	defer func() {
+		for _, c := range copies {
+			os.Remove(c.path)
+		}
+	}()
 	for _, ds := range Datasets {
 		var dsFiles []File
 		for _, f := range files {
@@ -106,7 +113,7 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 		if len(dsFiles) == 0 {
 			continue
 		}
-		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done}
+		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done, copies: copies}
 		results, err := l.run(ctx, dsFiles)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", ds.Name, err)
@@ -122,9 +129,32 @@ type datasetLoad struct {
 	opts  Options
 	total int
 	done  *int
+	// copies of files read without their stray CRs (see cr.go), by Path
+	copies map[string]*crCopy
 }
 
-func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, err error) {
+// run loads the dataset's files; a file the CSV reader fails on for a
+// stray carriage return is copied without them and the dataset loaded again
+// (its transaction was rolled back).
+func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, error) {
+	done := *l.done
+	for {
+		results, err := l.runOnce(ctx, files)
+		var cr *strayCRFile
+		if !errors.As(err, &cr) {
+			return results, err
+		}
+		c, cerr := copyWithoutStrayCR(cr.file)
+		if cerr != nil {
+			return nil, fmt.Errorf("%s: copy without stray carriage returns: %w", cr.file.Rel, cerr)
+		}
+		l.copies[cr.file.Path] = c
+		*l.done = done
+		l.opts.Logger.Warn("carriage returns inside lines; reading a copy that quarantines those lines", "dataset", l.ds.Name, "file", cr.file.Rel, "lines", len(c.lines))
+	}
+}
+
+func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult, err error) {
 	results := make([]FileResult, len(files))
 	var fresh []int
 	for i, f := range files {
@@ -183,6 +213,9 @@ func (l *datasetLoad) run(ctx context.Context, files []File) (_ []FileResult, er
 		}
 		start := time.Now()
 		if err := l.insertFile(ctx, tx, f, id); err != nil {
+			if isStrayCRError(err) && l.copies[f.Path] == nil {
+				return nil, &strayCRFile{file: f, err: err}
+			}
 			return nil, fmt.Errorf("%s: %w", f.Rel, err)
 		}
 		results[i].Seconds = time.Since(start).Seconds()
@@ -500,6 +533,7 @@ type source struct {
 	rowBad    string // whole-row problem
 	rowErr    string
 	rejects   bool // the reader may have rejected lines into aw_rej
+	strayCR   bool // read from a copy without stray CRs; their lines are in aw_cr
 	header    int  // lines before the first row
 	close     func()
 }
@@ -525,6 +559,13 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			return nil, err
 		}
 	}
+	path, compression := f.Path, f.Compression
+	if c := l.copies[f.Path]; c != nil && (f.Format == FormatCSV || f.Format == FormatTSV || f.Format == FormatNDJSON) {
+		path, compression, s.strayCR = c.path, "", true
+		if err := createCRLines(ctx, tx, c.lines); err != nil {
+			return nil, err
+		}
+	}
 	switch f.Format {
 	case FormatCSV, FormatTSV:
 		delim := ","
@@ -544,8 +585,8 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			contains[i] = fmt.Sprintf("contains(c%d, chr(10))", i)
 		}
 		s.from = fmt.Sprintf(`read_csv(?, header = true, auto_detect = false, columns = {%s}, delim = E'%s', quote = '"', escape = '"',
-			compression = '%s', %s) WITH ORDINALITY`, strings.Join(defs, ", "), delim, duckCompression(f.Compression), csvRejectsOptions)
-		s.fromArgs = []any{f.Path}
+			compression = '%s', %s) WITH ORDINALITY`, strings.Join(defs, ", "), delim, duckCompression(compression), csvRejectsOptions)
+		s.fromArgs = []any{path}
 		s.ordExpr = "ordinality AS _ord"
 		s.nlSum = strings.Join(nls, " + ")
 		s.nlAny = "coalesce(" + strings.Join(contains, " OR ") + ", false)"
@@ -568,8 +609,8 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 				CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_extract_string(line, [%s]) END AS _j
 			FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\x1f', quote = '', escape = '',
 				compression = '%s', %s) WITH ORDINALITY
-			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), duckCompression(f.Compression), csvRejectsOptions)
-		s.fromArgs = []any{f.Path}
+			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), duckCompression(compression), csvRejectsOptions)
+		s.fromArgs = []any{path}
 		s.ordExpr = "_o AS _ord, _j, line"
 		s.lineExpr = "_ord"
 		s.rowBad = "_j IS NULL"
@@ -727,6 +768,9 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 	if f.Format == FormatNDJSON {
 		reason = `CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'malformed line (control character outside a JSON string)' END`
 	}
+	if src.strayCR {
+		reason = fmt.Sprintf("CASE WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END", sqlString(strayCRReason), reason)
+	}
 	args = append(args, rawValueChars)
 	q := fmt.Sprintf(`INSERT INTO quarantine
 		SELECT ?, ?, ?, ?, line, %s, %s,
@@ -750,4 +794,24 @@ func registerArrowView(ctx context.Context, conn *sql.Conn, rows *arrowRows, vie
 		return nil, err
 	}
 	return ar.RegisterView(rows, view)
+}
+
+// createCRLines fills the temp table aw_cr with the lines that held a stray
+// CR (our own integers, not input).
+func createCRLines(ctx context.Context, tx *sql.Tx, lines []int64) error {
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_cr (line BIGINT)`); err != nil {
+		return err
+	}
+	for len(lines) > 0 {
+		n := min(len(lines), 1000)
+		vals := make([]string, n)
+		for i, v := range lines[:n] {
+			vals[i] = fmt.Sprintf("(%d)", v)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO aw_cr VALUES "+strings.Join(vals, ", ")); err != nil {
+			return err
+		}
+		lines = lines[n:]
+	}
+	return nil
 }

@@ -81,6 +81,42 @@ not json at all
 			loaded: 2,
 		},
 		{
+			// FuzzLoadCSV/FuzzLoadNDJSON: one CR that does not end a line
+			// made DuckDB's reader fail the whole load ("CSV Parser state
+			// machine reached an invalid state").
+			name: "csv stray carriage return", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id,referrer\r\n" +
+				"C1,2026-11-21T09:00:00Z,P1,\r\n" + // 2 ok, CRLF
+				"C2,2026-11-21T09:00:00Z,P\r1,\r\n" + // 3 stray CR
+				"C3,2026-11-21T09:00:00Z,P1,\"quoted\rCR is a value\"\n" + // 4 ok
+				"\rC4,2026-11-21T09:00:00Z,P1,\n" + // 5 stray CR first
+				"C5,2026-11-21T09:00:00Z,P1,\"two\nlines\"\r\r\n" + // 6-7 CR before CRLF
+				"C6,2026-11-21T09:00:00Z,P1,\r"}, // 8 ok, CR at the end of the file
+			want: []qrow{
+				{"clicks.csv", 3, "publisher_id", strayCRReason},
+				{"clicks.csv", 5, "click_id", strayCRReason},
+				{"clicks.csv", 6, "referrer", strayCRReason},
+			},
+			loaded: 3,
+		},
+		{
+			name: "csv mixing CRLF and LF line ends", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\r\n" +
+				"C1,2026-11-21T09:00:00Z,P1\n" +
+				"C2,2026-11-21T09:00:00Z,P1\r\n" +
+				"C3,2026-11-21T09:00:00Z,P1\n"},
+			loaded: 3,
+		},
+		{
+			name: "ndjson.gz stray carriage return", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "", "clicks.ndjson.gz": gz(`{"click_id":"C1","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\r" +
+				`{"click_id":"C2","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n" + // 1: two objects on one line
+				`{"click_id":"C3","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\r\n" + // 2 ok
+				`{"click_id":"C4","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n")}, // 3 ok
+			want:   []qrow{{"clicks.ndjson.gz", 1, "", strayCRReason}},
+			loaded: 2,
+		},
+		{
 			name: "arrow invalid utf-8", dataset: "clicks",
 			files:  map[string]string{"clicks.csv": ""},
 			setup:  func(t *testing.T, dir string) { writeArrow(t, filepath.Join(dir, "clicks.arrow"), false, true) },

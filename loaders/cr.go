@@ -1,0 +1,113 @@
+package loaders
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"strings"
+)
+
+// DuckDB's CSV reader, which reads CSV, TSV and the lines of NDJSON, fails
+// the whole file ("The CSV Parser state machine reached an invalid state",
+// rejects or not) at a carriage return that does not end a line: a CR not
+// followed by LF, outside quotes; and at a CRLF in a file it took for LF
+// (or the reverse). One such byte in a user agent must not
+// abort the night, so a file the reader fails on this way is read again
+// from a copy in which every stray CR is an invalid UTF-8 byte instead: the
+// reader rejects just those lines, and they are quarantined with
+// strayCRReason. Clean files never pay for the copy.
+
+const strayCRReason = "carriage return (CR) inside a line: only LF or CRLF may end a line, and a CR in a value must be quoted"
+
+// strayCRByte replaces a stray CR in the copy; it is never valid UTF-8.
+const strayCRByte = 0xFF
+
+func isStrayCRError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "CSV Parser state machine reached an invalid state")
+}
+
+// strayCRFile asks Load to read File again from a copy without stray CRs.
+type strayCRFile struct {
+	file File
+	err  error
+}
+
+func (e *strayCRFile) Error() string { return e.file.Rel + ": " + e.err.Error() }
+func (e *strayCRFile) Unwrap() error { return e.err }
+
+// crCopy is the copy of a file with its stray CRs replaced.
+type crCopy struct {
+	path  string
+	lines []int64 // first physical line of each record that held a stray CR
+}
+
+// copyWithoutStrayCR writes f, decompressed, to a temporary file with every
+// CR that does not end a line (outside double quotes for CSV and TSV, the
+// quote rules of read_csv) replaced by strayCRByte. Line breaks are kept,
+// so line numbers do not move; CRLF becomes LF, since the reader also fails
+// on a file that mixes the two. A CR at the very end of the file ends the
+// last line and is dropped.
+func copyWithoutStrayCR(f File) (*crCopy, error) {
+	in, err := openText(f.Path, f.Compression)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp("", "affwatch-cr-*."+f.Format)
+	if err != nil {
+		return nil, err
+	}
+	c := &crCopy{path: out.Name()}
+	ok := false
+	defer func() {
+		if !ok {
+			out.Close()
+			os.Remove(c.path)
+		}
+	}()
+	quotes := f.Format == FormatCSV || f.Format == FormatTSV
+	r := bufio.NewReaderSize(in, 1<<20)
+	w := bufio.NewWriterSize(out, 1<<20)
+	line, record := int64(1), int64(1)
+	inQuote, pendingCR := false, false
+	for {
+		b, err := r.ReadByte()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if pendingCR {
+			pendingCR = false
+			if b != '\n' {
+				w.WriteByte(strayCRByte)
+				if n := len(c.lines); n == 0 || c.lines[n-1] != record {
+					c.lines = append(c.lines, record)
+				}
+			}
+		}
+		switch {
+		case b == '\r' && !inQuote:
+			pendingCR = true
+			continue
+		case b == '"' && quotes:
+			inQuote = !inQuote
+		case b == '\n':
+			line++
+			if !inQuote {
+				record = line
+			}
+		}
+		w.WriteByte(b)
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	if err := out.Close(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return c, nil
+}
