@@ -429,7 +429,8 @@ func resolveRef(base *url.URL, ref string) string {
 		return ""
 	}
 	u, err := base.Parse(ref)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	// "https:" alone parses as a URL without a host: nowhere to go.
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
 	u.Fragment = ""

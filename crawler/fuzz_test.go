@@ -133,6 +133,13 @@ func TestFuzzRegressions(t *testing.T) {
 			page: deep + `<body onload="window.open('/a')" onclick="window.open('/b')">x</body>`,
 			want: []string{"window_open load http://fuzz.example/a", "window_open body_click http://fuzz.example/b"},
 		},
+		{
+			// resolveRef kept "https:", which parses as a URL without a
+			// host, as the page's redirect and as links.
+			name: "meta refresh and links to a scheme alone",
+			page: `<metA http-equiv="refresh"Content=https:><a href="http:">a</a><a href="https:?q">b</a><iframe src="https:" hidden></iframe>`,
+			want: []string{"hidden_frame  "},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for range 20 {
