@@ -1,7 +1,8 @@
 // Package reports writes a run's outputs (DESIGN §6, contract) from the
 // tables the earlier stages filled: findings, recommendations,
 // disqualified_orders and signals_unavailable (the rows of one run_id), and
-// quarantine (the rows of the run's input files). Write produces five files:
+// quarantine (the rows of the run's input files). Write produces the five
+// files of the contract:
 //
 //   - findings.ndjson: one finding per line, for the enforcement workflow and
 //     for analysts (jq, DuckDB read_json);
@@ -16,11 +17,18 @@
 //     rows, signals unavailable, timings, counts, output hashes), written
 //     last: its presence says the outputs are complete.
 //
+// and three more, the same rows for other tools: recommendations.csv (the
+// enforcement team's spreadsheet), findings.parquet and
+// recommendations.parquet (typed, for DuckDB, pandas or Spark). Every
+// amount of money leaves in cents, rounded once from the tables'
+// DECIMAL(18,4); JSON Schemas of findings.ndjson, recommendations.json and
+// run.json are in docs/schemas.
+//
 // # Atomicity
 //
-// Write puts all five files in a temporary directory inside the output
+// Write puts every file in a temporary directory inside the output
 // directory (.affwatch-tmp-<run id>), fsyncs each, and only then commits:
-// it deletes any old run.json, renames the other four files into place,
+// it deletes any old run.json, renames the other files into place,
 // renames run.json last and fsyncs the directory. A failure or a cancelled
 // context before the commit leaves the previous outputs untouched and the
 // temporary directory removed; a failure during the commit leaves no
@@ -31,11 +39,12 @@
 //
 // # Determinism and untrusted input
 //
-// The same rows give byte-identical findings.ndjson, recommendations.json
-// and disqualified_orders.csv; run.json and report.html differ only by the
-// timestamps of Meta (DESIGN §7). Every string from the database is
-// attacker-controlled (log fields, crawled pages, file names): report.html
-// escapes it with html/template, disqualified_orders.csv neutralizes
-// spreadsheet formulas (see NeutralizeCell), and every list shown to people
-// is capped so that a hostile input cannot make the report unreadable.
+// The same rows give byte-identical findings.ndjson, recommendations.json,
+// recommendations.csv, disqualified_orders.csv and Parquet files; run.json
+// and report.html differ only by the timestamps of Meta (DESIGN §7). Every
+// string from the database is attacker-controlled (log fields, crawled
+// pages, file names): report.html escapes it with html/template, the CSV
+// files neutralize spreadsheet formulas (see NeutralizeCell), and every
+// list shown to people is capped so that a hostile input cannot make the
+// report unreadable.
 package reports

@@ -97,7 +97,7 @@ func TestHTMLContents(t *testing.T) {
 		want []string
 	}{
 		{"header", []string{"2026-11-21", testRun, "version 2026.11", "Generated at", "2026-11-22T02:01:35Z"}},
-		{"money totals", []string{"$43.7501", "$100.25"}},
+		{"money totals", []string{"$43.76", "$100.25"}}, // run.json totals: the sum of the cents shown
 		{"detectors", []string{"<code>click_burst</code>", "Abnormal click bursts", "<code>self_purchase</code>"}},
 		{"actions", []string{"withhold_payment", "cure_period", "warning"}},
 		{"quarantine", []string{"bad timestamp", "clicks.csv:9:ts", "clicks.csv:40<", "wrong number of fields", "orders/date=2026-11-21/part-0.ndjson:3:amount_usd"}},

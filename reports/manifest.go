@@ -52,7 +52,7 @@ type Manifest struct {
 	SignalsUnavailable []SignalUnavailable      `json:"signals_unavailable"`
 	Timings            []Timing                 `json:"timings"`
 	Counts             Counts                   `json:"counts"`
-	// Outputs are the other four files with their hashes; empty in the
+	// Outputs are the other files (OutputNames) with their hashes; empty in the
 	// manifest BuildManifest returns, filled by Write.
 	Outputs []OutputFile `json:"outputs"`
 }

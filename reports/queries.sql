@@ -2,7 +2,13 @@
 -- (run_id = ?) or, for quarantine, the rows of that run's input files
 -- (file_id in a bound list). Every ORDER BY is total, down to the columns a
 -- duplicate would differ in, so that the same rows give byte-identical files
--- (DESIGN §7). Money is read as DECIMAL text, never as a float.
+-- (DESIGN §7). Money is read as DECIMAL text, never as a float, and the
+-- outputs carry it in cents: the tables keep DECIMAL(18,4) (a commission
+-- rate times an amount has sub-cent digits; sums stay exact), and each
+-- amount is rounded once, half away from zero, where it leaves for a file
+-- (round(x, 2) is exact decimal arithmetic in DuckDB). A total in run.json
+-- is the sum of the rounded amounts it totals, so it adds up to the cent
+-- with the lines a reader sees.
 
 -- name: Findings
 -- Every finding of the run, in findings.ndjson order.
@@ -19,7 +25,7 @@ SELECT finding_id,
        window_start,
        window_end,
        CAST(to_json(order_ids) AS VARCHAR),
-       CAST(commission_usd AS VARCHAR)
+       CAST(round(commission_usd, 2) AS VARCHAR)
 FROM findings
 WHERE run_id = ?
 ORDER BY publisher_id, detector, window_start, finding_id,
@@ -91,28 +97,36 @@ FROM shown
 ORDER BY publisher_id, sev_rank DESC, score DESC, detector, window_start, finding_id, evidence_text;
 
 -- name: Recommendations
--- Every recommendation of the run, in recommendations.json order.
+-- Every recommendation of the run, in recommendations.json order. The last
+-- five columns are the penalty engine's (migration 003): NULL on rows
+-- stored before it.
 SELECT publisher_id,
        action,
        policy_ref,
        CAST(to_json(finding_ids) AS VARCHAR),
-       CAST(withhold_usd AS VARCHAR),
-       CAST(clawback_usd AS VARCHAR),
+       CAST(round(withhold_usd, 2) AS VARCHAR),
+       CAST(round(clawback_usd, 2) AS VARCHAR),
        strftime(appeal_deadline, '%Y-%m-%d'),
        review_required,
-       summary
+       summary,
+       severity,
+       confidence,
+       strikes,
+       CAST(to_json(shadow_finding_ids) AS VARCHAR),
+       CAST(basis AS VARCHAR)
 FROM recommendations
 WHERE run_id = ?
 ORDER BY publisher_id, action, policy_ref, appeal_deadline, review_required, summary,
-         CAST(to_json(finding_ids) AS VARCHAR), withhold_usd, clawback_usd;
+         CAST(to_json(finding_ids) AS VARCHAR), withhold_usd, clawback_usd,
+         severity, confidence, strikes, CAST(to_json(shadow_finding_ids) AS VARCHAR), CAST(basis AS VARCHAR);
 
 -- name: RecommendationCounts
 -- Recommendations, publishers to review and money per action.
 SELECT action,
        count(*),
        count_if(review_required),
-       CAST(sum(withhold_usd) AS VARCHAR),
-       CAST(sum(clawback_usd) AS VARCHAR)
+       CAST(sum(round(withhold_usd, 2)) AS VARCHAR),
+       CAST(sum(round(clawback_usd, 2)) AS VARCHAR)
 FROM recommendations
 WHERE run_id = ?
 GROUP BY action
@@ -123,7 +137,7 @@ ORDER BY action;
 SELECT order_id,
        publisher_id,
        CAST(to_json(reason_codes) AS VARCHAR),
-       CAST(commission_usd AS VARCHAR),
+       CAST(round(commission_usd, 2) AS VARCHAR),
        CAST(to_json(finding_ids) AS VARCHAR)
 FROM disqualified_orders
 WHERE run_id = ?
@@ -131,7 +145,7 @@ ORDER BY publisher_id, order_id, commission_usd,
          CAST(to_json(reason_codes) AS VARCHAR), CAST(to_json(finding_ids) AS VARCHAR);
 
 -- name: DisqualifiedTotals
-SELECT count(*), CAST(coalesce(sum(commission_usd), 0) AS VARCHAR)
+SELECT count(*), CAST(coalesce(sum(round(commission_usd, 2)), 0) AS VARCHAR)
 FROM disqualified_orders
 WHERE run_id = ?;
 
@@ -166,3 +180,56 @@ SELECT DISTINCT detector, signal, reason
 FROM signals_unavailable
 WHERE run_id = ?
 ORDER BY detector, signal, reason;
+
+-- name: FindingsParquet
+-- findings.parquet: findings.ndjson's columns in its order (this ORDER BY is
+-- the Findings query's), typed for Parquet readers: money DECIMAL(18,2),
+-- the cents of the JSON and CSV outputs, exact (never a float); windows as
+-- UTC instants (timezone('UTC', …) reads the stored UTC wall time as such,
+-- whatever the session's zone); order ids LIST(VARCHAR); evidence JSON text,
+-- an object as in findings.ndjson.
+SELECT f.finding_id,
+       f.publisher_id,
+       f.detector,
+       f.rule_id,
+       f.rule_status,
+       f.severity,
+       f.score,
+       f.policy_ref,
+       f.summary,
+       CASE WHEN json_type(f.evidence) = 'OBJECT' THEN CAST(f.evidence AS VARCHAR)
+            ELSE CAST(json_object('value', f.evidence) AS VARCHAR) END AS evidence,
+       timezone('UTC', f.window_start) AS window_start,
+       timezone('UTC', f.window_end) AS window_end,
+       f.order_ids,
+       round(f.commission_usd, 2) AS commission_usd
+FROM findings AS f
+WHERE f.run_id = ?
+ORDER BY f.publisher_id, f.detector, f.window_start, f.finding_id,
+         f.window_end, f.rule_id, f.severity, f.score, f.summary, CAST(f.evidence AS VARCHAR);
+
+-- name: RecommendationsParquet
+-- recommendations.parquet: recommendations.json's keys in its order (this
+-- ORDER BY is the Recommendations query's); money DECIMAL(18,2), the
+-- deadline a DATE, id lists LIST(VARCHAR) (shadow_finding_ids empty, not
+-- NULL, on rows from before the penalty engine, as in the JSON), basis JSON
+-- text or NULL.
+SELECT r.publisher_id,
+       r.action,
+       r.policy_ref,
+       r.finding_ids,
+       round(r.withhold_usd, 2) AS withhold_usd,
+       round(r.clawback_usd, 2) AS clawback_usd,
+       r.appeal_deadline,
+       r.review_required,
+       r.summary,
+       r.severity,
+       r.confidence,
+       r.strikes,
+       coalesce(r.shadow_finding_ids, CAST([] AS VARCHAR[])) AS shadow_finding_ids,
+       CAST(r.basis AS VARCHAR) AS basis
+FROM recommendations AS r
+WHERE r.run_id = ?
+ORDER BY r.publisher_id, r.action, r.policy_ref, r.appeal_deadline, r.review_required, r.summary,
+         CAST(to_json(r.finding_ids) AS VARCHAR), r.withhold_usd, r.clawback_usd,
+         r.severity, r.confidence, r.strikes, CAST(to_json(r.shadow_finding_ids) AS VARCHAR), CAST(r.basis AS VARCHAR);

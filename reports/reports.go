@@ -17,7 +17,10 @@ import (
 	"time"
 )
 
-// Output file names (DESIGN §6, contract).
+// Output file names (DESIGN §6, contract). recommendations.csv and the
+// Parquet files (RecommendationsCSVFile, FindingsParquetFile,
+// RecommendationsParquetFile) are additions: the same rows for
+// spreadsheets and analysts' tools.
 const (
 	FindingsFile           = "findings.ndjson"
 	RecommendationsFile    = "recommendations.json"
@@ -73,7 +76,7 @@ type Meta struct {
 
 // Written says what Write wrote.
 type Written struct {
-	// Files are the paths of the five outputs, run.json last.
+	// Files are the paths of the outputs (OutputNames), run.json last.
 	Files              []string
 	Findings           int
 	Recommendations    int
@@ -83,14 +86,22 @@ type Written struct {
 	Manifest Manifest
 }
 
+// OutputNames are the files Write writes, in the order it commits them
+// and lists them in run.json; run.json, last, marks the set complete.
+var OutputNames = []string{
+	FindingsFile, RecommendationsFile, DisqualifiedOrdersFile, ReportFile,
+	RecommendationsCSVFile, FindingsParquetFile, RecommendationsParquetFile,
+	ManifestFile,
+}
+
 // testHookBeforeCommit, when set by a test, runs after every file is in the
 // temporary directory and before the commit.
 var testHookBeforeCommit func()
 
 // Write reads the run's rows (findings, recommendations,
 // disqualified_orders and signals_unavailable of meta.RunID; quarantine
-// rows of meta.Inputs' files) and writes the five outputs into outDir
-// atomically (see the package comment).
+// rows of meta.Inputs' files) and writes the outputs (OutputNames) into
+// outDir atomically (see the package comment).
 func Write(ctx context.Context, db *sql.DB, outDir string, meta Meta) (Written, error) {
 	if meta.RunID == "" {
 		return Written{}, errors.New("write reports: empty run id")
@@ -108,7 +119,13 @@ func Write(ctx context.Context, db *sql.DB, outDir string, meta Meta) (Written, 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return Written{}, fmt.Errorf("write reports: %w", err)
 	}
-	tmp := filepath.Join(outDir, TempDirPrefix+safeFileName(meta.RunID))
+	// Absolute: DuckDB's COPY writes the Parquet files and must not
+	// resolve the path differently from us.
+	absOut, err := filepath.Abs(outDir)
+	if err != nil {
+		return Written{}, fmt.Errorf("write reports: %w", err)
+	}
+	tmp := filepath.Join(absOut, TempDirPrefix+safeFileName(meta.RunID))
 	if err := os.RemoveAll(tmp); err != nil {
 		return Written{}, fmt.Errorf("write reports: remove stale %s: %w", tmp, err)
 	}
@@ -122,23 +139,36 @@ func Write(ctx context.Context, db *sql.DB, outDir string, meta Meta) (Written, 
 		DisqualifiedOrders: man.Counts.DisqualifiedOrders,
 		QuarantinedRows:    int(man.Quarantine.Rows),
 	}
-	steps := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{FindingsFile, func(out io.Writer) error {
+	// recommendations.json and .csv are the same rows: read once.
+	recs, err := readRecommendations(ctx, db, meta.RunID)
+	if err != nil {
+		return Written{}, fmt.Errorf("write reports: %w", err)
+	}
+	streamed := func(write func(io.Writer) error) func(string) (OutputFile, error) {
+		return func(path string) (OutputFile, error) { return writeFile(ctx, path, write) }
+	}
+	parquet := func(queryName string) func(string) (OutputFile, error) {
+		return func(path string) (OutputFile, error) {
+			return writeParquet(ctx, db, queryName, []any{meta.RunID}, path)
+		}
+	}
+	steps := map[string]func(path string) (OutputFile, error){
+		FindingsFile: streamed(func(out io.Writer) error {
 			n, err := writeFindings(ctx, db, meta.RunID, out)
 			w.Findings = n
 			return err
-		}},
-		{RecommendationsFile, func(out io.Writer) error { return writeRecommendations(ctx, db, meta.RunID, out) }},
-		{DisqualifiedOrdersFile, func(out io.Writer) error { return writeDisqualifiedOrders(ctx, db, meta.RunID, out) }},
-		{ReportFile, func(out io.Writer) error { return writeHTML(ctx, db, meta, man, out) }},
+		}),
+		RecommendationsFile:        streamed(func(out io.Writer) error { return writeRecommendations(recs, out) }),
+		DisqualifiedOrdersFile:     streamed(func(out io.Writer) error { return writeDisqualifiedOrders(ctx, db, meta.RunID, out) }),
+		ReportFile:                 streamed(func(out io.Writer) error { return writeHTML(ctx, db, meta, man, out) }),
+		RecommendationsCSVFile:     streamed(func(out io.Writer) error { return writeRecommendationsCSV(recs, out) }),
+		FindingsParquetFile:        parquet("FindingsParquet"),
+		RecommendationsParquetFile: parquet("RecommendationsParquet"),
 	}
-	for _, s := range steps {
-		of, err := writeFile(ctx, filepath.Join(tmp, s.name), s.write)
+	for _, name := range OutputNames[:len(OutputNames)-1] {
+		of, err := steps[name](filepath.Join(tmp, name))
 		if err != nil {
-			return Written{}, fmt.Errorf("write %s: %w", s.name, err)
+			return Written{}, fmt.Errorf("write %s: %w", name, err)
 		}
 		man.Outputs = append(man.Outputs, of)
 	}
@@ -155,11 +185,10 @@ func Write(ctx context.Context, db *sql.DB, outDir string, meta Meta) (Written, 
 	if err := ctx.Err(); err != nil {
 		return Written{}, fmt.Errorf("write reports: %w", err)
 	}
-	names := []string{FindingsFile, RecommendationsFile, DisqualifiedOrdersFile, ReportFile, ManifestFile}
-	if err := commit(tmp, outDir, names); err != nil {
+	if err := commit(tmp, absOut, OutputNames); err != nil {
 		return Written{}, fmt.Errorf("write reports into %s: %w", outDir, err)
 	}
-	for _, n := range names {
+	for _, n := range OutputNames {
 		w.Files = append(w.Files, filepath.Join(outDir, n))
 	}
 	w.Manifest = man

@@ -52,6 +52,12 @@ type recommendation struct {
 	withhold, clawback, deadline   string
 	review                         bool
 	summary                        string
+	// The penalty engine's columns (migration 003); nil stores NULL, as
+	// on rows written before it.
+	severity, confidence *string
+	strikes              *int
+	shadow               []string
+	basis                *string
 }
 
 type disqualified struct {
@@ -102,8 +108,15 @@ func insert(t *testing.T, db *sql.DB, s seed) {
 		if r.run == "" {
 			r.run = testRun
 		}
-		exec(`INSERT INTO recommendations VALUES (?, NULL, ?, ?, ?, ?, CAST(? AS DECIMAL(18,4)), CAST(? AS DECIMAL(18,4)), CAST(? AS DATE), ?, ?)`,
-			r.run, r.publisher, r.action, r.policy, r.findings, r.withhold, r.clawback, r.deadline, r.review, r.summary)
+		var shadow any // a nil slice would bind as an empty list, not NULL
+		if r.shadow != nil {
+			shadow = r.shadow
+		}
+		exec(`INSERT INTO recommendations (run_id, night, publisher_id, action, policy_ref, finding_ids, withhold_usd, clawback_usd,
+				appeal_deadline, review_required, summary, severity, confidence, strikes, shadow_finding_ids, basis)
+			VALUES (?, NULL, ?, ?, ?, ?, CAST(? AS DECIMAL(18,4)), CAST(? AS DECIMAL(18,4)), CAST(? AS DATE), ?, ?, ?, ?, ?, CAST(? AS VARCHAR[]), CAST(? AS JSON))`,
+			r.run, r.publisher, r.action, r.policy, r.findings, r.withhold, r.clawback, r.deadline, r.review, r.summary,
+			r.severity, r.confidence, r.strikes, shadow, r.basis)
 	}
 	for _, d := range s.disqualified {
 		if d.run == "" {
@@ -162,7 +175,9 @@ func fullSeed() seed {
 		},
 		recommendations: []recommendation{
 			{publisher: "pub-a", action: "withhold_payment", policy: "F.11.c", findings: []string{"cl-00000000000000a1", "se-00000000000000a2"},
-				withhold: "42.5001", clawback: "100.25", deadline: "2026-11-28", review: true, summary: "Withhold pending review: click bursts and self-purchases."},
+				withhold: "42.5051", clawback: "100.25", deadline: "2026-11-28", review: true, summary: "Withhold pending review: click bursts and self-purchases.",
+				severity: ptr("critical"), confidence: ptr("high"), strikes: ptr(1), shadow: []string{"br-00000000000000c9"},
+				basis: ptr(`[{"finding_id":"se-00000000000000a2","severity":"critical","confidence":"high","rung":"withhold_payment"}]`)},
 			{publisher: "pub-b", action: "warning", policy: "F.11.a", findings: []string{"co-00000000000000b1"},
 				withhold: "0", clawback: "0", deadline: "2026-11-28", review: false, summary: "Warn: hidden frames."},
 			{publisher: hostile, action: "cure_period", policy: "F.11.b", findings: []string{"br-00000000000000c1"},
@@ -195,6 +210,8 @@ func fullSeed() seed {
 		},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func testMeta() Meta {
 	started := time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
@@ -288,6 +305,7 @@ func TestWriteGolden(t *testing.T) {
 		{FindingsFile, nil},
 		{RecommendationsFile, nil},
 		{DisqualifiedOrdersFile, nil},
+		{RecommendationsCSVFile, nil},
 		{ManifestFile, normalizeManifest},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -309,12 +327,13 @@ func TestWriteGolden(t *testing.T) {
 	for _, f := range w.Files {
 		names = append(names, filepath.Base(f))
 	}
-	if got, want := strings.Join(names, ","), "findings.ndjson,recommendations.json,disqualified_orders.csv,report.html,run.json"; got != want {
+	if got, want := strings.Join(names, ","), "findings.ndjson,recommendations.json,disqualified_orders.csv,report.html,"+
+		"recommendations.csv,findings.parquet,recommendations.parquet,run.json"; got != want {
 		t.Errorf("Written.Files = %s, want %s", got, want)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 5 {
-		t.Errorf("output dir holds %d entries, want the 5 outputs (temp dir left?)", len(entries))
+	if len(entries) != len(OutputNames) {
+		t.Errorf("output dir holds %d entries, want the %d outputs (temp dir left?)", len(entries), len(OutputNames))
 	}
 }
 
@@ -406,7 +425,7 @@ func TestDeterministic(t *testing.T) {
 	dir1, _ := writeRun(t, db1, meta1)
 	dir2, _ := writeRun(t, db2, meta2)
 	dir3, _ := writeRun(t, db1, meta1) // the same database again
-	for _, name := range []string{FindingsFile, RecommendationsFile, DisqualifiedOrdersFile, ReportFile, ManifestFile} {
+	for _, name := range OutputNames {
 		a := readOut(t, dir1, name)
 		for _, other := range []string{dir2, dir3} {
 			if diff := cmp.Diff(string(a), string(readOut(t, other, name))); diff != "" {
@@ -514,7 +533,7 @@ func TestAtomic(t *testing.T) {
 		testHookBeforeCommit = func() {
 			// Every new file is ready in the temporary directory.
 			tmp := filepath.Join(dir, TempDirPrefix+testRun)
-			for _, n := range []string{FindingsFile, RecommendationsFile, DisqualifiedOrdersFile, ReportFile, ManifestFile} {
+			for _, n := range OutputNames {
 				if _, err := os.Stat(filepath.Join(tmp, n)); err != nil {
 					t.Errorf("before commit: %v", err)
 				}
@@ -578,8 +597,8 @@ func TestManifestOutputsHashes(t *testing.T) {
 	db := openStore(t)
 	insert(t, db, fullSeed())
 	dir, w := writeRun(t, db, testMeta())
-	if len(w.Manifest.Outputs) != 4 {
-		t.Fatalf("manifest lists %d outputs, want 4", len(w.Manifest.Outputs))
+	if len(w.Manifest.Outputs) != len(OutputNames)-1 {
+		t.Fatalf("manifest lists %d outputs, want every output but run.json (%d)", len(w.Manifest.Outputs), len(OutputNames)-1)
 	}
 	for _, o := range w.Manifest.Outputs {
 		b := readOut(t, dir, o.Name)

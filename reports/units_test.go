@@ -49,7 +49,7 @@ func TestDisqualifiedCSVHostileIDs(t *testing.T) {
 		{"'\tTAB", "pub-b", "cookie_stuffing", "0.00", "co-00000000000000b1"},
 		{"'\rCR", "pub-b", "cookie_stuffing", "0.00", "co-00000000000000b1"},
 		{"''quoted", "pub-b", "cookie_stuffing", "0.00", "co-00000000000000b1"},
-		{"'+1", "pub-b", "'-x", "0.1234", "'@f"},
+		{"'+1", "pub-b", "'-x", "0.12", "'@f"}, // 0.1234 in the table: outputs carry cents
 	}
 	if diff := cmp.Diff(want, records); diff != "" {
 		t.Errorf("disqualified_orders.csv (-want +got):\n%s", diff)
