@@ -68,7 +68,15 @@ type Score struct {
 	OtherLabeled        []string // flagged, labeled only for another detector
 	Findings            int
 	Seconds             float64
+	// Unlabeled is set for a code the generator's publisher labels do not
+	// speak for (invalid_commission audits orders, not publishers: a
+	// refund is no one's fault); it is printed, never scored.
+	Unlabeled bool
+	Flagged   int // publishers flagged
 }
+
+// unlabeled are the codes publisher labels do not speak for.
+var unlabeled = map[string]bool{detectors.InvalidCommission: true}
 
 // Precision is TP/(TP+FP); 1 when nothing was flagged.
 func (s Score) Precision() float64 {
@@ -97,6 +105,9 @@ func (s Score) F1() float64 {
 
 // Meets reports whether the score meets the targets.
 func (s Score) Meets() bool {
+	if s.Unlabeled {
+		return true
+	}
 	return s.Precision() >= TargetPrecision && s.Recall() >= TargetRecall && len(s.HardNegativeFlagged) == 0
 }
 
@@ -236,6 +247,11 @@ func score(code string, fs []detectors.Finding, labels []fixtures.Label) Score {
 			flagged[f.PublisherID] = true
 		}
 	}
+	s.Flagged = len(flagged)
+	if unlabeled[code] {
+		s.Unlabeled = true
+		return s
+	}
 	mine := map[string]fixtures.Label{}
 	labeledElsewhere := map[string]bool{}
 	for _, l := range labels {
@@ -285,6 +301,11 @@ func Print(w io.Writer, results []Result) bool {
 		fmt.Fprintf(w, "\nseed %d · %d clicks · %d publishers\n", r.Seed, r.Clicks, r.Publishers)
 		fmt.Fprintf(w, "  %-18s %4s %4s %4s %9s %7s %6s %8s  %s\n", "detector", "TP", "FP", "FN", "precision", "recall", "F1", "seconds", "verdict")
 		for _, s := range r.Scores {
+			if s.Unlabeled {
+				fmt.Fprintf(w, "  %-18s %4s %4s %4s %9s %7s %6s %8.2f  %s\n", s.Detector, "-", "-", "-", "-", "-", "-", s.Seconds,
+					fmt.Sprintf("not scored: order-level audit, %d finding(s) on %d publisher(s); its tests check each reason", s.Findings, s.Flagged))
+				continue
+			}
 			verdict := "ok"
 			if !s.Meets() {
 				verdict = "MISSED"

@@ -40,6 +40,10 @@ type Pack struct {
 	Calendar   Calendar        `yaml:"calendar"`
 	Commission Commission      `yaml:"commission"`
 	Rules      map[string]Rule `yaml:"rules"`
+	Penalties  Penalties       `yaml:"penalties"`
+	// AllowList holds known-good cases the penalty stage suppresses (and
+	// the report lists).
+	AllowList []AllowEntry `yaml:"allowlist"`
 
 	// Source is the file the pack came from ("default" for the embedded one).
 	Source string `yaml:"-"`
@@ -270,7 +274,9 @@ func Load(path string) (*Pack, error) {
 		p.Source = src
 		_, userRules := top["rules"]
 		_, userCommission := top["commission"]
-		if userRules || userCommission {
+		_, userPenalties := top["penalties"]
+		_, userAllow := top["allowlist"]
+		if userRules || userCommission || userPenalties || userAllow {
 			p.attachLines(&userRoot)
 		}
 		if err := p.validate(); err != nil {
@@ -301,6 +307,15 @@ func parse(data []byte, source, dir string) (*Pack, error) {
 	p, err := decode(data, source, dir)
 	if err != nil {
 		return nil, err
+	}
+	// A pack written before the penalty ladder existed keeps working with
+	// the default ladder (the run manifest records the pack's hash).
+	if p.Penalties.Ladder == nil && p.Penalties.line == 0 && source != DefaultName {
+		def, err := Default()
+		if err != nil {
+			return nil, err
+		}
+		p.Penalties = def.Penalties
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -344,6 +359,18 @@ func (p *Pack) attachLines(root *yaml.Node) {
 			if v.Kind == yaml.MappingNode {
 				for j := 0; j+1 < len(v.Content); j += 2 {
 					p.Commission.lines[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(root.Content[0].Content); i += 2 {
+		switch root.Content[0].Content[i].Value {
+		case "penalties":
+			p.Penalties.line, p.Penalties.source = root.Content[0].Content[i].Line, p.Source
+		case "allowlist":
+			for j, n := range root.Content[0].Content[i+1].Content {
+				if j < len(p.AllowList) {
+					p.AllowList[j].line = n.Line
 				}
 			}
 		}
@@ -417,6 +444,7 @@ func (p *Pack) validate() error {
 		}
 	}
 	errs = append(errs, p.Commission.validate(p.Source)...)
+	errs = append(errs, p.validatePenalties()...)
 	for _, n := range p.RuleNames() {
 		r := p.Rules[n]
 		key := "rules." + n

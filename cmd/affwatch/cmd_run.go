@@ -187,7 +187,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}()
 	log.Info("run started", "in", o.in, "out", o.out, "db", st.Path(), "night", o.date, "rules", pack.Source, "files", len(files))
 
-	t0 = time.Now()
+	t0 = beginStage(log, "load")
 	loaded, err := loaders.Load(ctx, st, files, loaders.Options{RunID: runID, Night: night, Progress: newLoadProgress(stderr), Logger: log})
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	if o.noCrawl {
 		log.Info("--no-crawl: publisher sites are not visited; page-code detectors judge the newest stored visits")
 	} else {
-		t0 = time.Now()
+		t0 = beginStage(log, "crawl")
 		co := o.crawl
 		co.dnsServer, co.allowPrivate = o.dnsServer, o.allowPrivate
 		co.doNotFetch = doNotFetch(pack)
@@ -212,7 +212,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		stage("crawl", t0)
 	}
 
-	t0 = time.Now()
+	t0 = beginStage(log, "detect")
 	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{}}
 	findings, err := detectors.Run(ctx, env, all.Detectors())
 	if err != nil {
@@ -221,15 +221,19 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	stage("detect", t0)
 	log.Info("detectors done", "findings", len(findings))
 
-	t0 = time.Now()
+	t0 = beginStage(log, "penalties")
 	runDate := night
 	if runDate.IsZero() {
 		if runDate, err = lastDay(ctx, st); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := penalty.Apply(ctx, st.DB, pack, runID, night, runDate, findings); err != nil {
+	decided, err := penalty.Apply(ctx, st.DB, pack, runID, night, runDate, findings)
+	if err != nil {
 		return nil, err
+	}
+	if n := len(decided.Suppressed); n > 0 {
+		log.Info("findings suppressed by the allow-list or cleared appeals (listed in the report)", "findings", n)
 	}
 	stage("penalties", t0)
 
@@ -238,7 +242,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		InputDir: o.in, DBPath: st.Path(), RulesSource: pack.Source, RulesVersion: pack.Version, RulesSHA256: pack.SHA256,
 		Strict: o.strict, StartedAt: started, Inputs: inputFiles(loaded),
 	}
-	t0 = time.Now()
+	t0 = beginStage(log, "report")
 	meta.Timings = append(timings, reports.Timing{Stage: "report"})
 	meta.FinishedAt = time.Now().UTC()
 	written, err := reports.Write(ctx, st.DB, o.out, meta)
@@ -252,6 +256,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 	// The run succeeds and replaces earlier results of the same night in
 	// one transaction: a re-run leaves one set of rows per night.
+	beginStage(log, "commit")
 	tx, err := st.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -273,6 +278,13 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 	log.Info("run finished", "findings", written.Findings, "recommendations", written.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(started).Seconds()))
 	return &batchResult{runID: runID, written: written}, nil
+}
+
+// beginStage logs the start of a stage (operators follow a run by these
+// lines; the crash test kills the process on them) and returns its start.
+func beginStage(log *slog.Logger, stage string) time.Time {
+	log.Info("stage started", "stage", stage)
+	return time.Now()
 }
 
 // lastDay is the latest day with clicks: a backfill's appeal deadlines count

@@ -37,6 +37,7 @@ var commands = []command{
 	{"run", "load a night's inputs, detect, recommend penalties, write the reports", runRun},
 	{"demo", "generate data, run the whole batch on it, print where the report is", runDemo},
 	{"load", "load inputs into the database only (no detection)", runLoad},
+	{"appeal", "record an appeal decision (G.12): a cleared publisher is not escalated for it", runAppeal},
 	{"fixtures", "generate synthetic datasets with ground-truth labels", runFixtures},
 	{"rules", "print or check a rule pack", runRules},
 	{"eval", "measure detection quality (precision, recall) on generated data with ground truth", runEval},

@@ -10,6 +10,7 @@ import (
 	"affwatch/detectors/brandmisuse"
 	"affwatch/detectors/clickburst"
 	"affwatch/detectors/cookiestuffing"
+	"affwatch/detectors/invalidcommission"
 	"affwatch/detectors/logocopy"
 	"affwatch/detectors/pagecode"
 	"affwatch/detectors/popuptraffic"
@@ -35,10 +36,9 @@ func Detectors() []detectors.Detector {
 		prohibited.Detector{},
 		logocopy.Detector{},
 		brandmisuse.Detector{},
-		// invalidcommission.Detector is built and tested but not run yet: on
-		// clean data every publisher with one refund gets a low finding, and
-		// until the penalty ladder (issue 7) tells a commission correction
-		// from a penalty, each would become a written warning.
+		// Commission corrections (7.8): the penalty ladder withholds or
+		// deducts their orders without alleging a breach (pack: penalties.corrections).
+		invalidcommission.Detector{},
 	}
 }
 

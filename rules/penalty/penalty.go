@@ -1,15 +1,28 @@
 // Package penalty turns a run's findings into what clause F.11 lets the
 // program do to a publisher, with the money at stake (7.8–7.9) and the
-// appeal deadline (G.12: 5 working days). This first version recommends a
-// written warning (F.11.a) for every flagged publisher and itemizes the
-// orders the findings disqualify; the full ladder (severity × confidence ×
-// history) comes with the penalty engine.
+// appeal deadline (G.12), following the rule pack's `penalties` ladder.
 //
-// Money: an order named by several findings counts once, at the most any
-// one of them puts at stake on it: its booked commission, or for a finding
-// that itemizes its orders (evidence `order_reasons`, e.g. invalid_commission)
-// that finding's at_stake_usd for the order (only the excess of an overpaid
-// order), never more than was booked. Pending orders are withheld, completed
+// Per finding: its first rung comes from severity × confidence (the pack's
+// ladder; one signal only means low confidence); each earlier strike moves
+// it one rung up, never past the severity's max_action. Strikes are the
+// publisher's earlier offences against stable rules, one per cure period
+// (nightly windows overlap: the same breach seen again the next night is
+// not a new offence), minus what a cleared appeal covers. Findings of rules
+// that are not stable (shadow mode) stay at shadow_max_action and take no
+// money; commission corrections (invalid_commission) withhold or deduct
+// exactly their orders and never escalate. The publisher's action is its
+// highest finding's rung.
+//
+// Known-good cases are data: allow-list entries of the pack, and cleared
+// appeals naming a finding id, move matching findings to
+// suppressed_findings (the report lists them) before anything is decided.
+//
+// Money: only findings whose rung takes money (withhold_payment or above)
+// disqualify their orders; a warning or a cure period takes none. An order
+// named by several findings counts once, at the most any one of them puts at
+// stake on it: its booked commission, or for a finding that itemizes its
+// orders (evidence `order_reasons`) that finding's at_stake_usd for the
+// order, never more than was booked. Pending orders are withheld, completed
 // ones clawed back; sums are kept in US$0.0001 units, rounded to the cent
 // only in the outputs.
 package penalty
@@ -17,9 +30,11 @@ package penalty
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -28,10 +43,16 @@ import (
 	"affwatch/rules"
 )
 
-// AppealWorkingDays is the Claim Period of clause G.12.
-const AppealWorkingDays = 5
+//go:embed penalty.sql
+var sqlText string
 
-// Recommendation is one element of recommendations.json (DESIGN §6).
+var queries = detectors.MustQueries(sqlText)
+
+// moneyRung is the first rung that takes money (F.11.c withholding).
+var moneyRung = rules.ActionRung("withhold_payment")
+
+// Recommendation is one element of recommendations.json (DESIGN §6): the
+// contract's keys, then why the action is what it is.
 type Recommendation struct {
 	PublisherID    string   `json:"publisher_id"`
 	Action         string   `json:"action"`
@@ -42,21 +63,57 @@ type Recommendation struct {
 	AppealDeadline string   `json:"appeal_deadline"`
 	ReviewRequired bool     `json:"review_required"`
 	Summary        string   `json:"summary"`
+
+	// Severity and Confidence are those of the finding that set the action.
+	Severity   string `json:"severity"`
+	Confidence string `json:"confidence"`
+	// Strikes are the earlier offences counted (history).
+	Strikes int `json:"strikes"`
+	// ShadowFindingIDs are findings of rules that are not stable: shown,
+	// never acted on beyond shadow_max_action.
+	ShadowFindingIDs []string `json:"shadow_finding_ids"`
+	Basis            []Step   `json:"basis"`
 }
 
-// Apply computes and stores the recommendations and disqualified orders of
-// a run. runDate is the day the action would be taken (the night processed).
-func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, night, runDate time.Time, findings []detectors.Finding) ([]Recommendation, error) {
-	byPub := map[string][]detectors.Finding{}
-	var pubs []string
-	for _, f := range findings {
-		if _, ok := byPub[f.PublisherID]; !ok {
-			pubs = append(pubs, f.PublisherID)
-		}
-		byPub[f.PublisherID] = append(byPub[f.PublisherID], f)
-	}
-	sort.Strings(pubs)
-	deadline := pack.Calendar.AddWorkingDays(runDate, AppealWorkingDays).Format(time.DateOnly)
+// Step is one finding's place on the ladder.
+type Step struct {
+	FindingID  string  `json:"finding_id"`
+	Detector   string  `json:"detector"`
+	RuleStatus string  `json:"rule_status"`
+	Severity   string  `json:"severity"`
+	Score      float64 `json:"score"`
+	Confidence string  `json:"confidence"`
+	Action     string  `json:"action"`
+	PolicyRef  string  `json:"policy_ref"`
+	// Note says how the rung was reached, in words a reviewer reads.
+	Note string `json:"note"`
+
+	rung        int
+	correction  bool
+	pendingOnly bool // puts only pending orders at stake
+	shadow      bool
+	single      bool
+}
+
+// Suppression is a finding kept out of the run's actions, and why.
+type Suppression struct {
+	Finding detectors.Finding
+	By      string // "allowlist" or "appeal"
+	Detail  map[string]string
+}
+
+// Result is what Apply decided.
+type Result struct {
+	Recommendations []Recommendation
+	Suppressed      []Suppression
+}
+
+// Apply decides and stores the recommendations, disqualified orders and
+// suppressions of a run. runDate is the day the action would be taken (the
+// night processed; the last day of a backfill): the appeal deadline counts
+// from it, allow-list expiry and history are judged on it.
+func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, night, runDate time.Time, findings []detectors.Finding) (*Result, error) {
+	pen := pack.Penalties
 	var nightArg any
 	if !night.IsZero() {
 		nightArg = night.Format(time.DateOnly)
@@ -66,93 +123,527 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 		return nil, err
 	}
 	defer tx.Rollback()
-	orderInfo, err := orderStatus(ctx, tx, findings)
+
+	acting, suppressed, err := suppress(ctx, tx, pack, runDate, findings)
 	if err != nil {
 		return nil, err
 	}
-	var recs []Recommendation
+	for _, s := range suppressed {
+		detail, _ := json.Marshal(s.Detail)
+		if _, err := tx.ExecContext(ctx, queries["Suppress"], runID, s.Finding.FindingID, s.By, string(detail)); err != nil {
+			return nil, fmt.Errorf("suppress finding %s: %w", s.Finding.FindingID, err)
+		}
+		if _, err := tx.ExecContext(ctx, queries["DeleteSuppressed"], runID, s.Finding.FindingID); err != nil {
+			return nil, fmt.Errorf("suppress finding %s: %w", s.Finding.FindingID, err)
+		}
+	}
+
+	byPub := map[string][]detectors.Finding{}
+	var pubs []string
+	for _, f := range acting {
+		if _, ok := byPub[f.PublisherID]; !ok {
+			pubs = append(pubs, f.PublisherID)
+		}
+		byPub[f.PublisherID] = append(byPub[f.PublisherID], f)
+	}
+	sort.Strings(pubs)
+	strikes, err := earlierStrikes(ctx, tx, pen, runID, nightArg, runDate, pubs)
+	if err != nil {
+		return nil, err
+	}
+	orderInfo, err := orderFactsOf(ctx, tx, acting)
+	if err != nil {
+		return nil, err
+	}
+	deadline := pack.Calendar.AddWorkingDays(runDate, pen.AppealWorkingDays).Format(time.DateOnly)
+
+	res := &Result{Suppressed: suppressed}
 	for _, pub := range pubs {
-		fs := byPub[pub]
-		// One order may be named by several findings: money counts it once,
-		// at the most any one finding puts at stake on it (never the sum).
-		orders := map[string][]string{} // order id → finding ids
-		reasons := map[string]map[string]bool{}
-		stake := map[string]unit{}
-		var ids, codes []string
-		review := false
-		seenCode := map[string]bool{}
-		for _, f := range fs {
-			ids = append(ids, f.FindingID)
-			if !seenCode[f.Detector] {
-				seenCode[f.Detector] = true
-				codes = append(codes, f.Detector)
-			}
-			var ev struct {
-				SingleSignal bool `json:"single_signal"`
-				// OrderReasons, when a finding has them, itemize each order:
-				// its reason codes and the money at stake on it (an overpaid
-				// order puts only the excess at stake).
-				OrderReasons map[string]struct {
-					Reasons    []string `json:"reasons"`
-					AtStakeUSD float64  `json:"at_stake_usd"`
-				} `json:"order_reasons"`
-			}
-			_ = json.Unmarshal(f.Evidence, &ev)
-			review = review || ev.SingleSignal
-			for _, o := range f.OrderIDs {
-				orders[o] = append(orders[o], f.FindingID)
-				if reasons[o] == nil {
-					reasons[o] = map[string]bool{}
-				}
-				at := orderInfo[o].commission
-				if or, ok := ev.OrderReasons[o]; ok && len(or.Reasons) > 0 {
-					for _, r := range or.Reasons {
-						reasons[o][f.Detector+":"+r] = true
-					}
-					at = min(usdUnits(or.AtStakeUSD), at)
-				} else {
-					reasons[o][f.Detector] = true
-				}
-				stake[o] = max(stake[o], at)
+		r, dq := decide(pen, pub, byPub[pub], strikes[pub], orderInfo, deadline)
+		for _, d := range dq {
+			if _, err := tx.ExecContext(ctx, queries["InsertDisqualified"], runID, nightArg, d.orderID, pub, d.reasons, d.findingIDs, d.stake.decimal()); err != nil {
+				return nil, fmt.Errorf("store disqualified order %s: %w", d.orderID, err)
 			}
 		}
-		var withhold, clawback unit
-		orderIDs := make([]string, 0, len(orders))
-		for o := range orders {
-			orderIDs = append(orderIDs, o)
+		basis, err := json.Marshal(r.Basis)
+		if err != nil {
+			return nil, err
 		}
-		sort.Strings(orderIDs)
-		for _, o := range orderIDs {
-			info := orderInfo[o]
-			c := stake[o]
-			// Paid but not yet completed: the commission is still pending and
-			// can be withheld; completed: it was paid and must be clawed back.
-			switch info.status {
-			case "completed":
-				clawback += c
-			default:
-				withhold += c
-			}
-			rc := keys(reasons[o])
-			if _, err := tx.ExecContext(ctx, `INSERT INTO disqualified_orders VALUES (?, ?::DATE, ?, ?, ?, ?, ?::DECIMAL(18,4))`,
-				runID, nightArg, o, pub, rc, orders[o], c.decimal()); err != nil {
-				return nil, fmt.Errorf("store disqualified order %s: %w", o, err)
-			}
-		}
-		r := Recommendation{
-			PublisherID: pub, Action: "warning", PolicyRef: "F.11.a", FindingIDs: ids,
-			WithholdUSD: withhold.cents(), ClawbackUSD: clawback.cents(), AppealDeadline: deadline,
-			ReviewRequired: review,
-			Summary: fmt.Sprintf("Written warning (F.11.a) for %s: %d finding(s), %d order(s) disqualified; the publisher may object until %s (G.12).",
-				strings.Join(codes, ", "), len(fs), len(orderIDs), deadline),
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO recommendations VALUES (?, ?::DATE, ?, ?, ?, ?, ?, ?, ?::DATE, ?, ?)`,
-			runID, nightArg, r.PublisherID, r.Action, r.PolicyRef, r.FindingIDs, r.WithholdUSD, r.ClawbackUSD, r.AppealDeadline, r.ReviewRequired, r.Summary); err != nil {
+		if _, err := tx.ExecContext(ctx, queries["InsertRecommendation"], runID, nightArg, r.PublisherID, r.Action, r.PolicyRef, r.FindingIDs,
+			usdUnits(r.WithholdUSD).decimal(), usdUnits(r.ClawbackUSD).decimal(), r.AppealDeadline, r.ReviewRequired, r.Summary,
+			r.Severity, r.Confidence, r.Strikes, r.ShadowFindingIDs, string(basis)); err != nil {
 			return nil, fmt.Errorf("store recommendation for %s: %w", pub, err)
 		}
-		recs = append(recs, r)
+		res.Recommendations = append(res.Recommendations, r)
 	}
-	return recs, tx.Commit()
+	return res, tx.Commit()
+}
+
+type disqualified struct {
+	orderID    string
+	reasons    []string
+	findingIDs []string
+	stake      unit
+}
+
+// evidenceFacts is what the engine reads from a finding's evidence.
+type evidenceFacts struct {
+	SingleSignal bool `json:"single_signal"`
+	// OrderReasons itemize each order: its reason codes and the money at
+	// stake on it (an overpaid order puts only the excess at stake).
+	OrderReasons map[string]struct {
+		Reasons    []string `json:"reasons"`
+		AtStakeUSD float64  `json:"at_stake_usd"`
+	} `json:"order_reasons"`
+}
+
+// decide computes one publisher's recommendation and disqualified orders.
+func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int, orderInfo map[string]orderFacts, deadline string) (Recommendation, []disqualified) {
+	facts := make([]evidenceFacts, len(fs))
+	for i, f := range fs {
+		_ = json.Unmarshal(f.Evidence, &facts[i])
+	}
+	// stakeOf is what finding i puts at stake on order o.
+	stakeOf := func(i int, o string) unit {
+		at := orderInfo[o].commission
+		if or, ok := facts[i].OrderReasons[o]; ok && len(or.Reasons) > 0 {
+			at = min(usdUnits(or.AtStakeUSD), at)
+		}
+		return at
+	}
+	steps := make([]Step, len(fs))
+	for i, f := range fs {
+		s := Step{FindingID: f.FindingID, Detector: f.Detector, RuleStatus: f.RuleStatus, Severity: f.Severity,
+			Score: f.Score, single: facts[i].SingleSignal}
+		s.Confidence = pen.ConfidenceOf(f.Score, s.single)
+		base := rules.ActionRung(pen.Ladder[f.Severity][s.Confidence])
+		if base < 0 { // an unknown severity: the mildest measure
+			base = 0
+		}
+		switch {
+		case pen.IsCorrection(f.Detector):
+			s.correction = true
+			var paid, pending unit
+			for _, o := range f.OrderIDs {
+				if orderInfo[o].status == "completed" {
+					paid += stakeOf(i, o)
+				} else {
+					pending += stakeOf(i, o)
+				}
+			}
+			switch {
+			case s.single && pending > 0:
+				// Only the delivery country differs from the click's: the
+				// terms pay such orders "not in full", by an amount they do
+				// not state. Pending money waits for a reviewer to set the
+				// cut; nothing paid is clawed back on this ground alone.
+				s.rung, s.pendingOnly = rules.ActionRung(pen.CorrectionPending), true
+				s.Note = "commission correction (7.8–7.9) on a single ground: pending commission is withheld until a reviewer sets the cut; nothing paid is clawed back on it"
+			case s.single:
+				s.rung, s.pendingOnly = 0, true
+				s.Note = "commission correction on a single ground with nothing pending: a notice for review, nothing clawed back"
+			case paid > 0:
+				s.rung = rules.ActionRung(pen.CorrectionPaid)
+				s.Note = "commission correction (7.8–7.9): paid commission on disqualified orders is deducted; no breach of the Rules alleged"
+			case pending > 0:
+				s.rung = rules.ActionRung(pen.CorrectionPending)
+				s.Note = "commission correction (7.8–7.9): pending commission on disqualified orders is withheld; no breach of the Rules alleged"
+			default:
+				s.rung = 0
+				s.Note = "commission correction with no commission at stake: a notice only"
+			}
+		case f.RuleStatus != "stable":
+			s.shadow = true
+			s.rung = min(base, rules.ActionRung(pen.ShadowMaxAction))
+			s.Note = fmt.Sprintf("rule status %q (shadow mode): shown, never acted on beyond %s", f.RuleStatus, pen.ShadowMaxAction)
+		default:
+			maxRung := rules.ActionRung(pen.MaxAction[f.Severity])
+			if maxRung < 0 {
+				maxRung = base
+			}
+			s.rung = min(base+strikes, max(maxRung, base))
+			s.Note = fmt.Sprintf("%s severity, %s confidence: %s", f.Severity, s.Confidence, rules.Actions[base])
+			if strikes > 0 {
+				s.Note += fmt.Sprintf("; %s for %d earlier strike(s)", escalation(s.rung-base), strikes)
+				if s.rung < base+strikes {
+					s.Note += fmt.Sprintf(", capped at %s for %s severity", rules.Actions[s.rung], f.Severity)
+				}
+			}
+		}
+		s.Action = rules.Actions[s.rung]
+		s.PolicyRef = rules.ActionClause(s.Action)
+		steps[i] = s
+	}
+
+	// The action: the highest rung; among equals the worse severity, then
+	// the higher score, then the finding id (deterministic).
+	top := 0
+	for i := range steps {
+		a, b := steps[i], steps[top]
+		if a.rung != b.rung {
+			if a.rung > b.rung {
+				top = i
+			}
+			continue
+		}
+		if ra, rb := detectors.SeverityRank(a.Severity), detectors.SeverityRank(b.Severity); ra != rb {
+			if ra > rb {
+				top = i
+			}
+			continue
+		}
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				top = i
+			}
+			continue
+		}
+		if a.FindingID < b.FindingID {
+			top = i
+		}
+	}
+	action := steps[top].Action
+
+	// Money and disqualified orders: only findings whose rung takes money.
+	orders := map[string][]string{}
+	reasons := map[string]map[string]bool{}
+	stake := map[string]unit{}
+	var ids, shadow, codes []string
+	seenCode := map[string]bool{}
+	review, allShadow, anyCorrectionOnly := false, true, true
+	for i, f := range fs {
+		ids = append(ids, f.FindingID)
+		s := steps[i]
+		if s.shadow {
+			shadow = append(shadow, f.FindingID)
+		} else {
+			allShadow = false
+		}
+		if !s.correction {
+			anyCorrectionOnly = false
+		}
+		if !seenCode[f.Detector] {
+			seenCode[f.Detector] = true
+			codes = append(codes, f.Detector)
+		}
+		review = review || s.single
+		if s.shadow || s.rung < moneyRung {
+			continue
+		}
+		for _, o := range f.OrderIDs {
+			if s.pendingOnly && orderInfo[o].status == "completed" {
+				continue
+			}
+			orders[o] = append(orders[o], f.FindingID)
+			if reasons[o] == nil {
+				reasons[o] = map[string]bool{}
+			}
+			if or, ok := facts[i].OrderReasons[o]; ok && len(or.Reasons) > 0 {
+				for _, r := range or.Reasons {
+					reasons[o][f.Detector+":"+r] = true
+				}
+			} else {
+				reasons[o][f.Detector] = true
+			}
+			stake[o] = max(stake[o], stakeOf(i, o))
+		}
+	}
+	var withhold, clawback unit
+	orderIDs := make([]string, 0, len(orders))
+	for o := range orders {
+		orderIDs = append(orderIDs, o)
+	}
+	sort.Strings(orderIDs)
+	var dq []disqualified
+	for _, o := range orderIDs {
+		// Paid but not yet completed: the commission is still pending and
+		// can be withheld; completed: it was paid and must be clawed back.
+		if orderInfo[o].status == "completed" {
+			clawback += stake[o]
+		} else {
+			withhold += stake[o]
+		}
+		dq = append(dq, disqualified{orderID: o, reasons: keys(reasons[o]), findingIDs: orders[o], stake: stake[o]})
+	}
+	// A person confirms anything harsher than a warning, anything that
+	// rests on one signal, and a warning that rests on unproven rules only.
+	review = review || rules.ActionRung(action) > 0 || allShadow
+	if shadow == nil {
+		shadow = []string{}
+	}
+	r := Recommendation{
+		PublisherID: pub, Action: action, PolicyRef: rules.ActionClause(action), FindingIDs: ids,
+		WithholdUSD: withhold.cents(), ClawbackUSD: clawback.cents(), AppealDeadline: deadline,
+		ReviewRequired: review, Severity: steps[top].Severity, Confidence: steps[top].Confidence,
+		Strikes: strikes, ShadowFindingIDs: shadow, Basis: steps,
+	}
+	if anyCorrectionOnly {
+		r.Strikes = 0
+	}
+	r.Summary = summary(r, steps[top], codes, len(orderIDs), allShadow, anyCorrectionOnly)
+	return r, dq
+}
+
+func escalation(n int) string {
+	if n == 1 {
+		return "one rung up"
+	}
+	return fmt.Sprintf("%d rungs up", n)
+}
+
+var actionWords = map[string]string{
+	"warning":          "Written warning",
+	"cure_period":      "Cure period",
+	"withhold_payment": "Withhold payment",
+	"deduct":           "Deduct",
+	"terminate":        "Terminate the account",
+	"restrict":         "Restrict collaboration",
+	"ban_registration": "Bar future registration",
+}
+
+// summary is the recommendation's one sentence for a reviewer.
+func summary(r Recommendation, top Step, codes []string, orders int, allShadow, correctionOnly bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s)", actionWords[r.Action], r.PolicyRef)
+	switch {
+	case correctionOnly:
+		fmt.Fprintf(&b, ": commission correction under 7.8–7.9, no breach of the Rules alleged")
+	case allShadow:
+		fmt.Fprintf(&b, " at most: %s only from rules in shadow mode (not stable)", strings.Join(codes, ", "))
+	default:
+		fmt.Fprintf(&b, " for %s: %s %s severity, %s confidence", strings.Join(codes, ", "), top.Detector, top.Severity, top.Confidence)
+		if r.Strikes > 0 {
+			fmt.Fprintf(&b, ", %d earlier strike(s)", r.Strikes)
+		}
+	}
+	if orders > 0 {
+		fmt.Fprintf(&b, "; %d order(s) disqualified", orders)
+		if r.WithholdUSD > 0 {
+			fmt.Fprintf(&b, ", US$%.2f pending withheld", r.WithholdUSD)
+		}
+		if r.ClawbackUSD > 0 {
+			fmt.Fprintf(&b, ", US$%.2f paid to claw back", r.ClawbackUSD)
+		}
+	}
+	if r.ReviewRequired {
+		b.WriteString("; a reviewer must confirm first")
+	}
+	fmt.Fprintf(&b, "; the publisher may object until %s (G.12).", r.AppealDeadline)
+	return b.String()
+}
+
+// earlierStrikes counts each publisher's strikes: earlier offence days,
+// one per strike gap, the first at the oldest day.
+func earlierStrikes(ctx context.Context, tx *sql.Tx, pen rules.Penalties, runID string, nightArg any, runDate time.Time, pubs []string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(pubs) == 0 {
+		return out, nil
+	}
+	corrections := pen.Corrections
+	if corrections == nil {
+		corrections = []string{}
+	}
+	rows, err := tx.QueryContext(ctx, queries["EarlierOffences"], runID, nightArg, pubs, corrections,
+		runDate.Format(time.DateOnly), pen.History.LookbackDays, pen.History.StrikeGapDays)
+	if err != nil {
+		return nil, fmt.Errorf("read earlier offences: %w", err)
+	}
+	defer rows.Close()
+	last := map[string]time.Time{}
+	gap := time.Duration(pen.History.StrikeGapDays) * 24 * time.Hour
+	for rows.Next() {
+		var pub string
+		var day time.Time
+		if err := rows.Scan(&pub, &day); err != nil {
+			return nil, err
+		}
+		if l, ok := last[pub]; ok && day.Sub(l) < gap {
+			continue
+		}
+		out[pub]++
+		last[pub] = day
+	}
+	return out, rows.Err()
+}
+
+// suppress splits findings into those that act and those an active
+// allow-list entry or a cleared appeal suppresses.
+func suppress(ctx context.Context, tx *sql.Tx, pack *rules.Pack, runDate time.Time, findings []detectors.Finding) ([]detectors.Finding, []Suppression, error) {
+	if len(findings) == 0 {
+		return nil, nil, nil
+	}
+	ids := make([]string, len(findings))
+	for i, f := range findings {
+		ids[i] = f.FindingID
+	}
+	cleared := map[string]map[string]string{}
+	rows, err := tx.QueryContext(ctx, queries["ClearedFindings"], ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read appeals: %w", err)
+	}
+	for rows.Next() {
+		var fid, id, det, on, by, note string
+		if err := rows.Scan(&fid, &id, &det, &on, &by, &note); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if _, ok := cleared[fid]; !ok {
+			cleared[fid] = map[string]string{"appeal_id": id, "detector": det, "decided_on": on, "decided_by": by, "note": note}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var active []rules.AllowEntry
+	for _, e := range pack.AllowList {
+		if e.Active(runDate) {
+			active = append(active, e)
+		}
+	}
+	sites, err := publisherSiteHosts(ctx, tx, active, findings)
+	if err != nil {
+		return nil, nil, err
+	}
+	var acting []detectors.Finding
+	var out []Suppression
+	for _, f := range findings {
+		if d, ok := cleared[f.FindingID]; ok {
+			out = append(out, Suppression{Finding: f, By: "appeal", Detail: d})
+			continue
+		}
+		if e, ok := allowed(active, f, sites); ok {
+			d := map[string]string{"rule": e.Rule, "reason": e.Reason, "approved_by": e.ApprovedBy, "expires": e.Expires}
+			if e.PublisherID != "" {
+				d["publisher_id"] = e.PublisherID
+			} else {
+				d["domain"] = e.Domain
+			}
+			out = append(out, Suppression{Finding: f, By: "allowlist", Detail: d})
+			continue
+		}
+		acting = append(acting, f)
+	}
+	return acting, out, nil
+}
+
+// allowed returns the first active entry that covers f.
+func allowed(entries []rules.AllowEntry, f detectors.Finding, sites map[string][]string) (rules.AllowEntry, bool) {
+	var hosts []string
+	hostsRead := false
+	for _, e := range entries {
+		if !e.MatchesRule(f.Detector, f.RuleID) {
+			continue
+		}
+		if e.PublisherID != "" {
+			if e.PublisherID == f.PublisherID {
+				return e, true
+			}
+			continue
+		}
+		if !hostsRead {
+			hosts, hostsRead = evidenceHosts(f.Evidence), true
+			if len(hosts) == 0 {
+				hosts = sites[f.PublisherID]
+			}
+		}
+		d := normalizeHost(e.Domain)
+		for _, h := range hosts {
+			if h == d || strings.HasSuffix(h, "."+d) {
+				return e, true
+			}
+		}
+	}
+	return rules.AllowEntry{}, false
+}
+
+// hostKeys are the evidence keys whose values name a site.
+var hostKeys = map[string]bool{"host": true, "domain": true, "registrable_domain": true, "url": true,
+	"site_url": true, "page_url": true, "final_url": true}
+
+// evidenceHosts collects the hosts a finding's evidence names, at any depth.
+func evidenceHosts(ev json.RawMessage) []string {
+	var v any
+	if json.Unmarshal(ev, &v) != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				if s, ok := x.(string); ok && hostKeys[k] {
+					if h := normalizeHost(s); h != "" && !seen[h] {
+						seen[h] = true
+						out = append(out, h)
+					}
+					continue
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	sort.Strings(out)
+	return out
+}
+
+// normalizeHost reduces a URL or host name to a lower-case host.
+func normalizeHost(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		s = u.Hostname()
+	} else if i := strings.IndexAny(s, "/:"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(strings.ToLower(s), ".")
+}
+
+// publisherSiteHosts reads the site hosts of publishers with findings, only
+// when an allow-list entry names a domain.
+func publisherSiteHosts(ctx context.Context, tx *sql.Tx, entries []rules.AllowEntry, findings []detectors.Finding) (map[string][]string, error) {
+	out := map[string][]string{}
+	byDomain := false
+	for _, e := range entries {
+		byDomain = byDomain || e.Domain != ""
+	}
+	if !byDomain {
+		return out, nil
+	}
+	seen := map[string]bool{}
+	var pubs []string
+	for _, f := range findings {
+		if !seen[f.PublisherID] {
+			seen[f.PublisherID] = true
+			pubs = append(pubs, f.PublisherID)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, queries["PublisherSites"], pubs)
+	if err != nil {
+		return nil, fmt.Errorf("read publisher sites: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pub string
+		var u sql.NullString
+		if err := rows.Scan(&pub, &u); err != nil {
+			return nil, err
+		}
+		if h := normalizeHost(u.String); h != "" {
+			out[pub] = append(out[pub], h)
+		}
+	}
+	return out, rows.Err()
 }
 
 type orderFacts struct {
@@ -166,7 +657,7 @@ type unit int64
 
 func usdUnits(x float64) unit { return unit(math.Round(x * 1e4)) }
 
-// cents rounds to the cent (half up) for the outputs.
+// cents rounds to the cent (half away from zero) for the outputs.
 func (u unit) cents() float64 {
 	c := (int64(u) + 50) / 100
 	if u < 0 {
@@ -184,9 +675,9 @@ func (u unit) decimal() string {
 	return fmt.Sprintf("%s%d.%04d", sign, v/1e4, v%1e4)
 }
 
-// orderStatus reads, in one query, the status and booked commission of
+// orderFactsOf reads, in one query, the status and booked commission of
 // every order the findings name.
-func orderStatus(ctx context.Context, tx *sql.Tx, findings []detectors.Finding) (map[string]orderFacts, error) {
+func orderFactsOf(ctx context.Context, tx *sql.Tx, findings []detectors.Finding) (map[string]orderFacts, error) {
 	seen := map[string]bool{}
 	var ids []string
 	for _, f := range findings {
@@ -202,8 +693,7 @@ func orderStatus(ctx context.Context, tx *sql.Tx, findings []detectors.Finding) 
 		return out, nil
 	}
 	sort.Strings(ids)
-	rows, err := tx.QueryContext(ctx, `SELECT order_id, coalesce(status, ''), (coalesce(commission_usd, 0) * 10000)::BIGINT
-		FROM orders WHERE order_id IN (SELECT unnest(?::VARCHAR[]))`, ids)
+	rows, err := tx.QueryContext(ctx, queries["OrderFacts"], ids)
 	if err != nil {
 		return nil, fmt.Errorf("read disqualified orders: %w", err)
 	}
