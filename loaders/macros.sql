@@ -13,14 +13,18 @@ CREATE OR REPLACE TEMP MACRO aw_epoch_ms(n) AS
 -- A time without a zone is refused: guessing the zone shifts hits across
 -- midnight and into the wrong night. The 'Z' fast path skips the regex for
 -- the common case; the connection's TimeZone is UTC.
+-- The BIGINT cast also reads 1.5, 1e12, 1_000 and 0x1A2B: only digits are
+-- epoch milliseconds. The cast refuses RFC 3339's lower-case t and z, and
+-- would read a +24:00 or +99:99 zone, which no clock has (FuzzCoerce).
 CREATE OR REPLACE TEMP MACRO aw_ts(v) AS
     CASE
         WHEN v IS NULL OR v = '' THEN NULL
-        WHEN TRY_CAST(v AS BIGINT) IS NOT NULL THEN aw_epoch_ms(TRY_CAST(v AS BIGINT))
+        WHEN TRY_CAST(v AS BIGINT) IS NOT NULL
+            THEN CASE WHEN regexp_full_match(v, '\s*[+-]?\d+\s*') THEN aw_epoch_ms(TRY_CAST(v AS BIGINT)) END
         WHEN right(v, 1) IN ('Z', 'z') AND substr(v, 11, 1) IN ('T', 't', ' ')
-            THEN TRY_CAST(v AS TIMESTAMPTZ)::TIMESTAMP
-        WHEN regexp_full_match(v, '\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?\s*[+-]\d\d(:?\d\d)?')
-            THEN TRY_CAST(v AS TIMESTAMPTZ)::TIMESTAMP
+            THEN TRY_CAST(CASE WHEN contains(v, 't') OR contains(v, 'z') THEN upper(v) ELSE v END AS TIMESTAMPTZ)::TIMESTAMP
+        WHEN regexp_full_match(v, '\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?\s*[+-]([01]\d|2[0-3])(:?[0-5]\d)?')
+            THEN TRY_CAST(CASE WHEN contains(v, 't') THEN upper(v) ELSE v END AS TIMESTAMPTZ)::TIMESTAMP
     END;
 
 -- name: bool
