@@ -151,3 +151,45 @@ func TestSecondProcessIsRefusedClearly(t *testing.T) {
 	}
 	st.Close()
 }
+
+// TestSpillsUnderMemoryLimit: with memory_limit far below the data, an
+// in-memory database keeps working by spilling to the temp directory
+// (asserted: DuckDB lists temporary files there while the data lives), and
+// sorting and grouping over it complete.
+func TestSpillsUnderMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	spill := t.TempDir()
+	st, err := Open(ctx, InMemory, Options{MemoryLimit: "32MB", Threads: 1, TempDirectory: spill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var limit, dir string
+	var threads int64
+	if err := st.DB.QueryRowContext(ctx, `SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')`).Scan(&limit, &threads, &dir); err != nil {
+		t.Fatal(err)
+	}
+	if threads != 1 || dir != spill || !strings.Contains(limit, "MiB") {
+		t.Errorf("settings: memory_limit %q, threads %d, temp_directory %q", limit, threads, dir)
+	}
+	// ~1.5M rows × 64-byte strings: about 150 MB, several times the limit.
+	if _, err := st.DB.ExecContext(ctx, `CREATE TABLE big AS SELECT i, md5(i::VARCHAR) || md5((i * 7)::VARCHAR) AS s FROM range(1500000) t(i)`); err != nil {
+		t.Fatalf("create a table over the memory limit: %v", err)
+	}
+	var files, bytes int64
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM duckdb_temporary_files() WHERE path LIKE ? || '%'`, spill).Scan(&files, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 || bytes < 32<<20 {
+		t.Errorf("temp directory holds %d files, %d bytes: nothing spilled", files, bytes)
+	}
+	var first string
+	var n int64
+	if err := st.DB.QueryRowContext(ctx, `SELECT min(s), count(*) FROM (SELECT s FROM big ORDER BY s, i)`).Scan(&first, &n); err != nil || n != 1500000 {
+		t.Fatalf("sort under a 32 MB limit: %d rows, %v", n, err)
+	}
+	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT s, count(*) FROM big GROUP BY s)`).Scan(&n); err != nil || n != 1500000 {
+		t.Fatalf("aggregate under a 32 MB limit: %d groups, %v", n, err)
+	}
+	t.Logf("spilled: %d temporary files, %d MiB", files, bytes>>20)
+}
