@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"affwatch/detectors"
+	"affwatch/rules"
 )
 
 // Bounds of report.html. With thousands of flagged publishers the report
@@ -36,7 +38,52 @@ const (
 	// MaxEvidenceBytes is the largest evidence object laid out as a table;
 	// a larger one is left to findings.ndjson.
 	MaxEvidenceBytes = 256 << 10
+	// MaxClausesPerFinding caps the clauses quoted under one finding (a
+	// range such as C.6.c–q names fifteen).
+	MaxClausesPerFinding = 6
+	// MaxSuppressedShown caps the suppressed findings listed; the rest
+	// are counted.
+	MaxSuppressedShown = 1000
 )
+
+// The figures a finding may carry, drawn at most MaxChartsPerPublisher per
+// section: the click timeline (click_burst), the click-to-order time
+// histogram (cookie_stuffing), the identifier-link diagram (self_purchase,
+// self_promotion) and the logo pair (logo_copy). Page snippets are text and
+// not counted.
+
+//go:embed html_queries.sql
+var htmlQueriesSQL string
+
+// htmlQueries holds html_queries.sql's statements by name.
+var htmlQueries = parseQueries(htmlQueriesSQL)
+
+// eachHTMLRow is eachRow for html_queries.sql.
+func eachHTMLRow(ctx context.Context, db *sql.DB, name string, args []any, fn func(*sql.Rows) error) error {
+	q, ok := htmlQueries[name]
+	if !ok {
+		panic("reports: no query named " + name + " in html_queries.sql")
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", name, err)
+	}
+	defer rows.Close()
+	for n := 0; rows.Next(); n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	return nil
+}
 
 //go:embed report.html.tmpl
 var reportTemplateText string
@@ -91,6 +138,59 @@ type reportData struct {
 	DetailOmitted               int
 	PublishersTotal             int
 	IndexLimit                  int
+	// Suppressed lists the findings the allow-list or a cleared appeal
+	// kept out of the run's actions (never silently).
+	Suppressed        []suppressedRow
+	SuppressedTotal   int
+	SuppressedOmitted int
+	SuppressedBy      []countRow
+	// ShadowFindings counts the run's findings of rules that are not
+	// stable (shown, acted on with a warning at most).
+	ShadowFindings int
+}
+
+type countRow struct {
+	Name  string
+	Count int
+}
+
+// suppressedRow is one suppressed finding and what suppressed it.
+type suppressedRow struct {
+	Publisher, FindingID, Detector string
+	RuleStatus, Severity, SevClass string
+	PolicyRef, Summary, Commission string
+	By                             string // allow-list entry, appeal
+	Details                        []evRow
+}
+
+// clauseView is one clause of the terms quoted under a finding: its
+// opening words (for lettered items) and the items cited.
+type clauseView struct {
+	Lead, Source string
+	Items        []clauseItem
+}
+
+type clauseItem struct{ Ref, Text string }
+
+// recWhy is why a recommendation is what it is (migration 003); every
+// field may be unknown on rows written before the penalty engine kept it.
+type recWhy struct {
+	Severity, Confidence string // "" when not recorded
+	Strikes              string // "" when not recorded
+	Shadow               []string
+	Steps                []basisStep
+	Note                 string // basis missing or unreadable
+}
+
+// basisStep is one finding's step on the ladder.
+type basisStep struct {
+	FindingID, Anchor    string
+	Detector, RuleStatus string
+	Shadow               bool
+	Severity, SevClass   string
+	Score, Confidence    string
+	Action, PolicyRef    string
+	Note                 string
 }
 
 type detectorRow struct {
@@ -134,6 +234,8 @@ type publisherView struct {
 	Severity        string
 	SevClass        string
 	Rec             *Recommendation
+	RecClause       *clauseView // the F.11 measure recommended, quoted
+	Why             *recWhy
 	Findings        []findingView
 	FindingsTotal   int
 	FindingsOmitted int
@@ -153,6 +255,35 @@ type findingView struct {
 	ChartNote                  string
 	OrderIDs                   []string
 	OrderIDsTotal, OrderIDsOff int
+	// Shadow: the rule is not stable (test, experimental): shown, not
+	// acted on beyond a warning.
+	Shadow         bool
+	Clauses        []clauseView
+	ClausesOmitted int
+	ClausesMissing []string // references clauses.yaml does not hold
+	CTIT           *ctitChart
+	Diagram        *diagram
+	Logo           *logoPair
+	Snippets       []snippetView
+	SnippetsOff    int
+	FigureNote     string // a figure not drawn, and why
+
+	publisher      string
+	windowS, windE time.Time
+	wantCTIT       bool
+	ctit           ctitSummary
+	logo           *logoRequest
+}
+
+// figures counts the drawn figures of a finding (snippets aside).
+func (f *findingView) figures() int {
+	n := 0
+	for _, drawn := range []bool{f.Chart != nil, f.CTIT != nil, f.Diagram != nil, f.Logo != nil, f.wantCTIT, f.logo != nil} {
+		if drawn {
+			n++
+		}
+	}
+	return n
 }
 
 // publisherStats is one flagged publisher as the report ranks it.
@@ -247,6 +378,13 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 	if err != nil {
 		return nil, err
 	}
+	if err := attachFigures(ctx, db, meta, findings); err != nil {
+		return nil, err
+	}
+	whys, err := readRecommendationWhy(ctx, db, meta.RunID)
+	if err != nil {
+		return nil, err
+	}
 	for i, p := range detail {
 		pv := publisherView{
 			Rank: i + 1, Anchor: anchor("p", p.id), ID: p.id,
@@ -254,7 +392,19 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 			Rec: p.rec, Findings: findings[p.id], FindingsTotal: p.findings,
 		}
 		pv.FindingsOmitted = p.findings - len(pv.Findings)
+		if p.rec != nil {
+			if cs, _, _ := quoteClauses(p.rec.PolicyRef, 1); len(cs) > 0 {
+				pv.RecClause = &cs[0]
+			}
+			pv.Why = whyView(whys[p.id], pv.Findings)
+		}
 		d.Publishers = append(d.Publishers, pv)
+	}
+	if err := readSuppressed(ctx, db, meta.RunID, d); err != nil {
+		return nil, err
+	}
+	if d.ShadowFindings, err = countShadow(ctx, db, meta.RunID); err != nil {
+		return nil, err
 	}
 
 	index := pubs
@@ -408,6 +558,8 @@ func readPublisherFindings(ctx context.Context, db *sql.DB, runID string, pubs [
 		}
 		f.Anchor = anchor("f", publisher+"\x00"+f.ID)
 		f.Detector, f.DetectorTitle, f.RuleStatus = detector, detectorTitles[detector], ruleSts
+		f.Shadow = ruleSts != "stable"
+		f.publisher, f.windowS, f.windE = publisher, ws.UTC(), we.UTC()
 		f.Severity, f.SevClass = severity, severityClass(severity)
 		f.Score = "?"
 		if !math.IsNaN(score) && !math.IsInf(score, 0) {
@@ -429,12 +581,11 @@ func readPublisherFindings(ctx context.Context, db *sql.DB, runID string, pubs [
 		f.Commission = m.Dollars()
 		if !evidence.Valid {
 			f.EvidenceNote = fmt.Sprintf("The evidence (%d bytes) is too large to show here; it is in findings.ndjson.", evidenceLen)
+			f.Clauses, f.ClausesOmitted, f.ClausesMissing = quoteClauses(f.PolicyRef, MaxClausesPerFinding)
 		} else {
 			charted := 0
-			for _, g := range out[publisher] {
-				if g.Chart != nil {
-					charted++
-				}
+			for i := range out[publisher] {
+				charted += out[publisher][i].figures()
 			}
 			setEvidence(&f, evidence.String, charted < MaxChartsPerPublisher)
 		}
@@ -444,12 +595,15 @@ func readPublisherFindings(ctx context.Context, db *sql.DB, runID string, pubs [
 	return out, err
 }
 
-// setEvidence lays out a finding's evidence and, if draw, its timeline
-// chart.
+// setEvidence lays out a finding's evidence, its clauses, snippets and, if
+// draw, its figure: the timeline chart and the identifier diagram here,
+// the CTIT histogram and the logo pair once the database has been read
+// for every finding (attachFigures).
 func setEvidence(f *findingView, text string, draw bool) {
 	v, err := parseJSON([]byte(text))
 	if err != nil {
 		f.EvidenceNote = "The evidence could not be read (" + err.Error() + "); it is in findings.ndjson."
+		f.Clauses, f.ClausesOmitted, f.ClausesMissing = quoteClauses(f.PolicyRef, MaxClausesPerFinding)
 		return
 	}
 	f.Evidence = evidenceView(v)
@@ -457,6 +611,34 @@ func setEvidence(f *findingView, text string, draw bool) {
 		// DESIGN §7: a finding without evidence is a bug; say so rather
 		// than let the reviewer think it was left out.
 		f.EvidenceNote = "No evidence was recorded for this finding: do not act on it without checking the data."
+	}
+	// A finding that names a narrower clause (prohibited content's
+	// category) is quoted by it rather than by its rule's whole range.
+	ref := f.PolicyRef
+	if c := evStr(v, "clause"); c != "" && f.Detector == detectors.ProhibitedContent {
+		ref = c
+	}
+	f.Clauses, f.ClausesOmitted, f.ClausesMissing = quoteClauses(ref, MaxClausesPerFinding)
+	f.Snippets, f.SnippetsOff = snippetsFor(f.Detector, v)
+	figure := func(what string) bool {
+		if !draw {
+			f.FigureNote = fmt.Sprintf("The %s is not drawn: this section draws at most %d figures; the evidence table has its data.", what, MaxChartsPerPublisher)
+		}
+		return draw
+	}
+	switch f.Detector {
+	case detectors.SelfPurchase, detectors.SelfPromotion:
+		if d := diagramFor(f.Detector, v, f.publisher); d != nil && figure("identifier diagram") {
+			f.Diagram = d
+		}
+	case detectors.CookieStuffing:
+		if s := ctitSummaryOf(v); s.Known && figure("click-to-order time histogram") {
+			f.wantCTIT, f.ctit = true, s
+		}
+	case detectors.LogoCopy:
+		if r := logoRequestFor(v); r != nil && figure("logo comparison") {
+			f.logo = r
+		}
 	}
 	tl := v.get("timeline")
 	if tl == nil {
@@ -471,7 +653,7 @@ func setEvidence(f *findingView, text string, draw bool) {
 		case err != nil:
 			f.ChartNote = "The timeline is not drawn: " + err.Error() + "."
 		case !draw:
-			f.Evidence[i].Value = evValue{Text: strings.TrimSuffix(c.Summary, "; drawn below") +
+			f.Evidence[i].Value = evValue{Text: strings.TrimSuffix(c.Summary, "; drawn as the chart above") +
 				fmt.Sprintf(" (not drawn: this section draws at most %d charts)", MaxChartsPerPublisher)}
 		default:
 			f.Evidence[i].Value = evValue{Text: c.Summary, Chart: true}
@@ -497,4 +679,263 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// attachFigures draws the figures that need the database: one query for
+// the CTIT histograms of every finding shown, one for the logos' bytes.
+func attachFigures(ctx context.Context, db *sql.DB, meta Meta, findings map[string][]findingView) error {
+	var ctitPubs []string
+	var logos []*logoRequest
+	for _, pub := range sortedKeys(findings) {
+		fs := findings[pub]
+		want := false
+		for i := range fs {
+			want = want || fs[i].wantCTIT
+			if fs[i].logo != nil {
+				if len(logos) < MaxLogoPairs {
+					logos = append(logos, fs[i].logo)
+				} else {
+					fs[i].FigureNote = fmt.Sprintf("The logo comparison is not drawn: this report draws at most %d; the evidence table has the distances.", MaxLogoPairs)
+					fs[i].logo = nil
+				}
+			}
+		}
+		if want {
+			ctitPubs = append(ctitPubs, pub)
+		}
+	}
+	var ctit *ctitData
+	if len(ctitPubs) > 0 {
+		var err error
+		if ctit, err = readCTIT(ctx, db, meta.RunID, ctitPubs); err != nil {
+			return err
+		}
+	}
+	var assets map[[3]string][]byte
+	if len(logos) > 0 {
+		var err error
+		if assets, err = logoAssets(ctx, db, logos); err != nil {
+			return err
+		}
+	}
+	refs := newRefLogos(meta.RulesSource)
+	for _, pub := range sortedKeys(findings) {
+		fs := findings[pub]
+		for i := range fs {
+			f := &fs[i]
+			if f.wantCTIT {
+				f.wantCTIT = false
+				pubCounts := ctit.pub[ctitKey{pub, f.windowS, f.windE}]
+				popCounts := ctit.pop[ctitWindow{f.windowS, f.windE}]
+				if f.CTIT = newCTITChart(pubCounts, popCounts, f.ctit); f.CTIT == nil {
+					f.FigureNote = "No click-to-order time histogram: no order in the database is credited to the publisher's clicks of the finding's window."
+				}
+			}
+			if f.logo != nil {
+				attachLogo(f.logo, assets, refs)
+				f.Logo, f.logo = f.logo.pair, nil
+			}
+		}
+	}
+	return nil
+}
+
+// quoteClauses quotes the clauses a policy reference names, at most n;
+// references clauses.yaml lacks are listed apart (shown as cited). Items
+// of one clause (B.5.a and B.5.b) share one quote of its opening words.
+func quoteClauses(ref string, n int) (out []clauseView, omitted int, missing []string) {
+	quoted := 0
+	for _, r := range rules.SplitPolicyRef(ref) {
+		text, source, ok := rules.ClauseText(r)
+		if !ok {
+			missing = append(missing, truncateRunes(r, 80))
+			continue
+		}
+		if quoted == n {
+			omitted++
+			continue
+		}
+		quoted++
+		lead, item, hasLead := strings.Cut(text, " … ")
+		if !hasLead {
+			lead, item = "", text
+		}
+		it := clauseItem{Ref: truncateRunes(r, 80), Text: item}
+		if k := len(out) - 1; k >= 0 && hasLead && out[k].Lead == lead && out[k].Source == source {
+			out[k].Items = append(out[k].Items, it)
+			continue
+		}
+		out = append(out, clauseView{Lead: lead, Source: source, Items: []clauseItem{it}})
+	}
+	return out, omitted, missing
+}
+
+// whyRow is RecommendationWhy's row.
+type whyRow struct {
+	severity, confidence, shadow, basis sql.NullString
+	strikes                             sql.NullInt64
+}
+
+// readRecommendationWhy reads the penalty engine's reasons per publisher
+// (the first recommendation of each, as readPublisherStats keeps).
+func readRecommendationWhy(ctx context.Context, db *sql.DB, runID string) (map[string]*whyRow, error) {
+	out := map[string]*whyRow{}
+	err := eachHTMLRow(ctx, db, "RecommendationWhy", []any{runID}, func(rows *sql.Rows) error {
+		var pub string
+		var w whyRow
+		if err := rows.Scan(&pub, &w.severity, &w.confidence, &w.strikes, &w.shadow, &w.basis); err != nil {
+			return err
+		}
+		if _, ok := out[pub]; !ok {
+			out[pub] = &w
+		}
+		return nil
+	})
+	return out, err
+}
+
+// basisJSON is one element of recommendations.basis (rules/penalty.Step).
+type basisJSON struct {
+	FindingID  string   `json:"finding_id"`
+	Detector   string   `json:"detector"`
+	RuleStatus string   `json:"rule_status"`
+	Severity   string   `json:"severity"`
+	Score      *float64 `json:"score"`
+	Confidence string   `json:"confidence"`
+	Action     string   `json:"action"`
+	PolicyRef  string   `json:"policy_ref"`
+	Note       string   `json:"note"`
+}
+
+// whyView lays out a recommendation's reasons; findings link to their
+// cards in the section when shown there.
+func whyView(w *whyRow, shown []findingView) *recWhy {
+	v := &recWhy{}
+	if w == nil {
+		v.Note = "The penalty engine recorded no reasons for this recommendation."
+		return v
+	}
+	v.Severity, v.Confidence = w.severity.String, w.confidence.String
+	if w.strikes.Valid {
+		v.Strikes = fmt.Sprint(w.strikes.Int64)
+	}
+	if w.shadow.Valid {
+		ids, err := stringList(w.shadow.String, "shadow_finding_ids")
+		if err == nil {
+			for _, id := range ids {
+				v.Shadow = append(v.Shadow, truncateRunes(id, MaxEvidenceCellRunes))
+			}
+		}
+	}
+	if !w.basis.Valid {
+		v.Note = "No per-finding basis was recorded for this recommendation (a run before the penalty engine kept it)."
+		return v
+	}
+	var steps []basisJSON
+	if err := json.Unmarshal([]byte(w.basis.String), &steps); err != nil {
+		v.Note = "The recorded basis could not be read (" + truncateRunes(err.Error(), 120) + "); it is in recommendations.json."
+		return v
+	}
+	anchors := map[string]string{}
+	for _, f := range shown {
+		anchors[f.ID] = f.Anchor
+	}
+	for i, s := range steps {
+		if i == MaxFindingsPerPublisher*2 {
+			v.Note = fmt.Sprintf("… %d more steps in recommendations.json.", len(steps)-i)
+			break
+		}
+		b := basisStep{
+			FindingID: truncateRunes(s.FindingID, MaxEvidenceCellRunes), Anchor: anchors[s.FindingID],
+			Detector: truncateRunes(s.Detector, 80), RuleStatus: truncateRunes(s.RuleStatus, 40),
+			Shadow:   s.RuleStatus != "" && s.RuleStatus != "stable",
+			Severity: truncateRunes(s.Severity, 40), SevClass: severityClass(s.Severity),
+			Score: "?", Confidence: truncateRunes(s.Confidence, 40), Action: truncateRunes(s.Action, 40),
+			PolicyRef: truncateRunes(s.PolicyRef, 80), Note: truncateRunes(s.Note, MaxEvidenceTextRunes),
+		}
+		if s.Score != nil {
+			b.Score = fmt.Sprintf("%.2f", *s.Score)
+		}
+		v.Steps = append(v.Steps, b)
+	}
+	return v
+}
+
+// readSuppressed fills the report's list of suppressed findings.
+func readSuppressed(ctx context.Context, db *sql.DB, runID string, d *reportData) error {
+	err := eachHTMLRow(ctx, db, "SuppressedCounts", []any{runID}, func(rows *sql.Rows) error {
+		var c countRow
+		if err := rows.Scan(&c.Name, &c.Count); err != nil {
+			return err
+		}
+		c.Name = suppressorName(c.Name)
+		d.SuppressedBy = append(d.SuppressedBy, c)
+		d.SuppressedTotal += c.Count
+		return nil
+	})
+	if err != nil || d.SuppressedTotal == 0 {
+		return err
+	}
+	err = eachHTMLRow(ctx, db, "SuppressedFindings", []any{runID, MaxSuppressedShown}, func(rows *sql.Rows) error {
+		var r suppressedRow
+		var commission, by, detail string
+		if err := rows.Scan(&r.Publisher, &r.FindingID, &r.Detector, &r.RuleStatus, &r.Severity, &r.PolicyRef,
+			&r.Summary, &commission, &by, &detail); err != nil {
+			return err
+		}
+		r.SevClass = severityClass(r.Severity)
+		r.By = suppressorName(by)
+		if m, err := parseMoney(commission); err == nil {
+			r.Commission = m.Dollars()
+		}
+		r.Summary = truncateRunes(r.Summary, MaxEvidenceTextRunes)
+		if v, err := parseJSON([]byte(detail)); err == nil && v.kind == jsonObject {
+			r.Details = objectRows(orderSuppression(v), maxEvidenceNesting)
+		} else {
+			r.Details = []evRow{{Key: "detail", Value: evValue{Text: truncateRunes(detail, MaxEvidenceCellRunes)}}}
+		}
+		d.Suppressed = append(d.Suppressed, r)
+		return nil
+	})
+	d.SuppressedOmitted = d.SuppressedTotal - len(d.Suppressed)
+	return err
+}
+
+func suppressorName(by string) string {
+	switch by {
+	case "allowlist":
+		return "allow-list entry"
+	case "appeal":
+		return "cleared appeal"
+	}
+	return by
+}
+
+// suppressionOrder puts what a reviewer checks first: why, who, until when.
+var suppressionOrder = []string{"reason", "note", "approved_by", "decided_by", "expires", "decided_on", "appeal_id", "match", "rule"}
+
+func orderSuppression(v *jsonValue) *jsonValue {
+	out := &jsonValue{kind: jsonObject}
+	used := map[int]bool{}
+	for _, k := range suppressionOrder {
+		for i, key := range v.keys {
+			if key == k && !used[i] {
+				used[i] = true
+				out.keys, out.elems = append(out.keys, key), append(out.elems, v.elems[i])
+			}
+		}
+	}
+	for i, key := range v.keys {
+		if !used[i] {
+			out.keys, out.elems = append(out.keys, key), append(out.elems, v.elems[i])
+		}
+	}
+	return out
+}
+
+// countShadow counts the run's findings of rules that are not stable.
+func countShadow(ctx context.Context, db *sql.DB, runID string) (int, error) {
+	n := 0
+	err := eachHTMLRow(ctx, db, "ShadowFindings", []any{runID}, func(rows *sql.Rows) error { return rows.Scan(&n) })
+	return n, err
 }

@@ -163,7 +163,7 @@ func timelineChart(v *jsonValue) (*chart, error) {
 		}
 	}
 	c.Bars = bars.String()
-	c.Summary = fmt.Sprintf("%d buckets of %d min from %s UTC, peak %s clicks at %s UTC; drawn below", n, tl.BucketMinutes,
+	c.Summary = fmt.Sprintf("%d buckets of %d min from %s UTC, peak %s clicks at %s UTC; drawn as the chart above", n, tl.BucketMinutes,
 		start.Format("2006-01-02 15:04"), qty(tl.Counts[peak]), start.Add(time.Duration(peak)*bucket).Format("2006-01-02 15:04"))
 	for _, b := range tl.Bursts {
 		bs, err1 := time.Parse(time.RFC3339, b.Start)
