@@ -17,6 +17,12 @@ import (
 // from a copy in which every stray CR is an invalid UTF-8 byte instead: the
 // reader rejects just those lines, and they are quarantined with
 // strayCRReason. Clean files never pay for the copy.
+//
+// The same copy serves CSV and TSV files with empty lines before more data
+// (File.BlankLines): the reader skips an empty line without counting it,
+// so every later row would get a line too low. In the copy an empty line
+// holds the invalid byte, is rejected and so counted like any rejected
+// line, and is dropped from the rejects before they are quarantined.
 
 const strayCRReason = "carriage return (CR) inside a line: only LF or CRLF may end a line, and a CR in a value must be quoted"
 
@@ -36,10 +42,11 @@ type strayCRFile struct {
 func (e *strayCRFile) Error() string { return e.file.Rel + ": " + e.err.Error() }
 func (e *strayCRFile) Unwrap() error { return e.err }
 
-// crCopy is the copy of a file with its stray CRs replaced.
+// crCopy is the copy of a file with its stray CRs and empty lines marked.
 type crCopy struct {
-	path  string
-	lines []int64 // first physical line of each record that held a stray CR
+	path   string
+	lines  []int64 // first physical line of each record that held a stray CR
+	blanks []int64 // empty lines (CSV and TSV)
 }
 
 // copyWithoutStrayCR writes f, decompressed, to a temporary file with every
@@ -47,7 +54,8 @@ type crCopy struct {
 // quote rules of read_csv) replaced by strayCRByte. Line breaks are kept,
 // so line numbers do not move; CRLF becomes LF, since the reader also fails
 // on a file that mixes the two. A CR at the very end of the file ends the
-// last line and is dropped.
+// last line and is dropped. In CSV and TSV an empty line (outside quotes)
+// gets strayCRByte too.
 func copyWithoutStrayCR(f File) (*crCopy, error) {
 	in, err := openText(f.Path, f.Compression)
 	if err != nil {
@@ -70,7 +78,7 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 	r := bufio.NewReaderSize(in, 1<<20)
 	w := bufio.NewWriterSize(out, 1<<20)
 	line, record := int64(1), int64(1)
-	inQuote, pendingCR := false, false
+	inQuote, pendingCR, empty := false, false, true
 	for {
 		b, err := r.ReadByte()
 		if errors.Is(err, io.EOF) {
@@ -83,6 +91,7 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			pendingCR = false
 			if b != '\n' {
 				w.WriteByte(strayCRByte)
+				empty = false
 				if n := len(c.lines); n == 0 || c.lines[n-1] != record {
 					c.lines = append(c.lines, record)
 				}
@@ -95,11 +104,19 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 		case b == '"' && quotes:
 			inQuote = !inQuote
 		case b == '\n':
+			if quotes && empty && !inQuote {
+				w.WriteByte(strayCRByte)
+				c.blanks = append(c.blanks, line)
+			}
 			line++
 			if !inQuote {
 				record = line
 			}
+			empty = true
+			w.WriteByte(b)
+			continue
 		}
+		empty = false
 		w.WriteByte(b)
 	}
 	if err := w.Flush(); err != nil {

@@ -52,6 +52,11 @@ type File struct {
 	// QuotedNewlines: an uncompressed CSV/TSV has a line break inside a
 	// quoted field, so record numbers and line numbers differ.
 	QuotedNewlines bool
+	// BlankLines: an uncompressed CSV/TSV may have an empty line before
+	// more data. The reader skips empty lines without counting them, which
+	// would shift the line of every later row; such a file is read from a
+	// copy that marks them (see cr.go).
+	BlankLines bool
 }
 
 // ContractError is an input that breaks DESIGN §3 before any row is read: a
@@ -217,11 +222,11 @@ func describeFile(dir string, ds Dataset, path string) (File, error) {
 	}
 	f := File{Dataset: ds.Name, Path: path, Rel: rel, Format: format, Compression: compression, Hive: hiveKeys(rel)}
 	scan := (format == FormatCSV || format == FormatTSV) && compression == ""
-	size, sum, quotedNL, err := hashFile(path, scan)
+	size, sum, quotedNL, blank, err := hashFile(path, scan)
 	if err != nil {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: errMsg(err)}
 	}
-	f.SizeBytes, f.SHA256, f.QuotedNewlines = size, sum, quotedNL
+	f.SizeBytes, f.SHA256, f.QuotedNewlines, f.BlankLines = size, sum, quotedNL, blank
 	switch format {
 	case FormatCSV, FormatTSV:
 		f.Columns, err = readDelimitedHeader(path, compression, format)
@@ -284,18 +289,21 @@ func hiveKeys(rel string) map[string]string {
 }
 
 // hashFile returns the file's size and SHA-256 and, when scanQuotes is set,
-// whether a line break occurs inside a double-quoted field; the scan rides
-// on the hashing read and jumps with IndexByte, so it costs little.
-func hashFile(path string, scanQuotes bool) (int64, string, bool, error) {
+// whether a line break occurs inside a double-quoted field and whether an
+// empty line may come before more data (quotes aside: the copy is exact);
+// the scans ride on the hashing read and jump with IndexByte, so they cost
+// little.
+func hashFile(path string, scanQuotes bool) (int64, string, bool, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, "", false, err
+		return 0, "", false, false, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	var n int64
 	inQuote, quotedNL := false, false
+	var blank blankScan
 	for {
 		k, err := f.Read(buf)
 		if k > 0 {
@@ -305,15 +313,49 @@ func hashFile(path string, scanQuotes bool) (int64, string, bool, error) {
 			if scanQuotes && !quotedNL {
 				inQuote, quotedNL = scanQuotedNewline(chunk, inQuote)
 			}
+			if scanQuotes && !blank.found {
+				blank.scan(chunk)
+			}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, "", false, err
+			return 0, "", false, false, err
 		}
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), quotedNL, nil
+	return n, hex.EncodeToString(h.Sum(nil)), quotedNL, blank.found, nil
+}
+
+// blankScan finds an empty line (LF LF or LF CR LF) followed later by
+// anything but line ends: empty lines at the end of a file move no row.
+type blankScan struct {
+	tail    []byte // the last bytes of the previous chunk
+	pending bool   // an empty line was seen, no data after it yet
+	found   bool
+}
+
+func (s *blankScan) scan(chunk []byte) {
+	if s.pending && len(bytes.Trim(chunk, "\r\n")) > 0 {
+		s.found = true
+		return
+	}
+	// an empty line across the chunk boundary
+	head := append(append([]byte(nil), s.tail...), chunk[:min(len(chunk), 2)]...)
+	at := -1
+	if bytes.Contains(head, []byte("\n\n")) || bytes.Contains(head, []byte("\n\r\n")) {
+		at = 0
+	}
+	for _, sep := range []string{"\n\n", "\n\r\n"} {
+		if i := bytes.Index(chunk, []byte(sep)); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if at >= 0 {
+		s.pending = true
+		s.found = len(bytes.Trim(chunk[at:], "\r\n")) > 0
+	}
+	s.tail = append(s.tail[:0], chunk[max(0, len(chunk)-2):]...)
 }
 
 // scanQuotedNewline advances the quote state over b and reports whether a

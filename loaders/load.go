@@ -137,6 +137,15 @@ type datasetLoad struct {
 // stray carriage return is copied without them and the dataset loaded again
 // (its transaction was rolled back).
 func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, error) {
+	for _, f := range files {
+		if f.BlankLines && l.copies[f.Path] == nil {
+			c, err := copyWithoutStrayCR(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: copy marking empty lines: %w", f.Rel, err)
+			}
+			l.copies[f.Path] = c
+		}
+	}
 	done := *l.done
 	for {
 		results, err := l.runOnce(ctx, files)
@@ -562,7 +571,10 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 	path, compression := f.Path, f.Compression
 	if c := l.copies[f.Path]; c != nil && (f.Format == FormatCSV || f.Format == FormatTSV || f.Format == FormatNDJSON) {
 		path, compression, s.strayCR = c.path, "", true
-		if err := createCRLines(ctx, tx, c.lines); err != nil {
+		if err := createLines(ctx, tx, "aw_cr", c.lines); err != nil {
+			return nil, err
+		}
+		if err := createLines(ctx, tx, "aw_blank", c.blanks); err != nil {
 			return nil, err
 		}
 	}
@@ -747,6 +759,12 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 	if rejected == 0 {
 		return nil
 	}
+	if src.strayCR {
+		// empty lines marked in the copy were rejected only to be counted
+		if _, err := tx.ExecContext(ctx, `DELETE FROM aw_rej1 WHERE line IN (SELECT line FROM aw_blank)`); err != nil {
+			return err
+		}
+	}
 	names := make([]string, 0, len(src.cols))
 	var args []any
 	args = append(args, l.opts.RunID, l.ds.Name, fileID, f.Rel)
@@ -766,7 +784,9 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 			WHEN 'MISSING COLUMNS' THEN 'missing columns: ' || error_message
 			ELSE lower(CAST(error_type AS VARCHAR)) || ': ' || error_message END`
 	if f.Format == FormatNDJSON {
-		reason = `CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'malformed line (control character outside a JSON string)' END`
+		reason = `CASE error_type WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
+			WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line size over maximum: ' || error_message
+			ELSE 'malformed line (control character outside a JSON string)' END`
 	}
 	if src.strayCR {
 		reason = fmt.Sprintf("CASE WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END", sqlString(strayCRReason), reason)
@@ -796,10 +816,10 @@ func registerArrowView(ctx context.Context, conn *sql.Conn, rows *arrowRows, vie
 	return ar.RegisterView(rows, view)
 }
 
-// createCRLines fills the temp table aw_cr with the lines that held a stray
-// CR (our own integers, not input).
-func createCRLines(ctx context.Context, tx *sql.Tx, lines []int64) error {
-	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_cr (line BIGINT)`); err != nil {
+// createLines fills the temp table name (aw_cr: lines that held a stray
+// CR, aw_blank: empty lines) with line numbers, our own integers.
+func createLines(ctx context.Context, tx *sql.Tx, name string, lines []int64) error {
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+name+` (line BIGINT)`); err != nil {
 		return err
 	}
 	for len(lines) > 0 {
@@ -808,7 +828,7 @@ func createCRLines(ctx context.Context, tx *sql.Tx, lines []int64) error {
 		for i, v := range lines[:n] {
 			vals[i] = fmt.Sprintf("(%d)", v)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO aw_cr VALUES "+strings.Join(vals, ", ")); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+name+" VALUES "+strings.Join(vals, ", ")); err != nil {
 			return err
 		}
 		lines = lines[n:]

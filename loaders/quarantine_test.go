@@ -117,6 +117,15 @@ not json at all
 			loaded: 2,
 		},
 		{
+			// was reported as "control character outside a JSON string"
+			name: "ndjson line over the reader's 2 MB", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "", "clicks.ndjson": `{"click_id":"C1","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n" +
+				`{"click_id":"C2","ts":"2026-11-21T09:00:00Z","publisher_id":"` + strings.Repeat("x", 3<<20) + "\"}\n" +
+				`{"click_id":"C3","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n"},
+			want:   []qrow{{"clicks.ndjson", 2, "", "line size over maximum: Maximum line size of 2000000 bytes exceeded. Actual Size:3145791 bytes."}},
+			loaded: 2,
+		},
+		{
 			name: "arrow invalid utf-8", dataset: "clicks",
 			files:  map[string]string{"clicks.csv": ""},
 			setup:  func(t *testing.T, dir string) { writeArrow(t, filepath.Join(dir, "clicks.arrow"), false, true) },
@@ -326,5 +335,92 @@ func TestStoredRowsKeepTheirPhysicalLine(t *testing.T) {
 	}
 	if q := quarantined(t, st, "clicks"); len(q) != 1 || q[0].Line != 4 {
 		t.Errorf("quarantine = %+v, want line 4", q)
+	}
+}
+
+// TestLineNumbersAfterEmptyLines: DuckDB's CSV reader skips an empty line
+// without counting it, so every later row (stored or quarantined) got a
+// line too low; FuzzLoadCSV requires a clean row at its own line.
+func TestLineNumbersAfterEmptyLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, body string
+		stored           []string // click_id@line
+		want             []qrow
+	}{
+		{
+			name: "empty lines between rows", file: "clicks.csv",
+			body: "click_id,ts,publisher_id\n" +
+				"C1,2026-11-21T09:00:00Z,P1\n\n\n" + // 2, 3-4 empty
+				"C2,bad,P1\n" + // 5
+				"C3,2026-11-21T09:00:00Z,P1,x\n" + // 6 rejected by the reader
+				"C1,2026-11-21T09:00:00Z,P1\n" + // 7 duplicate
+				"C4,2026-11-21T09:00:00Z,\"two\n\nlines\"\n" + // 8-10, an empty line inside quotes
+				"\n" + // 11 empty
+				"C5,2026-11-21T09:00:00Z,P1\n\n\n", // 12, then empty lines at the end
+			stored: []string{"C1@2", "C4@8", "C5@12"},
+			want: []qrow{
+				{"clicks.csv", 5, "ts", tsReason},
+				{"clicks.csv", 6, "", "too many columns: Expected Number of Columns: 3 Found: 4"},
+				{"clicks.csv", 7, "click_id", "duplicate click_id (first at clicks.csv:2)"},
+			},
+		},
+		{
+			name: "CRLF empty line in a TSV", file: "clicks.tsv",
+			body:   "click_id\tts\tpublisher_id\r\nC1\t2026-11-21T09:00:00Z\tP1\r\n\r\nC2\t2026-11-21T09:00:00Z\tP1\r\n",
+			stored: []string{"C1@2", "C2@4"},
+		},
+		{
+			name: "empty lines only at the end: no copy needed", file: "clicks.csv",
+			body:   "click_id,ts,publisher_id\nC1,2026-11-21T09:00:00Z,P1\nC2,2026-11-21T09:00:00Z,P1\n\n\r\n\n",
+			stored: []string{"C1@2", "C2@3"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, res := fuzzLoad(t, map[string]string{tc.file: tc.body})
+			var got []string
+			rows, err := st.DB.Query(`SELECT click_id || '@' || _line FROM clicks ORDER BY _line`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var s string
+				rows.Scan(&s)
+				got = append(got, s)
+			}
+			rows.Close()
+			if diff := cmp.Diff(tc.stored, got); diff != "" {
+				t.Errorf("stored (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, quarantined(t, st, "clicks")); diff != "" {
+				t.Errorf("quarantine (-want +got):\n%s", diff)
+			}
+			outcomes(t, st, res, "clicks", int64(strings.Count(tc.body, "\n")+1))
+		})
+	}
+}
+
+func TestBlankScan(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		want   bool
+	}{
+		{"none", []string{"a\nb\r\nc\n"}, false},
+		{"at the end only", []string{"a\nb\n\n", "\r\n\n"}, false},
+		{"LF LF before data", []string{"a\n\nb\n"}, true},
+		{"CRLF CRLF before data", []string{"a\r\n\r\nb"}, true},
+		{"across chunks", []string{"a\n", "\nb"}, true},
+		{"CR LF split across chunks", []string{"a\n\r", "\nb"}, true},
+		{"data in a later chunk", []string{"a\n\n", "\n", "b"}, true},
+	} {
+		var s blankScan
+		for _, c := range tc.chunks {
+			if !s.found {
+				s.scan([]byte(c))
+			}
+		}
+		if s.found != tc.want {
+			t.Errorf("%s: found %v, want %v", tc.name, s.found, tc.want)
+		}
 	}
 }
