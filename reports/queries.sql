@@ -233,3 +233,135 @@ WHERE r.run_id = ?
 ORDER BY r.publisher_id, r.action, r.policy_ref, r.appeal_deadline, r.review_required, r.summary,
          CAST(to_json(r.finding_ids) AS VARCHAR), r.withhold_usd, r.clawback_usd,
          r.severity, r.confidence, r.strikes, CAST(to_json(r.shadow_finding_ids) AS VARCHAR), CAST(r.basis AS VARCHAR);
+
+-- name: ExplainRunByID
+-- `affwatch explain --run`: the named run, whatever its status.
+SELECT run_id, strftime(night, '%Y-%m-%d'), status, started_at, finished_at
+FROM runs
+WHERE run_id = ?;
+
+-- name: ExplainLatestRun
+-- `affwatch explain`: the latest succeeded `run` (crawl runs store no
+-- results), of the night ? when it is not NULL.
+SELECT run_id, strftime(night, '%Y-%m-%d'), status, started_at, finished_at
+FROM runs
+WHERE status = 'succeeded'
+  AND command = 'run'
+  AND (CAST(? AS DATE) IS NULL OR night = CAST(? AS DATE))
+ORDER BY finished_at DESC NULLS LAST, started_at DESC, run_id DESC
+LIMIT 1;
+
+-- name: ExplainPublisherRuns
+-- `affwatch explain --all-nights`: every succeeded run holding rows of the
+-- publisher ? (a re-run replaces a night's rows, so one run per night),
+-- newest night first, the backfills (night NULL) last.
+SELECT run_id, strftime(night, '%Y-%m-%d'), status, started_at, finished_at
+FROM runs
+WHERE status = 'succeeded'
+  AND run_id IN (SELECT run_id FROM findings WHERE publisher_id = ?
+                 UNION SELECT run_id FROM recommendations WHERE publisher_id = ?
+                 UNION SELECT run_id FROM suppressed_findings WHERE publisher_id = ?)
+ORDER BY night DESC NULLS LAST, finished_at DESC NULLS LAST, run_id DESC;
+
+-- name: ExplainFindings
+-- The publisher's (?) findings in the runs of the bound list, worst first
+-- as in report.html; evidence left out above ? bytes (its size beside).
+SELECT run_id,
+       finding_id,
+       detector,
+       rule_id,
+       rule_status,
+       severity,
+       score,
+       policy_ref,
+       summary,
+       CASE WHEN strlen(CAST(evidence AS VARCHAR)) <= ? THEN CAST(evidence AS VARCHAR) END,
+       strlen(CAST(evidence AS VARCHAR)),
+       window_start,
+       window_end,
+       CAST(to_json(order_ids) AS VARCHAR),
+       CAST(round(commission_usd, 2) AS VARCHAR)
+FROM findings
+WHERE publisher_id = ?
+  AND run_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+ORDER BY run_id,
+         CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1
+                       WHEN 'high' THEN 2 WHEN 'critical' THEN 3 ELSE -1 END DESC,
+         score DESC, detector, window_start, finding_id, CAST(evidence AS VARCHAR);
+
+-- name: ExplainRecommendations
+-- The publisher's (?) recommendations in the runs of the bound list;
+-- columns as in the Recommendations query, after the run id.
+SELECT run_id,
+       publisher_id,
+       action,
+       policy_ref,
+       CAST(to_json(finding_ids) AS VARCHAR),
+       CAST(round(withhold_usd, 2) AS VARCHAR),
+       CAST(round(clawback_usd, 2) AS VARCHAR),
+       strftime(appeal_deadline, '%Y-%m-%d'),
+       review_required,
+       summary,
+       severity,
+       confidence,
+       strikes,
+       CAST(to_json(shadow_finding_ids) AS VARCHAR),
+       CAST(basis AS VARCHAR)
+FROM recommendations
+WHERE publisher_id = ?
+  AND run_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+ORDER BY run_id, action, policy_ref, summary, CAST(to_json(finding_ids) AS VARCHAR);
+
+-- name: ExplainSuppressed
+-- The publisher's (?) findings an allow-list entry or an appeal suppressed
+-- in the runs of the bound list.
+SELECT run_id,
+       finding_id,
+       detector,
+       severity,
+       score,
+       summary,
+       suppressed_by,
+       CAST(suppression AS VARCHAR)
+FROM suppressed_findings
+WHERE publisher_id = ?
+  AND run_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+ORDER BY run_id, detector, finding_id, suppressed_by, CAST(suppression AS VARCHAR);
+
+-- name: ExplainHistory
+-- The publisher's (?) findings and recommendations in succeeded runs other
+-- than those of the bound list, one line each, newest night first (each
+-- night's recommendation before its findings), the first ?; the last
+-- column counts them all.
+WITH other AS (
+    SELECT run_id, night FROM runs
+    WHERE status = 'succeeded'
+      AND run_id NOT IN (SELECT unnest(CAST(? AS VARCHAR[])))
+),
+lines AS (
+    SELECT o.night, r.run_id, 0 AS kind_rank, 'recommendation' AS kind, '' AS id,
+           r.action AS what, r.policy_ref, coalesce(r.severity, '') AS severity, CAST(NULL AS DOUBLE) AS score,
+           len(r.finding_ids) AS n, round(r.withhold_usd, 2) AS withhold, round(r.clawback_usd, 2) AS clawback,
+           r.summary
+    FROM recommendations AS r JOIN other AS o USING (run_id)
+    WHERE r.publisher_id = ?
+    UNION ALL
+    SELECT o.night, f.run_id, 1, 'finding', f.finding_id,
+           f.detector, f.policy_ref, f.severity, f.score,
+           len(f.order_ids), round(f.commission_usd, 2), CAST(0 AS DECIMAL(18,2)),
+           f.summary
+    FROM findings AS f JOIN other AS o USING (run_id)
+    WHERE f.publisher_id = ?
+)
+SELECT strftime(night, '%Y-%m-%d'), run_id, kind, id, what, policy_ref, severity, score, n,
+       CAST(withhold AS VARCHAR), CAST(clawback AS VARCHAR), summary, count(*) OVER ()
+FROM lines
+ORDER BY night DESC NULLS LAST, run_id DESC, kind_rank, score DESC NULLS LAST, what, id, summary
+LIMIT ?;
+
+-- name: ExplainAppeals
+-- Appeal decisions recorded for the publisher ? (clause G.12), newest first.
+SELECT appeal_id, detector, coalesce(finding_id, ''), outcome, strftime(decided_on, '%Y-%m-%d'), decided_by, note
+FROM appeals
+WHERE publisher_id = ?
+ORDER BY decided_on DESC, appeal_id;

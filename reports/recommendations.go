@@ -58,45 +58,56 @@ func readRecommendations(ctx context.Context, db *sql.DB, runID string) ([]Recom
 			&severity, &confidence, &strikes, &shadow, &basis); err != nil {
 			return err
 		}
-		what := "recommendation for " + r.PublisherID
-		var err error
-		if r.FindingIDs, err = stringList(findingIDs, what+" finding_ids"); err != nil {
+		if err := fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis); err != nil {
 			return err
-		}
-		if r.WithholdUSD, err = parseMoney(withhold); err != nil {
-			return fmt.Errorf("%s: withhold_usd: %w", what, err)
-		}
-		if r.ClawbackUSD, err = parseMoney(clawback); err != nil {
-			return fmt.Errorf("%s: clawback_usd: %w", what, err)
-		}
-		if severity.Valid {
-			r.Severity = &severity.String
-		}
-		if confidence.Valid {
-			r.Confidence = &confidence.String
-		}
-		if strikes.Valid {
-			n := int(strikes.Int64)
-			r.Strikes = &n
-		}
-		r.ShadowFindingIDs = []string{}
-		if shadow.Valid {
-			if r.ShadowFindingIDs, err = stringList(shadow.String, what+" shadow_finding_ids"); err != nil {
-				return err
-			}
-		}
-		if basis.Valid {
-			// The JSON column guarantees valid JSON; the check keeps a
-			// broken value from corrupting the whole file all the same.
-			if !json.Valid([]byte(basis.String)) {
-				return fmt.Errorf("%s: basis is not JSON", what)
-			}
-			r.Basis = json.RawMessage(basis.String)
 		}
 		recs = append(recs, r)
 		return nil
 	})
 	return recs, err
+}
+
+// fillRecommendation decodes the columns of a recommendations row that
+// need more than a Scan: id lists and basis read as JSON text, money as
+// DECIMAL text, and the penalty engine's columns, NULL on older rows.
+func fillRecommendation(r *Recommendation, findingIDs, withhold, clawback string,
+	severity, confidence sql.NullString, strikes sql.NullInt64, shadow, basis sql.NullString) error {
+	what := "recommendation for " + r.PublisherID
+	var err error
+	if r.FindingIDs, err = stringList(findingIDs, what+" finding_ids"); err != nil {
+		return err
+	}
+	if r.WithholdUSD, err = parseMoney(withhold); err != nil {
+		return fmt.Errorf("%s: withhold_usd: %w", what, err)
+	}
+	if r.ClawbackUSD, err = parseMoney(clawback); err != nil {
+		return fmt.Errorf("%s: clawback_usd: %w", what, err)
+	}
+	if severity.Valid {
+		r.Severity = &severity.String
+	}
+	if confidence.Valid {
+		r.Confidence = &confidence.String
+	}
+	if strikes.Valid {
+		n := int(strikes.Int64)
+		r.Strikes = &n
+	}
+	r.ShadowFindingIDs = []string{}
+	if shadow.Valid {
+		if r.ShadowFindingIDs, err = stringList(shadow.String, what+" shadow_finding_ids"); err != nil {
+			return err
+		}
+	}
+	if basis.Valid {
+		// The JSON column guarantees valid JSON; the check keeps a broken
+		// value from corrupting the whole file all the same.
+		if !json.Valid([]byte(basis.String)) {
+			return fmt.Errorf("%s: basis is not JSON", what)
+		}
+		r.Basis = json.RawMessage(basis.String)
+	}
+	return nil
 }
 
 // writeRecommendations writes recommendations.json: an indented array,

@@ -38,6 +38,7 @@ var commands = []command{
 	{"demo", "generate data, run the whole batch on it, print where the report is", runDemo},
 	{"load", "load inputs into the database only (no detection)", runLoad},
 	{"appeal", "record an appeal decision (G.12): a cleared publisher is not escalated for it", runAppeal},
+	{"explain", "print a publisher's recommendation, findings and evidence, and its history", runExplain},
 	{"fixtures", "generate synthetic datasets with ground-truth labels", runFixtures},
 	{"rules", "print or check a rule pack", runRules},
 	{"eval", "measure detection quality (precision, recall) on generated data with ground truth", runEval},
