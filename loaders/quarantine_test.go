@@ -100,6 +100,19 @@ not json at all
 			loaded: 3,
 		},
 		{
+			name: "csv BOM, short row, unterminated quote", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "\ufeffclick_id,ts,publisher_id\r\n" +
+				"C1,2026-11-21T09:00:00Z,P1\r\n" + // 2 ok: the BOM is not part of the first column's name
+				"C2,2026-11-21T09:00:00Z\r\n" + // 3 short
+				"C3,2026-11-21T09:00:00Z,\"P1\r\n" + // 4 the quote never closes:
+				"C4,2026-11-21T09:00:00Z,P1\r\n"}, // 5 is inside it
+			want: []qrow{
+				{"clicks.csv", 3, "publisher_id", "missing columns: Expected Number of Columns: 3 Found: 2"},
+				{"clicks.csv", 4, "publisher_id", "unquoted value: Value with unterminated quote found."},
+			},
+			loaded: 1,
+		},
+		{
 			name: "csv mixing CRLF and LF line ends", dataset: "clicks",
 			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\r\n" +
 				"C1,2026-11-21T09:00:00Z,P1\n" +
