@@ -365,3 +365,21 @@ SELECT appeal_id, detector, coalesce(finding_id, ''), outcome, strftime(decided_
 FROM appeals
 WHERE publisher_id = ?
 ORDER BY decided_on DESC, appeal_id;
+
+-- name: StoredRun
+-- `affwatch report`: a run and the manifest its outputs were written with.
+SELECT run_id, status, strftime(night, '%Y-%m-%d'), finished_at, CAST(manifest AS VARCHAR)
+FROM runs
+WHERE run_id = ?;
+
+-- name: StoredRunReplacedBy
+-- The later succeeded run of the same night (? twice; NULL: the backfill)
+-- whose success deleted the results of the run finished at ?.
+SELECT run_id
+FROM runs
+WHERE status = 'succeeded'
+  AND command = 'run'
+  AND night IS NOT DISTINCT FROM CAST(? AS DATE)
+  AND finished_at > ?
+ORDER BY finished_at DESC, run_id DESC
+LIMIT 1;

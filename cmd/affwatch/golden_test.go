@@ -120,6 +120,29 @@ func normalizeManifest(t *testing.T, _ sampleRun, b []byte) []byte {
 func TestGoldenSample(t *testing.T) {
 	runs := runSample(t)
 	t.Run("schemas", func(t *testing.T) { checkSchemas(t, runs[0]) })
+	t.Run("affwatch report writes the same files again", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "again")
+		if code, _, errs := runCLI(t, "report", "--db", runs[0].db, "--out", out); code != 0 {
+			t.Fatalf("report: exit %d: %s", code, errs)
+		}
+		for _, name := range reports.OutputNames {
+			a, err := os.ReadFile(filepath.Join(runs[0].out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s written by affwatch report differs from the run's:\n%s", name, outputDiff(t, name, a, b))
+			}
+		}
+		// A run that does not exist is a usage error.
+		if code, _, errs := runCLI(t, "report", "--db", runs[0].db, "--out", out, "--run", "nope"); code != 2 || !strings.Contains(errs, "no such run") {
+			t.Errorf("report --run nope: exit %d, stderr %q", code, errs)
+		}
+	})
 	for _, name := range reports.OutputNames {
 		t.Run(name, func(t *testing.T) {
 			var got [2][]byte
