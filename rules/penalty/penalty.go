@@ -128,13 +128,28 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range suppressed {
-		detail, _ := json.Marshal(s.Detail)
-		if _, err := tx.ExecContext(ctx, queries["Suppress"], runID, s.Finding.FindingID, s.By, string(detail)); err != nil {
-			return nil, fmt.Errorf("suppress finding %s: %w", s.Finding.FindingID, err)
+	if len(suppressed) > 0 {
+		type row struct {
+			ID     string `json:"id"`
+			By     string `json:"by"`
+			Detail string `json:"detail"`
 		}
-		if _, err := tx.ExecContext(ctx, queries["DeleteSuppressed"], runID, s.Finding.FindingID); err != nil {
-			return nil, fmt.Errorf("suppress finding %s: %w", s.Finding.FindingID, err)
+		rows := make([]row, len(suppressed))
+		ids := make([]string, len(suppressed))
+		for i, s := range suppressed {
+			detail, _ := json.Marshal(s.Detail)
+			rows[i] = row{s.Finding.FindingID, s.By, string(detail)}
+			ids[i] = s.Finding.FindingID
+		}
+		body, err := json.Marshal(rows)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, queries["Suppress"], runID, string(body)); err != nil {
+			return nil, fmt.Errorf("suppress findings: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, queries["DeleteSuppressed"], runID, ids); err != nil {
+			return nil, fmt.Errorf("suppress findings: %w", err)
 		}
 	}
 
@@ -158,23 +173,52 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	deadline := pack.Calendar.AddWorkingDays(runDate, pen.AppealWorkingDays).Format(time.DateOnly)
 
 	res := &Result{Suppressed: suppressed}
+	type dqRow struct {
+		OrderID       string   `json:"order_id"`
+		PublisherID   string   `json:"publisher_id"`
+		ReasonCodes   []string `json:"reason_codes"`
+		FindingIDs    []string `json:"finding_ids"`
+		CommissionUSD string   `json:"commission_usd"`
+	}
+	type recRow struct {
+		Recommendation
+		WithholdText string `json:"withhold_usd"`
+		ClawbackText string `json:"clawback_usd"`
+		BasisText    string `json:"basis"`
+	}
+	var dqRows []dqRow
+	var recRows []recRow
 	for _, pub := range pubs {
 		r, dq := decide(pen, pub, byPub[pub], strikes[pub], orderInfo, deadline)
 		for _, d := range dq {
-			if _, err := tx.ExecContext(ctx, queries["InsertDisqualified"], runID, nightArg, d.orderID, pub, d.reasons, d.findingIDs, d.stake.decimal()); err != nil {
-				return nil, fmt.Errorf("store disqualified order %s: %w", d.orderID, err)
-			}
+			dqRows = append(dqRows, dqRow{d.orderID, pub, d.reasons, d.findingIDs, d.stake.decimal()})
 		}
 		basis, err := json.Marshal(r.Basis)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, queries["InsertRecommendation"], runID, nightArg, r.PublisherID, r.Action, r.PolicyRef, r.FindingIDs,
-			usdUnits(r.WithholdUSD).decimal(), usdUnits(r.ClawbackUSD).decimal(), r.AppealDeadline, r.ReviewRequired, r.Summary,
-			r.Severity, r.Confidence, r.Strikes, r.ShadowFindingIDs, string(basis)); err != nil {
-			return nil, fmt.Errorf("store recommendation for %s: %w", pub, err)
-		}
+		recRows = append(recRows, recRow{Recommendation: r, WithholdText: usdUnits(r.WithholdUSD).decimal(),
+			ClawbackText: usdUnits(r.ClawbackUSD).decimal(), BasisText: string(basis)})
 		res.Recommendations = append(res.Recommendations, r)
+	}
+	// One statement per table, whatever the count: no per-row round trips.
+	if len(dqRows) > 0 {
+		body, err := json.Marshal(dqRows)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, queries["InsertDisqualified"], runID, nightArg, string(body)); err != nil {
+			return nil, fmt.Errorf("store disqualified orders: %w", err)
+		}
+	}
+	if len(recRows) > 0 {
+		body, err := json.Marshal(recRows)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, queries["InsertRecommendations"], runID, nightArg, string(body)); err != nil {
+			return nil, fmt.Errorf("store recommendations: %w", err)
+		}
 	}
 	return res, tx.Commit()
 }

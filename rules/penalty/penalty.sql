@@ -58,21 +58,32 @@ FROM orders
 WHERE order_id IN (SELECT unnest(CAST($1 AS VARCHAR[])));
 
 -- name: Suppress
--- Moves one finding of the run to suppressed_findings with what suppressed it.
+-- Moves the run's findings named in the JSON array $2 ({id, by, detail}) to
+-- suppressed_findings with what suppressed them (one statement, any count).
 INSERT INTO suppressed_findings
-SELECT f.*, $3, CAST($4 AS JSON)
+SELECT f.*, s.by, CAST(s.detail AS JSON)
 FROM findings f
-WHERE f.run_id = $1 AND f.finding_id = $2;
+JOIN (SELECT unnest(from_json($2, '[{"id":"VARCHAR","by":"VARCHAR","detail":"VARCHAR"}]'), recursive := true)) s
+  ON s.id = f.finding_id
+WHERE f.run_id = $1;
 
 -- name: DeleteSuppressed
-DELETE FROM findings WHERE run_id = $1 AND finding_id = $2;
+DELETE FROM findings
+WHERE run_id = $1
+  AND finding_id IN (SELECT unnest(CAST($2 AS VARCHAR[])));
 
 -- name: InsertDisqualified
-INSERT INTO disqualified_orders VALUES ($1, CAST($2 AS DATE), $3, $4, $5, $6, CAST($7 AS DECIMAL(18,4)));
+-- Every disqualified order of the run from one JSON array (no per-row round trips).
+INSERT INTO disqualified_orders
+SELECT $1, CAST($2 AS DATE), d.order_id, d.publisher_id, d.reason_codes, d.finding_ids, d.commission_usd
+FROM (SELECT unnest(from_json($3, '[{"order_id":"VARCHAR","publisher_id":"VARCHAR","reason_codes":"VARCHAR[]","finding_ids":"VARCHAR[]","commission_usd":"DECIMAL(18,4)"}]'), recursive := true)) d;
 
--- name: InsertRecommendation
+-- name: InsertRecommendations
+-- Every recommendation of the run from one JSON array.
 INSERT INTO recommendations
     (run_id, night, publisher_id, action, policy_ref, finding_ids, withhold_usd, clawback_usd,
      appeal_deadline, review_required, summary, severity, confidence, strikes, shadow_finding_ids, basis)
-VALUES ($1, CAST($2 AS DATE), $3, $4, $5, $6, CAST($7 AS DECIMAL(18,4)), CAST($8 AS DECIMAL(18,4)),
-        CAST($9 AS DATE), $10, $11, $12, $13, $14, $15, CAST($16 AS JSON));
+SELECT $1, CAST($2 AS DATE), r.publisher_id, r.action, r.policy_ref, r.finding_ids, r.withhold_usd, r.clawback_usd,
+       CAST(r.appeal_deadline AS DATE), r.review_required, r.summary, r.severity, r.confidence, r.strikes,
+       r.shadow_finding_ids, CAST(r.basis AS JSON)
+FROM (SELECT unnest(from_json($3, '[{"publisher_id":"VARCHAR","action":"VARCHAR","policy_ref":"VARCHAR","finding_ids":"VARCHAR[]","withhold_usd":"DECIMAL(18,4)","clawback_usd":"DECIMAL(18,4)","appeal_deadline":"VARCHAR","review_required":"BOOLEAN","summary":"VARCHAR","severity":"VARCHAR","confidence":"VARCHAR","strikes":"INTEGER","shadow_finding_ids":"VARCHAR[]","basis":"VARCHAR"}]'), recursive := true)) r;
