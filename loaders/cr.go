@@ -75,10 +75,14 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 		}
 	}()
 	quotes := f.Format == FormatCSV || f.Format == FormatTSV
+	delim := byte(',')
+	if f.Format == FormatTSV {
+		delim = '\t'
+	}
 	r := bufio.NewReaderSize(in, 1<<20)
 	w := bufio.NewWriterSize(out, 1<<20)
 	line, record := int64(1), int64(1)
-	inQuote, pendingCR, empty := false, false, true
+	inQuote, pendingCR, empty, fieldStart := false, false, true, true
 	for {
 		b, err := r.ReadByte()
 		if errors.Is(err, io.EOF) {
@@ -91,7 +95,7 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			pendingCR = false
 			if b != '\n' {
 				w.WriteByte(strayCRByte)
-				empty = false
+				empty, fieldStart = false, false
 				if n := len(c.lines); n == 0 || c.lines[n-1] != record {
 					c.lines = append(c.lines, record)
 				}
@@ -102,7 +106,24 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			pendingCR = true
 			continue
 		case b == '"' && quotes:
-			inQuote = !inQuote
+			// The reader's rules: a quote opens a quoted value only at the
+			// start of a field, "" inside one is a quote, and a quote
+			// inside an unquoted value is a plain character.
+			switch {
+			case inQuote:
+				if next, _ := r.Peek(1); len(next) == 1 && next[0] == '"' {
+					r.ReadByte()
+					w.WriteByte('"')
+				} else {
+					inQuote = false
+				}
+			case fieldStart:
+				inQuote = true
+			}
+		case b == delim && quotes && !inQuote:
+			empty, fieldStart = false, true
+			w.WriteByte(b)
+			continue
 		case b == '\n':
 			if quotes && empty && !inQuote {
 				w.WriteByte(strayCRByte)
@@ -110,13 +131,13 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			}
 			line++
 			if !inQuote {
-				record = line
+				record, fieldStart = line, true
 			}
 			empty = true
 			w.WriteByte(b)
 			continue
 		}
-		empty = false
+		empty, fieldStart = false, false
 		w.WriteByte(b)
 	}
 	if err := w.Flush(); err != nil {

@@ -113,6 +113,17 @@ not json at all
 			loaded: 1,
 		},
 		{
+			// the copy's quote state went wrong at P"1 and kept the stray
+			// CR: the load failed again
+			name: "csv quote inside an unquoted value, then a stray carriage return", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\n" +
+				"C1,2026-11-21T09:00:00Z,P\"1\n" + // 2 ok: a plain character
+				"C2,2026-11-21T09:00:00Z,P\r1\n" + // 3 stray CR
+				"C3,2026-11-21T09:00:00Z,P1\n"}, // 4 ok
+			want:   []qrow{{"clicks.csv", 3, "publisher_id", strayCRReason}},
+			loaded: 2,
+		},
+		{
 			name: "csv mixing CRLF and LF line ends", dataset: "clicks",
 			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\r\n" +
 				"C1,2026-11-21T09:00:00Z,P1\n" +
@@ -376,6 +387,13 @@ func TestLineNumbersAfterEmptyLines(t *testing.T) {
 				{"clicks.csv", 6, "", "too many columns: Expected Number of Columns: 3 Found: 4"},
 				{"clicks.csv", 7, "click_id", "duplicate click_id (first at clicks.csv:2)"},
 			},
+		},
+		{
+			// the copy toggled on every quote and took the rest of the
+			// file for a quoted value: the empty line went unmarked
+			name: "a quote inside an unquoted value, then an empty line", file: "clicks.csv",
+			body:   "click_id,ts,publisher_id\nC1,2026-11-21T09:00:00Z,P\"1\n\nC2,2026-11-21T09:00:00Z,\"P\"\"2\"\n\nC3,2026-11-21T09:00:00Z,P3\n",
+			stored: []string{"C1@2", "C2@4", "C3@6"},
 		},
 		{
 			name: "CRLF empty line in a TSV", file: "clicks.tsv",
