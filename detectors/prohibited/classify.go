@@ -26,12 +26,14 @@ var tiers = []string{"strong", "medium", "weak"}
 
 // Model is a rule's lexicons and thresholds, compiled once per run.
 type Model struct {
-	cats  []Category
-	terms *matcher
-	cues  *matcher
-	neg   *matcher
-	th    Thresholds
-	minBy map[string]float64 // per-category min_strength overrides
+	cats     []Category
+	terms    *matcher
+	cues     *matcher
+	neg      *matcher
+	concepts *matcher // concept words (concept.go), matched by stem
+	rules    map[string]*conceptRule
+	th       Thresholds
+	minBy    map[string]float64 // per-category min_strength overrides
 }
 
 // Category is one kind of prohibited content and the clause it breaks.
@@ -63,6 +65,17 @@ type Thresholds struct {
 	MaxMatches         float64 `json:"max_matches"`
 	MaxSnippetChars    float64 `json:"max_snippet_chars"`
 	MaxTextChars       float64 `json:"max_text_chars"`
+	// the concept path (concept.go)
+	ConceptWindow      float64 `json:"concept_window"`
+	ConceptMinGroups   float64 `json:"concept_min_groups"`
+	ConceptMinTerms    float64 `json:"concept_min_terms"`
+	ConceptMinTopic    float64 `json:"concept_min_topic"`
+	ConceptMinWeight   float64 `json:"concept_min_weight"`
+	ConceptMinDensity  float64 `json:"concept_min_density"`
+	ConceptMinStrength float64 `json:"concept_min_strength"`
+	ConceptInfoRatio   float64 `json:"concept_info_ratio"`
+	ConceptGroupCap    float64 `json:"concept_group_cap"`
+	ConceptMaxScore    float64 `json:"concept_max_score"`
 }
 
 // maxSnippet is the contract's bound on a quoted snippet.
@@ -81,13 +94,17 @@ func NewModel(rule rules.Rule) (*Model, error) {
 		"density_floor_tokens": &th.DensityFloorTokens, "strength_scale": &th.StrengthScale, "full_density": &th.FullDensity,
 		"max_pages": &th.MaxPages, "max_matches": &th.MaxMatches, "max_snippet_chars": &th.MaxSnippetChars,
 		"max_text_chars": &th.MaxTextChars,
+		"concept_window": &th.ConceptWindow, "concept_min_groups": &th.ConceptMinGroups, "concept_min_terms": &th.ConceptMinTerms, "concept_min_topic": &th.ConceptMinTopic,
+		"concept_min_weight": &th.ConceptMinWeight, "concept_min_density": &th.ConceptMinDensity, "concept_min_strength": &th.ConceptMinStrength, "concept_info_ratio": &th.ConceptInfoRatio,
+		"concept_group_cap": &th.ConceptGroupCap, "concept_max_score": &th.ConceptMaxScore,
 	}); err != nil {
 		return nil, err
 	}
 	if th.MaxSnippetChars > maxSnippet || th.MaxSnippetChars <= 0 {
 		th.MaxSnippetChars = maxSnippet
 	}
-	m := &Model{th: th, terms: newMatcher(int(th.PhraseGap)), cues: newMatcher(int(th.PhraseGap)), neg: newMatcher(0), minBy: map[string]float64{}}
+	m := &Model{th: th, terms: newMatcher(int(th.PhraseGap)), cues: newMatcher(int(th.PhraseGap)), neg: newMatcher(0),
+		concepts: newStemMatcher(int(th.PhraseGap)), minBy: map[string]float64{}}
 	defs, err := rule.List("categories")
 	if err != nil {
 		return nil, err
@@ -132,6 +149,32 @@ func NewModel(rule rules.Rule) (*Model, error) {
 			return nil, fmt.Errorf("rule %s: lists.negation: %w", rule.ID, err)
 		}
 	}
+	known := map[string]bool{}
+	for _, c := range m.cats {
+		known[c.Name] = true
+	}
+	if m.rules, err = parseConcepts(rule.ID, rule.Lists, rule.Thresholds, known, th.ConceptMinGroups, th.ConceptMinTopic, th.ConceptWindow); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, cr := range m.rules {
+		for k := range cr.groups {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	added := map[string]bool{}
+	for _, k := range keys {
+		if added[k] {
+			continue
+		}
+		added[k] = true
+		for _, p := range rule.Lists[k] {
+			if err := m.concepts.add(p, k, "concept", 1); err != nil {
+				return nil, fmt.Errorf("rule %s: lists.%s: %w", rule.ID, k, err)
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -144,7 +187,8 @@ func (m *Model) Thresholds() Thresholds { return m.th }
 // Match is one phrase found on a page, as the evidence shows it.
 type Match struct {
 	Phrase  string   `json:"phrase"`
-	Tier    string   `json:"tier"`
+	Tier    string   `json:"tier"`            // strong, medium, weak, or concept
+	Group   string   `json:"group,omitempty"` // a concept word's group
 	Field   string   `json:"field"`
 	Weight  float64  `json:"weight"` // after title boost and context discount
 	Context []string `json:"context,omitempty"`
@@ -166,7 +210,25 @@ type CategoryResult struct {
 	Hits       int     `json:"hits"`
 	Negated    int     `json:"negated"`
 	Discounted int     `json:"discounted"`
-	Matches    []Match `json:"matches"`
+	// Basis says which path flagged the category: "phrases" (the
+	// lexicons' phrases), "concepts" (co-occurring concept groups) or both
+	Basis    string          `json:"basis,omitempty"`
+	Concepts *ConceptFigures `json:"concepts,omitempty"`
+	Matches  []Match         `json:"matches"`
+}
+
+// ConceptFigures are the concept path's figures for one category.
+type ConceptFigures struct {
+	Flagged bool     `json:"flagged"`
+	Groups  []string `json:"groups"` // groups found together in the best window
+	Terms   int      `json:"terms"`  // distinct concept words in it
+	// Strength sums each group's words (each group capped at
+	// concept_group_cap); Density is the page's concept words per 1,000
+	// words.
+	Strength float64 `json:"strength"`
+	Density  float64 `json:"density"`
+	Hits     int     `json:"hits"`               // concept words on the page, before discounts
+	Info     int     `json:"informational_cues"` // news, law, help… cues on the page
 }
 
 // PageResult is the classification of one page.
@@ -207,7 +269,9 @@ type scored struct {
 // Classify reads one page: phrases of each category, minus those negated
 // ("we do not sell tobacco") and discounted near context cues (news, law,
 // help, protection), repeats of one phrase decaying, weighed against the
-// page's length.
+// page's length; and, on the concept path (concept.go), the groups of
+// concept words that occur together. A category is flagged when either
+// path reaches its thresholds; Basis says which.
 func (m *Model) Classify(p Page) PageResult {
 	maxText := int(m.th.MaxTextChars)
 	fields := []field{
@@ -219,6 +283,8 @@ func (m *Model) Classify(p Page) PageResult {
 	res := PageResult{URL: p.URL}
 	byCat := map[string][]scored{}
 	negated := map[string]int{}
+	var chits []conceptHit
+	info := map[string]int{} // cue hits per cue group ("" general)
 	for _, f := range fields {
 		if f.text == "" {
 			continue
@@ -229,11 +295,37 @@ func (m *Model) Classify(p Page) PageResult {
 			res.TextLength = utf8.RuneCountInString(truncateBytes(f.text, maxText))
 		}
 		hits := m.terms.find(toks)
-		if len(hits) == 0 {
+		var cs []hit
+		if len(m.rules) > 0 {
+			cs = m.concepts.findEach(toks, conceptOwner)
+		}
+		if len(hits) == 0 && len(cs) == 0 {
 			continue
 		}
 		cues := m.cues.find(toks)
 		negs := m.neg.find(toks)
+		for _, c := range cues {
+			info[m.cues.phrases[c.phrase].group]++
+		}
+		for _, h := range cs {
+			if m.negatedAt(toks, negs, h.first) {
+				continue
+			}
+			ch := conceptHit{phrase: &m.concepts.phrases[h.phrase], field: f.name, pos: h.first, text: f.text, start: toks[h.first].start, end: toks[h.last].end}
+			if f.name != "text" {
+				ch.pos = -1
+			}
+			for _, c := range cues {
+				if c.last < h.first-int(m.th.ContextWindow) || c.first > h.last+int(m.th.ContextWindow) {
+					continue
+				}
+				if c.first >= h.first && c.last <= h.last {
+					continue // a cue inside the word itself ("без подписки") says nothing about its context
+				}
+				ch.cues = append(ch.cues, &m.cues.phrases[c.phrase])
+			}
+			chits = append(chits, ch)
+		}
 		for _, h := range hits {
 			ph := &m.terms.phrases[h.phrase]
 			if m.negatedAt(toks, negs, h.first) {
@@ -265,7 +357,14 @@ func (m *Model) Classify(p Page) PageResult {
 	for _, c := range m.cats {
 		hs := byCat[c.Name]
 		cr := CategoryResult{Category: c.Name, Clause: c.Clause, Negated: negated[c.Name], Hits: len(hs), Matches: []Match{}}
-		if len(hs) == 0 && cr.Negated == 0 {
+		var con conceptResult
+		if rule := m.rules[c.Name]; rule != nil && len(chits) > 0 {
+			con = m.scoreConcepts(c.Name, rule, chits, info[""]+info[c.Name], floor)
+			if con.hits > 0 {
+				cr.Concepts = &ConceptFigures{Flagged: con.flagged, Groups: con.groups, Terms: con.terms, Strength: con.strength, Density: con.density, Hits: con.hits, Info: con.info}
+			}
+		}
+		if len(hs) == 0 && cr.Negated == 0 && cr.Concepts == nil {
 			continue
 		}
 		// per phrase, its occurrences from the heaviest, each worth
@@ -312,8 +411,21 @@ func (m *Model) Classify(p Page) PageResult {
 		if v, ok := m.minBy[c.Name]; ok {
 			minStrength = v
 		}
-		cr.Flagged = cr.Strength >= minStrength && float64(cr.Distinct) >= m.th.MinDistinct && float64(cr.Strong) >= m.th.MinStrong && cr.Density >= m.th.MinDensity
+		byPhrases := cr.Strength >= minStrength && float64(cr.Distinct) >= m.th.MinDistinct && float64(cr.Strong) >= m.th.MinStrong && cr.Density >= m.th.MinDensity
+		cr.Flagged = byPhrases || con.flagged
 		cr.Score = round3((1 - math.Exp(-cr.Strength/m.th.StrengthScale)) * math.Min(1, cr.Density/m.th.FullDensity))
+		switch {
+		case byPhrases && con.flagged:
+			cr.Basis = "phrases+concepts"
+		case byPhrases:
+			cr.Basis = "phrases"
+		case con.flagged:
+			// co-occurring concepts without a known phrase are weaker
+			// evidence: the score stays below concept_max_score
+			cr.Basis = "concepts"
+			cs := round3((1 - math.Exp(-con.strength/m.th.StrengthScale)) * math.Min(1, con.density/m.th.FullDensity))
+			cr.Score = math.Min(math.Max(cr.Score, cs), m.th.ConceptMaxScore)
+		}
 		if !cr.Flagged {
 			// below the thresholds the score says how close it came, never
 			// enough for a finding on its own
@@ -326,11 +438,15 @@ func (m *Model) Classify(p Page) PageResult {
 			}
 			return hs[i].start < hs[j].start
 		})
+		// candidates for the evidence; quoting is deferred (src) for the
+		// concept words, which are many, until a match is sure to be shown
+		type candidate struct {
+			mt  Match
+			src *conceptHit
+		}
+		var phraseMatches, conceptMatches []candidate
 		shown := map[string]bool{}
 		for _, h := range hs {
-			if len(cr.Matches) >= int(m.th.MaxMatches) {
-				break
-			}
 			if shown[h.phrase.text] {
 				continue
 			}
@@ -340,7 +456,26 @@ func (m *Model) Classify(p Page) PageResult {
 				// only a flagged category becomes evidence: quote it
 				mt.Snippet = snippet(h.text, h.start, h.end, int(m.th.MaxSnippetChars))
 			}
-			cr.Matches = append(cr.Matches, mt)
+			phraseMatches = append(phraseMatches, candidate{mt: mt})
+		}
+		for i := range con.shown {
+			h := &con.shown[i]
+			mt := Match{Phrase: h.phrase.text, Tier: "concept", Group: m.rules[c.Name].groups[h.phrase.group], Field: h.field, Weight: round3(con.weights[i]), Context: con.contexts[i]}
+			conceptMatches = append(conceptMatches, candidate{mt: mt, src: h})
+		}
+		// the path that flagged the page speaks first
+		ordered := append(phraseMatches, conceptMatches...)
+		if cr.Basis == "concepts" {
+			ordered = append(conceptMatches, phraseMatches...)
+		}
+		for _, o := range ordered {
+			if len(cr.Matches) >= int(m.th.MaxMatches) {
+				break
+			}
+			if o.src != nil && cr.Flagged {
+				o.mt.Snippet = snippet(o.src.text, o.src.start, o.src.end, int(m.th.MaxSnippetChars))
+			}
+			cr.Matches = append(cr.Matches, o.mt)
 		}
 		res.Categories = append(res.Categories, cr)
 	}

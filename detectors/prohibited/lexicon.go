@@ -2,6 +2,7 @@ package prohibited
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -10,10 +11,12 @@ import (
 // the same normalizer as the text; a word ending in "*" matches any word
 // it begins ("ставк*" → ставки, ставок); "..." lets up to maxGap words sit
 // between its neighbours ("buy ... cigarettes" → "buy cheap menthol
-// cigarettes"), within one clause.
+// cigarettes"), within one clause. In the stemmed concept lists a plain
+// word matches its inflected forms (stem.go) and "=word" only itself.
 const (
-	wildcard = "*"
-	gapWord  = "..."
+	wildcard  = "*"
+	gapWord   = "..."
+	exactMark = "=" // "=nudes": this form only, where words otherwise match by stem
 )
 
 // elem is one word of a compiled phrase.
@@ -21,6 +24,7 @@ type elem struct {
 	word   string
 	prefix bool
 	gap    bool // up to maxGap words may come before it
+	stem   bool // word is a light stem, compared with the token's stem
 }
 
 // phrase is one compiled lexicon entry.
@@ -39,10 +43,20 @@ type matcher struct {
 	prefix     map[string][]int
 	prefixLens []int // rune lengths present in prefix, ascending
 	maxGap     int
+	// stemmed: words without "*" match every form with the same light
+	// stem (stem.go): "ставка" also finds "ставки", "bet" finds "bets"
+	stemmed bool
 }
 
 func newMatcher(maxGap int) *matcher {
 	return &matcher{exact: map[string][]int{}, prefix: map[string][]int{}, maxGap: maxGap}
+}
+
+// newStemMatcher is a matcher whose plain words match by stem.
+func newStemMatcher(maxGap int) *matcher {
+	m := newMatcher(maxGap)
+	m.stemmed = true
+	return m
 }
 
 // add compiles one entry; an entry that folds to nothing is an error, so a
@@ -60,11 +74,15 @@ func (m *matcher) add(text, group, tier string, weight float64) error {
 		}
 		star := strings.HasSuffix(w, wildcard)
 		w = strings.TrimSuffix(w, wildcard)
+		exact := strings.HasPrefix(w, exactMark) && len(w) > len(exactMark)
+		w = strings.TrimPrefix(w, exactMark)
 		toks := tokenize(w, 0)
 		for i, t := range toks {
 			e := elem{word: t.norm, gap: gap && i == 0}
 			if star && i == len(toks)-1 {
 				e.prefix = true
+			} else if m.stemmed && !exact {
+				e.word, e.stem = t.stem, true
 			}
 			elems = append(elems, e)
 		}
@@ -118,15 +136,29 @@ func (e elem) matches(t token) bool {
 	if e.prefix {
 		return strings.HasPrefix(t.norm, e.word) || (t.alt != "" && strings.HasPrefix(t.alt, e.word))
 	}
+	if e.stem {
+		return t.stem == e.word || (t.alt != "" && stem(t.alt) == e.word)
+	}
 	return t.norm == e.word || (t.alt != "" && t.alt == e.word)
 }
 
 // candidates are the phrases whose first word can match t.
 func (m *matcher) candidates(t token, buf []int) []int {
 	buf = buf[:0]
-	buf = append(buf, m.exact[t.norm]...)
-	if t.alt != "" {
-		buf = append(buf, m.exact[t.alt]...)
+	if m.stemmed {
+		// by stem, and by the word itself for "=word" entries
+		buf = append(buf, m.exact[t.stem]...)
+		if t.norm != t.stem {
+			buf = append(buf, m.exact[t.norm]...)
+		}
+		if t.alt != "" {
+			buf = append(buf, m.exact[stem(t.alt)]...)
+		}
+	} else {
+		buf = append(buf, m.exact[t.norm]...)
+		if t.alt != "" {
+			buf = append(buf, m.exact[t.alt]...)
+		}
 	}
 	for _, form := range []string{t.norm, t.alt} {
 		if form == "" {
@@ -227,4 +259,50 @@ func better(last int, p *phrase, bestLast int, b *phrase) bool {
 		return len(p.elems) > len(b.elems)
 	}
 	return p.weight > b.weight
+}
+
+// findEach is find for lists that several categories read (the concept
+// lists): leftmost-longest per owner, so a word two categories share
+// ("paypal" is a payment and a payout, "crack" an attack and a pirated
+// copy) is found for each of them. owner maps a phrase's group to the one
+// that reads it. The scan resumes after the longest match at a token.
+func (m *matcher) findEach(toks []token, owner func(group string) string) []hit {
+	var out []hit
+	var buf []int
+	best := map[string]hit{}
+	var owners []string
+	for i := 0; i < len(toks); {
+		buf = m.candidates(toks[i], buf)
+		clear(best)
+		owners = owners[:0]
+		longest := -1
+		for _, pi := range buf {
+			p := &m.phrases[pi]
+			last := m.matchAt(toks, i, p)
+			if last < 0 {
+				continue
+			}
+			o := owner(p.group)
+			b, ok := best[o]
+			if !ok {
+				owners = append(owners, o)
+			}
+			if !ok || better(last, p, b.last, &m.phrases[b.phrase]) || (last == b.last && len(p.elems) == len(m.phrases[b.phrase].elems) && p.weight == m.phrases[b.phrase].weight && pi < b.phrase) {
+				best[o] = hit{phrase: pi, first: i, last: last}
+			}
+			if last > longest {
+				longest = last
+			}
+		}
+		if longest < 0 {
+			i++
+			continue
+		}
+		sort.Strings(owners) // a fixed order: results must not depend on map order
+		for _, o := range owners {
+			out = append(out, best[o])
+		}
+		i = longest + 1
+	}
+	return out
 }

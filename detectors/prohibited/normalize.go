@@ -25,8 +25,10 @@ const (
 // like) comes before it, which ends negation scope.
 type token struct {
 	norm, alt  string
+	stem       string // light stem of norm (stem.go), for the concept lists
 	start, end int
 	brk        bool
+	sym        bool // an emoji or other symbol standing alone ("🔞", "🎰")
 }
 
 // Tokenize splits text into normalized tokens (see normalizeWord): what the
@@ -64,9 +66,20 @@ func tokenize(text string, maxBytes int) []token {
 		if isBreak(r) {
 			brk = true
 		}
+		if r != utf8.RuneError && unicode.Is(unicode.So, r) {
+			// a symbol is a token of its own (lexicons may list "🔞"), but
+			// neither ends nor starts a clause
+			out = append(out, token{norm: string(r), stem: string(r), start: i, end: i + utf8.RuneLen(r), brk: brk, sym: true})
+		}
 	}
 	flush(len(text))
-	return joinSpelledOut(out, text)
+	out = joinSpelledOut(out, text)
+	for i := range out {
+		if out[i].stem == "" {
+			out[i].stem = stem(out[i].norm)
+		}
+	}
+	return out
 }
 
 // isWordRune: letters, digits, marks, invisible joiners (removed later) and
@@ -77,6 +90,11 @@ func isWordRune(r rune, text string, i int) bool {
 		return true
 	case invisible(r):
 		return true
+	case r == '+':
+		// "18+", "+18": an age limit is one word
+		prev, _ := utf8.DecodeLastRuneInString(text[:i])
+		next, _ := utf8.DecodeRuneInString(text[i+1:])
+		return (i > 0 && unicode.IsDigit(prev)) || unicode.IsDigit(next)
 	case r == '@' || r == '$' || r == '|':
 		// only inside a word: "a@b" yes, "@user" no, "$ 10" no
 		if i == 0 {
@@ -107,17 +125,36 @@ func invisible(r rune) bool {
 
 // joinSpelledOut joins runs of single-letter tokens ("c a s i n o",
 // "c.a.s.i.n.o") into one token: a common way to dodge word filters.
+// A symbol between the letters ("c🎰a🎰s🎰i🎰n🎰o") is dropped with them.
 func joinSpelledOut(toks []token, text string) []token {
 	out := toks[:0:0]
+	letter := func(t token) bool { return !t.sym && utf8.RuneCountInString(t.norm) == 1 }
 	for i := 0; i < len(toks); {
-		j := i
-		for j < len(toks) && j-i < maxTokenRunes && utf8.RuneCountInString(toks[j].norm) == 1 && (j == i || toks[j].start-toks[j-1].end <= 2) {
-			j++
+		if !letter(toks[i]) {
+			out = append(out, toks[i])
+			i++
+			continue
 		}
-		if j-i >= minSpelledOut {
+		// j: one past the last letter of the run; n: letters in it
+		j, n, last := i+1, 1, i
+		for k := i + 1; k < len(toks) && n < maxTokenRunes; k++ {
+			if toks[k].sym && k-last == 1 && toks[k].start-toks[last].end <= 2 {
+				continue // a symbol right after a letter; the next must be a letter too
+			}
+			if !letter(toks[k]) || closeGap(text, toks[k-1].end, toks[k].start) > 2 {
+				break
+			}
+			if k-last > 2 {
+				break
+			}
+			j, n, last = k+1, n+1, k
+		}
+		if n >= minSpelledOut {
 			var b strings.Builder
 			for _, t := range toks[i:j] {
-				b.WriteString(t.norm)
+				if !t.sym {
+					b.WriteString(t.norm)
+				}
 			}
 			out = append(out, token{norm: b.String(), start: toks[i].start, end: toks[j-1].end, brk: toks[i].brk})
 			i = j
@@ -127,6 +164,14 @@ func joinSpelledOut(toks []token, text string) []token {
 		i++
 	}
 	return out
+}
+
+// closeGap is the number of characters between two tokens.
+func closeGap(text string, end, start int) int {
+	if start <= end || start > len(text) {
+		return 0
+	}
+	return utf8.RuneCountInString(text[end:start])
 }
 
 // NormalizeWord folds one word for matching: invisible characters dropped,
@@ -203,7 +248,7 @@ func decodeLeet(rs []rune) ([]rune, bool) {
 			leets++
 		}
 	}
-	if letters == 0 || leets == 0 || leets > letters+1 {
+	if letters == 0 || leets == 0 || leets > letters+1 || numberWithUnit(rs) {
 		return rs, false
 	}
 	// digits only at the end ("mp3", "x264", "covid19") are part of a name
@@ -233,6 +278,25 @@ func decodeLeet(rs []rune) ([]rune, bool) {
 		}
 	}
 	return rs, amb
+}
+
+// units are the suffixes that make a number a quantity, not leetspeak
+// ("100mg", "5g", "18yo", "1080p", "24h", "4k", "9mm", "10th", "50г").
+var units = map[string]bool{
+	"p": true, "k": true, "x": true, "g": true, "m": true, "h": true, "s": true, "d": true, "j": true,
+	"mg": true, "mcg": true, "ug": true, "gr": true, "kg": true, "ml": true, "mm": true, "cm": true, "km": true, "oz": true, "lb": true, "lbs": true,
+	"gb": true, "mb": true, "tb": true, "hz": true, "fps": true, "yo": true, "min": true, "am": true, "pm": true, "th": true, "st": true, "nd": true, "rd": true, "iu": true,
+	"г": true, "гр": true, "мг": true, "кг": true, "мл": true, "шт": true, "р": true, "ч": true, "мин": true, "тыс": true, "к": true,
+}
+
+// numberWithUnit: digits then a unit ("100mg"), which leetspeak must not
+// turn into letters ("ioomg").
+func numberWithUnit(rs []rune) bool {
+	i := 0
+	for i < len(rs) && unicode.IsDigit(rs[i]) {
+		i++
+	}
+	return i > 0 && i < len(rs) && units[string(rs[i:])]
 }
 
 func squeeze(rs []rune) []rune {

@@ -7,17 +7,25 @@
 // traffic.
 //
 // It reads the text, title and meta of every page of the newest crawl of
-// each site (crawl_latest, crawl_pages) and classifies it with weighted
-// phrase lexicons of the rule pack (lists of the prohibited_content rule,
-// in English, Russian, Spanish, Portuguese and French). Words are folded
-// first (case, diacritics, leetspeak, look-alike letters of other scripts,
-// s.p.e.l.l.e.d-out words); a phrase after a negation ("we do not sell
-// tobacco to minors") does not count, one near a context cue (news, law,
-// addiction help, parental control, defence) counts for less, repeats of
-// one phrase decay, and the total is weighed against the page's length, so
-// one mention on a long page is not a site about it. A page is about a
-// category when strength, distinct phrases and density all reach the
-// rule's thresholds; the site's finding quotes the pages and phrases.
+// each site (crawl_latest, crawl_pages) and classifies it two ways, both
+// from lists of the prohibited_content rule in English, Russian, Spanish,
+// Portuguese and French. Words are folded first (case, diacritics,
+// leetspeak, look-alike letters of other scripts, s.p.e.l.l.e.d-out
+// words, symbols between letters); a word after a negation ("we do not
+// sell tobacco to minors") does not count, one near a context cue (news,
+// law, addiction help, parental control, defence) counts for less.
+//
+// The phrase path weighs the lexicons' phrases: repeats of one phrase
+// decay, and the total is weighed against the page's length, so one
+// mention on a long page is not a site about it. It knows the wording it
+// was written from and little else. The concept path (concept.go)
+// recognizes a category by what a page does: words of several distinct
+// concept groups, matched by light stem (stem.go), within a window — a
+// substance AND an offer to sell it, a game AND money AND a bonus — where
+// one group alone is a topic that news, law, help and reviews share. A
+// page is about a category when either path reaches the rule's thresholds;
+// the site's finding quotes the pages, the phrases and concept words with
+// their groups, and says which path found it.
 package prohibited
 
 import (
@@ -142,7 +150,11 @@ type evidencePage struct {
 	Strong     int     `json:"strong_phrases"`
 	Negated    int     `json:"negated"`
 	Discounted int     `json:"discounted"`
-	Matches    []Match `json:"matches"`
+	// Basis is the path that flagged the page ("phrases", "concepts" or
+	// both); Concepts holds the concept path's figures
+	Basis    string          `json:"basis,omitempty"`
+	Concepts *ConceptFigures `json:"concepts,omitempty"`
+	Matches  []Match         `json:"matches"`
 }
 
 // siteFindings makes one finding per category the site is about: the
@@ -160,7 +172,8 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 				}
 				best = math.Max(best, cr.Score)
 				pages = append(pages, evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
-					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted, Matches: cr.Matches})
+					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted,
+					Basis: cr.Basis, Concepts: cr.Concepts, Matches: cr.Matches})
 			}
 		}
 		if len(pages) == 0 {

@@ -216,6 +216,9 @@ func TestNormalizeText(t *testing.T) {
 		"2024 mp3 18":            "2024 mp3 18",
 		"Ёлка, йод":              "елка | иод",
 		"we don't sell. Tobacco": "we don t sell | tobacco",
+		"100mg 5g 18yo 1080p":    "100mg 5g 18yo 1080p", // quantities are not leetspeak
+		"c🎰a🎰s🎰i🎰n🎰o":            "casino",
+		"18+ 🔞 videos":           "18+ 🔞 videos",
 	} {
 		if got := NormalizeText(in); got != want {
 			t.Errorf("NormalizeText(%q) = %q, want %q", in, got, want)
