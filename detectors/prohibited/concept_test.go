@@ -1,8 +1,11 @@
 package prohibited
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -167,5 +170,38 @@ func TestStemMatcher(t *testing.T) {
 	want := []string{"ставка@a.concept.x", "🔞@a.concept.y", "=nudes@a.concept.y", "paypal@b.concept.payout", "paypal@concept.payment"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// A site flagged on concepts alone says so in its summary and evidence,
+// and its severity stays at the concept path's cap.
+func TestRunConceptFinding(t *testing.T) {
+	env := newEnv(t)
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	crawl(t, env, "r/1", "WEED", "https://greens.example/", at, Page{URL: "https://greens.example/menu", Title: "Kush and hash delivered",
+		Text: "Fresh kush buds and Moroccan hash in stock. Order from 3 grams, we ship discreet in vacuum sealed bags. Pay with bitcoin."})
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 {
+		t.Fatalf("findings: %+v", fs)
+	}
+	f := fs[0]
+	if f.Severity != "medium" || f.Score > 0.69 || !strings.Contains(f.Summary, "co-occurring concepts (") || !strings.Contains(f.Summary, "substance") {
+		t.Errorf("severity %s score %v summary %q", f.Severity, f.Score, f.Summary)
+	}
+	var ev struct {
+		Pages []struct {
+			Basis    string          `json:"basis"`
+			Concepts *ConceptFigures `json:"concepts"`
+			Matches  []Match         `json:"matches"`
+		} `json:"pages"`
+	}
+	if err := json.Unmarshal(f.Evidence, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Pages) != 1 || ev.Pages[0].Basis != "concepts" || ev.Pages[0].Concepts == nil || len(ev.Pages[0].Matches) == 0 || ev.Pages[0].Matches[0].Group == "" || ev.Pages[0].Matches[0].Snippet == "" {
+		t.Errorf("evidence %s", f.Evidence)
 	}
 }

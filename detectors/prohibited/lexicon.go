@@ -42,14 +42,17 @@ type matcher struct {
 	exact      map[string][]int
 	prefix     map[string][]int
 	prefixLens []int // rune lengths present in prefix, ascending
-	maxGap     int
+	// heads are the first three letters of every prefix entry: most words
+	// begin no entry, and one lookup tells
+	heads  map[string]bool
+	maxGap int
 	// stemmed: words without "*" match every form with the same light
 	// stem (stem.go): "ставка" also finds "ставки", "bet" finds "bets"
 	stemmed bool
 }
 
 func newMatcher(maxGap int) *matcher {
-	return &matcher{exact: map[string][]int{}, prefix: map[string][]int{}, maxGap: maxGap}
+	return &matcher{exact: map[string][]int{}, prefix: map[string][]int{}, heads: map[string]bool{}, maxGap: maxGap}
 }
 
 // newStemMatcher is a matcher whose plain words match by stem.
@@ -99,6 +102,9 @@ func (m *matcher) add(text, group, tier string, weight float64) error {
 	first := elems[0]
 	if first.prefix {
 		m.prefix[first.word] = append(m.prefix[first.word], idx)
+		if h, ok := runePrefix(first.word, 3); ok {
+			m.heads[h] = true
+		}
 		n := utf8.RuneCountInString(first.word)
 		if !containsInt(m.prefixLens, n) {
 			m.prefixLens = insertSorted(m.prefixLens, n)
@@ -162,6 +168,9 @@ func (m *matcher) candidates(t token, buf []int) []int {
 	}
 	for _, form := range []string{t.norm, t.alt} {
 		if form == "" {
+			continue
+		}
+		if h, ok := runePrefix(form, 3); !ok || !m.heads[h] {
 			continue
 		}
 		for _, l := range m.prefixLens {

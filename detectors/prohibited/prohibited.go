@@ -258,6 +258,11 @@ func summary(siteURL string, c Category, flagged, read int, top evidencePage) st
 		}
 		phrases = append(phrases, fmt.Sprintf("%q", m.Phrase))
 	}
-	return fmt.Sprintf("The publisher's site %s is about %s (%s): %d of %d crawled page(s), e.g. %s on %s.",
+	s := fmt.Sprintf("The publisher's site %s is about %s (%s): %d of %d crawled page(s), e.g. %s on %s.",
 		siteURL, what, c.Clause, flagged, read, strings.Join(phrases, ", "), top.URL)
+	if top.Basis == "concepts" && top.Concepts != nil {
+		// no known phrase: say what was taken together
+		s += fmt.Sprintf(" Found by co-occurring concepts (%s), not by a known phrase.", strings.Join(top.Concepts.Groups, ", "))
+	}
+	return s
 }
