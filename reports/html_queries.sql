@@ -93,7 +93,7 @@ SELECT publisher_id,
        severity,
        policy_ref,
        summary,
-       CAST(commission_usd AS VARCHAR),
+       CAST(round(commission_usd, 2) AS VARCHAR),
        suppressed_by,
        CAST(suppression AS VARCHAR)
 FROM suppressed_findings

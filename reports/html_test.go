@@ -128,7 +128,7 @@ func TestHTMLContents(t *testing.T) {
 		{"quarantine", []string{"bad timestamp", "clicks.csv:9:ts", "clicks.csv:40<", "wrong number of fields", "orders/date=2026-11-21/part-0.ndjson:3:amount_usd"}},
 		{"signals", []string{"popup_traffic", "viewport_w", "clicks has no visible column"}},
 		{"recommendation", []string{"Appeal deadline", "2026-11-28", "F.11.c", "Review required"}},
-		{"finding", []string{"E.10.c", "score 0.82", "2026-11-21 07:00:00 UTC", "$30.0001"}},
+		{"finding", []string{"E.10.c", "score 0.82", "2026-11-21 07:00:00 UTC", "$30.00"}},
 		{"evidence scalars and lists", []string{"publisher_clicks", "412", "curl/8.1, python-requests/2.31"}},
 		{"evidence sub-table capped", []string{"<th>click_id</th>", "c19", "… 5 more"}},
 	}

@@ -92,7 +92,7 @@ SELECT finding_id,
        window_end,
        CAST(to_json(list_slice(order_ids, 1, ?)) AS VARCHAR),
        len(order_ids),
-       CAST(commission_usd AS VARCHAR)
+       CAST(round(commission_usd, 2) AS VARCHAR)
 FROM shown
 ORDER BY publisher_id, sev_rank DESC, score DESC, detector, window_start, finding_id, evidence_text;
 

@@ -29,10 +29,20 @@ input (a backfill): loads the datasets of --in into the database, runs the
 detectors, recommends penalties and writes into --out:
 
   findings.ndjson          one finding per line, with its evidence
-  recommendations.json     one recommended action per flagged publisher (F.11)
+  findings.parquet         the same, for analysts
+  recommendations.json     one recommended action per flagged publisher (F.11),
+                           with the ladder step of each finding (basis)
+  recommendations.csv      the same, one row each (formulas neutralized)
+  recommendations.parquet  the same, for analysts
   disqualified_orders.csv  the itemized Disqualified Purchases Report (7.8)
   report.html              the compliance reviewers' report
   run.json                 the manifest: inputs, hashes, quarantine, timings
+
+The pack's penalty ladder decides each action (affwatch rules default shows
+it); findings of rules not yet stable lead to a warning at most; allow-list
+entries and cleared appeals (affwatch appeal) suppress findings, and the
+report lists every suppression. affwatch explain PUBLISHER prints one
+publisher's case on the terminal.
 
 run.json is written last: a run that fails or is interrupted leaves none.
 Input files already loaded (same content hash) are skipped; re-running a

@@ -402,10 +402,12 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 	for _, o := range orderIDs {
 		// Paid but not yet completed: the commission is still pending and
 		// can be withheld; completed: it was paid and must be clawed back.
+		// Sums of the per-order amounts rounded to the cent, as clause 7.8's
+		// itemized report shows them: its lines add up to the money.
 		if orderInfo[o].status == "completed" {
-			clawback += stake[o]
+			clawback += stake[o].roundCents()
 		} else {
-			withhold += stake[o]
+			withhold += stake[o].roundCents()
 		}
 		dq = append(dq, disqualified{orderID: o, reasons: keys(reasons[o]), findingIDs: orders[o], stake: stake[o]})
 	}
@@ -708,6 +710,15 @@ func (u unit) cents() float64 {
 		c = -((-int64(u) + 50) / 100)
 	}
 	return float64(c) / 100
+}
+
+// roundCents rounds u to a whole cent (half away from zero), as the
+// outputs show it.
+func (u unit) roundCents() unit {
+	if u < 0 {
+		return -(-u).roundCents()
+	}
+	return (u + 50) / 100 * 100
 }
 
 // decimal is the exact text of u for a DECIMAL(18,4) parameter.

@@ -367,6 +367,11 @@ func TestUnitCents(t *testing.T) {
 			t.Errorf("unit(%d).decimal() = %q, want %q", tc.u, got, tc.dec)
 		}
 	}
+	for _, tc := range []struct{ u, want unit }{{123456, 123500}, {123449, 123400}, {50, 100}, {49, 0}, {-50, -100}, {-49, 0}} {
+		if got := tc.u.roundCents(); got != tc.want {
+			t.Errorf("unit(%d).roundCents() = %d, want %d", tc.u, got, tc.want)
+		}
+	}
 	// 0.1 + 0.2 summed a thousand times in float64 drifts; in units it does not.
 	var sum unit
 	for i := 0; i < 1000; i++ {
