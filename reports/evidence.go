@@ -271,6 +271,9 @@ func valueView(v *jsonValue, depth int) evValue {
 		if len(v.keys) == 0 {
 			return evValue{Text: "(empty)"}
 		}
+		if keyed := keyedRows(v); keyed != nil && depth <= maxEvidenceNesting {
+			return evValue{Table: tableView(keyed)}
+		}
 		return evValue{Rows: objectRows(v, depth+1)}
 	case jsonArray:
 		if len(v.elems) == 0 {
@@ -295,6 +298,28 @@ func valueView(v *jsonValue, depth int) evValue {
 	default:
 		return evValue{Text: v.text}
 	}
+}
+
+// keyedRows turns an object whose values are all objects (a collection
+// keyed by id, such as invalid_commission's order_reasons: order id →
+// reasons and money) into table rows whose first column is the key, so a
+// reviewer reads one line per order instead of a sub-table each; nil for
+// any other object.
+func keyedRows(v *jsonValue) []*jsonValue {
+	if len(v.keys) < 3 {
+		return nil
+	}
+	rows := make([]*jsonValue, len(v.keys))
+	for i, k := range v.keys {
+		e := v.elems[i]
+		if e.kind != jsonObject {
+			return nil
+		}
+		rows[i] = &jsonValue{kind: jsonObject,
+			keys:  append([]string{"key"}, e.keys...),
+			elems: append([]*jsonValue{{kind: jsonString, text: k}}, e.elems...)}
+	}
+	return rows
 }
 
 func tableView(objs []*jsonValue) *evTable {

@@ -122,6 +122,11 @@ func TestEvidenceView(t *testing.T) {
 		{"list in a sub-table cell", `{"rows":[{"s":["x","y"]}]}`,
 			[]evRow{{"rows", evValue{Table: &evTable{Columns: []string{"s"}, Rows: [][]string{{"x, y"}}}}}}},
 		{"not an object", `[1,2]`, []evRow{{"value", evValue{Text: "1, 2"}}}},
+		{"objects keyed by id read as one table", `{"order_reasons":{"O1":{"reasons":["refunded"],"at_stake_usd":3.5},"O2":{"reasons":["over_cap","coupon"],"at_stake_usd":1},"O3":{"at_stake_usd":0.2}}}`,
+			[]evRow{{"order_reasons", evValue{Table: &evTable{Columns: []string{"key", "reasons", "at_stake_usd"},
+				Rows: [][]string{{"O1", "refunded", "3.5"}, {"O2", "over_cap, coupon", "1"}, {"O3", "", "0.2"}}}}}}},
+		{"two keyed objects stay nested", `{"o":{"a":{"x":1},"b":{"x":2}}}`,
+			[]evRow{{"o", evValue{Rows: []evRow{{"a", evValue{Rows: []evRow{{"x", evValue{Text: "1"}}}}}, {"b", evValue{Rows: []evRow{{"x", evValue{Text: "2"}}}}}}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
