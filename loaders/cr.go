@@ -12,11 +12,13 @@ import (
 // the whole file ("The CSV Parser state machine reached an invalid state",
 // rejects or not) at a carriage return that does not end a line: a CR not
 // followed by LF, outside quotes; and at a CRLF in a file it took for LF
-// (or the reverse). One such byte in a user agent must not
-// abort the night, so a file the reader fails on this way is read again
-// from a copy in which every stray CR is an invalid UTF-8 byte instead: the
-// reader rejects just those lines, and they are quarantined with
-// strayCRReason. Clean files never pay for the copy.
+// (or the reverse). Other stray CRs (LF CR) it reads as line ends, moving
+// every later line number. One such byte in a user agent must neither
+// abort the night nor move lines, so a file with one (File.StrayCR, found
+// while hashing an uncompressed file; for a compressed one, the reader's
+// failure) is read from a copy in which every stray CR is an invalid UTF-8
+// byte instead: the reader rejects just those lines, and they are
+// quarantined with strayCRReason. Clean files never pay for the copy.
 //
 // The same copy serves CSV and TSV files with empty lines before more data
 // (File.BlankLines): the reader skips an empty line without counting it,

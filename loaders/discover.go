@@ -57,6 +57,11 @@ type File struct {
 	// would shift the line of every later row; such a file is read from a
 	// copy that marks them (see cr.go).
 	BlankLines bool
+	// StrayCR: an uncompressed CSV, TSV or NDJSON file has a carriage
+	// return that does not end a line. The reader fails on some and reads
+	// others as line ends (LF CR), moving every later line; such a file
+	// is read from the same copy, where only LF and CRLF end lines.
+	StrayCR bool
 }
 
 // ContractError is an input that breaks DESIGN §3 before any row is read: a
@@ -222,11 +227,12 @@ func describeFile(dir string, ds Dataset, path string) (File, error) {
 	}
 	f := File{Dataset: ds.Name, Path: path, Rel: rel, Format: format, Compression: compression, Hive: hiveKeys(rel)}
 	scan := (format == FormatCSV || format == FormatTSV) && compression == ""
-	size, sum, quotedNL, blank, err := hashFile(path, scan)
+	scanCR := (scan || format == FormatNDJSON) && compression == ""
+	size, sum, quotedNL, blank, strayCR, err := hashFile(path, scan, scanCR)
 	if err != nil {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: errMsg(err)}
 	}
-	f.SizeBytes, f.SHA256, f.QuotedNewlines, f.BlankLines = size, sum, quotedNL, blank
+	f.SizeBytes, f.SHA256, f.QuotedNewlines, f.BlankLines, f.StrayCR = size, sum, quotedNL, blank, strayCR
 	switch format {
 	case FormatCSV, FormatTSV:
 		f.Columns, err = readDelimitedHeader(path, compression, format)
@@ -290,20 +296,22 @@ func hiveKeys(rel string) map[string]string {
 
 // hashFile returns the file's size and SHA-256 and, when scanQuotes is set,
 // whether a line break occurs inside a double-quoted field and whether an
-// empty line may come before more data (quotes aside: the copy is exact);
-// the scans ride on the hashing read and jump with IndexByte, so they cost
+// empty line may come before more data, and when scanCR is set whether a
+// CR does not end a line (quotes aside for both: the copy is exact); the
+// scans ride on the hashing read and jump with IndexByte, so they cost
 // little.
-func hashFile(path string, scanQuotes bool) (int64, string, bool, bool, error) {
+func hashFile(path string, scanQuotes, scanCR bool) (size int64, sum string, quotedNL, blankLines, strayCR bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, "", false, false, err
+		return 0, "", false, false, false, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	var n int64
-	inQuote, quotedNL := false, false
+	inQuote := false
 	var blank blankScan
+	var cr crScan
 	for {
 		k, err := f.Read(buf)
 		if k > 0 {
@@ -316,15 +324,56 @@ func hashFile(path string, scanQuotes bool) (int64, string, bool, bool, error) {
 			if scanQuotes && !blank.found {
 				blank.scan(chunk)
 			}
+			if scanCR && !cr.found() {
+				cr.scan(chunk)
+			}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, "", false, false, err
+			return 0, "", false, false, false, err
 		}
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), quotedNL, blank.found, nil
+	return n, hex.EncodeToString(h.Sum(nil)), quotedNL, blank.found, cr.found(), nil
+}
+
+// crScan finds a CR not followed by LF in a file that has LFs: a file
+// without any LF has classic Mac line ends, which the reader follows. A CR
+// at the very end of the file ends the last line.
+type crScan struct {
+	pending bool // the previous chunk ended with a CR
+	lone    bool // a CR not followed by LF
+	lf      bool
+}
+
+func (s *crScan) found() bool { return s.lone && s.lf }
+
+func (s *crScan) scan(chunk []byte) {
+	s.lf = s.lf || bytes.IndexByte(chunk, '\n') >= 0
+	if s.lone {
+		return
+	}
+	if s.pending && chunk[0] != '\n' {
+		s.lone = true
+		return
+	}
+	s.pending = false
+	for i := bytes.IndexByte(chunk, '\r'); i >= 0; {
+		switch {
+		case i+1 == len(chunk):
+			s.pending = true
+			return
+		case chunk[i+1] != '\n':
+			s.lone = true
+			return
+		}
+		j := bytes.IndexByte(chunk[i+2:], '\r')
+		if j < 0 {
+			return
+		}
+		i += 2 + j
+	}
 }
 
 // blankScan finds an empty line (LF LF or LF CR LF) followed later by

@@ -138,10 +138,10 @@ type datasetLoad struct {
 // (its transaction was rolled back).
 func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, error) {
 	for _, f := range files {
-		if f.BlankLines && l.copies[f.Path] == nil {
+		if (f.BlankLines || f.StrayCR) && l.copies[f.Path] == nil {
 			c, err := copyWithoutStrayCR(f)
 			if err != nil {
-				return nil, fmt.Errorf("%s: copy marking empty lines: %w", f.Rel, err)
+				return nil, fmt.Errorf("%s: copy marking empty lines and stray carriage returns: %w", f.Rel, err)
 			}
 			l.copies[f.Path] = c
 		}

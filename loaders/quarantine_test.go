@@ -124,6 +124,17 @@ not json at all
 			loaded: 2,
 		},
 		{
+			// FuzzLoadCSV (crasher 7c28ef9f47c75ed0, "\r0"): the reader took
+			// LF CR for a line end without failing, so the row was
+			// quarantined at line 3 of a 2-line file
+			name: "csv CR at the start of a line", dataset: "clicks",
+			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\n" +
+				"\rC1,2026-11-21T09:00:00Z,P1\n" + // 2 stray CR
+				"C2,2026-11-21T09:00:00Z,P1\n"}, // 3 ok
+			want:   []qrow{{"clicks.csv", 2, "click_id", strayCRReason}},
+			loaded: 1,
+		},
+		{
 			name: "csv mixing CRLF and LF line ends", dataset: "clicks",
 			files: map[string]string{"clicks.csv": "click_id,ts,publisher_id\r\n" +
 				"C1,2026-11-21T09:00:00Z,P1\n" +
@@ -452,6 +463,34 @@ func TestBlankScan(t *testing.T) {
 		}
 		if s.found != tc.want {
 			t.Errorf("%s: found %v, want %v", tc.name, s.found, tc.want)
+		}
+	}
+}
+
+func TestCRScan(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		want   bool
+	}{
+		{"LF", []string{"a\nb\n"}, false},
+		{"CRLF", []string{"a\r\nb\r\n"}, false},
+		{"CRLF across chunks", []string{"a\r", "\nb\r\n"}, false},
+		{"CR at the end of the file", []string{"a\nb\r"}, false},
+		{"CR inside a line", []string{"a\r\nb\rc\r\n"}, true},
+		{"LF CR", []string{"a\n\rb"}, true},
+		{"CR then a chunk not starting with LF", []string{"a\r", "b\n"}, true},
+		{"CR only: classic Mac line ends", []string{"a\rb\r", "c\r"}, false},
+		{"LF only after the CRs", []string{"a\rb", "\n"}, true},
+	} {
+		var s crScan
+		for _, c := range tc.chunks {
+			if !s.found() {
+				s.scan([]byte(c))
+			}
+		}
+		if s.found() != tc.want {
+			t.Errorf("%s: found %v, want %v", tc.name, s.found(), tc.want)
 		}
 	}
 }
