@@ -30,6 +30,12 @@ import (
 	"affwatch/store"
 )
 
+// minFreeDisk is the free space below which a measured run is stopped.
+const minFreeDisk = 3 << 30
+
+// diskFull records that a run was stopped for lack of disk.
+var diskFull atomic.Bool
+
 // Targets of issue 8 at the largest size.
 const (
 	targetRSSMiB = 5 * 1024
@@ -239,7 +245,9 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		rout, spillPeak, err := measured(cmd, spill)
 		r.runS = time.Since(t0).Seconds()
 		r.runRSS, r.spillMiB = rout.rss, spillPeak
-		if err != nil {
+		if diskFull.Swap(false) {
+			r.err = fmt.Sprintf("stopped: under %d GiB of disk left (database + spill)", minFreeDisk>>30)
+		} else if err != nil {
 			r.err = err.Error()
 		} else if err := readManifest(outDir, &r); err != nil {
 			r.err = err.Error()
@@ -296,6 +304,14 @@ func measured(cmd *exec.Cmd, spillDir string) (childOut, float64, error) {
 				case <-t.C:
 					if s := dirBytes(spillDir); s > peak.Load() {
 						peak.Store(s)
+					}
+					// A run that fills the disk takes the machine with it:
+					// stop it while there is room left, and say why.
+					var fs syscall.Statfs_t
+					if syscall.Statfs(spillDir, &fs) == nil && int64(fs.Bavail)*fs.Bsize < minFreeDisk && cmd.Process != nil {
+						fmt.Fprintf(os.Stderr, "bench-scale: less than %d GiB free beside %s: stopping the run\n", minFreeDisk>>30, spillDir)
+						diskFull.Store(true)
+						cmd.Process.Kill()
 					}
 				}
 			}
