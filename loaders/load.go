@@ -747,6 +747,14 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 			if _, err := tx.ExecContext(ctx, `UPDATE aw_nl SET rec = aw_nl.rec + (SELECT count(*) FROM aw_rejpos j WHERE j.a <= aw_nl.rec)`); err != nil {
 				return err
 			}
+			// A rejected record is not in the reader's output: its own
+			// line breaks are counted from the raw record the rejects keep
+			// (bytes, not characters: it may not be UTF-8), without the
+			// line ends some errors keep around it.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO aw_nl SELECT line, strlen(r) - strlen(replace(r, chr(10), ''))
+				FROM (SELECT line, trim(csv_line, chr(13) || chr(10)) AS r FROM aw_rej1) WHERE contains(r, chr(10))`); err != nil {
+				return fmt.Errorf("find line breaks in rejected records: %w", err)
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE aw_rej1 SET line = aw_rej1.line + coalesce((SELECT sum(nl) FROM aw_nl n WHERE n.rec < aw_rej1.line), 0)`); err != nil {
 				return err
 			}

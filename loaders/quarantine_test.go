@@ -407,6 +407,23 @@ func TestLineNumbersAfterEmptyLines(t *testing.T) {
 			stored: []string{"C1@2", "C2@4", "C3@6"},
 		},
 		{
+			// FuzzLoadCSV (crasher 392d20ce97573e3f): the line breaks inside
+			// a rejected record were never counted, so every later row
+			// came too early (C2 at 3)
+			name: "rejected records spanning lines", file: "clicks.csv",
+			body: "click_id,ts,publisher_id\n" +
+				"C1,2026-11-21T09:\xaf\xaf00:00Z,\"a\n\nb\"\n" + // 2-4 invalid UTF-8
+				"C2,2026-11-21T09:00:00Z,P1\n" + // 5
+				"C3,2026-11-21T09:00:00Z,\"x\ny\",extra\n" + // 6-7 too many columns
+				"C4,2026-11-21T09:00:00Z,\"p\nq\"\n" + // 8-9
+				"C5,2026-11-21T09:00:00Z,P1\n", // 10
+			stored: []string{"C2@5", "C4@8", "C5@10"},
+			want: []qrow{
+				{"clicks.csv", 2, "ts", "invalid UTF-8"},
+				{"clicks.csv", 6, "", "too many columns: Expected Number of Columns: 3 Found: 4"},
+			},
+		},
+		{
 			name: "CRLF empty line in a TSV", file: "clicks.tsv",
 			body:   "click_id\tts\tpublisher_id\r\nC1\t2026-11-21T09:00:00Z\tP1\r\n\r\nC2\t2026-11-21T09:00:00Z\tP1\r\n",
 			stored: []string{"C1@2", "C2@4"},
