@@ -81,17 +81,23 @@ func FuzzLoadCSV(f *testing.F) {
 		if out[1] != nil {
 			t.Fatalf("the header line was loaded or quarantined: %+v", out[1])
 		}
-		seen := map[string]bool{}
+		seen := map[string]bool{} // ids of every record so far, quoted or not
+		inQuote := false
 		for i, line := range lines[1:] {
 			n := int64(i + 2)
+			record := !inQuote // the line starts a record
+			inQuote = csvQuoteState(line, inQuote)
 			fields := strings.Split(strings.TrimSuffix(line, "\r"), ",")
-			if strings.ContainsAny(line, "\"\x00") || strings.Contains(strings.TrimSuffix(line, "\r"), "\r") || !utf8.ValidString(line) || len(fields) != 3 {
-				continue // quotes, NUL, stray CR, bad UTF-8, column count: the reader's rules
+			id := fields[0]
+			first := !seen[id] && !seen[strings.Trim(id, `"`)]
+			if record {
+				seen[id], seen[strings.Trim(id, `"`)] = true, true
 			}
-			id, ts, pub := fields[0], fields[1], fields[2]
+			if !record || strings.ContainsAny(line, "\"\x00") || strings.Contains(strings.TrimSuffix(line, "\r"), "\r") || !utf8.ValidString(line) || len(fields) != 3 {
+				continue // inside a quoted value; quotes, NUL, stray CR, bad UTF-8, column count: the reader's rules
+			}
+			ts, pub := fields[1], fields[2]
 			want, strict, _ := refTimestamp(ts)
-			first := !seen[id]
-			seen[id] = true
 			if id == "" || pub == "" || !strict || !first {
 				continue
 			}
@@ -99,6 +105,32 @@ func FuzzLoadCSV(f *testing.F) {
 		}
 		checkStoredUTF8(t, st)
 	})
+}
+
+// csvQuoteState says whether a CSV line (with the line break after it)
+// leaves a quoted value open, by the reader's rules: a quote opens a
+// quoted value only at the start of a field, "" inside one is a quote.
+func csvQuoteState(line string, in bool) bool {
+	fieldStart := !in
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if in {
+			if c == '"' {
+				if i+1 < len(line) && line[i+1] == '"' {
+					i++
+				} else {
+					in = false
+				}
+			}
+			continue
+		}
+		if c == '"' && fieldStart {
+			in, fieldStart = true, false
+			continue
+		}
+		fieldStart = c == ','
+	}
+	return in
 }
 
 // checkStoredClick: the click at line n must be stored with these values.
