@@ -48,6 +48,11 @@ type Env struct {
 	Scope   Scope
 	Pack    *rules.Pack
 	Signals *Signals
+	// Part is the share of publishers judged; the zero value is all.
+	Part Partition
+	// Baselines is the directory of a baselines pass whose Parquet files
+	// hold the program-wide tables (GlobalTable); empty: compute them here.
+	Baselines string
 }
 
 // Detector is one rule of the program, checked over whole tables.

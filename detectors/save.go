@@ -17,21 +17,9 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		if err != nil {
 			return nil, fmt.Errorf("detector %s: %w", d.Code(), err)
 		}
-		all = append(all, fs...)
+		all = append(all, env.Part.Keep(fs)...)
 	}
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if a.PublisherID != b.PublisherID {
-			return a.PublisherID < b.PublisherID
-		}
-		if a.Detector != b.Detector {
-			return a.Detector < b.Detector
-		}
-		if !a.WindowStart.Equal(b.WindowStart) {
-			return a.WindowStart.Before(b.WindowStart)
-		}
-		return a.FindingID < b.FindingID
-	})
+	SortFindings(all)
 	tx, err := env.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -91,4 +79,22 @@ func Load(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// SortFindings puts findings in the order of findings.ndjson: publisher,
+// detector, window start, id. A merge of partitions sorts the same way.
+func SortFindings(fs []Finding) {
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.PublisherID != b.PublisherID {
+			return a.PublisherID < b.PublisherID
+		}
+		if a.Detector != b.Detector {
+			return a.Detector < b.Detector
+		}
+		if !a.WindowStart.Equal(b.WindowStart) {
+			return a.WindowStart.Before(b.WindowStart)
+		}
+		return a.FindingID < b.FindingID
+	})
 }

@@ -162,41 +162,59 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	return out, nil
 }
 
-func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, seed int64, clicks int) (Result, error) {
+// Generated returns an in-memory store loaded with the generator's data
+// set for seed and scale (generated into dataDir once, then reused) and its
+// ground truth. The caller closes the store.
+func Generated(ctx context.Context, dataDir string, seed int64, clicks int, format string, logw io.Writer) (*store.Store, []fixtures.Label, error) {
+	if format == "" {
+		format = "parquet"
+	}
+	if logw == nil {
+		logw = io.Discard
+	}
 	// The generator's version is part of the name: a cache made by an older
 	// generator is never mistaken for this one's data.
-	dir := filepath.Join(dataDir, fmt.Sprintf("gen%s-seed%d-clicks%d-%s", fixtures.Version, seed, clicks, cfg.Format))
+	dir := filepath.Join(dataDir, fmt.Sprintf("gen%s-seed%d-clicks%d-%s", fixtures.Version, seed, clicks, format))
 	labelsPath := filepath.Join(dir, "labels.csv")
 	if _, err := os.Stat(labelsPath); err != nil {
 		t0 := time.Now()
 		os.RemoveAll(dir)
-		if _, err := fixtures.Generate(ctx, fixtures.Config{Seed: seed, Clicks: clicks, Out: dir, Format: cfg.Format}); err != nil {
-			return Result{}, err
+		if _, err := fixtures.Generate(ctx, fixtures.Config{Seed: seed, Clicks: clicks, Out: dir, Format: format}); err != nil {
+			return nil, nil, err
 		}
-		fmt.Fprintf(cfg.Log, "generated seed %d, %d clicks in %.1fs\n", seed, clicks, time.Since(t0).Seconds())
+		fmt.Fprintf(logw, "generated seed %d, %d clicks in %.1fs\n", seed, clicks, time.Since(t0).Seconds())
 	}
 	labels, err := fixtures.ReadLabels(labelsPath)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	files, err := loaders.Discover(dir)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	st, err := store.Open(ctx, store.InMemory, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	t0 := time.Now()
+	if _, err := loaders.Load(ctx, st, files, loaders.Options{RunID: "eval", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	fmt.Fprintf(logw, "loaded seed %d in %.1fs\n", seed, time.Since(t0).Seconds())
+	return st, labels, nil
+}
+
+func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, seed int64, clicks int) (Result, error) {
+	st, labels, err := Generated(ctx, dataDir, seed, clicks, cfg.Format, cfg.Log)
 	if err != nil {
 		return Result{}, err
 	}
 	defer st.Close()
-	t0 := time.Now()
-	if _, err := loaders.Load(ctx, st, files, loaders.Options{RunID: "eval", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
-		return Result{}, err
-	}
 	res := Result{Seed: seed}
 	if err := st.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM clicks), (SELECT count(*) FROM publishers)`).Scan(&res.Clicks, &res.Publishers); err != nil {
 		return Result{}, err
 	}
-	fmt.Fprintf(cfg.Log, "loaded seed %d: %d clicks, %d publishers in %.1fs\n", seed, res.Clicks, res.Publishers, time.Since(t0).Seconds())
 	scopes := []detectors.Scope{{}}
 	if cfg.Night {
 		var first, last time.Time
