@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -97,4 +98,38 @@ func SortFindings(fs []Finding) {
 		}
 		return a.FindingID < b.FindingID
 	})
+}
+
+// ReadFindings returns the stored findings of a run in findings.ndjson's
+// order: what affwatch merge decides penalties on after it has gathered
+// the partitions' findings.
+func ReadFindings(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
+	rows, err := db.QueryContext(ctx, `SELECT finding_id, publisher_id, detector, rule_id, rule_status, severity, score,
+		policy_ref, summary, CAST(evidence AS VARCHAR), window_start, window_end, CAST(to_json(order_ids) AS VARCHAR),
+		CAST(commission_usd AS DOUBLE)
+		FROM findings WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read findings of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var f Finding
+		var evidence, orders string
+		if err := rows.Scan(&f.FindingID, &f.PublisherID, &f.Detector, &f.RuleID, &f.RuleStatus, &f.Severity, &f.Score,
+			&f.PolicyRef, &f.Summary, &evidence, &f.WindowStart, &f.WindowEnd, &orders, &f.CommissionUSD); err != nil {
+			return nil, err
+		}
+		f.Evidence = json.RawMessage(evidence)
+		if err := json.Unmarshal([]byte(orders), &f.OrderIDs); err != nil {
+			return nil, fmt.Errorf("finding %s: order ids: %w", f.FindingID, err)
+		}
+		f.WindowStart, f.WindowEnd = f.WindowStart.UTC(), f.WindowEnd.UTC()
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	SortFindings(out)
+	return out, nil
 }

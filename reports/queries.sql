@@ -246,7 +246,7 @@ WHERE run_id = ?;
 SELECT run_id, strftime(night, '%Y-%m-%d'), status, started_at, finished_at
 FROM runs
 WHERE status = 'succeeded'
-  AND command = 'run'
+  AND command IN ('run', 'merge')
   AND (CAST(? AS DATE) IS NULL OR night = CAST(? AS DATE))
 ORDER BY finished_at DESC NULLS LAST, started_at DESC, run_id DESC
 LIMIT 1;
@@ -378,7 +378,7 @@ WHERE run_id = ?;
 SELECT run_id
 FROM runs
 WHERE status = 'succeeded'
-  AND command = 'run'
+  AND command IN ('run', 'merge')
   AND night IS NOT DISTINCT FROM CAST(? AS DATE)
   AND finished_at > ?
 ORDER BY finished_at DESC, run_id DESC

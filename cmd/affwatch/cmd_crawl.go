@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"affwatch/crawler"
+	"affwatch/detectors"
 	"affwatch/detectors/pagecode"
 	"affwatch/rules"
 	"affwatch/store"
@@ -47,6 +48,9 @@ type crawlOptions struct {
 	doNotFetch []string
 	// dialControl is a last-resort dial check (tests: crawler.LoopbackOnly).
 	dialControl func(network, address string, c syscall.RawConn) error
+	// part limits the visits to the sites of one partition's publishers
+	// (affwatch run --partition): the other partitions visit theirs.
+	part detectors.Partition
 }
 
 // registerTuning adds the flags beyond the contract's three (DESIGN §4).
@@ -79,6 +83,15 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 		return sum, err
 	}
 	sum.skipped = skipped
+	if !o.part.Whole() {
+		mine := due[:0]
+		for _, s := range due {
+			if o.part.Has(s.PublisherID) {
+				mine = append(mine, s)
+			}
+		}
+		due = mine
+	}
 	if len(due) == 0 {
 		log.Info("crawl: no site due", "fresh", skipped)
 		return sum, nil

@@ -82,6 +82,9 @@ type runOptions struct {
 	crawl                    crawlOptions // tuning beyond the three contract flags
 	strict                   bool
 	metricsFile              string
+	stage                    string // "" (everything) or "baselines"
+	partition                string // i/N
+	baselines                string // folder of a baselines pass
 	db                       dbOptions
 	logging
 }
@@ -96,9 +99,44 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end of the run (node_exporter textfile collector)")
+	fs.StringVar(&o.stage, "stage", "", "'baselines': only the first pass of a partitioned night: the program-wide state every partition needs, as Parquet in --out (needs --date)")
+	fs.StringVar(&o.partition, "partition", "", "i/N: judge only the publishers of partition i of N (clicks/ and orders/ split in part=K folders), hand the results to affwatch merge (needs --date and --baselines)")
+	fs.StringVar(&o.baselines, "baselines", "", "the --out folder of the night's baselines pass (with --partition)")
 	o.crawl.registerTuning(fs)
 	o.db.register(fs)
 	o.logging.register(fs)
+}
+
+// check validates the combinations of the partition flags.
+func (o *runOptions) check() (detectors.Partition, error) {
+	var part detectors.Partition
+	switch o.stage {
+	case "", "all":
+		o.stage = ""
+	case "baselines":
+		if o.date == "" {
+			return part, usagef("--stage baselines needs --date: the baselines are one night's")
+		}
+		if o.partition != "" {
+			return part, usagef("--stage baselines reads the whole input; it takes no --partition")
+		}
+	default:
+		return part, usagef("--stage %q: want baselines (or nothing, for a whole run)", o.stage)
+	}
+	if o.partition == "" {
+		if o.baselines != "" {
+			return part, usagef("--baselines is for a partition run (--partition i/N)")
+		}
+		return part, nil
+	}
+	part, err := detectors.ParsePartition(o.partition)
+	if err != nil {
+		return part, usagef("--partition: %v", err)
+	}
+	if o.date == "" || o.baselines == "" {
+		return part, usagef("--partition needs --date and --baselines (the --out of affwatch run --stage baselines for that night); backfills run whole")
+	}
+	return part, nil
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -111,6 +149,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.in == "" || o.out == "" {
 		return usagef("run: --in and --out are required (see affwatch run --help)")
 	}
+	if _, err := o.check(); err != nil {
+		return err
+	}
 	log, err := o.logger(stderr)
 	if err != nil {
 		return err
@@ -118,6 +159,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	res, err := runBatch(ctx, o, log, stderr)
 	if err != nil {
 		return err
+	}
+	switch {
+	case o.stage == "baselines":
+		fmt.Fprintf(stdout, "baselines of %s in %s (%d table(s)); run the partitions with --baselines %s\n", o.date, o.out, res.written.Findings, o.out)
+		return nil
+	case o.partition != "":
+		fmt.Fprintf(stdout, "partition %s: %d finding(s), %d quarantined row(s); hand %s to affwatch merge\n", o.partition, res.written.Findings, res.written.QuarantinedRows, o.out)
+		return nil
 	}
 	fmt.Fprintf(stdout, "%d finding(s), %d recommendation(s), %d quarantined row(s); report: %s\n",
 		res.written.Findings, res.written.Recommendations, res.written.QuarantinedRows, filepath.Join(o.out, "report.html"))
@@ -148,6 +197,17 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		o.metricsFile = ""
 	}
 	defer writeMetrics()
+	part, err := o.check()
+	if err != nil {
+		return nil, err
+	}
+	command := "run"
+	switch {
+	case o.stage == "baselines":
+		command = "baselines"
+	case !part.Whole():
+		command = "partition"
+	}
 	pack, err := rules.Load(o.rulesPath)
 	if err != nil {
 		return nil, err
@@ -167,6 +227,15 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
+	var baselines *baselinesManifest
+	if !part.Whole() {
+		if files, err = partitionFiles(files, part); err != nil {
+			return nil, err
+		}
+		if baselines, err = readBaselines(o.baselines, o.date, pack, files); err != nil {
+			return nil, err
+		}
+	}
 	stage("discover", t0)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
@@ -183,7 +252,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		nightArg = night.Format(time.DateOnly)
 	}
 	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
-		VALUES (?, 'run', ?::DATE, ?, 'running', ?, ?, ?)`, runID, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
+		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
 	metricsDB, metricsRunID = st.DB, runID
@@ -203,11 +272,19 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		return nil, err
 	}
 	stage("load", t0)
+	if !part.Whole() {
+		if err := checkPartitionRows(ctx, st, part); err != nil {
+			return nil, err
+		}
+	}
 	if q := loaded.Quarantined(); q > 0 {
 		log.Warn("input rows quarantined", "rows", q)
 		if o.strict {
 			return nil, fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, st.Path(), runID)
 		}
+	}
+	if o.stage == "baselines" {
+		return finishBaselines(ctx, st, o, pack, runID, loaded, timings, log)
 	}
 	if o.noCrawl {
 		log.Info("--no-crawl: publisher sites are not visited; page-code detectors judge the newest stored visits")
@@ -216,6 +293,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		co := o.crawl
 		co.dnsServer, co.allowPrivate = o.dnsServer, o.allowPrivate
 		co.doNotFetch = doNotFetch(pack)
+		co.part = part
 		if _, err := crawlSites(ctx, st, runID, co, log, stderr); err != nil {
 			return nil, err
 		}
@@ -223,13 +301,17 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 
 	t0 = beginStage(log, "detect")
-	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{}}
+	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{},
+		Part: part, Baselines: o.baselines}
 	findings, err := detectors.Run(ctx, env, all.Detectors())
 	if err != nil {
 		return nil, err
 	}
 	stage("detect", t0)
 	log.Info("detectors done", "findings", len(findings))
+	if !part.Whole() {
+		return finishPartition(ctx, st, o, pack, part, baselines, runID, started, loaded, findings, timings, log)
+	}
 
 	t0 = beginStage(log, "penalties")
 	runDate := night

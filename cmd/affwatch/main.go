@@ -36,6 +36,8 @@ type command struct {
 var commands = []command{
 	{"run", "load a night's inputs, detect, recommend penalties, write the reports", runRun},
 	{"demo", "generate data, run the whole batch on it, print where the report is", runDemo},
+	{"partition", "split clicks and orders by publisher into N hive partitions (input of run --partition)", runPartition},
+	{"merge", "combine the partitions of a night into the outputs of a whole run", runMerge},
 	{"load", "load inputs into the database only (no detection)", runLoad},
 	{"appeal", "record an appeal decision (G.12): a cleared publisher is not escalated for it", runAppeal},
 	{"explain", "print a publisher's recommendation, findings and evidence, and its history", runExplain},
@@ -197,4 +199,24 @@ func (l *logging) logger(stderr io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
 	}
 	return nil, usagef("--log-format must be text or json, not %q", l.format)
+}
+
+// parseFlagsAndArgs is parseFlags for commands that take arguments too;
+// flags may come before, between or after them.
+func parseFlagsAndArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
