@@ -78,6 +78,56 @@ type bucket struct {
 	signals                       []string
 }
 
+// span is the stretch a run reads: the judged days and the look-back
+// before them that the baselines come from.
+type span struct {
+	scopeStart, scopeEnd, baselineStart time.Time
+	ok                                  bool
+}
+
+func spanOf(ctx context.Context, env detectors.Env, p params) (span, error) {
+	start, end, ok, err := env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
+	if err != nil || !ok {
+		return span{}, err
+	}
+	baselineStart := start.AddDate(0, 0, -int(p.baselineDays))
+	if !env.Scope.IsNight() {
+		baselineStart = start
+	}
+	return span{start, end, baselineStart, true}, nil
+}
+
+// GlobalTables implements detectors.GlobalStater. A publisher's own
+// baselines, windows and orders are its own rows (its orders are found
+// through its own clicks and carry its id), so they stay in its partition;
+// what the judgement reads of the rest of the program is the conversion
+// that makes "no orders" a sign, and which optional columns the input
+// carries.
+func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	rule, err := env.Pack.Rule(detectors.ClickBurst)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := spanOf(ctx, env, p)
+	if err != nil {
+		return nil, err
+	}
+	return globalTables(sp), nil
+}
+
+// globalTables are click_burst's program-wide tables for the span (a
+// backfill without clicks counts over an empty range).
+func globalTables(sp span) []detectors.GlobalTable {
+	return []detectors.GlobalTable{
+		{Name: "click_burst_population", Query: queries["Population"], Args: []any{sp.baselineStart, sp.scopeEnd}},
+		{Name: "click_burst_columns", Query: queries["Columns"]},
+	}
+}
+
 // Run implements detectors.Detector.
 func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
 	rule, err := env.Pack.Rule(detectors.ClickBurst)
@@ -88,27 +138,31 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err != nil {
 		return nil, err
 	}
-	have, err := detectors.Columns(ctx, env.DB, "clicks", "ip", "user_agent", "dwell_ms")
+	sp, err := spanOf(ctx, env, p)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range []string{"ip", "user_agent", "dwell_ms"} {
-		if !have[c] {
+	if err := detectors.PrepareGlobals(ctx, env, globalTables(sp)); err != nil {
+		return nil, fmt.Errorf("click_burst: %w", err)
+	}
+	cols := []string{"ip", "user_agent", "dwell_ms"}
+	have := make([]bool, len(cols))
+	if err := env.DB.QueryRowContext(ctx, queries["ReadColumns"]).Scan(&have[0], &have[1], &have[2]); err != nil {
+		return nil, fmt.Errorf("click_burst: columns: %w", err)
+	}
+	for i, c := range cols {
+		if !have[i] {
 			env.Signals.Add(detectors.ClickBurst, "clicks."+c, "column absent or empty in the input: the signals that need it are not used")
 		}
 	}
-	scopeStart, scopeEnd, ok, err := env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
-	if err != nil || !ok {
-		return nil, err
+	if !sp.ok {
+		return nil, nil
 	}
-	baselineStart := scopeStart.AddDate(0, 0, -int(p.baselineDays))
-	if !env.Scope.IsNight() {
-		baselineStart = scopeStart
-	}
+	scopeStart, scopeEnd, baselineStart := sp.scopeStart, sp.scopeEnd, sp.baselineStart
 	bucketDur := time.Duration(p.bucketMinutes) * time.Minute
 
 	var conversion float64
-	if err := env.DB.QueryRowContext(ctx, queries["PopulationConversion"], baselineStart, scopeEnd).Scan(&conversion); err != nil {
+	if err := env.DB.QueryRowContext(ctx, queries["PopulationConversion"]).Scan(&conversion); err != nil {
 		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
 	}
 	rows, err := env.DB.QueryContext(ctx, queries["CandidateBuckets"], scopeStart, scopeEnd, baselineStart,

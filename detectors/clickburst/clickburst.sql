@@ -89,12 +89,28 @@ JOIN metrics m ON m.publisher_id = k.publisher_id AND m.b = k.b
 LEFT JOIN sold s ON s.publisher_id = k.publisher_id AND s.b = k.b
 ORDER BY k.publisher_id, k.b;
 
--- name: PopulationConversion
--- Orders per attributed click over the look-back: what a normal hour converts.
+-- name: Population
+-- Global table click_burst_population (detectors.GlobalTable): orders per
+-- attributed click over the look-back is what a normal hour converts, and
+-- it is the whole program's figure, so a partitioned run reads the counts
+-- of the baselines pass instead of its own share of the clicks. An order
+-- counts through its click whoever the order names, as before the split.
 -- $1 baseline_start, $2 scope_end
-SELECT coalesce(
-    (SELECT count(*) FROM orders o JOIN clicks c ON c.click_id = o.click_id WHERE c.ts >= $1 AND c.ts < $2)::DOUBLE
-    / nullif((SELECT count(*) FROM clicks WHERE ts >= $1 AND ts < $2), 0), 0);
+SELECT (SELECT count(*) FROM orders o JOIN clicks c ON c.click_id = o.click_id WHERE c.ts >= $1 AND c.ts < $2)::BIGINT AS orders,
+       (SELECT count(*) FROM clicks WHERE ts >= $1 AND ts < $2)::BIGINT AS clicks;
+
+-- name: Columns
+-- Global table click_burst_columns: which optional click columns the input
+-- carries at all (detectors.Columns' test), so that every partition notes
+-- the same missing signals as the whole run would.
+SELECT count(ip) > 0 AS ip, count(user_agent) > 0 AS user_agent, count(dwell_ms) > 0 AS dwell_ms
+FROM clicks;
+
+-- name: PopulationConversion
+SELECT coalesce(orders::DOUBLE / nullif(clicks, 0), 0) FROM globals.click_burst_population;
+
+-- name: ReadColumns
+SELECT ip, user_agent, dwell_ms FROM globals.click_burst_columns;
 
 -- name: WindowDetails
 -- For each flagged window (publisher, start, end in the VALUES list): top IPs,

@@ -96,7 +96,14 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		return nil, err
 	}
 	code := detectors.PopupTraffic
-	have, err := detectors.Columns(ctx, env.DB, "clicks", "opener", "visible", "dwell_ms", "viewport_w", "viewport_h", "referrer")
+	start, end, night, ok, err := scope(ctx, env, int(p.lookbackDays))
+	if err != nil {
+		return nil, err
+	}
+	if err := detectors.PrepareGlobals(ctx, env, globalTables(p, start, end, night)); err != nil {
+		return nil, fmt.Errorf("popup_traffic: %w", err)
+	}
+	have, err := readColumns(ctx, env.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -126,13 +133,10 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if !siteCols["url"] && have["referrer"] {
 		env.Signals.Add(code, "sites.url", "no publisher sites in the input: every referrer outside the brand's domains counts as third-party")
 	}
-
-	start, end, night, ok, err := scope(ctx, env, int(p.lookbackDays))
-	if err != nil || !ok {
-		return nil, err
+	if !ok {
+		return nil, nil
 	}
-	rows, err := env.DB.QueryContext(ctx, queries["PublisherCounts"], start, end, night,
-		p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), int(p.smallMobileMaxH), phoneAgents)
+	rows, err := env.DB.QueryContext(ctx, queries["PublisherCounts"], publisherCountsArgs(p, start, end, night)...)
 	if err != nil {
 		return nil, fmt.Errorf("popup_traffic: publisher counts: %w", err)
 	}
@@ -150,7 +154,10 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	base := baseline(pubs, p)
+	base, err := readPopulation(ctx, env.DB, p)
+	if err != nil {
+		return nil, err
+	}
 	var cands []candidate
 	for _, x := range pubs {
 		if c, ok := judge(x, base, p, env.Scope.IsNight()); ok {
@@ -183,26 +190,78 @@ type population struct {
 	share         float64 // popups / known, at least population_share_floor
 }
 
-// baseline pools the clicks of the publishers whose own pop-up-like share is
-// below min_share: the program's ordinary traffic. Publishers at or above it
-// are the ones under test and are left out, so a few heavy pop-up publishers
-// do not raise the bar for each other. The share is floored so a spotless
-// population does not turn noise into significance.
-func baseline(pubs []pub, p params) population {
+// readPopulation reads the reference the publishers are compared with
+// (globals.popup_traffic_population): the pooled clicks of the program's
+// publishers whose own pop-up-like share is below min_share, its ordinary
+// traffic. Publishers at or above it are the ones under test and are left
+// out, so a few heavy pop-up publishers do not raise the bar for each
+// other. The share is floored so a spotless population does not turn
+// noise into significance.
+func readPopulation(ctx context.Context, db *sql.DB, p params) (population, error) {
 	var b population
-	for _, x := range pubs {
-		if x.known == 0 || float64(x.popups)/float64(x.known) >= p.minShare {
-			continue
-		}
-		b.publishers++
-		b.known += x.known
-		b.popups += x.popups
+	if err := db.QueryRowContext(ctx, queries["ReadPopulation"]).Scan(&b.publishers, &b.known, &b.popups); err != nil {
+		return b, fmt.Errorf("popup_traffic: population: %w", err)
 	}
 	b.share = p.populationFloor
 	if b.known > 0 {
 		b.share = math.Max(b.share, float64(b.popups)/float64(b.known))
 	}
-	return b
+	return b, nil
+}
+
+// GlobalTables implements detectors.GlobalStater. A publisher's counts,
+// referrers and credited orders are its own rows (its orders are found
+// through its own clicks and carry its id; sites are whole in every
+// partition); what its judgement reads of the rest of the program is the
+// population share it is tested against and which optional columns the
+// input carries.
+func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	rule, err := env.Pack.Rule(detectors.PopupTraffic)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return nil, err
+	}
+	start, end, night, _, err := scope(ctx, env, int(p.lookbackDays))
+	if err != nil {
+		return nil, err
+	}
+	return globalTables(p, start, end, night), nil
+}
+
+// globalTables are popup_traffic's program-wide tables for the window (a
+// backfill without clicks pools an empty range).
+func globalTables(p params, start, end, night time.Time) []detectors.GlobalTable {
+	return []detectors.GlobalTable{
+		{Name: "popup_traffic_population", Query: fmt.Sprintf(queries["Population"], queries["PublisherCounts"]),
+			Args: append(publisherCountsArgs(p, start, end, night), p.minShare)},
+		{Name: "popup_traffic_columns", Query: queries["Columns"]},
+	}
+}
+
+func publisherCountsArgs(p params, start, end, night time.Time) []any {
+	return []any{start, end, night, p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), int(p.smallMobileMaxH), phoneAgents}
+}
+
+// readColumns reads which optional click columns the input carries
+// (globals.popup_traffic_columns).
+func readColumns(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	cols := []string{"opener", "visible", "dwell_ms", "viewport_w", "viewport_h", "referrer"}
+	vals := make([]bool, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := db.QueryRowContext(ctx, queries["ReadColumns"]).Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("popup_traffic: columns: %w", err)
+	}
+	have := make(map[string]bool, len(cols))
+	for i, c := range cols {
+		have[c] = vals[i]
+	}
+	return have, nil
 }
 
 // judge applies the count floor, the absolute share, the ratio to the

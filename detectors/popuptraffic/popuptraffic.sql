@@ -110,3 +110,32 @@ SELECT cand.publisher_id,
        (SELECT coalesce(sum(commission_usd), 0)::DOUBLE FROM sold s WHERE s.publisher_id = cand.publisher_id) AS commission
 FROM cand
 ORDER BY cand.publisher_id;
+
+-- name: Population
+-- Global table popup_traffic_population (detectors.GlobalTable): the
+-- reference share pools the clicks of every publisher of the program whose
+-- own share is below min_share, so a partitioned run reads the sums of the
+-- baselines pass instead of pooling its own share of the publishers. The
+-- rows pooled are PublisherCounts' (its text fills the subquery, with
+-- its parameters $1–$8); the test is baseline()'s in Go, as doubles.
+-- $9 min_share
+SELECT count(*)::BIGINT AS publishers,
+       coalesce(sum(known), 0)::BIGINT AS known,
+       coalesce(sum(popups), 0)::BIGINT AS popups
+FROM (%s) per
+WHERE known > 0 AND popups::DOUBLE / known::DOUBLE < $9::DOUBLE;
+
+-- name: Columns
+-- Global table popup_traffic_columns: which optional click columns the
+-- input carries at all (detectors.Columns' test). A missing column drops
+-- a sub-signal from the evidence, so every partition must see the whole
+-- input's answer, not its own share's.
+SELECT count(opener) > 0 AS opener, count(visible) > 0 AS visible, count(dwell_ms) > 0 AS dwell_ms,
+       count(viewport_w) > 0 AS viewport_w, count(viewport_h) > 0 AS viewport_h, count(referrer) > 0 AS referrer
+FROM clicks;
+
+-- name: ReadPopulation
+SELECT publishers, known, popups FROM globals.popup_traffic_population;
+
+-- name: ReadColumns
+SELECT opener, visible, dwell_ms, viewport_w, viewport_h, referrer FROM globals.popup_traffic_columns;
