@@ -214,29 +214,88 @@ type row struct {
 	allOrders, allDisqualified        int64
 }
 
+// Global table names (detectors.GlobalTable): what a partition, holding
+// only its publishers' clicks and orders, cannot see for itself.
+const (
+	// tableClicks holds the clicks of orders whose click id has rows of
+	// another publisher than the order's.
+	tableClicks = "invalid_commission_clicks"
+	// tableOwners says which publisher's booking counts for an order id
+	// booked to several.
+	tableOwners = "invalid_commission_order_owners"
+	// tableProgram holds the program's attributed and disqualified orders
+	// of the window. Its query reads the two tables above, so it comes
+	// after them.
+	tableProgram = "invalid_commission_program"
+)
+
+// audit is what Run and GlobalTables both derive from the pack and the
+// scope: the window and the audit query's arguments.
+type audit struct {
+	rule       rules.Rule
+	p          params
+	t          terms
+	start, end time.Time
+	ok         bool // the scope has days to judge
+	args       []any
+}
+
+func newAudit(ctx context.Context, env detectors.Env) (audit, error) {
+	var a audit
+	var err error
+	if a.rule, err = env.Pack.Rule(detectors.InvalidCommission); err != nil {
+		return a, err
+	}
+	if a.p, err = loadParams(a.rule); err != nil {
+		return a, err
+	}
+	a.t = loadTerms(env.Pack.Commission)
+	if a.start, a.end, a.ok, err = env.Scope.Days(ctx, env.DB, queries["Span"]); err != nil || !a.ok {
+		return a, err
+	}
+	t := a.t
+	tolU := int64(math.Round(a.p.tolerance * 1e4))
+	a.args = []any{a.start, a.end, t.cis, t.cisMS, t.otherMS, t.cats, t.bps,
+		t.defaultBP, t.zero, t.brands, t.brandBP, t.hotBP, t.cisMaxBP, t.capU, t.couponDisqualified, tolU}
+	return a, nil
+}
+
+func (a audit) tables() []detectors.GlobalTable {
+	if !a.ok {
+		return nil
+	}
+	return []detectors.GlobalTable{
+		{Name: tableClicks, Query: queries["Clicks"], Args: []any{a.start, a.end}},
+		{Name: tableOwners, Query: queries["OrderOwners"], Args: []any{a.start, a.end}},
+		{Name: tableProgram, Query: queries["Audit"] + "\n" + queries["Program"], Args: a.args},
+	}
+}
+
+// GlobalTables implements detectors.GlobalStater: an order's click may be
+// another publisher's (so in another partition), an order id may be booked
+// to publishers of several partitions, and the program's disqualified
+// share is over every publisher's orders.
+func (Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	a, err := newAudit(ctx, env)
+	return a.tables(), err
+}
+
 // Run implements detectors.Detector.
 func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
-	code := detectors.InvalidCommission
-	rule, err := env.Pack.Rule(code)
+	a, err := newAudit(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadParams(rule)
-	if err != nil {
-		return nil, err
-	}
-	t := loadTerms(env.Pack.Commission)
+	rule, p, t := a.rule, a.p, a.t
 	ok, err := signals(ctx, env, t)
-	if err != nil || !ok {
+	if err != nil || !ok || !a.ok {
 		return nil, err
 	}
-	start, end, ok, err := env.Scope.Days(ctx, env.DB, queries["Span"])
-	if err != nil || !ok {
+	if err := detectors.PrepareGlobals(ctx, env, a.tables()); err != nil {
 		return nil, err
 	}
-	tolU := int64(math.Round(p.tolerance * 1e4))
-	rs, err := env.DB.QueryContext(ctx, queries["Orders"], start, end, t.cis, t.cisMS, t.otherMS, t.cats, t.bps,
-		t.defaultBP, t.zero, t.brands, t.brandBP, t.hotBP, t.cisMaxBP, t.capU, t.couponDisqualified, tolU)
+	start, end := a.start, a.end
+	rs, err := env.DB.QueryContext(ctx, queries["Audit"]+"\n"+queries["Orders"], a.args...)
 	if err != nil {
 		return nil, fmt.Errorf("invalid_commission: orders: %w", err)
 	}

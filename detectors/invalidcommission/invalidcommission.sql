@@ -15,11 +15,14 @@
 -- rate that could apply: an overpayment is claimed only when no reading of
 -- the terms pays that much.
 
--- name: Orders
--- One row per attributed order with commission booked in [$1, $2) that
--- breaks a term (QUALIFY), with the publisher's and the program's counts
--- over every attributed order of the window (window functions, before
--- QUALIFY).
+-- name: Audit
+-- Every attributed order with commission booked in [$1, $2), with its
+-- reasons (CTE m); the Orders and Program queries below each finish it
+-- (the Go code appends one of them). An order's click and, for an order id
+-- booked to several publishers, which booking counts, are program-wide
+-- facts: a partition holds only its publishers' clicks and orders, so they
+-- come from globals (tables invalid_commission_clicks and
+-- invalid_commission_order_owners, computed first from the whole input).
 -- $1 window_start, $2 window_end, $3 CIS countries (VARCHAR[]),
 -- $4 window ms for the CIS, $5 for other countries (NULL: not judged),
 -- $6 normalized categories (VARCHAR[]), $7 their rates in bp (BIGINT[]),
@@ -40,14 +43,30 @@ WITH o AS (
     WHERE ts >= $1 AND ts < $2
       AND publisher_id IS NOT NULL AND publisher_id <> ''
       AND commission_usd > 0
+      -- an order id booked to several publishers belongs to the first
+      -- booking of the whole input, which may be in another partition
+      AND NOT EXISTS (SELECT 1 FROM globals.invalid_commission_order_owners w
+                      WHERE w.order_id = orders.order_id AND w.publisher_id <> orders.publisher_id)
     -- each order once, should a key slip through the loader twice
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _file_id, _line) = 1
 ),
-c AS (
+-- An order's click is read locally only when every row of that click id is
+-- the order's publisher's, hence in the same partition; any other (a click
+-- of another publisher, or one with several rows across publishers) comes
+-- as the whole input resolved it.
+c_local AS (
     SELECT click_id, ts, nullif(upper(trim(ip_country)), '') AS ip_country, target_type, target_id
     FROM clicks
     WHERE click_id IN (SELECT click_id FROM o)
+      AND click_id NOT IN (SELECT click_id FROM globals.invalid_commission_clicks)
     QUALIFY row_number() OVER (PARTITION BY click_id ORDER BY _file_id, _line) = 1
+),
+c AS (
+    SELECT * FROM c_local
+    UNION ALL
+    SELECT click_id, ts, ip_country, target_type, target_id
+    FROM globals.invalid_commission_clicks
+    WHERE click_id IN (SELECT click_id FROM o)
 ),
 s AS (
     SELECT seller_id, name
@@ -128,16 +147,68 @@ m AS (
                 ELSE 0 END AS at_stake_u
     FROM r
 )
+
+-- name: Orders
+-- Appended to Audit: one row per order that breaks a term (QUALIFY), with
+-- the publisher's counts over every attributed order of the window
+-- (window functions, before QUALIFY) and the program's (globals).
 SELECT publisher_id, order_id, ts, click_ts, delay_ms, window_ms, region, ship_country, ip_country,
        category, status, rate_bp, booked_u, expected_u, at_stake_u, reasons, len(disq) > 0 AS disqualified,
        count(*) OVER (PARTITION BY publisher_id) AS pub_orders,
        sum(at_stake_u) OVER (PARTITION BY publisher_id)::BIGINT AS pub_at_stake_u,
-       count(*) OVER () AS all_orders,
-       sum(CASE WHEN len(disq) > 0 THEN 1 ELSE 0 END) OVER ()::BIGINT AS all_disqualified
+       (SELECT orders FROM globals.invalid_commission_program) AS all_orders,
+       (SELECT disqualified FROM globals.invalid_commission_program) AS all_disqualified
 FROM m
 QUALIFY len(reasons) > 0
 ORDER BY publisher_id, ts, order_id;
 
+-- name: Program
+-- Appended to Audit, global table invalid_commission_program: the
+-- program's attributed orders in the window and how many are
+-- disqualified, the baseline a publisher's share is compared with.
+SELECT count(*)::BIGINT AS orders,
+       count(*) FILTER (WHERE len(disq) > 0)::BIGINT AS disqualified
+FROM m;
+
+-- name: Clicks
+-- Global table invalid_commission_clicks: the click (first row of its id,
+-- as the audit reads it) of every attributed order in [$1, $2) for which
+-- some row of that click id has another publisher than the order, so a
+-- partition that does not hold it still judges the order by it.
+WITH o AS (
+    SELECT DISTINCT publisher_id, click_id
+    FROM orders
+    WHERE ts >= $1 AND ts < $2
+      AND publisher_id IS NOT NULL AND publisher_id <> ''
+      AND commission_usd > 0 AND click_id IS NOT NULL
+),
+foreign_click AS (
+    SELECT DISTINCT o.click_id
+    FROM o JOIN clicks c ON c.click_id = o.click_id
+    WHERE c.publisher_id IS DISTINCT FROM o.publisher_id
+)
+SELECT click_id, ts, nullif(upper(trim(ip_country)), '') AS ip_country, target_type, target_id
+FROM clicks
+WHERE click_id IN (SELECT click_id FROM foreign_click)
+QUALIFY row_number() OVER (PARTITION BY click_id ORDER BY _file_id, _line) = 1;
+
+-- name: OrderOwners
+-- Global table invalid_commission_order_owners: for an order id that rows
+-- of several publishers book in [$1, $2), the publisher of its first row,
+-- the booking the audit keeps.
+WITH b AS (
+    SELECT order_id, publisher_id, _file_id, _line
+    FROM orders
+    WHERE ts >= $1 AND ts < $2
+      AND publisher_id IS NOT NULL AND publisher_id <> ''
+      AND commission_usd > 0
+)
+SELECT order_id, publisher_id
+FROM b
+WHERE order_id IN (SELECT order_id FROM b GROUP BY order_id HAVING count(DISTINCT publisher_id) > 1)
+QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _file_id, _line) = 1;
+
 -- name: Span
--- The days a backfill covers: those with attributed orders.
+-- The days a backfill covers: those with attributed orders. Backfills are
+-- whole runs; a partitioned night never reads it (Scope.Days).
 SELECT min(ts), max(ts) FROM orders WHERE publisher_id IS NOT NULL AND publisher_id <> '';

@@ -423,3 +423,85 @@ func TestGenerated(t *testing.T) {
 		t.Error("a default rate of 5 % finds no overpayment: the rate check does not bite")
 	}
 }
+
+// crossPartition is a night (2026-11-12) whose verdicts depend on rows a
+// partition of four does not hold (X is partition 0, Y 3, Z 1, W 2):
+//   - X1's click y1 is Y's, 23 days old and from Germany: expired and a
+//     country mismatch, which only the whole input shows;
+//   - X2's click id k1 has two rows, Y's first (after the payment: order
+//     before click) and X's later copy (before it): the audit reads the first;
+//   - DUP is booked first to X (paid) and again to Z (refunded): the audit
+//     keeps X's booking, so Z has nothing to answer for;
+//   - W's 10 cancelled orders of 20 and X's are the program's share.
+const crossPartition = `
+INSERT INTO clicks (click_id, ts, publisher_id, ip_country, target_type, _file_id, _line) VALUES
+    ('y1', TIMESTAMP '2026-10-20 00:00:00', 'Y', 'DE', 'home', 0, 1),
+    ('k1', TIMESTAMP '2026-11-12 11:00:00', 'Y', 'US', 'home', 0, 2),
+    ('k1', TIMESTAMP '2026-11-12 09:00:00', 'X', 'US', 'home', 0, 3),
+    ('x3', TIMESTAMP '2026-11-12 09:00:00', 'X', 'US', 'home', 0, 4),
+    ('x4', TIMESTAMP '2026-11-12 09:00:00', 'X', 'US', 'home', 0, 5),
+    ('z4', TIMESTAMP '2026-11-12 09:00:00', 'Z', 'US', 'home', 0, 6);
+INSERT INTO clicks (click_id, ts, publisher_id, ip_country, target_type, _file_id, _line)
+SELECT 'w' || i, TIMESTAMP '2026-11-12 09:00:00', 'W', 'US', 'home', 1, i FROM range(0, 20) r(i);
+
+INSERT INTO orders (order_id, ts, buyer_id, amount_usd, publisher_id, click_id, ship_country, category, status,
+                    commission_usd, coupon, hot_sale, _file_id, _line) VALUES
+    ('X1',  TIMESTAMP '2026-11-12 10:00:00', 'x', 10, 'X', 'y1', 'US', 'mobile phone accessories', 'paid', 0.70, false, false, 0, 1),
+    ('X2',  TIMESTAMP '2026-11-12 10:00:00', 'x', 10, 'X', 'k1', 'US', 'mobile phone accessories', 'paid', 0.70, false, false, 0, 2),
+    ('X3',  TIMESTAMP '2026-11-12 10:00:00', 'x', 10, 'X', 'x3', 'US', 'mobile phone accessories', 'refunded', 0.70, false, false, 0, 3),
+    ('DUP', TIMESTAMP '2026-11-12 10:00:00', 'x', 10, 'X', 'x4', 'US', 'mobile phone accessories', 'paid', 0.70, false, false, 0, 4),
+    ('DUP', TIMESTAMP '2026-11-12 10:00:00', 'x', 10, 'Z', 'z4', 'US', 'mobile phone accessories', 'refunded', 0.70, false, false, 0, 5);
+INSERT INTO orders (order_id, ts, buyer_id, amount_usd, publisher_id, click_id, ship_country, category, status,
+                    commission_usd, coupon, hot_sale, _file_id, _line)
+SELECT 'W' || i, TIMESTAMP '2026-11-12 10:00:00', 'w', 10, 'W', 'w' || i, 'US', 'mobile phone accessories',
+       CASE WHEN i < 10 THEN 'cancelled' ELSE 'paid' END, 0.70, false, false, 1, i
+FROM range(0, 20) r(i);
+`
+
+// TestPartitionsAgreeAcrossPublishers: four partitions with the global
+// tables judge crossPartition's orders as the whole run does (affwatch run
+// --partition, issue 8).
+func TestPartitionsAgreeAcrossPublishers(t *testing.T) {
+	for id, want := range map[string]int{"X": 0, "Y": 3, "Z": 1, "W": 2} {
+		if got := detectors.PartitionOf(id, 4); got != want {
+			t.Fatalf("publisher %s is in partition %d, the case needs %d", id, got, want)
+		}
+	}
+	st, pack := detectortest.Store(t, crossPartition), detectortest.Pack(t)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)}, 4)
+	got := map[string]map[string]OrderStake{}
+	for _, f := range whole {
+		got[f.PublisherID] = decode(t, f).Orders
+	}
+	want := map[string]map[string]OrderStake{
+		"X": {
+			"X1": {Reasons: []string{CookieWindowExpired, CountryMismatch}, AtStakeUSD: 0.7},
+			"X2": {Reasons: []string{OrderBeforeClick}, AtStakeUSD: 0.7},
+			"X3": {Reasons: []string{Refunded}, AtStakeUSD: 0.7},
+		},
+		"W": {"W0": {Reasons: []string{Cancelled}, AtStakeUSD: 0.7}},
+	}
+	// W's ten cancelled orders are alike: compare one.
+	for id := range got["W"] {
+		if id != "W0" {
+			delete(got["W"], id)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("whole run (-want +got):\n%s", diff)
+	}
+	for _, f := range whole {
+		var ev struct {
+			Program struct {
+				Attributed   int64 `json:"orders_attributed"`
+				Disqualified int64 `json:"orders_disqualified"`
+			} `json:"program"`
+		}
+		if err := json.Unmarshal(f.Evidence, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Program.Attributed != 24 || ev.Program.Disqualified != 13 {
+			t.Errorf("%s: program %+v, want 24 attributed orders, 13 disqualified", f.PublisherID, ev.Program)
+		}
+	}
+}

@@ -84,29 +84,94 @@ type shares struct {
 	commission                                                              float64
 }
 
+// Global table names (detectors.GlobalTable): what a partition cannot see
+// in its own clicks and orders.
+const (
+	// tableProducts maps the products the linked publishers' clicks point
+	// to onto their seller, from every publisher's (and organic) orders.
+	tableProducts = "self_promotion_product_sellers"
+	// tablePopulation holds everyone's clicks and orders to each linked
+	// seller, and the program's totals, over the look-back.
+	tablePopulation = "self_promotion_population"
+	// tableInputs says which optional click and order columns the input
+	// fills anywhere.
+	tableInputs = "self_promotion_inputs"
+)
+
+// plan is what Run and GlobalTables both derive from the pack, the scope
+// and the (whole, in every partition) publishers and sellers tables.
+type plan struct {
+	rule                   rules.Rule
+	p                      params
+	pubCols, selCols       map[string]bool
+	ident                  map[string]bool
+	lbStart, lbEnd, ws, we time.Time
+	ok                     bool // the scope has days to judge
+	links                  []link
+	tables                 []detectors.GlobalTable
+}
+
+func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
+	var pl plan
+	var err error
+	if pl.rule, err = env.Pack.Rule(detectors.SelfPromotion); err != nil {
+		return pl, err
+	}
+	if pl.p, err = loadParams(pl.rule); err != nil {
+		return pl, err
+	}
+	if pl.pubCols, err = detectors.Columns(ctx, env.DB, "publishers", identifiers...); err != nil {
+		return pl, err
+	}
+	if pl.selCols, err = detectors.Columns(ctx, env.DB, "sellers", identifiers...); err != nil {
+		return pl, err
+	}
+	pl.ident = map[string]bool{}
+	for _, c := range identifiers {
+		pl.ident[c] = pl.pubCols[c] && pl.selCols[c]
+	}
+	pl.tables = []detectors.GlobalTable{{Name: tableInputs, Query: queries["Inputs"]}}
+	if pl.lbStart, pl.lbEnd, pl.ws, pl.we, pl.ok, err = scope(ctx, env, pl.p); err != nil || !pl.ok {
+		return pl, err
+	}
+	if pl.links, err = findLinks(ctx, env.DB, pl.p, pl.ident); err != nil {
+		return pl, err
+	}
+	pubs, sellers := []string{}, []string{}
+	for _, l := range pl.links {
+		if len(l.matched) > 0 {
+			pubs, sellers = append(pubs, l.publisher), append(sellers, l.seller)
+		}
+	}
+	pl.tables = append(pl.tables,
+		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs}},
+		detectors.GlobalTable{Name: tablePopulation, Query: queries["Population"], Args: []any{pl.lbStart, pl.lbEnd, sellers}})
+	return pl, nil
+}
+
+// GlobalTables implements detectors.GlobalStater: which product belongs to
+// which seller and the population's shares need every publisher's clicks
+// and orders, and so does knowing whether the input fills a column.
+func (Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	pl, err := newPlan(ctx, env)
+	return pl.tables, err
+}
+
 // Run implements detectors.Detector.
 func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
-	rule, err := env.Pack.Rule(detectors.SelfPromotion)
+	pl, err := newPlan(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadParams(rule)
-	if err != nil {
+	if err := detectors.PrepareGlobals(ctx, env, pl.tables); err != nil {
 		return nil, err
 	}
-	use, err := usable(ctx, env)
-	if err != nil {
+	use, err := usable(ctx, env, pl)
+	if err != nil || !pl.ok || len(pl.links) == 0 {
 		return nil, err
 	}
-	lbStart, lbEnd, ws, we, ok, err := scope(ctx, env, p)
-	if err != nil || !ok {
-		return nil, err
-	}
-	links, err := findLinks(ctx, env.DB, p, use)
-	if err != nil || len(links) == 0 {
-		return nil, err
-	}
-	sh, err := measure(ctx, env.DB, links, lbStart, lbEnd, ws, we)
+	p, links := pl.p, pl.links
+	sh, err := measure(ctx, env.DB, links, pl.lbStart, pl.lbEnd, pl.ws, pl.we)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +184,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		if !ok {
 			continue
 		}
-		f, ok, err := judge(rule, p, use, l, s, lbStart, lbEnd, ws, we)
+		f, ok, err := judge(pl.rule, p, use, l, s, pl.lbStart, pl.lbEnd, pl.ws, pl.we)
 		if err != nil {
 			return nil, err
 		}
@@ -136,39 +201,31 @@ type usability struct {
 	clicks, orders, prods bool
 }
 
-func usable(ctx context.Context, env detectors.Env) (usability, error) {
-	u := usability{ident: map[string]bool{}}
-	pubs, err := detectors.Columns(ctx, env.DB, "publishers", identifiers...)
-	if err != nil {
-		return u, err
-	}
-	sels, err := detectors.Columns(ctx, env.DB, "sellers", identifiers...)
-	if err != nil {
-		return u, err
-	}
+// usable records the signals the input lacks. The click and order columns
+// are judged over the whole input (globals), not the partition's rows.
+func usable(ctx context.Context, env detectors.Env, pl plan) (usability, error) {
+	u := usability{ident: pl.ident}
 	for _, c := range identifiers {
-		u.ident[c] = pubs[c] && sels[c]
-		if !pubs[c] {
+		if !pl.pubCols[c] {
 			env.Signals.Add(detectors.SelfPromotion, "publishers."+c, "column absent or empty in the input: links through it cannot be seen")
 		}
-		if !sels[c] {
+		if !pl.selCols[c] {
 			env.Signals.Add(detectors.SelfPromotion, "sellers."+c, "column absent or empty in the input: links through it cannot be seen")
 		}
 	}
-	cl, err := detectors.Columns(ctx, env.DB, "clicks", "target_type", "target_id")
-	if err != nil {
-		return u, err
+	var targetType, targetID, sellerID, productID, commission bool
+	if err := env.DB.QueryRowContext(ctx, "SELECT clicks_target_type, clicks_target_id, orders_seller_id, orders_product_id, orders_commission_usd FROM globals."+tableInputs).
+		Scan(&targetType, &targetID, &sellerID, &productID, &commission); err != nil {
+		return u, fmt.Errorf("self_promotion: inputs: %w", err)
 	}
+	cl := map[string]bool{"target_type": targetType, "target_id": targetID}
+	or := map[string]bool{"seller_id": sellerID, "product_id": productID, "commission_usd": commission}
 	for _, c := range []string{"target_type", "target_id"} {
 		if !cl[c] {
 			env.Signals.Add(detectors.SelfPromotion, "clicks."+c, "column absent or empty in the input: the share of clicks to the linked store is not used, only orders")
 		}
 	}
 	u.clicks = cl["target_type"] && cl["target_id"]
-	or, err := detectors.Columns(ctx, env.DB, "orders", "seller_id", "product_id", "commission_usd")
-	if err != nil {
-		return u, err
-	}
 	if !or["seller_id"] {
 		env.Signals.Add(detectors.SelfPromotion, "orders.seller_id", "column absent or empty in the input: orders to the linked store and product clicks cannot be attributed to a seller")
 	}
@@ -185,7 +242,8 @@ func usable(ctx context.Context, env detectors.Env) (usability, error) {
 
 // scope returns the look-back the shares are measured over and the window
 // judged: the night with lookback_days of history ending with it, or for a
-// backfill every day in the input for both.
+// backfill every day in the input for both. A backfill's span reads the
+// local clicks and orders: backfills are whole runs, never partitioned.
 func scope(ctx context.Context, env detectors.Env, p params) (lbStart, lbEnd, ws, we time.Time, ok bool, err error) {
 	if env.Scope.IsNight() {
 		ws = env.Scope.Night.UTC()
@@ -204,12 +262,12 @@ func scope(ctx context.Context, env detectors.Env, p params) (lbStart, lbEnd, ws
 	return ws, we, ws, we, true, nil
 }
 
-func findLinks(ctx context.Context, db *sql.DB, p params, u usability) ([]link, error) {
-	if !u.ident["entity_id"] && !u.ident["payout_hash"] && !u.ident["email_hash"] && !u.ident["phone_hash"] {
+func findLinks(ctx context.Context, db *sql.DB, p params, ident map[string]bool) ([]link, error) {
+	if !ident["entity_id"] && !ident["payout_hash"] && !ident["email_hash"] && !ident["phone_hash"] {
 		return nil, nil
 	}
 	rows, err := db.QueryContext(ctx, queries["Links"], int64(p.maxAccounts),
-		u.ident["entity_id"], u.ident["payout_hash"], u.ident["email_hash"], u.ident["phone_hash"])
+		ident["entity_id"], ident["payout_hash"], ident["email_hash"], ident["phone_hash"])
 	if err != nil {
 		return nil, fmt.Errorf("self_promotion: links: %w", err)
 	}

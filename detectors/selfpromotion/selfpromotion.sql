@@ -52,36 +52,31 @@ ORDER BY publisher_id, seller_id;
 -- For the linked pairs in the VALUES list (one bound ($n, $n+1) per pair, from $5), the
 -- publisher's clicks and attributed orders to the seller against its total,
 -- and the same for every other publisher (the population), over the
--- look-back; plus the activity inside the judged window.
+-- look-back; plus the activity inside the judged window. Only the pair's
+-- publisher's own rows are read here: what needs other publishers' rows
+-- (which seller a product belongs to, the population's counts) comes from
+-- globals, so a partition that holds only some publishers' clicks and
+-- orders judges them as a whole run would.
 -- $1 lookback_start, $2 lookback_end, $3 window_start, $4 window_end (TIMESTAMP).
 WITH pair(publisher_id, seller_id) AS (VALUES %s),
--- A product belongs to the seller the orders say sold it; a product sold by
--- more than one seller id is ambiguous and left unmapped.
-product_seller AS (
-    SELECT product_id, min(seller_id) AS seller_id
-    FROM orders
-    WHERE product_id IS NOT NULL AND seller_id IS NOT NULL
-    GROUP BY product_id
-    HAVING count(DISTINCT seller_id) = 1
-),
 c0 AS (
     SELECT click_id, ts, publisher_id, target_type, target_id,
            -- a plain equi-join key: a condition on target_type inside the
            -- join would turn the hash join into a nested loop
            CASE WHEN target_type = 'product' THEN target_id END AS product_key
     FROM clicks
-    WHERE ts >= $1 AND ts < $2
+    WHERE ts >= $1 AND ts < $2 AND publisher_id IN (SELECT publisher_id FROM pair)
 ),
 c AS (
     SELECT c0.click_id, c0.ts, c0.publisher_id,
            CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id
-    FROM c0 LEFT JOIN product_seller ps ON ps.product_id = c0.product_key
+    FROM c0 LEFT JOIN globals.self_promotion_product_sellers ps ON ps.product_id = c0.product_key
 ),
 -- One row per attributed order and seller (order lines of one order count once).
 o AS (
     SELECT order_id, publisher_id, seller_id, min(ts) AS ts, max(commission_usd) AS commission
     FROM orders
-    WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2
+    WHERE publisher_id IN (SELECT publisher_id FROM pair) AND publisher_id <> '' AND ts >= $1 AND ts < $2
     GROUP BY order_id, publisher_id, seller_id
 ),
 -- The linked publishers' own clicks and orders, each tagged with the pair.
@@ -111,33 +106,21 @@ pub_orders AS (
            sum(commission) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS commission
     FROM pub_o GROUP BY publisher_id, linked
 ),
--- Everyone's clicks and orders to the linked stores, per publisher, so the
--- population is "everyone but the publisher judged".
-store_clicks AS (
-    SELECT seller_id, publisher_id, count(*) AS n
-    FROM c WHERE seller_id IN (SELECT seller_id FROM pair)
-    GROUP BY seller_id, publisher_id
-),
-store_orders AS (
-    SELECT seller_id, publisher_id, count(DISTINCT order_id) AS n
-    FROM o WHERE seller_id IN (SELECT seller_id FROM pair)
-    GROUP BY seller_id, publisher_id
-),
-store_click_totals AS (SELECT seller_id, sum(n) AS n FROM store_clicks GROUP BY seller_id),
-store_order_totals AS (SELECT seller_id, sum(n) AS n FROM store_orders GROUP BY seller_id),
-all_clicks AS (SELECT count(seller_id) AS n FROM c),
-all_orders AS (SELECT count(*) AS n FROM (SELECT DISTINCT order_id, publisher_id FROM o))
+-- The population is "everyone but the publisher judged": everyone's counts
+-- (globals) less the publisher's own.
+store AS (SELECT seller_id, clicks, orders FROM globals.self_promotion_population WHERE seller_id IS NOT NULL),
+program AS (SELECT clicks, orders FROM globals.self_promotion_population WHERE seller_id IS NULL)
 SELECT p.publisher_id, p.seller_id,
        coalesce(pc.n, 0) AS pub_clicks,
        coalesce(pc.n_store, 0) AS pub_store_clicks,
        coalesce(pc.n_window, 0) AS window_store_clicks,
-       (SELECT n FROM all_clicks) - coalesce(pc.n, 0) AS pop_clicks,
-       coalesce(sct.n, 0) - coalesce(pc.n_store, 0) AS pop_store_clicks,
+       coalesce((SELECT clicks FROM program), 0) - coalesce(pc.n, 0) AS pop_clicks,
+       coalesce(st.clicks, 0) - coalesce(pc.n_store, 0) AS pop_store_clicks,
        coalesce(po.n, 0) AS pub_orders,
        coalesce(po.n_store, 0) AS pub_store_orders,
        coalesce(po.n_window, 0) AS window_store_orders,
-       (SELECT n FROM all_orders) - coalesce(po.n, 0) AS pop_orders,
-       coalesce(sot.n, 0) - coalesce(po.n_store, 0) AS pop_store_orders,
+       coalesce((SELECT orders FROM program), 0) - coalesce(po.n, 0) AS pop_orders,
+       coalesce(st.orders, 0) - coalesce(po.n_store, 0) AS pop_store_orders,
        coalesce(pc.n_unmapped, 0) AS pub_unmapped_clicks,
        coalesce(pc.examples, []) AS example_clicks,
        coalesce(po.order_ids, []) AS order_ids,
@@ -145,9 +128,83 @@ SELECT p.publisher_id, p.seller_id,
 FROM pair p
 LEFT JOIN pub_clicks pc ON pc.publisher_id = p.publisher_id AND pc.linked = p.seller_id
 LEFT JOIN pub_orders po ON po.publisher_id = p.publisher_id AND po.linked = p.seller_id
-LEFT JOIN store_click_totals sct ON sct.seller_id = p.seller_id
-LEFT JOIN store_order_totals sot ON sot.seller_id = p.seller_id
+LEFT JOIN store st ON st.seller_id = p.seller_id
 ORDER BY p.publisher_id, p.seller_id;
+
+-- name: ProductSellers
+-- Global table self_promotion_product_sellers: the seller of each product
+-- a linked publisher's clicks in the look-back point to. A product belongs
+-- to the seller the orders say sold it, whoever's orders they are (organic
+-- ones too); a product sold by more than one seller id is ambiguous and
+-- left unmapped.
+-- $1 lookback_start, $2 lookback_end (TIMESTAMP), $3 linked publishers (VARCHAR[]).
+WITH clicked AS (
+    SELECT DISTINCT target_id AS product_id
+    FROM clicks
+    WHERE target_type = 'product' AND ts >= $1 AND ts < $2
+      AND publisher_id IN (SELECT unnest($3::VARCHAR[]))
+)
+SELECT product_id, min(seller_id) AS seller_id
+FROM orders
+WHERE product_id IN (SELECT product_id FROM clicked) AND seller_id IS NOT NULL
+GROUP BY product_id
+HAVING count(DISTINCT seller_id) = 1;
+
+-- name: Population
+-- Global table self_promotion_population: over the look-back, every
+-- publisher's clicks (with a known store) and attributed orders (one per
+-- order and publisher) to each linked seller, and, on the row whose
+-- seller_id is NULL, the program's totals. The Shares query subtracts the
+-- judged publisher's own counts.
+-- $1 lookback_start, $2 lookback_end (TIMESTAMP), $3 linked sellers (VARCHAR[]).
+WITH product_seller AS (
+    SELECT product_id, min(seller_id) AS seller_id
+    FROM orders
+    WHERE product_id IS NOT NULL AND seller_id IS NOT NULL
+    GROUP BY product_id
+    HAVING count(DISTINCT seller_id) = 1
+),
+c0 AS (
+    SELECT publisher_id, target_type, target_id,
+           CASE WHEN target_type = 'product' THEN target_id END AS product_key
+    FROM clicks
+    WHERE ts >= $1 AND ts < $2
+),
+c AS (
+    SELECT c0.publisher_id,
+           CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id
+    FROM c0 LEFT JOIN product_seller ps ON ps.product_id = c0.product_key
+),
+o AS (
+    SELECT DISTINCT order_id, publisher_id, seller_id
+    FROM orders
+    WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2
+),
+linked AS (SELECT DISTINCT unnest($3::VARCHAR[]) AS seller_id),
+store_clicks AS (
+    SELECT seller_id, count(*) AS n FROM c WHERE seller_id IN (SELECT seller_id FROM linked) GROUP BY seller_id
+),
+-- an order counts once per publisher it is attributed to
+store_orders AS (
+    SELECT seller_id, count(*) AS n
+    FROM (SELECT DISTINCT seller_id, publisher_id, order_id FROM o WHERE seller_id IN (SELECT seller_id FROM linked))
+    GROUP BY seller_id
+)
+SELECT l.seller_id, coalesce(sc.n, 0)::BIGINT AS clicks, coalesce(so.n, 0)::BIGINT AS orders
+FROM linked l
+LEFT JOIN store_clicks sc ON sc.seller_id = l.seller_id
+LEFT JOIN store_orders so ON so.seller_id = l.seller_id
+UNION ALL
+SELECT NULL, (SELECT count(seller_id) FROM c)::BIGINT, (SELECT count(*) FROM (SELECT DISTINCT order_id, publisher_id FROM o))::BIGINT;
+
+-- name: Inputs
+-- Global table self_promotion_inputs: which optional click and order
+-- columns hold a value anywhere in the input. A partition whose own
+-- publishers happen to leave one empty must not drop the test it feeds.
+SELECT c.*, o.*
+FROM (SELECT count(target_type) > 0 AS clicks_target_type, count(target_id) > 0 AS clicks_target_id FROM clicks) c,
+     (SELECT count(seller_id) > 0 AS orders_seller_id, count(product_id) > 0 AS orders_product_id,
+             count(commission_usd) > 0 AS orders_commission_usd FROM orders) o;
 
 -- name: DataSpan
 -- The days present in the input, for a backfill's window.

@@ -321,3 +321,26 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestPartitionsAgreeOnTheWorld splits the world over four partitions
+// (affwatch run --partition): CLICKSONLY (partition 3) clicks on prod-S_CO,
+// a product only the organic orders (partition 1, the empty publisher id)
+// map to S_CO, and ENT's and BRANDLINK's population shares are everyone
+// else's clicks and orders, most of them in other partitions. Without the
+// global tables the partitions would count CLICKSONLY's product clicks as
+// unmapped and see a fraction of the program's clicks.
+func TestPartitionsAgreeOnTheWorld(t *testing.T) {
+	st, pack := setup(t)
+	night := time.Date(2026, 11, 17, 0, 0, 0, 0, time.UTC) // CLICKSONLY's last click night
+	for _, id := range []string{"CLICKSONLY"} {
+		if detectors.PartitionOf(id, 4) == detectors.PartitionOf("", 4) {
+			t.Fatalf("%s shares a partition with the organic orders: the case tests nothing", id)
+		}
+	}
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: night}, 4)
+	g := digest(t, whole)
+	// Half of CLICKSONLY's 40 clicks to S_CO are on prod-S_CO.
+	if g["CLICKSONLY"].Clicks != [2]int64{40, 45} || g["ENT"].Clicks != [2]int64{45, 45} {
+		t.Errorf("whole run on the night: %+v", g)
+	}
+}
