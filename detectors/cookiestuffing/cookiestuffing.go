@@ -15,6 +15,12 @@
 // (share above ctit_long_hours and the two-sample KS statistic); it only
 // corroborates a mechanism, since a site whose readers buy days later is
 // not stuffing by that alone.
+//
+// Whatever a publisher's judgement reads from other publishers (the
+// program's medians and click-to-order times, the earlier click of another
+// publisher on the device, a buyer's earlier orders, orders booked to
+// someone else) is a global table (GlobalTables), so a partition of a night
+// (affwatch run --partition) judges its publishers exactly as a whole run.
 package cookiestuffing
 
 import (
@@ -36,6 +42,13 @@ import (
 var sqlText string
 
 var queries = detectors.MustQueries(sqlText)
+
+// The two queries that follow the shared Mechanisms CTEs: one publisher's
+// rows (the partition's) and the program's medians (a global table).
+var (
+	publisherMechanisms = queries["Mechanisms"] + "\n" + queries["PublisherMechanisms"]
+	globalPopulation    = queries["Mechanisms"] + "\n" + queries["GlobalPopulation"]
+)
 
 // selfReferrer matches a referrer on AliExpress itself: the link fired on
 // the page the visitor was already on.
@@ -134,30 +147,79 @@ type population struct {
 	ctitQ      []float64 // percentiles 1..99, seconds
 }
 
-// Run implements detectors.Detector.
-func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+// plan is what one run judges: the pack's thresholds and the window.
+type plan struct {
+	rule                         rules.Rule
+	p                            params
+	winStart, winEnd, scopeStart time.Time
+}
+
+// newPlan reads the rule and the window; ok is false when a backfill finds
+// no clicks at all.
+func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	rule, err := env.Pack.Rule(detectors.CookieStuffing)
 	if err != nil {
-		return nil, err
+		return plan{}, false, err
 	}
 	p, err := loadParams(rule)
 	if err != nil {
-		return nil, err
-	}
-	if err := recordUnavailable(ctx, env); err != nil {
-		return nil, err
+		return plan{}, false, err
 	}
 	winStart, winEnd, scopeStart, ok, err := window(ctx, env, p)
+	return plan{rule: rule, p: p, winStart: winStart, winEnd: winEnd, scopeStart: scopeStart}, ok, err
+}
+
+// mechanismArgs are the parameters of the Mechanisms query and of what
+// follows it.
+func (pl plan) mechanismArgs() []any {
+	p := pl.p
+	return []any{pl.winStart, pl.winEnd, pl.scopeStart, int64(p.redirectMaxDwellMS), int64(p.tinyViewportPX), p.captureMinutes,
+		selfReferrer, int64(p.maxExamples), int64(p.minClicks), int64(p.captureMinOrders)}
+}
+
+// globalTables is the program-wide state a publisher's judgement reads, in
+// the order they are made (population reads the three before it).
+func (pl plan) globalTables() []detectors.GlobalTable {
+	return []detectors.GlobalTable{
+		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.overwriteGapSeconds)}},
+		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd}},
+		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},
+		{Name: "cookie_stuffing_population", Query: globalPopulation, Args: pl.mechanismArgs()},
+		{Name: "cookie_stuffing_ctit", Query: queries["GlobalCTIT"], Args: []any{pl.winStart, pl.winEnd, pl.p.ctitLongHours}},
+	}
+}
+
+// GlobalTables implements detectors.GlobalStater: the overwrites (another
+// publisher's earlier click on the device), the buyers' first orders
+// (through anyone or organically), the orders credited to a click but
+// booked to another publisher, the program's median rates and its
+// click-to-order distribution.
+func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	pl, ok, err := newPlan(ctx, env)
 	if err != nil || !ok {
 		return nil, err
 	}
-	pop, err := loadCTIT(ctx, env.DB, p, winStart, winEnd)
+	return pl.globalTables(), nil
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	pl, ok, err := newPlan(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := env.DB.QueryContext(ctx, queries["PublisherMechanisms"], winStart, winEnd, scopeStart,
-		int64(p.redirectMaxDwellMS), int64(p.tinyViewportPX), int64(p.overwriteGapSeconds), p.captureMinutes,
-		selfReferrer, int64(p.maxExamples), int64(p.minClicks), int64(p.captureMinOrders))
+	if err := recordUnavailable(ctx, env); err != nil || !ok {
+		return nil, err
+	}
+	if err := detectors.PrepareGlobals(ctx, env, pl.globalTables()); err != nil {
+		return nil, fmt.Errorf("cookie_stuffing: %w", err)
+	}
+	rule, p, winStart, winEnd := pl.rule, pl.p, pl.winStart, pl.winEnd
+	pop, err := loadCTIT(ctx, env.DB)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := env.DB.QueryContext(ctx, publisherMechanisms, pl.mechanismArgs()...)
 	if err != nil {
 		return nil, fmt.Errorf("cookie_stuffing: publisher mechanisms: %w", err)
 	}
@@ -249,11 +311,11 @@ func window(ctx context.Context, env detectors.Env, p params) (start, end, scope
 	return end.AddDate(0, 0, -int(p.lookbackDays)), end, start, true, nil
 }
 
-// loadCTIT reads the population's click-to-order times.
-func loadCTIT(ctx context.Context, db *sql.DB, p params, start, end time.Time) (population, error) {
+// loadCTIT reads the population's click-to-order times (GlobalCTIT).
+func loadCTIT(ctx context.Context, db *sql.DB) (population, error) {
 	pop := population{rate: map[string]float64{}}
 	var q any
-	if err := db.QueryRowContext(ctx, queries["PopulationCTIT"], start, end, p.ctitLongHours).Scan(&pop.ctitN, &pop.ctitLong, &q); err != nil {
+	if err := db.QueryRowContext(ctx, queries["PopulationCTIT"]).Scan(&pop.ctitN, &pop.ctitLong, &q); err != nil {
 		return pop, fmt.Errorf("cookie_stuffing: population CTIT: %w", err)
 	}
 	pop.ctitQ = floatList(q)

@@ -8,42 +8,85 @@
 -- aggregated per publisher with the denominators they need (a NULL is
 -- unknown, never "false"). Which publishers are judged is decided in Go
 -- with binomial tests against the population's rates.
+--
+-- A night may be judged in partitions (affwatch run --partition): each
+-- holds the clicks and orders of some publishers only. What one publisher's
+-- judgement needs from the rest of the program is read from schema globals
+-- (GlobalTables in Go), computed over the whole input by the queries below
+-- whose names start with Global, in the order listed: a whole run computes
+-- them in place, a partition reads them from the baselines pass.
 
--- name: PublisherMechanisms
+-- name: GlobalOverwrites
+-- Clicks of the window that overwrite: another publisher's click on the same
+-- device came at most overwrite_gap_seconds before; prev_pub is the latest
+-- such (the greatest id on a tie, so every run names the same one).
+-- $1 window_start, $2 window_end, $3 overwrite_gap_seconds
+SELECT c.click_id, arg_max(q.publisher_id, struct_pack(ts := q.ts, publisher_id := q.publisher_id)) AS prev_pub
+FROM clicks c
+JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - to_seconds($3::BIGINT)
+             AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
+WHERE c.ts >= $1 AND c.ts < $2
+GROUP BY c.click_id;
+
+-- name: GlobalRepeatBuyers
+-- The first order of every buyer who could have ordered before one of the
+-- window's clicks and again after it, through anyone or organically: at
+-- least two orders, the first before window_end. A buyer absent here had no
+-- order before any click of the window that one of their orders is
+-- credited to.
+-- $1 window_end
+SELECT buyer_id, min(ts) AS first_ts
+FROM orders
+WHERE buyer_id IS NOT NULL
+GROUP BY buyer_id
+HAVING count(*) >= 2 AND min(ts) < $1;
+
+-- name: GlobalForeignOrders
+-- Orders credited to a click of the window although booked to another
+-- publisher than the click's (or to none): a partition holds an order with
+-- the publisher it is booked to, so the click's partition reads these here.
+-- Rare by construction; the loader keeps click_id and order_id unique.
+-- $1 window_start, $2 window_end
+SELECT o.order_id, o.click_id, o.buyer_id, o.ts, o.commission_usd
+FROM orders o JOIN clicks c ON c.click_id = o.click_id
+WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
+  AND o.publisher_id IS DISTINCT FROM c.publisher_id;
+
+-- name: Mechanisms
+-- The common part of PublisherMechanisms and GlobalPopulation (Go puts it
+-- before either's SELECT): each click of the window tagged with the
+-- mechanisms it shows, aggregated per publisher with the denominators they
+-- need, and the program's medians.
 -- $1 window_start, $2 window_end, $3 scope_start, $4 redirect_max_dwell_ms,
--- $5 tiny_viewport_px, $6 overwrite_gap_seconds, $7 capture_minutes,
--- $8 self-referrer regex, $9 max_examples, $10 min_clicks, $11 capture_min_orders
--- Every row carries the population medians (pop) it is judged against.
--- A click overwrites when another publisher's click on the same device came
--- at most overwrite_gap_seconds before it; prev_pub is the latest such.
-WITH ow AS (
-    SELECT c.click_id, arg_max(q.publisher_id, q.ts) AS prev_pub
-    FROM clicks c
-    JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - to_seconds($6::BIGINT)
-                 AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
-    WHERE c.ts >= $1 AND c.ts < $2
-    GROUP BY c.click_id
-),
-c AS (
+-- $5 tiny_viewport_px, $6 capture_minutes, $7 self-referrer regex,
+-- $8 max_examples, $9 min_clicks, $10 capture_min_orders
+-- prev_pub: the other publisher whose click this one overwrote (GlobalOverwrites).
+WITH c AS (
     SELECT c.click_id, c.ts, c.publisher_id, c.landed, c.in_iframe, c.opener, c.visible, c.viewport_w, c.viewport_h,
            c.dwell_ms, c.device_id, c.referrer, ow.prev_pub
-    FROM clicks c LEFT JOIN ow ON ow.click_id = c.click_id
+    FROM clicks c LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
     WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
 ),
--- Orders credited to a click of the window, with click-to-order time.
+-- Orders credited to a click of the window, with click-to-order time: those
+-- booked to the click's publisher, and the others (GlobalForeignOrders).
 credited AS (
     SELECT o.order_id, o.click_id, o.buyer_id, o.ts, coalesce(o.commission_usd, 0) AS commission,
            epoch(o.ts - c.ts) AS ctit
-    FROM orders o JOIN c ON c.click_id = o.click_id
+    FROM orders o JOIN c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
     WHERE c.ts >= $1 AND o.ts >= c.ts
+    UNION ALL
+    SELECT f.order_id, f.click_id, f.buyer_id, f.ts, coalesce(f.commission_usd, 0) AS commission,
+           epoch(f.ts - c.ts) AS ctit
+    FROM globals.cookie_stuffing_foreign_orders f JOIN c ON c.click_id = f.click_id
+    WHERE c.ts >= $1 AND f.ts >= c.ts
 ),
 -- An order placed within capture_minutes of its click by a buyer who had
--- already ordered before that click (organically or through anyone).
+-- already ordered before that click (organically or through anyone: the
+-- buyer's first order, GlobalRepeatBuyers).
 snipes AS (
     SELECT k.order_id, k.click_id
-    FROM credited k
-    WHERE k.ctit <= $7 * 60 AND k.buyer_id IS NOT NULL
-      AND EXISTS (SELECT 1 FROM orders p WHERE p.buyer_id = k.buyer_id AND p.ts < k.ts - to_seconds(k.ctit::BIGINT))
+    FROM credited k JOIN globals.cookie_stuffing_repeat_buyers b ON b.buyer_id = k.buyer_id
+    WHERE k.ctit <= $6 * 60 AND b.first_ts < k.ts - to_seconds(k.ctit::BIGINT)
 ),
 tagged AS (
     SELECT c.*,
@@ -55,7 +98,7 @@ tagged AS (
                 ELSE c.visible = false AND c.dwell_ms <= $4 AND c.opener IS DISTINCT FROM true END AS redirect,
            CASE WHEN c.device_id IS NULL THEN NULL
                 ELSE c.prev_pub IS NOT NULL END AS overwrite,
-           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $8) AS self_ref,
+           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $7) AS self_ref,
            c.ts >= $3 AS in_scope
     FROM c
     WHERE c.ts >= $1
@@ -76,7 +119,7 @@ mech_orders AS (
 ),
 mech_agg AS (
     SELECT m.publisher_id, m.mechanism, count(*) AS hits, count(*) FILTER (WHERE in_scope) AS hits_in_scope,
-           list(click_id ORDER BY ts, click_id)[1:$9] AS examples,
+           list(click_id ORDER BY ts, click_id)[1:$8] AS examples,
            count(DISTINCT prev_pub) FILTER (WHERE mechanism = 'overwrite') AS victims,
            list(DISTINCT device_id ORDER BY device_id) FILTER (WHERE mechanism = 'overwrite') AS devices,
            min(ts) AS first_ts, max(ts) AS last_ts
@@ -84,7 +127,7 @@ mech_agg AS (
 ),
 snipe_agg AS (
     SELECT t.publisher_id, 'capture' AS mechanism, count(*) AS hits, count(*) FILTER (WHERE t.in_scope) AS hits_in_scope,
-           list(t.click_id ORDER BY t.ts, t.click_id)[1:$9] AS examples,
+           list(t.click_id ORDER BY t.ts, t.click_id)[1:$8] AS examples,
            count(*) FILTER (WHERE t.self_ref) AS self_ref,
            list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders,
            min(t.ts) AS first_ts, max(t.ts) AS last_ts
@@ -107,12 +150,12 @@ ord AS (
 -- orders, at least capture_min_orders), robust to the stuffers themselves
 -- and to a few very large publishers.
 pop AS (
-    SELECT coalesce(median(coalesce(nl.hits, 0) / b.landed_known) FILTER (WHERE b.landed_known >= $10), 0) AS p_not_landed,
-           coalesce(median(coalesce(fr.hits, 0) / b.frame_known) FILTER (WHERE b.frame_known >= $10), 0) AS p_frame,
-           coalesce(median(coalesce(rd.hits, 0) / b.redirect_known) FILTER (WHERE b.redirect_known >= $10), 0) AS p_redirect,
-           coalesce(median(coalesce(ow.hits, 0) / b.device_known) FILTER (WHERE b.device_known >= $10), 0) AS p_overwrite,
-           coalesce(median(coalesce(sn.hits, 0) / o.orders) FILTER (WHERE o.orders >= $11), 0) AS p_capture,
-           count(*) FILTER (WHERE b.landed_known >= $10) AS p_publishers
+    SELECT coalesce(median(coalesce(nl.hits, 0) / b.landed_known) FILTER (WHERE b.landed_known >= $9), 0) AS p_not_landed,
+           coalesce(median(coalesce(fr.hits, 0) / b.frame_known) FILTER (WHERE b.frame_known >= $9), 0) AS p_frame,
+           coalesce(median(coalesce(rd.hits, 0) / b.redirect_known) FILTER (WHERE b.redirect_known >= $9), 0) AS p_redirect,
+           coalesce(median(coalesce(ow.hits, 0) / b.device_known) FILTER (WHERE b.device_known >= $9), 0) AS p_overwrite,
+           coalesce(median(coalesce(sn.hits, 0) / o.orders) FILTER (WHERE o.orders >= $10), 0) AS p_capture,
+           count(*) FILTER (WHERE b.landed_known >= $9) AS p_publishers
     FROM base b
     LEFT JOIN mech_agg nl ON nl.publisher_id = b.publisher_id AND nl.mechanism = 'not_landed'
     LEFT JOIN mech_agg fr ON fr.publisher_id = b.publisher_id AND fr.mechanism = 'hidden_frame'
@@ -124,7 +167,7 @@ pop AS (
 mrows AS (
     SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
            b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
-           a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims, a.devices[1:$9] AS devices,
+           a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims, a.devices[1:$8] AS devices,
            0 AS self_ref, coalesce(mo.orders, []) AS credited, a.first_ts, a.last_ts
     FROM base b
     JOIN mech_agg a ON a.publisher_id = b.publisher_id
@@ -139,28 +182,50 @@ mrows AS (
     JOIN snipe_agg s ON s.publisher_id = b.publisher_id
     LEFT JOIN ord o ON o.publisher_id = b.publisher_id
 )
+
+-- name: PublisherMechanisms
+-- After Mechanisms: one row per (publisher, mechanism) with hits, each
+-- carrying the program's medians it is judged against (GlobalPopulation).
 SELECT r.*, p.p_not_landed, p.p_frame, p.p_redirect, p.p_overwrite, p.p_capture, p.p_publishers
-FROM mrows r CROSS JOIN pop p
+FROM mrows r CROSS JOIN globals.cookie_stuffing_population p
 ORDER BY r.publisher_id, r.mechanism;
 
--- name: PopulationCTIT
+-- name: GlobalPopulation
+-- After Mechanisms, over the whole input: the program's medians, one row.
+SELECT p_not_landed, p_frame, p_redirect, p_overwrite, p_capture, p_publishers FROM pop;
+
+-- name: GlobalCTIT
 -- Click-to-order times (seconds) of all orders credited to clicks of the
 -- window: count, share above ctit_long_hours, and percentiles 1..99 (the
 -- population's distribution the two-sample KS statistic is taken against).
+-- Computed over the whole input (a global table).
 -- $1 window_start, $2 window_end, $3 ctit_long_hours
 WITH k AS (
     SELECT epoch(o.ts - c.ts) AS ctit
     FROM orders o JOIN clicks c ON c.click_id = o.click_id
     WHERE c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts AND c.publisher_id IS NOT NULL
 )
-SELECT count(*), coalesce(avg((ctit > $3 * 3600)::INT), 0),
-       coalesce(quantile_cont(ctit, [x / 100 FOR x IN range(1, 100)]), [])
+SELECT count(*) AS orders, coalesce(avg((ctit > $3 * 3600)::INT), 0)::DOUBLE AS long_share,
+       coalesce(quantile_cont(ctit, [x / 100 FOR x IN range(1, 100)]), [])::DOUBLE[] AS quantiles
 FROM k;
+
+-- name: PopulationCTIT
+-- GlobalCTIT's row, as prepared for this run.
+SELECT orders, long_share, quantiles FROM globals.cookie_stuffing_ctit;
 
 -- name: PublisherCTIT
 -- Click-to-order times (seconds) of the orders credited to one publisher's
 -- clicks of the window, ascending.
+-- Orders booked to another publisher come from GlobalForeignOrders, as in
+-- Mechanisms' credited.
 -- $1 window_start, $2 window_end, $3 publisher_id
-SELECT coalesce(list(epoch(o.ts - c.ts)::DOUBLE ORDER BY epoch(o.ts - c.ts)), [])
-FROM orders o JOIN clicks c ON c.click_id = o.click_id
-WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts;
+WITH k AS (
+    SELECT epoch(o.ts - c.ts)::DOUBLE AS ctit
+    FROM orders o JOIN clicks c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
+    WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts
+    UNION ALL
+    SELECT epoch(f.ts - c.ts)::DOUBLE
+    FROM globals.cookie_stuffing_foreign_orders f JOIN clicks c ON c.click_id = f.click_id
+    WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND f.ts >= c.ts
+)
+SELECT coalesce(list(ctit ORDER BY ctit), []) FROM k;
