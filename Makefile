@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale eval deps clean
+.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale fuzz eval deps clean
 
 all: build
 
@@ -72,6 +72,26 @@ bench-brand: deps
 BENCH_SCALE_SIZES ?= 1000000,10000000,100000000
 bench-scale: build
 	$(GO) run $(GOFLAGS) ./cmd/bench-scale --sizes $(BENCH_SCALE_SIZES) --affwatch $(BIN) --memory-limit 4GB --append docs/BENCHMARKS.md
+
+# Fuzzing (issue 8): each target alone for FUZZTIME on one worker, one
+# after another (`make fuzz FUZZTIME=1h FUZZ_TARGETS='loaders:FuzzLoadCSV'`
+# for one). New crashers land in the package's testdata/fuzz and fail
+# `make test` until fixed; the last status line of each is the figure for
+# docs/RELIABILITY.md. Loader targets minimize for at most 5 s an input
+# (a load takes ~50 ms; go's default minutes would eat the run).
+FUZZTIME ?= 10m
+FUZZ_TARGETS ?= crawler:FuzzExtract crawler:FuzzInspectImage crawler:FuzzParseRobots \
+	detectors/branddomain:FuzzNormalize detectors/brandmisuse:FuzzAnalyze detectors/logocopy:FuzzDecodeICO \
+	detectors/prohibited:FuzzNormalize fixtures:FuzzReadLabels loaders:FuzzCoerce loaders:FuzzHeaders \
+	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON reports:FuzzEvidence reports:FuzzExplainText
+fuzz: deps
+	@status=0; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in ./$$pkg for $(FUZZTIME) =="; \
+		log=$$(mktemp); \
+		$(GO) test $(GOFLAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 ./$$pkg/ >$$log 2>&1 || status=1; \
+		grep -E 'elapsed: [0-9]+m?[0-9]+s, execs|FAIL|^ok|Failing input|failure' $$log | tail -3; rm -f $$log; \
+	done; exit $$status
 
 # Detection quality (issue 4): precision and recall per detector on generated
 # data with ground truth, seeds 1–3 at two scales as one backfill each, then

@@ -90,7 +90,7 @@ func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string) ([]Part
 
 // ImportPartition inserts a partition's hand-over (dir, written by
 // ExportPartition) into the merge's database within tx, under the merge's
-// run id: findings, signals and quarantine rows become the merge run's;
+// run id: findings and quarantine rows become the merge run's (signals: ImportSignals);
 // load_ledger rows get new file ids (each partition numbered its own from
 // 1) and every row that points at them follows. Rows whose key is already
 // stored are skipped. first says whether this is the first partition
@@ -123,10 +123,6 @@ func ImportPartition(ctx context.Context, tx *sql.Tx, runID, dir string, first b
 		 FROM read_parquet(` + file("quarantine") + `) q LEFT JOIN partition_file_ids m ON m.old_id = q.file_id
 		 WHERE ` + boolLiteral(first) + ` OR q.dataset IN ('clicks', 'orders')`,
 		`INSERT INTO findings SELECT * REPLACE (` + quoteLiteral(runID) + ` AS run_id) FROM read_parquet(` + file("findings") + `)`,
-		`INSERT INTO signals_unavailable
-		 SELECT DISTINCT ` + quoteLiteral(runID) + `, s.detector, s.signal, s.reason FROM read_parquet(` + file("signals_unavailable") + `) s
-		 WHERE NOT EXISTS (SELECT 1 FROM signals_unavailable u WHERE u.run_id = ` + quoteLiteral(runID) + `
-		                   AND u.detector = s.detector AND u.signal = s.signal AND u.reason = s.reason)`,
 	}
 	for _, t := range partitionTables {
 		if t.profile {
@@ -180,4 +176,29 @@ func boolLiteral(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// ImportSignals records, for the merge run, the signals every partition
+// went without. A signal is unavailable when its column is empty in the
+// rows a detector reads; a partition whose publishers leave a column empty
+// reports it although the program's rows fill it, so only what all N
+// report holds for the whole night.
+func ImportSignals(ctx context.Context, tx *sql.Tx, runID string, dirs []string) error {
+	files := make([]string, len(dirs))
+	for i, dir := range dirs {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		files[i] = quoteLiteral(filepath.Join(abs, "signals_unavailable.parquet"))
+	}
+	q := `INSERT INTO signals_unavailable
+		SELECT ` + quoteLiteral(runID) + `, detector, signal, reason
+		FROM read_parquet([` + strings.Join(files, ", ") + `], filename = true)
+		GROUP BY detector, signal, reason
+		HAVING count(DISTINCT filename) = ` + fmt.Sprint(len(dirs))
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("merge signals: %w", err)
+	}
+	return nil
 }

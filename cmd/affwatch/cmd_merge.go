@@ -200,6 +200,10 @@ func mergePartitions(ctx context.Context, o mergeOptions, dirs []string, log *sl
 			return reports.Written{}, err
 		}
 	}
+	if err := store.ImportSignals(ctx, tx, runID, dirs); err != nil {
+		tx.Rollback()
+		return reports.Written{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return reports.Written{}, err
 	}

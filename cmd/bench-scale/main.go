@@ -55,6 +55,8 @@ func main() {
 	replicateAbove := flag.Int("replicate-above", 10_000_000, "sizes above this are built as copies of the generated set of this size (the generator makes ~20k clicks/s here: 100 M would take over an hour)")
 	from := flag.String("from", "", "internal: source directory of the replicate phase")
 	copies := flag.Int("copies", 0, "internal: copies of the replicate phase")
+	partitions := flag.Int("partitions", 0, "also measure the last night split into this many partitions (baselines pass, partitions one after another, merge) against the same night as one run; 0: only the whole run")
+	wholeRun := flag.Bool("whole", true, "measure the whole backfill run (false: only the partitioned night, with --partitions)")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
@@ -66,7 +68,7 @@ func main() {
 	case "replicate":
 		err = replicate(ctx, *from, *in, *copies)
 	case "":
-		err = run(*sizes, *dir, *affwatch, *memLimit, *threads, *appendTo, *replicateAbove)
+		err = run(*sizes, *dir, *affwatch, *memLimit, *threads, *appendTo, *replicateAbove, *partitions, *wholeRun)
 	default:
 		err = fmt.Errorf("unknown phase %q", *phase)
 	}
@@ -181,7 +183,7 @@ func replicate(ctx context.Context, from, in string, copies int) error {
 	return os.Rename(tmp, in)
 }
 
-func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, replicateAbove int) error {
+func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, replicateAbove, partitions int, wholeRun bool) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -190,6 +192,7 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		return fmt.Errorf("%s: %w (run make build first)", affwatch, err)
 	}
 	var results []result
+	var splits []partitioned
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -223,6 +226,15 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 			fmt.Fprintf(os.Stderr, "input ready in %.0fs\n", time.Since(t0).Seconds())
 		}
 		r.inputMiB, r.rows = inputSize(in)
+		if partitions > 1 {
+			p := measurePartitioned(affwatch, in, filepath.Join(dir, fmt.Sprintf("split-%d", n)), memLimit, threads, partitions, n)
+			fmt.Fprintf(os.Stderr, "%d clicks split in %d: equal to the whole night: %v %s\n", n, partitions, p.same, p.err)
+			splits = append(splits, p)
+			os.RemoveAll(filepath.Join(dir, fmt.Sprintf("split-%d", n)))
+		}
+		if !wholeRun {
+			continue
+		}
 		out, _, err := measured(exec.Command(exe, "--phase", "scan", "--in", in, "--memory-limit", memLimit, "--threads", fmt.Sprint(threads)), "")
 		if err != nil {
 			return fmt.Errorf("scan %d: %w", n, err)
@@ -256,7 +268,13 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		results = append(results, r)
 		os.RemoveAll(work)
 	}
-	report := render(results, sizes, memLimit, threads)
+	var report string
+	if len(results) > 0 {
+		report = render(results, sizes, memLimit, threads)
+	}
+	if len(splits) > 0 {
+		report += renderPartitioned(splits, sizes, memLimit, threads)
+	}
 	fmt.Print(report)
 	if appendTo != "" {
 		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY, 0o644)
@@ -271,6 +289,11 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 	for _, r := range results {
 		if r.err != "" {
 			return fmt.Errorf("the run of %d clicks failed: %s", r.clicks, r.err)
+		}
+	}
+	for _, p := range splits {
+		if p.err != "" || !p.same {
+			return fmt.Errorf("the partitioned night of %d clicks failed or differs from the whole run: %s", p.clicks, p.err)
 		}
 	}
 	return nil

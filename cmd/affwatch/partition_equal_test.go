@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestPartitionedNightEqualsWholeRun is issue 8's acceptance test: a
+// night run as a baselines pass, four partitions and a merge writes the
+// same findings, recommendations and Disqualified Purchases Report as a
+// whole run over the same input.
+func TestPartitionedNightEqualsWholeRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: seven runs over the sample")
+	}
+	dir := t.TempDir()
+	split := splitSample(t, dir, 4)
+	run := func(args ...string) {
+		t.Helper()
+		args = append(args, "--log-format", "json")
+		if code, out, errs := runCLI(t, args...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, lastLines(errs, 5))
+		}
+	}
+	base := filepath.Join(dir, "base")
+	run("run", "--stage", "baselines", "--in", split, "--out", base, "--date", partitionNight)
+	var parts []string
+	for i := 0; i < 4; i++ {
+		p := filepath.Join(dir, "p"+itoa(i))
+		run("run", "--partition", itoa(i)+"/4", "--baselines", base, "--in", split, "--out", p, "--date", partitionNight, "--no-crawl")
+		parts = append(parts, p)
+	}
+	merged := filepath.Join(dir, "merged")
+	// The partitions in another order than their indices: the merge sorts.
+	run(append([]string{"merge", "--out", merged}, parts[2], parts[0], parts[3], parts[1])...)
+	whole := filepath.Join(dir, "whole")
+	run("run", "--in", split, "--out", whole, "--date", partitionNight, "--no-crawl")
+
+	for _, name := range []string{"findings.ndjson", "findings.parquet", "recommendations.json", "recommendations.csv",
+		"recommendations.parquet", "disqualified_orders.csv"} {
+		a, err := os.ReadFile(filepath.Join(whole, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(merged, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the merge of 4 partitions differs from the whole run (-whole +merged):\n%s", name, outputDiff(t, name, a, b))
+		}
+	}
+	// run.json: the same signals unavailable, totals and counts (inputs,
+	// ids and times are the run's own).
+	for _, key := range []string{"signals_unavailable", "totals", "counts", "quarantine"} {
+		a, b := manifestKey(t, filepath.Join(whole, "run.json"), key), manifestKey(t, filepath.Join(merged, "run.json"), key)
+		if d := cmp.Diff(a, b); d != "" {
+			t.Errorf("run.json %s: the merge differs from the whole run (-whole +merged):\n%s", key, d)
+		}
+	}
+	findings, err := os.ReadFile(filepath.Join(whole, "findings.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	detectorsSeen := map[string]bool{}
+	for _, line := range bytes.Split(bytes.TrimSpace(findings), []byte("\n")) {
+		for _, code := range []string{"cookie_stuffing", "click_burst", "self_purchase", "self_promotion", "popup_traffic", "invalid_commission"} {
+			if bytes.Contains(line, []byte(`"detector":"`+code+`"`)) {
+				detectorsSeen[code] = true
+			}
+		}
+	}
+	if len(detectorsSeen) < 5 {
+		t.Errorf("the sample night has findings of %d behavioural detector(s) only (%v): the comparison proves little", len(detectorsSeen), detectorsSeen)
+	}
+	html, err := os.ReadFile(filepath.Join(merged, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wholeHTML, err := os.ReadFile(filepath.Join(whole, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The report's figures read clicks and orders the merge took over:
+	// as many inline figures as the whole run's report.
+	if a, b := bytes.Count(wholeHTML, []byte("<svg")), bytes.Count(html, []byte("<svg")); a != b || a == 0 {
+		t.Errorf("report.html: %d figures in the whole run's report, %d in the merge's", a, b)
+	}
+}
+
+// manifestKey returns one top-level key of a run.json, re-encoded.
+func manifestKey(t *testing.T, path, key string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return string(m[key])
+}
