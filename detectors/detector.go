@@ -53,6 +53,10 @@ type Env struct {
 	// Baselines is the directory of a baselines pass whose Parquet files
 	// hold the program-wide tables (GlobalTable); empty: compute them here.
 	Baselines string
+	// OnDetector, when set, hears when each detector starts (took 0) and
+	// ends, with its time and the findings it kept: the run logs them, so
+	// an operator sees which detector a long night is in.
+	OnDetector func(code string, done bool, took time.Duration, findings int)
 }
 
 // Detector is one rule of the program, checked over whole tables.

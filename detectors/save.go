@@ -14,11 +14,19 @@ import (
 func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 	var all []Finding
 	for _, d := range ds {
+		t0 := time.Now()
+		if env.OnDetector != nil {
+			env.OnDetector(d.Code(), false, 0, 0)
+		}
 		fs, err := d.Run(ctx, env)
 		if err != nil {
 			return nil, fmt.Errorf("detector %s: %w", d.Code(), err)
 		}
-		all = append(all, env.Part.Keep(fs)...)
+		fs = env.Part.Keep(fs)
+		if env.OnDetector != nil {
+			env.OnDetector(d.Code(), true, time.Since(t0), len(fs))
+		}
+		all = append(all, fs...)
 	}
 	SortFindings(all)
 	tx, err := env.DB.BeginTx(ctx, nil)

@@ -302,7 +302,14 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 
 	t0 = beginStage(log, "detect")
 	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{},
-		Part: part, Baselines: o.baselines}
+		Part: part, Baselines: o.baselines,
+		OnDetector: func(code string, done bool, took time.Duration, n int) {
+			if !done {
+				log.Info("detector started", "detector", code)
+				return
+			}
+			log.Info("detector done", "detector", code, "seconds", fmt.Sprintf("%.1f", took.Seconds()), "findings", n)
+		}}
 	findings, err := detectors.Run(ctx, env, all.Detectors())
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,6 +22,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -120,6 +122,7 @@ type result struct {
 	spillMiB       float64
 	stages         map[string]float64
 	findings, recs int
+	profile        []stageStat
 	err            string
 }
 
@@ -251,10 +254,15 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		}
 		outDir := filepath.Join(work, "out")
 		cmd := exec.Command(affwatch, "run", "--in", in, "--out", outDir, "--db", filepath.Join(work, "affwatch.duckdb"),
-			"--no-crawl", "--memory-limit", memLimit, "--threads", fmt.Sprint(threads), "--temp-dir", spill, "--log-level", "warn")
-		cmd.Stderr = os.Stderr
+			"--no-crawl", "--memory-limit", memLimit, "--threads", fmt.Sprint(threads), "--temp-dir", spill, "--log-format", "json")
+		var logBuf bytes.Buffer
+		cmd.Stderr = &logBuf
 		t0 := time.Now()
-		rout, spillPeak, err := measured(cmd, spill)
+		rout, spillPeak, samples, err := measuredProfile(cmd, spill)
+		r.profile = stageProfile(logBuf.Bytes(), samples, time.Now())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, lastLine(logBuf.String()))
+		}
 		r.runS = time.Since(t0).Seconds()
 		r.runRSS, r.spillMiB = rout.rss, spillPeak
 		if diskFull.Swap(false) {
@@ -314,6 +322,23 @@ type childOut struct {
 // measured runs cmd and returns its stdout and peak RSS, and the peak size
 // of spillDir (sampled every 500 ms) when one is given.
 func measured(cmd *exec.Cmd, spillDir string) (childOut, float64, error) {
+	out, peak, _, err := measuredProfile(cmd, spillDir)
+	return out, peak, err
+}
+
+// sample is the child's resident memory and the spill directory's size at
+// one moment.
+type sample struct {
+	at       time.Time
+	rssBytes int64
+	spill    int64
+}
+
+// measuredProfile is measured, also returning the samples it took every
+// 500 ms (for the time, memory and spill of each stage).
+func measuredProfile(cmd *exec.Cmd, spillDir string) (childOut, float64, []sample, error) {
+	var samples []sample
+	var mu sync.Mutex
 	var peak atomic.Int64
 	done := make(chan struct{})
 	if spillDir != "" {
@@ -325,8 +350,14 @@ func measured(cmd *exec.Cmd, spillDir string) (childOut, float64, error) {
 				case <-done:
 					return
 				case <-t.C:
-					if s := dirBytes(spillDir); s > peak.Load() {
+					s := dirBytes(spillDir)
+					if s > peak.Load() {
 						peak.Store(s)
+					}
+					if cmd.Process != nil {
+						mu.Lock()
+						samples = append(samples, sample{at: time.Now(), rssBytes: procRSS(cmd.Process.Pid), spill: s})
+						mu.Unlock()
 					}
 					// A run that fills the disk takes the machine with it:
 					// stop it while there is room left, and say why.
@@ -351,7 +382,24 @@ func measured(cmd *exec.Cmd, spillDir string) (childOut, float64, error) {
 			out.rss = float64(ru.Maxrss) / 1024
 		}
 	}
-	return out, float64(peak.Load()) / (1 << 20), err
+	mu.Lock()
+	defer mu.Unlock()
+	return out, float64(peak.Load()) / (1 << 20), samples, err
+}
+
+// procRSS is a process's resident set size now, from /proc (0 if gone).
+func procRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func dirBytes(dir string) int64 {
@@ -448,6 +496,9 @@ func render(rs []result, sizes, memLimit string, threads int) string {
 		f := float64(last.clicks) / float64(first.clicks)
 		fmt.Fprintf(&b, "\nGrowth from %d to %d clicks (×%.0f): run time ×%.1f, bare scan ×%.1f, detect ×%.1f, peak RSS ×%.1f.\n",
 			first.clicks, last.clicks, f, last.runS/first.runS, last.scanS/first.scanS, last.stages["detect"]/first.stages["detect"], last.runRSS/first.runRSS)
+	}
+	for _, r := range rs {
+		b.WriteString(renderProfile(r.clicks, r.profile))
 	}
 	return b.String()
 }
