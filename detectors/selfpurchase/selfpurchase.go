@@ -88,30 +88,35 @@ var optionalColumns = []struct{ table, column, reason string }{
 	{"clicks", "buyer_id", "logged-in clicks: IP and device links from clicks are not used"},
 }
 
-// tempTables are the search's working tables (fixed names, see the .sql).
-var tempTables = []string{"sp_ident", "sp_holders", "sp_frontier", "sp_next", "sp_reach"}
-
 var buyerColumns = []string{"email_hash", "phone_hash", "payment_hash", "address_hash", "device_id", "ip"}
 
-// Run implements detectors.Detector.
-func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+// plan is what one run judges: the pack's thresholds and the time ranges.
+type plan struct {
+	rule rules.Rule
+	p    params
+	// identStart: identifiers of orders and clicks from here to scopeEnd
+	// make the graph; historyStart: a linked buyer's earlier orders from
+	// here weigh in; the orders judged are those of [scopeStart, scopeEnd).
+	identStart, historyStart, scopeStart, scopeEnd time.Time
+}
+
+// newPlan reads the rule and the scope; ok is false when a backfill finds
+// no orders at all.
+func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	rule, err := env.Pack.Rule(detectors.SelfPurchase)
 	if err != nil {
-		return nil, err
+		return plan{}, false, err
 	}
 	p, err := loadParams(rule)
 	if err != nil {
-		return nil, err
-	}
-	if err := recordSignals(ctx, env); err != nil {
-		return nil, err
+		return plan{}, false, err
 	}
 	scopeStart, scopeEnd, ok, err := env.Scope.Days(ctx, env.DB, queries["OrderSpan"])
 	if err != nil {
-		return nil, fmt.Errorf("self_purchase: order span: %w", err)
+		return plan{}, false, fmt.Errorf("self_purchase: order span: %w", err)
 	}
 	if !ok {
-		return nil, nil
+		return plan{rule: rule, p: p}, false, nil
 	}
 	identStart := scopeEnd.AddDate(0, 0, -int(p.lookbackDays))
 	historyStart := scopeStart.AddDate(0, 0, -int(p.orderHistoryDays))
@@ -122,26 +127,63 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if identStart.After(historyStart) {
 		identStart = historyStart
 	}
-	// Temporary tables belong to one connection: the whole search runs on it.
-	conn, err := env.DB.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	defer func() {
-		// The connection goes back to the pool: leave nothing behind.
-		for _, t := range tempTables {
-			conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+t)
-		}
-	}()
+	return plan{rule: rule, p: p, identStart: identStart, historyStart: historyStart, scopeStart: scopeStart, scopeEnd: scopeEnd}, true, nil
+}
 
-	links, excluded, err := search(ctx, conn, p, identStart, historyStart, scopeStart, scopeEnd)
+// globalTables is the program-wide state a publisher's judgement reads, in
+// the order they are made (the links are searched over the identifiers).
+func (pl plan) globalTables() []detectors.GlobalTable {
+	p := pl.p
+	return []detectors.GlobalTable{
+		{Name: "self_purchase_identifiers", Query: queries["GlobalIdentifiers"],
+			Args: []any{pl.identStart, pl.scopeEnd, int64(p.maxIdentifierBuyers)}},
+		{Name: "self_purchase_links", Query: queries["GlobalLinks"],
+			Args: []any{pl.scopeStart, pl.scopeEnd, pl.historyStart, int64(p.maxIdentifierBuyers), p.minLinkStrength, p.hopDecay, int64(p.maxHops)}},
+		{Name: "self_purchase_population", Query: queries["GlobalPopulation"], Args: []any{pl.scopeStart, pl.scopeEnd}},
+	}
+}
+
+// GlobalTables implements detectors.GlobalStater: the identifier graph
+// (buyers' identifiers come from their orders and clicks through every
+// publisher, holders are counted over the whole program), the search over
+// it from every publisher with orders in scope, kept for the buyers who
+// ordered through the publisher, and the population count.
+func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
+	pl, ok, err := newPlan(ctx, env)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return pl.globalTables(), nil
+}
+
+// Run implements detectors.Detector.
+func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
+	pl, ok, err := newPlan(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	totals, err := publisherOrders(ctx, conn, scopeStart, scopeEnd)
+	if err := recordSignals(ctx, env); err != nil || !ok {
+		return nil, err
+	}
+	if err := detectors.PrepareGlobals(ctx, env, pl.globalTables()); err != nil {
+		return nil, fmt.Errorf("self_purchase: %w", err)
+	}
+	rule, p, historyStart, scopeStart, scopeEnd := pl.rule, pl.p, pl.historyStart, pl.scopeStart, pl.scopeEnd
+	links, err := linkedOrders(ctx, env.DB, scopeStart, scopeEnd, historyStart)
 	if err != nil {
 		return nil, err
+	}
+	excluded, err := excludedIdentifiers(ctx, env.DB, p)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := publisherOrders(ctx, env.DB, scopeStart, scopeEnd)
+	if err != nil {
+		return nil, err
+	}
+	var pop population
+	if err := env.DB.QueryRowContext(ctx, queries["Population"]).Scan(&pop.publishersWithOrders, &pop.publishersWithLinked); err != nil {
+		return nil, fmt.Errorf("self_purchase: population: %w", err)
 	}
 	byPub := map[string][]link{}
 	var pubs []string
@@ -152,7 +194,6 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		byPub[l.pub] = append(byPub[l.pub], l)
 	}
 	sort.Strings(pubs)
-	pop := population{publishersWithOrders: len(totals), publishersWithLinked: len(pubs)}
 	var out []detectors.Finding
 	for _, pub := range pubs {
 		f, ok, err := finding(env, rule, p, pub, byPub[pub], totals[pub], excluded[pub], pop, historyStart, scopeStart, scopeEnd)
@@ -233,53 +274,22 @@ type link struct {
 	earlier    int     // nightly: orders of the same kind in the history before the night
 }
 
-// search builds the identifier graph and expands it from every publisher
-// with orders in scope, then returns the linked buyers with such orders and
-// each publisher's crowd-shared identifiers (excluded from linking).
-func search(ctx context.Context, conn *sql.Conn, p params, identStart, historyStart, scopeStart, scopeEnd time.Time) ([]link, map[string][]map[string]any, error) {
-	steps := []struct {
-		name string
-		args []any
-	}{
-		{"Identifiers", []any{identStart, scopeEnd}},
-		{"Holders", []any{int64(p.maxIdentifierBuyers)}},
-		{"Start", []any{scopeStart, scopeEnd}}, // only publishers with orders to judge
-		{"StartReach", nil},
-	}
-	for _, s := range steps {
-		if _, err := conn.ExecContext(ctx, queries[s.name], s.args...); err != nil {
-			return nil, nil, fmt.Errorf("self_purchase: %s: %w", s.name, err)
-		}
-	}
-	for h := 0; h < int(p.maxHops); h++ {
-		if _, err := conn.ExecContext(ctx, queries["Expand"], p.minLinkStrength, p.hopDecay); err != nil {
-			return nil, nil, fmt.Errorf("self_purchase: expand hop %d: %w", h+1, err)
-		}
-		for _, q := range []string{"Advance", "NextFrontier"} {
-			if _, err := conn.ExecContext(ctx, queries[q]); err != nil {
-				return nil, nil, fmt.Errorf("self_purchase: %s: %w", q, err)
-			}
-		}
-		var n int64
-		if err := conn.QueryRowContext(ctx, queries["FrontierSize"]).Scan(&n); err != nil {
-			return nil, nil, err
-		}
-		if n == 0 {
-			break
-		}
-	}
-	rows, err := conn.QueryContext(ctx, queries["LinkedOrders"], scopeStart, scopeEnd, historyStart)
+// linkedOrders reads the links of globals.self_purchase_links whose
+// publisher's orders are in this database, each with the buyer's orders
+// through the publisher from historyStart to scopeEnd.
+func linkedOrders(ctx context.Context, db *sql.DB, scopeStart, scopeEnd, historyStart time.Time) ([]link, error) {
+	rows, err := db.QueryContext(ctx, queries["LinkedOrders"], scopeStart, scopeEnd, historyStart)
 	if err != nil {
-		return nil, nil, fmt.Errorf("self_purchase: linked orders: %w", err)
+		return nil, fmt.Errorf("self_purchase: linked orders: %w", err)
 	}
+	defer rows.Close()
 	var links []link
 	for rows.Next() {
 		var l link
 		var path, ords any
 		var hops int64
 		if err := rows.Scan(&l.pub, &l.buyer, &l.hard, &l.strength, &hops, &path, &ords); err != nil {
-			rows.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		l.hops = int(hops)
 		for _, x := range asList(path) {
@@ -299,13 +309,15 @@ func search(ctx context.Context, conn *sql.Conn, p params, identStart, historySt
 		}
 		links = append(links, l)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	ex, err := conn.QueryContext(ctx, queries["ExcludedIdentifiers"])
+	return links, rows.Err()
+}
+
+// excludedIdentifiers lists each publisher's crowd-shared identifier
+// values (excluded from linking, reported).
+func excludedIdentifiers(ctx context.Context, db *sql.DB, p params) (map[string][]map[string]any, error) {
+	ex, err := db.QueryContext(ctx, queries["ExcludedIdentifiers"], int64(p.maxIdentifierBuyers))
 	if err != nil {
-		return nil, nil, fmt.Errorf("self_purchase: excluded identifiers: %w", err)
+		return nil, fmt.Errorf("self_purchase: excluded identifiers: %w", err)
 	}
 	defer ex.Close()
 	excluded := map[string][]map[string]any{}
@@ -313,15 +325,15 @@ func search(ctx context.Context, conn *sql.Conn, p params, identStart, historySt
 		var pub, kind, val string
 		var buyers int64
 		if err := ex.Scan(&pub, &kind, &val, &buyers); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		excluded[pub] = append(excluded[pub], map[string]any{"kind": kindName(kind, true), "value": show(kind, val), "buyers": buyers})
 	}
-	return links, excluded, ex.Err()
+	return excluded, ex.Err()
 }
 
-func publisherOrders(ctx context.Context, conn *sql.Conn, start, end time.Time) (map[string]int64, error) {
-	rows, err := conn.QueryContext(ctx, queries["PublisherOrders"], start, end)
+func publisherOrders(ctx context.Context, db *sql.DB, start, end time.Time) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, queries["PublisherOrders"], start, end)
 	if err != nil {
 		return nil, fmt.Errorf("self_purchase: publisher orders: %w", err)
 	}
@@ -338,8 +350,10 @@ func publisherOrders(ctx context.Context, conn *sql.Conn, start, end time.Time) 
 	return out, rows.Err()
 }
 
+// population is the program's side of the summary: publishers with
+// attributed orders in scope, and those with any linked buyer's order.
 type population struct {
-	publishersWithOrders, publishersWithLinked int
+	publishersWithOrders, publishersWithLinked int64
 }
 
 // kindName names an identifier kind as the reviewer knows the column; the

@@ -14,18 +14,40 @@
 -- kind). A value held by more than max_identifier_buyers distinct buyers
 -- links nobody (carrier-grade NAT, office gateways, parcel lockers); the
 -- others link with specificity 1/(holders − 1). Paths from each publisher
--- are expanded hop by hop (Expand, run max_hops times from Go on one
--- connection), keeping per (publisher, node, hard) the strongest path.
--- The statements run on one connection: sp_* are that connection's
--- temporary tables.
+-- are expanded hop by hop (at most max_hops), keeping per (publisher,
+-- node, hard) the strongest path.
+--
+-- The graph and the search over it are program-wide state (GlobalTable,
+-- issue 8): a buyer's identifiers come from its orders and clicks through
+-- every publisher, a value's holders are counted over the whole program,
+-- and the population figure counts the publishers of every partition with
+-- linked orders. GlobalIdentifiers, GlobalLinks and GlobalPopulation make
+-- the tables globals.self_purchase_* in that order (GlobalLinks reads the
+-- first); a whole run makes them from its own database, a partition reads
+-- them from the baselines pass. The rest reads them and the partition's
+-- own orders only.
+-- The search runs once, over the whole program, rather than in each
+-- partition: the population figure needs it from every publisher, and a
+-- partition then needs only its publishers' links. A global table is one
+-- SELECT, so the search is a recursive CTE keyed by (publisher, node,
+-- hard) instead of the hop-by-hop statements it replaced (same rounds,
+-- same pruning, same tie-breaks: findings byte-equal on the generated
+-- data sets of seeds 1–3, nightly and backfill).
 
--- name: Identifiers
--- $1 identifier look-back start, $2 scope end (TIMESTAMP): order and click
--- identifiers seen in that range; publisher and buyer records always.
+-- name: GlobalIdentifiers
+-- $1 identifier look-back start, $2 scope end (TIMESTAMP), $3
+-- max_identifier_buyers. globals.self_purchase_identifiers: the edges of
+-- the graph, one row per node holding a value that two or more nodes hold
+-- (a value only one node holds links nobody), with the value's holder and
+-- buyer counts. Kept are the values that may link (at most $3 buyers) and,
+-- of the crowd-shared ones, only the publishers' own rows: they are
+-- reported as excluded, never used.
+-- Buyer identifiers come from order and click identifiers seen in the
+-- range (every publisher's orders and clicks: a buyer's checkout through
+-- one publisher links it to another), publisher and buyer records always.
 -- Hashes are hex: compared case-insensitively. IPv6 addresses are
 -- lower-cased (IPv4 has no case). Device ids are opaque tokens, compared
 -- exactly. Values are normalized after de-duplication, where rows are few.
-CREATE OR REPLACE TEMP TABLE sp_ident AS
 WITH buyer_raw(buyer_id, kind, val) AS (
     SELECT buyer_id, 'email', email_hash FROM buyers
     UNION ALL SELECT buyer_id, 'phone', phone_hash FROM buyers
@@ -52,88 +74,119 @@ nodes(node, kind, val) AS (
     SELECT 'B:' || buyer_id, kind, val FROM buyer_raw WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL
     UNION ALL
     SELECT 'P:' || publisher_id, kind, val FROM pub_raw WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND val IS NOT NULL
+),
+ident AS MATERIALIZED (
+    SELECT DISTINCT node, kind,
+           CASE WHEN kind IN ('email', 'phone', 'payment', 'address') THEN lower(trim(val))
+                WHEN kind = 'ip' AND contains(val, ':') THEN lower(val)
+                ELSE val END AS val
+    FROM nodes
+    WHERE val <> ''
+),
+holders AS (
+    SELECT kind, val,
+           count(*) AS holders,
+           count(*) FILTER (WHERE starts_with(node, 'B:')) AS buyers
+    FROM ident
+    GROUP BY kind, val
+    HAVING count(*) >= 2
 )
-SELECT DISTINCT node, kind,
-       CASE WHEN kind IN ('email', 'phone', 'payment', 'address') THEN lower(trim(val))
-            WHEN kind = 'ip' AND contains(val, ':') THEN lower(val)
-            ELSE val END AS val
-FROM nodes
-WHERE val <> '';
+SELECT i.node, i.kind, i.val, h.holders, h.buyers
+FROM ident i
+JOIN holders h ON h.kind = i.kind AND h.val = i.val
+WHERE h.buyers <= $3 OR starts_with(i.node, 'P:')
+ORDER BY i.kind, i.val, i.node;
 
--- name: Holders
--- $1 max_identifier_buyers. One row per identifier value held by two or
--- more nodes; kept = it may link (not shared by a crowd).
-CREATE OR REPLACE TEMP TABLE sp_holders AS
-SELECT kind, val,
-       count(*) AS holders,
-       count(*) FILTER (WHERE starts_with(node, 'B:')) AS buyers,
-       count(*) FILTER (WHERE starts_with(node, 'B:')) <= $1 AS kept,
-       1.0 / (count(*) - 1) AS spec,
-       kind NOT IN ('ip', 'device') AS hard
-FROM sp_ident
-GROUP BY kind, val
-HAVING count(*) >= 2;
-
--- name: Start
--- $1 scope start, $2 scope end: the publishers with attributed orders in
--- scope, each the start of its own search.
-CREATE OR REPLACE TEMP TABLE sp_frontier AS
-SELECT publisher_id AS pub, 'P:' || publisher_id AS node, true AS hard, 1.0::DOUBLE AS strength, 0 AS hops,
-       []::STRUCT(kind VARCHAR, val VARCHAR, holders BIGINT, buyers BIGINT, node VARCHAR)[] AS path,
-       ['P:' || publisher_id] AS nodes
-FROM (SELECT DISTINCT publisher_id FROM orders
-      WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2);
-
--- name: StartReach
-CREATE OR REPLACE TEMP TABLE sp_reach AS SELECT * FROM sp_frontier;
-
--- name: Expand
--- $1 min_link_strength, $2 hop_decay. One hop from the frontier over kept
--- identifiers, never revisiting a node of the path; a path whose strength
--- falls below min_link_strength is dropped (it can only get weaker).
-CREATE OR REPLACE TEMP TABLE sp_next AS
-WITH ext AS (
-    SELECT f.pub, i2.node, f.hard AND h.hard AS hard,
-           f.strength * h.spec * CASE WHEN f.hops > 0 THEN $2 ELSE 1.0 END AS strength,
-           f.hops + 1 AS hops,
-           list_append(f.path, struct_pack(kind := h.kind, val := h.val, holders := h.holders, buyers := h.buyers, node := i2.node)) AS path,
-           list_append(f.nodes, i2.node) AS nodes
-    FROM sp_frontier f
-    JOIN sp_ident i1 ON i1.node = f.node
-    JOIN sp_holders h ON h.kind = i1.kind AND h.val = i1.val AND h.kept
-    JOIN sp_ident i2 ON i2.kind = i1.kind AND i2.val = i1.val AND i2.node <> f.node
-    WHERE NOT list_contains(f.nodes, i2.node)
-)
-SELECT e.*
-FROM ext e
-WHERE e.strength >= $1
-  AND NOT EXISTS (SELECT 1 FROM sp_reach r
-                  WHERE r.pub = e.pub AND r.node = e.node AND r.hard = e.hard AND r.strength >= e.strength)
-QUALIFY row_number() OVER (PARTITION BY e.pub, e.node, e.hard ORDER BY e.strength DESC, e.path::VARCHAR) = 1;
-
--- name: Advance
-INSERT INTO sp_reach SELECT * FROM sp_next;
-
--- name: NextFrontier
-CREATE OR REPLACE TEMP TABLE sp_frontier AS SELECT * FROM sp_next;
-
--- name: FrontierSize
-SELECT count(*) FROM sp_frontier;
-
--- name: LinkedOrders
--- $1 scope start, $2 scope end, $3 history start. For each (publisher,
--- buyer) reached: the strongest path, a hard one first (identity, contact,
--- money, address on every hop), and the buyer's orders through the
--- publisher's links from history start to scope end; in_scope marks the
--- orders judged (nightly: the night; the earlier ones only weigh the
--- evidence). Only buyers with an order in scope are returned.
-WITH best AS (
+-- name: GlobalLinks
+-- $1 scope start, $2 scope end, $3 history start (TIMESTAMP), $4
+-- max_identifier_buyers, $5 min_link_strength, $6 hop_decay, $7 max_hops.
+-- globals.self_purchase_links: for each publisher with attributed orders
+-- in scope (each the start of its own search) and each buyer it reaches,
+-- the strongest path, a hard one first (identity, contact, money, address
+-- on every hop), for the pairs where the buyer placed an order through the
+-- publisher in scope.
+-- The search: one hop per round from the last round's new paths over
+-- values that may link (at most $4 buyers), never revisiting a node of
+-- the path; a path whose strength falls below min_link_strength is
+-- dropped (it can only get weaker), and so is one no stronger than a path
+-- already found to the same node with the same hardness; of the round's
+-- paths to one node and hardness the strongest survives. The reach is
+-- keyed by (publisher, node, hard): a surviving path replaces the weaker
+-- one found before it (USING KEY), which the choice of the best path
+-- below would never pick.
+WITH RECURSIVE
+edges AS (
+    SELECT node, kind, val, holders, buyers,
+           1.0 / (holders - 1) AS spec,
+           kind NOT IN ('ip', 'device') AS hard
+    FROM globals.self_purchase_identifiers
+    WHERE buyers <= $4
+),
+reach(pub, node, hard, strength, hops, path, nodes) USING KEY (pub, node, hard) AS (
+    SELECT publisher_id, 'P:' || publisher_id, true, 1.0::DOUBLE, 0,
+           []::STRUCT(kind VARCHAR, val VARCHAR, holders BIGINT, buyers BIGINT, node VARCHAR)[],
+           ['P:' || publisher_id]
+    FROM (SELECT DISTINCT publisher_id FROM orders
+          WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2)
+    UNION
+    (WITH ext AS (
+        SELECT f.pub, i2.node, f.hard AND h.hard AS hard,
+               f.strength * h.spec * CASE WHEN f.hops > 0 THEN $6 ELSE 1.0 END AS strength,
+               f.hops + 1 AS hops,
+               list_append(f.path, struct_pack(kind := h.kind, val := h.val, holders := h.holders, buyers := h.buyers, node := i2.node)) AS path,
+               list_append(f.nodes, i2.node) AS nodes
+        FROM reach f
+        JOIN edges h ON h.node = f.node
+        JOIN edges i2 ON i2.kind = h.kind AND i2.val = h.val AND i2.node <> f.node
+        WHERE f.hops < $7 AND NOT list_contains(f.nodes, i2.node)
+    )
+    SELECT e.*
+    FROM ext e
+    WHERE e.strength >= $5
+      AND NOT EXISTS (SELECT 1 FROM recurring.reach r
+                      WHERE r.pub = e.pub AND r.node = e.node AND r.hard = e.hard AND r.strength >= e.strength)
+    QUALIFY row_number() OVER (PARTITION BY e.pub, e.node, e.hard ORDER BY e.strength DESC, e.path::VARCHAR) = 1)
+),
+best AS (
     SELECT pub, substr(node, 3) AS buyer_id, hard, strength, hops, path
-    FROM sp_reach
+    FROM reach
     WHERE starts_with(node, 'B:')
     QUALIFY row_number() OVER (PARTITION BY pub, node ORDER BY hard DESC, strength DESC, hops, path::VARCHAR) = 1
 ),
 ord AS (
+    SELECT publisher_id, buyer_id, order_id
+    FROM orders
+    WHERE ts >= $3 AND ts < $2 AND publisher_id IS NOT NULL AND order_id IS NOT NULL
+    GROUP BY publisher_id, buyer_id, order_id
+    HAVING min(ts) >= $1
+)
+SELECT b.pub, b.buyer_id, b.hard, b.strength, b.hops, b.path
+FROM best b
+WHERE EXISTS (SELECT 1 FROM ord o WHERE o.publisher_id = b.pub AND o.buyer_id = b.buyer_id)
+ORDER BY b.pub, b.buyer_id;
+
+-- name: GlobalPopulation
+-- $1 scope start, $2 scope end. globals.self_purchase_population: how many
+-- publishers have attributed orders in scope (the population figure).
+SELECT count(DISTINCT publisher_id) AS publishers_with_orders
+FROM orders
+WHERE ts >= $1 AND ts < $2 AND publisher_id IS NOT NULL AND publisher_id <> '';
+
+-- name: Population
+-- The population figures: publishers with attributed orders in scope, and
+-- those with an order in scope by a linked buyer (the program's, whatever
+-- the partition).
+SELECT (SELECT publishers_with_orders FROM globals.self_purchase_population),
+       (SELECT count(DISTINCT pub) FROM globals.self_purchase_links);
+
+-- name: LinkedOrders
+-- $1 scope start, $2 scope end, $3 history start. For each (publisher,
+-- buyer) of globals.self_purchase_links whose publisher's orders are here:
+-- the path, and the buyer's orders through the publisher's links from
+-- history start to scope end; in_scope marks the orders judged (nightly:
+-- the night; the earlier ones only weigh the evidence). Only buyers with
+-- an order in scope are returned.
+WITH ord AS (
     SELECT publisher_id, buyer_id, order_id, min(ts) AS ts,
            sum(amount_usd)::DOUBLE AS amount, coalesce(sum(commission_usd), 0)::DOUBLE AS commission,
            string_agg(DISTINCT status, ',' ORDER BY status) AS status,
@@ -146,7 +199,7 @@ SELECT b.pub, b.buyer_id, b.hard, b.strength, b.hops,
        [struct_pack(kind := p.kind, val := p.val, holders := p.holders, buyers := p.buyers, node := p.node) FOR p IN b.path] AS path,
        list(struct_pack(order_id := o.order_id, ts := o.ts, amount := o.amount, commission := o.commission, status := o.status, in_scope := o.in_scope)
             ORDER BY o.order_id) AS orders
-FROM best b
+FROM globals.self_purchase_links b
 JOIN ord o ON o.publisher_id = b.pub AND o.buyer_id = b.buyer_id
 GROUP BY b.pub, b.buyer_id, b.hard, b.strength, b.hops, b.path
 HAVING bool_or(o.in_scope)
@@ -154,7 +207,7 @@ ORDER BY b.pub, b.buyer_id;
 
 -- name: PublisherOrders
 -- $1 scope start, $2 scope end: attributed orders per publisher in scope
--- (the denominator of the share), and the population size.
+-- (the denominator of the share; the partition's own publishers).
 SELECT publisher_id, count(DISTINCT order_id)
 FROM orders
 WHERE ts >= $1 AND ts < $2 AND publisher_id IS NOT NULL AND publisher_id <> ''
@@ -162,13 +215,12 @@ GROUP BY publisher_id
 ORDER BY publisher_id;
 
 -- name: ExcludedIdentifiers
--- Each publisher's own identifier values shared
+-- $1 max_identifier_buyers. Each publisher's own identifier values shared
 -- by so many buyers that they link nobody (reported, never used).
-SELECT substr(i.node, 3) AS publisher_id, i.kind, i.val, h.buyers
-FROM sp_ident i
-JOIN sp_holders h ON h.kind = i.kind AND h.val = i.val
-WHERE starts_with(i.node, 'P:') AND NOT h.kept
-ORDER BY publisher_id, i.kind, i.val;
+SELECT substr(node, 3) AS publisher_id, kind, val, buyers
+FROM globals.self_purchase_identifiers
+WHERE starts_with(node, 'P:') AND buyers > $1
+ORDER BY publisher_id, kind, val;
 
 -- name: OrderSpan
 -- Backfill scope: every day with orders.
