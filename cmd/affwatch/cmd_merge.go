@@ -140,19 +140,9 @@ func mergePartitions(ctx context.Context, o mergeOptions, dirs []string, log *sl
 	stage := func(name string, t0 time.Time) {
 		timings = append(timings, reports.Timing{Stage: name, Seconds: time.Since(t0).Seconds()})
 	}
-	var metricsDB *sql.DB
 	var runID string
-	writeMetrics := func() {
-		if o.metricsFile == "" {
-			return
-		}
-		run := reports.MetricsRun{RunID: runID, OK: err == nil, Finished: time.Now().UTC(), Timings: timings}
-		if werr := reports.WriteMetrics(context.WithoutCancel(ctx), metricsDB, o.metricsFile, run); werr != nil {
-			log.Warn("metrics file not written", "path", o.metricsFile, "err", werr)
-		}
-		o.metricsFile = ""
-	}
-	defer writeMetrics()
+	metrics := &metricsWriter{path: o.metricsFile, log: log}
+	defer func() { metrics.write(ctx, err == nil, timings) }()
 	pack, err := rules.Load(o.rulesPath)
 	if err != nil {
 		return reports.Written{}, err
@@ -179,8 +169,8 @@ func mergePartitions(ctx context.Context, o mergeOptions, dirs []string, log *sl
 		VALUES (?, 'merge', ?::DATE, ?, 'running', ?, ?, ?)`, runID, parts[0].Night, started, pack.Version, pack.SHA256, version); err != nil {
 		return reports.Written{}, fmt.Errorf("record run: %w", err)
 	}
-	metricsDB = st.DB
-	defer writeMetrics()
+	metrics.db, metrics.runID = st.DB, runID
+	defer func() { metrics.write(ctx, err == nil, timings) }() // before the store closes
 	defer func() {
 		if err != nil {
 			st.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?`,
@@ -237,24 +227,8 @@ func mergePartitions(ctx context.Context, o mergeOptions, dirs []string, log *sl
 		return reports.Written{}, err
 	}
 	stage("report", t0)
-	body, err := json.Marshal(written.Manifest)
-	if err != nil {
-		return reports.Written{}, err
-	}
 	beginStage(log, "commit")
-	tx, err = st.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return reports.Written{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
-		time.Now().UTC(), string(body), runID); err != nil {
-		return reports.Written{}, err
-	}
-	if _, err := store.ReplaceEarlierResults(ctx, tx, night, runID); err != nil {
-		return reports.Written{}, err
-	}
-	if err := tx.Commit(); err != nil {
+	if _, err := commitResults(ctx, st, runID, night, written.Manifest); err != nil {
 		return reports.Written{}, err
 	}
 	log.Info("merge finished", "findings", written.Findings, "recommendations", written.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(started).Seconds()))

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -182,21 +180,8 @@ type batchResult struct {
 func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Writer) (_ *batchResult, err error) {
 	started := time.Now().UTC()
 	var timings []reports.Timing
-	// Metrics are written however the run ends, so a failed night pages
-	// someone: with the database's counts once it is open, without before.
-	var metricsDB *sql.DB
-	var metricsRunID string
-	writeMetrics := func() {
-		if o.metricsFile == "" {
-			return
-		}
-		run := reports.MetricsRun{RunID: metricsRunID, OK: err == nil, Finished: time.Now().UTC(), Timings: timings}
-		if werr := reports.WriteMetrics(context.WithoutCancel(ctx), metricsDB, o.metricsFile, run); werr != nil {
-			log.Warn("metrics file not written", "path", o.metricsFile, "err", werr)
-		}
-		o.metricsFile = ""
-	}
-	defer writeMetrics()
+	metrics := &metricsWriter{path: o.metricsFile, log: log}
+	defer func() { metrics.write(ctx, err == nil, timings) }()
 	part, err := o.check()
 	if err != nil {
 		return nil, err
@@ -255,8 +240,8 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
-	metricsDB, metricsRunID = st.DB, runID
-	defer writeMetrics() // before the store closes
+	metrics.db, metrics.runID = st.DB, runID
+	defer func() { metrics.write(ctx, err == nil, timings) }() // before the store closes
 	defer func() {
 		if err != nil {
 			// The run row says why it failed; ctx may be cancelled already.
@@ -349,27 +334,9 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		return nil, err
 	}
 	stage("report", t0)
-	body, err := json.Marshal(written.Manifest)
-	if err != nil {
-		return nil, err
-	}
-	// The run succeeds and replaces earlier results of the same night in
-	// one transaction: a re-run leaves one set of rows per night.
 	beginStage(log, "commit")
-	tx, err := st.DB.BeginTx(ctx, nil)
+	replaced, err := commitResults(ctx, st, runID, night, written.Manifest)
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
-		time.Now().UTC(), string(body), runID); err != nil {
-		return nil, err
-	}
-	replaced, err := store.ReplaceEarlierResults(ctx, tx, night, runID)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	if replaced > 0 {
