@@ -117,17 +117,25 @@ mech_orders AS (
     FROM mech m JOIN credited k ON k.click_id = m.click_id
     GROUP BY 1, 2
 ),
+-- Examples are the first max_examples hits by (ts, click_id), kept as a
+-- top-n per group (min_by with n): a list of every hit, cut afterwards,
+-- held all of a stuffer's click ids at once and spilled tens of GB at
+-- 100 M clicks.
+overwrite_devices AS (
+    SELECT publisher_id, min_by(device_id, device_id, $8) AS devices
+    FROM (SELECT DISTINCT publisher_id, device_id FROM mech WHERE mechanism = 'overwrite')
+    GROUP BY 1
+),
 mech_agg AS (
     SELECT m.publisher_id, m.mechanism, count(*) AS hits, count(*) FILTER (WHERE in_scope) AS hits_in_scope,
-           list(click_id ORDER BY ts, click_id)[1:$8] AS examples,
+           min_by(click_id, struct_pack(ts := ts, click_id := click_id), $8) AS examples,
            count(DISTINCT prev_pub) FILTER (WHERE mechanism = 'overwrite') AS victims,
-           list(DISTINCT device_id ORDER BY device_id) FILTER (WHERE mechanism = 'overwrite') AS devices,
            min(ts) AS first_ts, max(ts) AS last_ts
     FROM mech m GROUP BY 1, 2
 ),
 snipe_agg AS (
     SELECT t.publisher_id, 'capture' AS mechanism, count(*) AS hits, count(*) FILTER (WHERE t.in_scope) AS hits_in_scope,
-           list(t.click_id ORDER BY t.ts, t.click_id)[1:$8] AS examples,
+           min_by(t.click_id, struct_pack(ts := t.ts, click_id := t.click_id), $8) AS examples,
            count(*) FILTER (WHERE t.self_ref) AS self_ref,
            list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders,
            min(t.ts) AS first_ts, max(t.ts) AS last_ts
@@ -167,11 +175,13 @@ pop AS (
 mrows AS (
     SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
            b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
-           a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims, a.devices[1:$8] AS devices,
+           a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims,
+           CASE WHEN a.mechanism = 'overwrite' THEN od.devices END AS devices,
            0 AS self_ref, coalesce(mo.orders, []) AS credited, a.first_ts, a.last_ts
     FROM base b
     JOIN mech_agg a ON a.publisher_id = b.publisher_id
     LEFT JOIN mech_orders mo ON mo.publisher_id = a.publisher_id AND mo.mechanism = a.mechanism
+    LEFT JOIN overwrite_devices od ON od.publisher_id = a.publisher_id
     LEFT JOIN ord o ON o.publisher_id = b.publisher_id
     UNION ALL
     SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
