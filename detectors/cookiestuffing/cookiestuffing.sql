@@ -88,8 +88,12 @@ snipes AS (
     FROM credited k JOIN globals.cookie_stuffing_repeat_buyers b ON b.buyer_id = k.buyer_id
     WHERE k.ctit <= $6 * 60 AND b.first_ts < k.ts - to_seconds(k.ctit::BIGINT)
 ),
+-- Only the columns later parts read: tagged is read by several of them
+-- and may be materialized, and the referrer URLs alone made it tens of GB
+-- at 100 M clicks.
 tagged AS (
-    SELECT c.*,
+    SELECT c.click_id, c.ts, c.publisher_id, c.device_id, c.prev_pub,
+           c.referrer IS NOT NULL AS has_referrer,
            c.landed = false AS not_landed,
            CASE WHEN c.in_iframe IS NULL THEN NULL
                 ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $5 OR c.viewport_h <= $5) END AS hidden_frame,
@@ -146,7 +150,7 @@ base AS (
     SELECT publisher_id, count(*) AS clicks,
            count(not_landed) AS landed_known, count(hidden_frame) AS frame_known,
            count(redirect) AS redirect_known, count(overwrite) AS device_known,
-           count(*) FILTER (WHERE self_ref) AS self_ref_clicks, count(referrer) AS referrer_known
+           count(*) FILTER (WHERE self_ref) AS self_ref_clicks, count(*) FILTER (WHERE has_referrer) AS referrer_known
     FROM tagged GROUP BY 1
 ),
 ord AS (
