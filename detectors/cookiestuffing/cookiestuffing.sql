@@ -61,7 +61,7 @@ WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
 -- $5 tiny_viewport_px, $6 capture_minutes, $7 self-referrer regex,
 -- $8 max_examples, $9 min_clicks, $10 capture_min_orders
 -- prev_pub: the other publisher whose click this one overwrote (GlobalOverwrites).
-WITH c AS (
+WITH c AS NOT MATERIALIZED (
     SELECT c.click_id, c.ts, c.publisher_id, c.landed, c.in_iframe, c.opener, c.visible, c.viewport_w, c.viewport_h,
            c.dwell_ms, c.device_id, c.referrer, ow.prev_pub
     FROM clicks c LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
@@ -88,10 +88,11 @@ snipes AS (
     FROM credited k JOIN globals.cookie_stuffing_repeat_buyers b ON b.buyer_id = k.buyer_id
     WHERE k.ctit <= $6 * 60 AND b.first_ts < k.ts - to_seconds(k.ctit::BIGINT)
 ),
--- Only the columns later parts read: tagged is read by several of them
--- and may be materialized, and the referrer URLs alone made it tens of GB
--- at 100 M clicks.
-tagged AS (
+-- Only the columns later parts read, and never materialized: tagged is
+-- read by four later parts, and holding every click of the window (a
+-- backfill: all of them) spilled tens of GB at 100 M clicks, where
+-- reading the clicks again costs seconds.
+tagged AS NOT MATERIALIZED (
     SELECT c.click_id, c.ts, c.publisher_id, c.device_id, c.prev_pub,
            c.referrer IS NOT NULL AS has_referrer,
            c.landed = false AS not_landed,
