@@ -45,10 +45,7 @@ var queries = detectors.MustQueries(sqlText)
 
 // The two queries that follow the shared Mechanisms CTEs: one publisher's
 // rows (the partition's) and the program's medians (a global table).
-var (
-	publisherMechanisms = queries["Mechanisms"] + "\n" + queries["PublisherMechanisms"]
-	globalPopulation    = queries["Mechanisms"] + "\n" + queries["GlobalPopulation"]
-)
+var globalMechanisms = queries["Mechanisms"] + "\n" + queries["GlobalMechanisms"]
 
 // selfReferrer matches a referrer on AliExpress itself: the link fired on
 // the page the visitor was already on.
@@ -178,13 +175,13 @@ func (pl plan) mechanismArgs() []any {
 }
 
 // globalTables is the program-wide state a publisher's judgement reads, in
-// the order they are made (population reads the three before it).
+// the order they are made (the mechanisms read the three before it).
 func (pl plan) globalTables() []detectors.GlobalTable {
 	return []detectors.GlobalTable{
 		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.overwriteGapSeconds)}},
 		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd}},
 		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},
-		{Name: "cookie_stuffing_population", Query: globalPopulation, Args: pl.mechanismArgs()},
+		{Name: "cookie_stuffing_mechanisms", Query: globalMechanisms, Args: pl.mechanismArgs()},
 		{Name: "cookie_stuffing_ctit", Query: queries["GlobalCTIT"], Args: []any{pl.winStart, pl.winEnd, pl.p.ctitLongHours}},
 	}
 }
@@ -192,8 +189,9 @@ func (pl plan) globalTables() []detectors.GlobalTable {
 // GlobalTables implements detectors.GlobalStater: the overwrites (another
 // publisher's earlier click on the device), the buyers' first orders
 // (through anyone or organically), the orders credited to a click but
-// booked to another publisher, the program's median rates and its
-// click-to-order distribution.
+// booked to another publisher, every publisher's mechanism counts with the
+// program's median rates (the medians need them all, so they are counted
+// once, not again per partition) and its click-to-order distribution.
 func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
 	pl, ok, err := newPlan(ctx, env)
 	if err != nil || !ok {
@@ -219,7 +217,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := env.DB.QueryContext(ctx, publisherMechanisms, pl.mechanismArgs()...)
+	rows, err := env.DB.QueryContext(ctx, queries["PublisherMechanisms"])
 	if err != nil {
 		return nil, fmt.Errorf("cookie_stuffing: publisher mechanisms: %w", err)
 	}
@@ -234,6 +232,9 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 			&r.selfRef, &cr, &r.first, &r.last, &nl, &fr, &rd, &ow, &cp, &pop.publishers); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if !env.Part.Has(r.publisher) {
+			continue // another partition judges it
 		}
 		r.examples, r.devices, r.credited = detectors.StringList(ex), detectors.StringList(dev), orderList(cr)
 		if _, seen := byPub[r.publisher]; !seen {

@@ -53,8 +53,7 @@ WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
   AND o.publisher_id IS DISTINCT FROM c.publisher_id;
 
 -- name: Mechanisms
--- The common part of PublisherMechanisms and GlobalPopulation (Go puts it
--- before either's SELECT): each click of the window tagged with the
+-- The head of GlobalMechanisms (Go puts it before its SELECT): each click of the window tagged with the
 -- mechanisms it shows, aggregated per publisher with the denominators they
 -- need, and the program's medians.
 -- $1 window_start, $2 window_end, $3 scope_start, $4 redirect_max_dwell_ms,
@@ -198,16 +197,17 @@ mrows AS (
     LEFT JOIN ord o ON o.publisher_id = b.publisher_id
 )
 
--- name: PublisherMechanisms
--- After Mechanisms: one row per (publisher, mechanism) with hits, each
--- carrying the program's medians it is judged against (GlobalPopulation).
+-- name: GlobalMechanisms
+-- After Mechanisms, over the whole input: one row per (publisher, mechanism)
+-- with hits, each carrying the program's medians it is judged against.
+-- Computed once per night (the medians need every publisher's rates, and
+-- the rates are the rows): a partition reads its publishers' rows here.
 SELECT r.*, p.p_not_landed, p.p_frame, p.p_redirect, p.p_overwrite, p.p_capture, p.p_publishers
-FROM mrows r CROSS JOIN globals.cookie_stuffing_population p
-ORDER BY r.publisher_id, r.mechanism;
+FROM mrows r CROSS JOIN pop p;
 
--- name: GlobalPopulation
--- After Mechanisms, over the whole input: the program's medians, one row.
-SELECT p_not_landed, p_frame, p_redirect, p_overwrite, p_capture, p_publishers FROM pop;
+-- name: PublisherMechanisms
+-- The rows of GlobalMechanisms, in the order the detector judges them.
+SELECT * FROM globals.cookie_stuffing_mechanisms ORDER BY publisher_id, mechanism;
 
 -- name: GlobalCTIT
 -- Click-to-order times (seconds) of all orders credited to clicks of the
