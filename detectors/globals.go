@@ -10,7 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"affwatch/store"
 )
 
 // GlobalTable is state a detector needs from the whole program rather than
@@ -55,7 +56,7 @@ func PrepareGlobals(ctx context.Context, env Env, tables []GlobalTable) error {
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("global table %s: %s is missing from the baselines pass (run affwatch run --stage baselines with the same --date and --rules): %w", t.Name, path, err)
 		}
-		if _, err := env.DB.ExecContext(ctx, "CREATE OR REPLACE TABLE globals."+t.Name+" AS SELECT * FROM read_parquet("+sqlString(path)+")"); err != nil {
+		if _, err := env.DB.ExecContext(ctx, "CREATE OR REPLACE TABLE globals."+t.Name+" AS SELECT * FROM read_parquet("+store.QuoteLiteral(path)+")"); err != nil {
 			return fmt.Errorf("global table %s from %s: %w", t.Name, path, err)
 		}
 	}
@@ -78,7 +79,7 @@ func ExportGlobals(ctx context.Context, db *sql.DB, dir string, tables []GlobalT
 			return nil, fmt.Errorf("global table %q: bad name", t.Name)
 		}
 		path := filepath.Join(dir, t.Name+".parquet")
-		if _, err := db.ExecContext(ctx, "COPY globals."+t.Name+" TO "+sqlString(path)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		if _, err := db.ExecContext(ctx, "COPY globals."+t.Name+" TO "+store.QuoteLiteral(path)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 			return nil, fmt.Errorf("export global table %s: %w", t.Name, err)
 		}
 		var rows int64
@@ -133,15 +134,6 @@ func (p Partition) Keep(fs []Finding) []Finding {
 		}
 	}
 	return out
-}
-
-// sqlString quotes s as a SQL string literal: table functions and COPY
-// take file names as literals, not parameters.
-func sqlString(s string) string {
-	if strings.ContainsRune(s, 0) {
-		panic("sqlString: NUL in " + s)
-	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 func fileSHA256(path string) (string, error) {

@@ -75,12 +75,12 @@ func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string) ([]Part
 	var out []PartitionFile
 	for _, t := range partitionTables {
 		path := filepath.Join(abs, t.name+".parquet")
-		q := strings.ReplaceAll(t.export, "%[1]s", quoteLiteral(runID))
-		if _, err := db.ExecContext(ctx, "COPY ("+q+") TO "+quoteLiteral(path)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		q := strings.ReplaceAll(t.export, "%[1]s", QuoteLiteral(runID))
+		if _, err := db.ExecContext(ctx, "COPY ("+q+") TO "+QuoteLiteral(path)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 			return nil, fmt.Errorf("export %s: %w", t.name, err)
 		}
 		var rows int64
-		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+quoteLiteral(path)+")").Scan(&rows); err != nil {
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+QuoteLiteral(path)+")").Scan(&rows); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t.name, err)
 		}
 		out = append(out, PartitionFile{Table: t.name, File: t.name + ".parquet", Rows: rows})
@@ -100,7 +100,7 @@ func ImportPartition(ctx context.Context, tx *sql.Tx, runID, dir string, first b
 	if err != nil {
 		return err
 	}
-	file := func(table string) string { return quoteLiteral(filepath.Join(abs, table+".parquet")) }
+	file := func(table string) string { return QuoteLiteral(filepath.Join(abs, table+".parquet")) }
 	for _, t := range partitionTables {
 		if _, err := os.Stat(filepath.Join(abs, t.name+".parquet")); err != nil {
 			return fmt.Errorf("partition %s: %s.parquet missing: %w", dir, t.name, err)
@@ -116,13 +116,13 @@ func ImportPartition(ctx context.Context, tx *sql.Tx, runID, dir string, first b
 		 WHERE ` + boolLiteral(first) + ` OR dataset IN ('clicks', 'orders')
 		 ORDER BY file_id`,
 		`INSERT INTO load_ledger
-		 SELECT l.* REPLACE (m.new_id AS file_id, ` + quoteLiteral(runID) + ` AS run_id)
+		 SELECT l.* REPLACE (m.new_id AS file_id, ` + QuoteLiteral(runID) + ` AS run_id)
 		 FROM read_parquet(` + file("load_ledger") + `) l JOIN partition_file_ids m ON m.old_id = l.file_id`,
 		`INSERT INTO quarantine
-		 SELECT q.* REPLACE (` + quoteLiteral(runID) + ` AS run_id, coalesce(m.new_id, q.file_id) AS file_id)
+		 SELECT q.* REPLACE (` + QuoteLiteral(runID) + ` AS run_id, coalesce(m.new_id, q.file_id) AS file_id)
 		 FROM read_parquet(` + file("quarantine") + `) q LEFT JOIN partition_file_ids m ON m.old_id = q.file_id
 		 WHERE ` + boolLiteral(first) + ` OR q.dataset IN ('clicks', 'orders')`,
-		`INSERT INTO findings SELECT * REPLACE (` + quoteLiteral(runID) + ` AS run_id) FROM read_parquet(` + file("findings") + `)`,
+		`INSERT INTO findings SELECT * REPLACE (` + QuoteLiteral(runID) + ` AS run_id) FROM read_parquet(` + file("findings") + `)`,
 	}
 	for _, t := range partitionTables {
 		if t.profile {
@@ -190,10 +190,10 @@ func ImportSignals(ctx context.Context, tx *sql.Tx, runID string, dirs []string)
 		if err != nil {
 			return err
 		}
-		files[i] = quoteLiteral(filepath.Join(abs, "signals_unavailable.parquet"))
+		files[i] = QuoteLiteral(filepath.Join(abs, "signals_unavailable.parquet"))
 	}
 	q := `INSERT INTO signals_unavailable
-		SELECT ` + quoteLiteral(runID) + `, detector, signal, reason
+		SELECT ` + QuoteLiteral(runID) + `, detector, signal, reason
 		FROM read_parquet([` + strings.Join(files, ", ") + `], filename = true)
 		GROUP BY detector, signal, reason
 		HAVING count(DISTINCT filename) = ` + fmt.Sprint(len(dirs))

@@ -75,13 +75,13 @@ func Open(ctx context.Context, dbPath string, opts Options) (*Store, error) {
 	}
 	settings := []string{"SET TimeZone = 'UTC'"}
 	if opts.MemoryLimit != "" {
-		settings = append(settings, "SET memory_limit = "+quoteLiteral(opts.MemoryLimit))
+		settings = append(settings, "SET memory_limit = "+QuoteLiteral(opts.MemoryLimit))
 	}
 	if opts.Threads > 0 {
 		settings = append(settings, "SET threads = "+strconv.Itoa(opts.Threads))
 	}
 	if opts.TempDirectory != "" {
-		settings = append(settings, "SET temp_directory = "+quoteLiteral(opts.TempDirectory))
+		settings = append(settings, "SET temp_directory = "+QuoteLiteral(opts.TempDirectory))
 	}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
 		for _, s := range settings {
@@ -218,9 +218,10 @@ func DriverConn(conn *sql.Conn) (driver.Conn, error) {
 	return dc, err
 }
 
-// quoteLiteral makes s a SQL string literal. Used only for SET statements,
-// which DuckDB does not let us parameterize; the values come from flags.
-func quoteLiteral(s string) string {
+// QuoteLiteral makes s a SQL string literal, for the places DuckDB does
+// not take a parameter: SET statements, and file names in COPY and
+// read_parquet. Values come from flags and our own paths, never from input.
+func QuoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 

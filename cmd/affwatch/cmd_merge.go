@@ -165,18 +165,13 @@ func mergePartitions(ctx context.Context, o mergeOptions, dirs []string, log *sl
 	defer st.Close()
 	runID = newRunID(started)
 	log = log.With("run", runID)
-	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
-		VALUES (?, 'merge', ?::DATE, ?, 'running', ?, ?, ?)`, runID, parts[0].Night, started, pack.Version, pack.SHA256, version); err != nil {
-		return reports.Written{}, fmt.Errorf("record run: %w", err)
+	markFailed, err := recordRun(ctx, st, runID, "merge", night, started, pack)
+	if err != nil {
+		return reports.Written{}, err
 	}
 	metrics.db, metrics.runID = st.DB, runID
 	defer func() { metrics.write(ctx, err == nil, timings) }() // before the store closes
-	defer func() {
-		if err != nil {
-			st.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?`,
-				err.Error(), time.Now().UTC(), runID)
-		}
-	}()
+	defer func() { markFailed(err) }()
 	log.Info("merge started", "partitions", len(parts), "night", parts[0].Night, "db", st.Path())
 
 	t0 := beginStage(log, "merge")

@@ -11,6 +11,7 @@ import (
 
 	"affwatch/detectors"
 	"affwatch/loaders"
+	"affwatch/store"
 )
 
 const partitionHelp = `
@@ -114,9 +115,9 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if partitionedDatasets[ds.Name] {
 			sel = "SELECT " + strings.Join(cols, ", ") + ", " + detectors.PartitionSQL("publisher_id", o.partitions) + " AS part FROM " + ds.Name
 			q = fmt.Sprintf("COPY (%s ORDER BY part, %s) TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))",
-				sel, ds.Key[0], sqlQuote(filepath.Join(out, ds.Name)))
+				sel, ds.Key[0], store.QuoteLiteral(filepath.Join(out, ds.Name)))
 		} else {
-			q = fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", sel, sqlQuote(filepath.Join(out, ds.Name+".parquet")))
+			q = fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", sel, store.QuoteLiteral(filepath.Join(out, ds.Name+".parquet")))
 		}
 		if _, err := st.DB.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("partition: write %s: %w", ds.Name, err)
@@ -124,7 +125,7 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if q := loaded.Quarantined(); q > 0 {
 		if _, err := st.DB.ExecContext(ctx, "COPY (SELECT dataset, file, line, column_name, reason, value FROM quarantine ORDER BY file, line) TO "+
-			sqlQuote(filepath.Join(out, "quarantine.parquet"))+" (FORMAT parquet)"); err != nil {
+			store.QuoteLiteral(filepath.Join(out, "quarantine.parquet"))+" (FORMAT parquet)"); err != nil {
 			return err
 		}
 		log.Warn("input rows quarantined and left out of the split", "rows", q, "list", filepath.Join(o.out, "quarantine.parquet"))
@@ -150,5 +151,3 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "split into %d partitions in %s (rows per partition: %s)\n", o.partitions, o.out, strings.Join(counts, "; "))
 	return nil
 }
-
-func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -232,23 +232,13 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	defer st.Close()
 	runID := newRunID(started)
 	log = log.With("run", runID)
-	var nightArg any
-	if !night.IsZero() {
-		nightArg = night.Format(time.DateOnly)
-	}
-	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
-		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
-		return nil, fmt.Errorf("record run: %w", err)
+	markFailed, err := recordRun(ctx, st, runID, command, night, started, pack)
+	if err != nil {
+		return nil, err
 	}
 	metrics.db, metrics.runID = st.DB, runID
 	defer func() { metrics.write(ctx, err == nil, timings) }() // before the store closes
-	defer func() {
-		if err != nil {
-			// The run row says why it failed; ctx may be cancelled already.
-			st.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?`,
-				err.Error(), time.Now().UTC(), runID)
-		}
-	}()
+	defer func() { markFailed(err) }()
 	log.Info("run started", "in", o.in, "out", o.out, "db", st.Path(), "night", o.date, "rules", pack.Source, "files", len(files))
 
 	t0 = beginStage(log, "load")

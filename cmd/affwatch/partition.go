@@ -278,14 +278,3 @@ func finishPartition(ctx context.Context, st *store.Store, o runOptions, pack *r
 	log.Info("partition finished", "partition", part.String(), "findings", len(findings), "out", o.out)
 	return &batchResult{runID: runID, written: reports.Written{Findings: len(findings), QuarantinedRows: int(loaded.Quarantined())}}, nil
 }
-
-// succeedRun marks a run succeeded with its manifest.
-func succeedRun(ctx context.Context, st *store.Store, runID string, manifest any) error {
-	body, err := json.Marshal(manifest)
-	if err != nil {
-		return err
-	}
-	_, err = st.DB.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
-		time.Now().UTC(), string(body), runID)
-	return err
-}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"affwatch/reports"
+	"affwatch/rules"
 	"affwatch/store"
 )
 
@@ -32,6 +34,41 @@ func (m *metricsWriter) write(ctx context.Context, ok bool, timings []reports.Ti
 	m.path = ""
 }
 
+// recordRun inserts the run's row, status running; a zero night is a
+// backfill. It returns a function for a deferred call that marks the run
+// failed with the error, if there is one when the command returns.
+func recordRun(ctx context.Context, st *store.Store, runID, command string, night, started time.Time, pack *rules.Pack) (markFailed func(err error), err error) {
+	var nightArg any
+	if !night.IsZero() {
+		nightArg = night.Format(time.DateOnly)
+	}
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
+		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
+		return nil, fmt.Errorf("record run: %w", err)
+	}
+	return func(err error) {
+		if err != nil {
+			// The run row says why it failed; ctx may be cancelled already.
+			st.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?`,
+				err.Error(), time.Now().UTC(), runID)
+		}
+	}, nil
+}
+
+// succeedRunSQL marks a run succeeded with its manifest.
+const succeedRunSQL = `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`
+
+// succeedRun marks a run that leaves no results of a night (a baselines
+// pass, a partition) succeeded with its manifest.
+func succeedRun(ctx context.Context, st *store.Store, runID string, manifest any) error {
+	body, err := json.Marshal(manifest)
+	if err != nil {
+		return err
+	}
+	_, err = st.DB.ExecContext(ctx, succeedRunSQL, time.Now().UTC(), string(body), runID)
+	return err
+}
+
 // commitResults marks a run that wrote its outputs succeeded and deletes
 // the results earlier runs left for the same night, in one transaction: a
 // re-run leaves one set of rows per night. It returns the rows replaced.
@@ -45,8 +82,7 @@ func commitResults(ctx context.Context, st *store.Store, runID string, night tim
 		return 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'succeeded', finished_at = ?, manifest = ?::JSON WHERE run_id = ?`,
-		time.Now().UTC(), string(body), runID); err != nil {
+	if _, err := tx.ExecContext(ctx, succeedRunSQL, time.Now().UTC(), string(body), runID); err != nil {
 		return 0, err
 	}
 	replaced, err := store.ReplaceEarlierResults(ctx, tx, night, runID)

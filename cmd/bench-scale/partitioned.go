@@ -130,7 +130,7 @@ func lastNight(split string) (string, error) {
 	defer st.Close()
 	var day string
 	glob := filepath.Join(split, "clicks", "*", "*.parquet")
-	err = st.DB.QueryRowContext(ctx, "SELECT strftime(max(ts), '%Y-%m-%d') FROM read_parquet('"+strings.ReplaceAll(glob, "'", "''")+"')").Scan(&day)
+	err = st.DB.QueryRowContext(ctx, "SELECT strftime(max(ts), '%Y-%m-%d') FROM read_parquet("+store.QuoteLiteral(glob)+")").Scan(&day)
 	return day, err
 }
 

@@ -60,7 +60,7 @@ func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			q := "INSERT INTO " + name + " SELECT * FROM read_parquet('" + filepath.Join(data, name+".parquet") + "')"
+			q := "INSERT INTO " + name + " SELECT * FROM read_parquet(" + store.QuoteLiteral(filepath.Join(data, name+".parquet")) + ")"
 			if partitionedTables[name] {
 				q += fmt.Sprintf(" WHERE %s = %d", detectors.PartitionSQL("publisher_id", n), i)
 			}
@@ -105,7 +105,7 @@ func exportTables(t testing.TB, st *store.Store, dir string) []string {
 	}
 	rows.Close()
 	for _, n := range names {
-		if _, err := st.DB.ExecContext(ctx, "COPY "+n+" TO '"+filepath.Join(dir, n+".parquet")+"' (FORMAT parquet)"); err != nil {
+		if _, err := st.DB.ExecContext(ctx, "COPY "+n+" TO "+store.QuoteLiteral(filepath.Join(dir, n+".parquet"))+" (FORMAT parquet)"); err != nil {
 			t.Fatalf("export %s: %v", n, err)
 		}
 	}
