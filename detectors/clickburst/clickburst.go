@@ -104,19 +104,26 @@ func spanOf(ctx context.Context, env detectors.Env, p params) (span, error) {
 // that makes "no orders" a sign, and which optional columns the input
 // carries.
 func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detectors.GlobalTable, error) {
-	rule, err := env.Pack.Rule(detectors.ClickBurst)
-	if err != nil {
-		return nil, err
-	}
-	p, err := loadParams(rule)
-	if err != nil {
-		return nil, err
-	}
-	sp, err := spanOf(ctx, env, p)
+	_, _, sp, err := plan(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	return globalTables(sp), nil
+}
+
+// plan reads the rule, its thresholds and the span it judges: what
+// GlobalTables and Run both start from.
+func plan(ctx context.Context, env detectors.Env) (rules.Rule, params, span, error) {
+	rule, err := env.Pack.Rule(detectors.ClickBurst)
+	if err != nil {
+		return rule, params{}, span{}, err
+	}
+	p, err := loadParams(rule)
+	if err != nil {
+		return rule, p, span{}, err
+	}
+	sp, err := spanOf(ctx, env, p)
+	return rule, p, sp, err
 }
 
 // globalTables are click_burst's program-wide tables for the span (a
@@ -130,15 +137,7 @@ func globalTables(sp span) []detectors.GlobalTable {
 
 // Run implements detectors.Detector.
 func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
-	rule, err := env.Pack.Rule(detectors.ClickBurst)
-	if err != nil {
-		return nil, err
-	}
-	p, err := loadParams(rule)
-	if err != nil {
-		return nil, err
-	}
-	sp, err := spanOf(ctx, env, p)
+	rule, p, sp, err := plan(ctx, env)
 	if err != nil {
 		return nil, err
 	}
