@@ -7,6 +7,7 @@ import (
 )
 
 func TestRuleListsAndExceptions(t *testing.T) {
+	withDeclarations(t, nil) // rule "x" is read by no detector
 	path := writePack(t, `version: "1"
 rules:
   x:

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -12,7 +11,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +54,13 @@ type Pack struct {
 	SHA256 string `yaml:"-"`
 	// Dir resolves relative paths in the pack (logos); empty for the default.
 	Dir string `yaml:"-"`
+
+	// root is the merged node tree, src the file of each node, index the
+	// file and line of each key path: for errors and `rules diff`.
+	root    *yaml.Node
+	src     origins
+	index   map[string]position
+	removed map[string]position
 }
 
 // Brand is one protected brand (DESIGN §5, contract).
@@ -103,10 +112,6 @@ type Commission struct {
 	// CouponOrders is "allow" (default) or "disqualify": whether an order
 	// paid with an AliExpress coupon earns no commission.
 	CouponOrders string `yaml:"coupon_orders"`
-
-	// where the section's keys sit, for error messages
-	lines  map[string]int
-	source string
 }
 
 // Coupon policies of Commission.CouponOrders.
@@ -144,14 +149,16 @@ type Calendar struct {
 
 // Rule is one detector's rule, in the spirit of a Sigma rule.
 type Rule struct {
-	ID             string             `yaml:"id"`
-	Title          string             `yaml:"title"`
-	Status         string             `yaml:"status"`
-	Policy         string             `yaml:"policy"`
-	Severity       string             `yaml:"severity"`
-	Description    string             `yaml:"description"`
-	FalsePositives []string           `yaml:"falsepositives"`
-	Thresholds     map[string]float64 `yaml:"thresholds"`
+	ID             string   `yaml:"id"`
+	Title          string   `yaml:"title"`
+	Status         string   `yaml:"status"`
+	Policy         string   `yaml:"policy"`
+	Severity       string   `yaml:"severity"`
+	Description    string   `yaml:"description"`
+	FalsePositives []string `yaml:"falsepositives"`
+	// Thresholds are decoded into the struct the rule's detector declares
+	// (Declare): strictly, with ranges, at load time.
+	Thresholds yaml.Node `yaml:"thresholds"`
 	// Lists are a rule's word or host lists by name (optional): data an
 	// analyst tunes without rebuilding, like the thresholds.
 	Lists map[string][]string `yaml:"lists"`
@@ -159,11 +166,12 @@ type Rule struct {
 	// rule must not flag, with the reason and an optional expiry.
 	Exceptions []Exception `yaml:"exceptions"`
 
+	// typed is Thresholds decoded into the declared struct.
+	typed any
 	// where the rule sits, for error messages
-	thresholdLines map[string]int
-	line           int
-	source         string
-	name           string
+	line   int
+	source string
+	name   string
 }
 
 // Exception is one known-good case of a rule: Value is matched as the rule
@@ -210,19 +218,26 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
+	at := e.File
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+		at = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+	if e.Key == "" {
+		return fmt.Sprintf("rule pack %s: %s", at, e.Msg)
+	}
+	return fmt.Sprintf("rule pack %s: %s: %s", at, e.Key, e.Msg)
 }
 
 // Default returns the embedded default pack.
 func Default() (*Pack, error) {
-	return parse(defaultYAML, DefaultName, "")
+	return load(defaultYAML, DefaultName, "")
 }
 
-// Load reads a pack file. A pack that says `extends: default` starts from the
-// default pack; each top-level key it sets replaces the default's.
+// Load reads a pack file and validates it whole: unknown keys, values of
+// the wrong type or out of range, thresholds a detector does not declare,
+// and rule names that resolve to nothing are errors at their file:line.
+// A pack that says `extends: default` overlays the default key by key
+// (see overlay).
 func Load(path string) (*Pack, error) {
 	if path == "" || path == DefaultName {
 		return Default()
@@ -231,270 +246,284 @@ func Load(path string) (*Pack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read rule pack: %w", err)
 	}
-	var top map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	ext := ""
-	if n, ok := top["extends"]; ok {
-		ext = n.Value
-	}
-	switch ext {
-	case "":
-		return parse(data, path, filepath.Dir(path))
-	case DefaultName:
-		var base map[string]yaml.Node
-		if err := yaml.Unmarshal(defaultYAML, &base); err != nil {
-			return nil, fmt.Errorf("default pack: %w", err)
-		}
-		for k, v := range top {
-			base[k] = v
-		}
-		merged, err := yaml.Marshal(base)
-		if err != nil {
-			return nil, err
-		}
-		// Errors must point into the user's file: validate the user's keys
-		// against its own lines first, then the merged result.
-		if _, err := parseLoose(data, path); err != nil {
-			return nil, err
-		}
-		p, err := decode(merged, path, filepath.Dir(path))
-		if err != nil {
-			return nil, err
-		}
-		// Positions must point into the file that defines each rule: the
-		// default pack, unless this file sets `rules` itself.
-		var defRoot, userRoot yaml.Node
-		yaml.Unmarshal(defaultYAML, &defRoot)
-		yaml.Unmarshal(data, &userRoot)
-		src := p.Source
-		p.Source = DefaultName
-		p.attachLines(&defRoot)
-		p.Source = src
-		_, userRules := top["rules"]
-		_, userCommission := top["commission"]
-		_, userPenalties := top["penalties"]
-		_, userAllow := top["allowlist"]
-		if userRules || userCommission || userPenalties || userAllow {
-			p.attachLines(&userRoot)
-		}
-		if err := p.validate(); err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		h.Write(defaultYAML)
-		h.Write(data)
-		p.SHA256 = hex.EncodeToString(h.Sum(nil))
-		return p, nil
-	default:
-		return nil, &ValidationError{File: path, Line: top["extends"].Line, Key: "extends", Msg: fmt.Sprintf("unknown pack %q (only %q can be extended)", ext, DefaultName)}
-	}
+	return load(data, path, filepath.Dir(path))
 }
 
-// parseLoose decodes with unknown-field checks but no completeness checks.
-func parseLoose(data []byte, source string) (*Pack, error) {
-	var p Pack
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
-	}
-	return &p, nil
-}
+// maxPackBytes bounds a pack file: a real pack is tens of kilobytes.
+const maxPackBytes = 16 << 20
 
-func parse(data []byte, source, dir string) (*Pack, error) {
-	p, err := decode(data, source, dir)
-	if err != nil {
-		return nil, err
-	}
-	// A pack written before the penalty ladder existed keeps working with
-	// the default ladder (the run manifest records the pack's hash).
-	if p.Penalties.Ladder == nil && p.Penalties.line == 0 && source != DefaultName {
-		def, err := Default()
-		if err != nil {
-			return nil, err
-		}
-		p.Penalties = def.Penalties
-	}
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// decode reads a pack and records where its rules sit, without validating.
-func decode(data []byte, source, dir string) (*Pack, error) {
-	p, err := parseLoose(data, source)
-	if err != nil {
-		return nil, err
+// parseYAML reads one file's node tree; a syntax error names its line.
+func parseYAML(data []byte, file string) (*yaml.Node, error) {
+	if len(data) > maxPackBytes {
+		return nil, &ValidationError{File: file, Msg: fmt.Sprintf("the file is %d bytes; a rule pack is at most %d", len(data), maxPackBytes)}
 	}
-	p.Source, p.Dir = source, dir
-	sum := sha256.Sum256(data)
-	p.SHA256 = hex.EncodeToString(sum[:])
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &ValidationError{File: file, Line: line, Msg: "not valid YAML: " + m[2]}
+		}
+		return nil, &ValidationError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 	}
-	p.attachLines(&root)
-	return p, nil
+	if root.Kind == 0 {
+		root = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Line: 1}}}
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, &ValidationError{File: file, Line: 1, Msg: "a rule pack is a mapping of keys (version, rules, ...)"}
+	}
+	if a := firstAlias(&root); a != nil {
+		// Aliases would let a small file expand to an exponential tree
+		// (billion laughs) in every walk over it; a pack needs none.
+		return nil, &ValidationError{File: file, Line: a.Line, Msg: "anchors and aliases (*" + a.Value + ") are not allowed in a rule pack: write the value out"}
+	}
+	return &root, nil
 }
 
-// attachLines records where each rule and threshold sits in the file.
-func (p *Pack) attachLines(root *yaml.Node) {
-	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
-		return
+func firstAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
 	}
-	if c := mapValue(root.Content[0], "commission"); c != nil {
-		p.Commission.source = p.Source
-		p.Commission.lines = map[string]int{"": c.Line}
-		for i := 0; i+1 < len(root.Content[0].Content); i += 2 {
-			if k := root.Content[0].Content[i]; k.Value == "commission" {
-				p.Commission.lines[""] = k.Line
-			}
-		}
-		for i := 0; i+1 < len(c.Content); i += 2 {
-			k, v := c.Content[i], c.Content[i+1]
-			p.Commission.lines[k.Value] = k.Line
-			if v.Kind == yaml.MappingNode {
-				for j := 0; j+1 < len(v.Content); j += 2 {
-					p.Commission.lines[k.Value+"."+v.Content[j].Value] = v.Content[j].Line
-				}
-			}
-		}
-	}
-	for i := 0; i+1 < len(root.Content[0].Content); i += 2 {
-		switch root.Content[0].Content[i].Value {
-		case "penalties":
-			p.Penalties.line, p.Penalties.source = root.Content[0].Content[i].Line, p.Source
-		case "allowlist":
-			for j, n := range root.Content[0].Content[i+1].Content {
-				if j < len(p.AllowList) {
-					p.AllowList[j].line = n.Line
-				}
-			}
-		}
-	}
-	rulesNode := mapValue(root.Content[0], "rules")
-	if rulesNode == nil {
-		return
-	}
-	for i := 0; i+1 < len(rulesNode.Content); i += 2 {
-		name := rulesNode.Content[i].Value
-		r, ok := p.Rules[name]
-		if !ok {
-			continue
-		}
-		r.line = rulesNode.Content[i].Line
-		r.source = p.Source
-		r.name = name
-		r.thresholdLines = map[string]int{}
-		if th := mapValue(rulesNode.Content[i+1], "thresholds"); th != nil {
-			for j := 0; j+1 < len(th.Content); j += 2 {
-				r.thresholdLines[th.Content[j].Value] = th.Content[j].Line
-			}
-		}
-		p.Rules[name] = r
-	}
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+	for _, c := range n.Content {
+		if a := firstAlias(c); a != nil {
+			return a
 		}
 	}
 	return nil
 }
 
+func load(data []byte, file, dir string) (*Pack, error) {
+	root, err := parseYAML(data, file)
+	if err != nil {
+		return nil, err
+	}
+	src := origins{}
+	src.mark(root, file)
+	ext := ""
+	extNode := mappingValue(root.Content[0], "extends")
+	if extNode != nil {
+		ext = extNode.Value
+	}
+	h := sha256.New()
+	removed := map[string]position{}
+	switch ext {
+	case "":
+	case DefaultName:
+		if file == DefaultName {
+			return nil, &ValidationError{File: file, Line: extNode.Line, Key: "extends", Msg: "the default pack cannot extend itself"}
+		}
+		base, err := parseYAML(defaultYAML, DefaultName)
+		if err != nil {
+			return nil, err
+		}
+		src.mark(base, DefaultName)
+		if err := (&merger{src: src, file: file, removed: removed}).overlay(base, root); err != nil {
+			return nil, err
+		}
+		root = base
+		h.Write(defaultYAML)
+	default:
+		return nil, &ValidationError{File: file, Line: extNode.Line, Key: "extends", Msg: fmt.Sprintf("unknown pack %q (only %q can be extended)", ext, DefaultName)}
+	}
+	h.Write(data)
+	p, err := build(root, src, removed, file, dir)
+	if err != nil {
+		return nil, err
+	}
+	p.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return p, nil
+}
+
+// build decodes a (merged) node tree into a Pack and validates it.
+func build(root *yaml.Node, src origins, removed map[string]position, file, dir string) (*Pack, error) {
+	c := &checker{src: src}
+	c.check(root.Content[0], reflect.TypeOf(Pack{}), "", false)
+	if len(c.errs) > 0 {
+		return nil, joinSorted(c.errs)
+	}
+	var p Pack
+	if err := root.Content[0].Decode(&p); err != nil {
+		return nil, &ValidationError{File: file, Msg: err.Error()}
+	}
+	p.Source, p.Dir, p.root, p.src, p.removed = file, dir, root, src, removed
+	p.index = map[string]position{}
+	indexPositions(root, src, "", p.index)
+	for name, r := range p.Rules {
+		r.name = name
+		pos := p.index["rules."+name]
+		r.source, r.line = pos.file, pos.line
+		p.Rules[name] = r
+	}
+	// A pack written before the penalty ladder existed keeps working with
+	// the default ladder (the run manifest records the pack's hash).
+	if _, ok := p.index["penalties"]; !ok && file != DefaultName {
+		def, err := parseYAML(defaultYAML, DefaultName)
+		if err != nil {
+			return nil, err
+		}
+		if err := mappingValue(def.Content[0], "penalties").Decode(&p.Penalties); err != nil {
+			return nil, fmt.Errorf("default pack: penalties: %w", err)
+		}
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// joinSorted joins errors in file and line order, so a reader fixes them
+// top to bottom.
+func joinSorted(errs []error) error {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, aok := errs[i].(*ValidationError)
+		b, bok := errs[j].(*ValidationError)
+		if aok && bok {
+			if a.File != b.File {
+				return a.File > b.File // the user's file before the default's ("default" sorts late)
+			}
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+		}
+		return errs[i].Error() < errs[j].Error()
+	})
+	return errors.Join(errs...)
+}
+
+// at is the file and line of the key at path, or of its nearest ancestor
+// that was written down (a missing key: the mapping that lacks it).
+func (p *Pack) at(path string) (string, int) {
+	for path != "" {
+		if pos, ok := p.index[path]; ok {
+			return pos.file, pos.line
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return p.Source, 0
+}
+
+// errAt is a validation error about the key at path.
+func (p *Pack) errAt(path, msg string) error {
+	file, line := p.at(path)
+	return &ValidationError{File: file, Line: line, Key: path, Msg: msg}
+}
+
 func (p *Pack) validate() error {
 	var errs []error
-	bad := func(line int, key, msg string) {
-		errs = append(errs, &ValidationError{File: p.Source, Line: line, Key: key, Msg: msg})
-	}
-	badRule := func(r Rule, key, msg string) {
-		file := r.source
-		if file == "" {
-			file = p.Source
-		}
-		errs = append(errs, &ValidationError{File: file, Line: r.line, Key: key, Msg: msg})
-	}
+	bad := func(path, msg string) { errs = append(errs, p.errAt(path, msg)) }
 	if p.Version == "" {
-		bad(0, "version", "required")
+		bad("version", "required")
 	}
 	for i, b := range p.Brands {
+		k := fmt.Sprintf("brands[%d]", i)
 		if b.Name == "" {
-			bad(0, fmt.Sprintf("brands[%d].name", i), "required")
+			bad(k+".name", "required")
 		}
 		if len(b.Keywords) == 0 {
-			bad(0, fmt.Sprintf("brands[%d].keywords", i), "at least one keyword is required")
+			bad(k+".keywords", "at least one keyword is required")
 		}
 	}
-	for _, d := range p.Calendar.Holidays {
+	for i, d := range p.Calendar.Holidays {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			bad(0, "calendar.holidays", fmt.Sprintf("%q is not a YYYY-MM-DD date", d))
+			bad(fmt.Sprintf("calendar.holidays[%d]", i), fmt.Sprintf("%q is not a YYYY-MM-DD date", d))
 		}
 	}
-	for _, w := range p.Calendar.Weekend {
+	for i, w := range p.Calendar.Weekend {
 		if _, ok := weekdays[strings.ToLower(w)]; !ok {
-			bad(0, "calendar.weekend", fmt.Sprintf("%q is not a day of the week", w))
+			bad(fmt.Sprintf("calendar.weekend[%d]", i), fmt.Sprintf("%q is not a day of the week", w))
 		}
 	}
-	errs = append(errs, p.Commission.validate(p.Source)...)
+	p.Commission.validate(func(key, msg string) { bad("commission."+key, msg) })
 	errs = append(errs, p.validatePenalties()...)
+	declared := declaredRules()
 	for _, n := range p.RuleNames() {
 		r := p.Rules[n]
 		key := "rules." + n
+		if len(declared) > 0 {
+			if _, ok := declarationOf(n); !ok {
+				msg := "no detector reads a rule of this name"
+				if s := suggest(n, declared); s != "" {
+					msg += "; did you mean " + s + "?"
+				}
+				bad(key, msg)
+				continue
+			}
+		}
 		if r.ID == "" {
-			badRule(r, key+".id", "required")
+			bad(key+".id", "required")
 		}
 		if r.Policy == "" {
-			badRule(r, key+".policy", "required: the clause this rule enforces")
+			bad(key+".policy", "required: the clause this rule enforces")
 		}
 		if !contains(Statuses, r.Status) {
-			badRule(r, key+".status", fmt.Sprintf("%q is not one of %s", r.Status, strings.Join(Statuses, ", ")))
+			bad(key+".status", fmt.Sprintf("%q is not one of %s", r.Status, strings.Join(Statuses, ", ")))
 		}
 		if !contains([]string{"low", "medium", "high", "critical"}, r.Severity) {
-			badRule(r, key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
+			bad(key+".severity", fmt.Sprintf("%q is not one of low, medium, high, critical", r.Severity))
 		}
 		for i, e := range r.Exceptions {
 			k := fmt.Sprintf("%s.exceptions[%d]", key, i)
 			if e.Value == "" {
-				badRule(r, k+".value", "required")
+				bad(k+".value", "required")
 			}
 			if e.Reason == "" {
-				badRule(r, k+".reason", "required: why this case is known-good")
+				bad(k+".reason", "required: why this case is known-good")
 			}
 			if e.Expires != "" {
 				if _, err := time.Parse(time.DateOnly, e.Expires); err != nil {
-					badRule(r, k+".expires", fmt.Sprintf("%q is not a YYYY-MM-DD date", e.Expires))
+					bad(k+".expires", fmt.Sprintf("%q is not a YYYY-MM-DD date", e.Expires))
 				}
 			}
 		}
+		if d, ok := declarationOf(n); ok {
+			node := mappingValue(mappingValue(mappingValue(p.root.Content[0], "rules"), n), "thresholds")
+			v, err := decodeThresholds(r, node, d.typ, p.src)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			r.typed = v
+			p.Rules[n] = r
+		}
 	}
-	return errors.Join(errs...)
+	for _, n := range declared {
+		if _, ok := p.Rules[n]; !ok {
+			bad("rules."+n, "required: the detector "+n+" reads this rule (start the pack with `extends: default` to inherit it)")
+		}
+	}
+	errs = flatten(errs)
+	for _, e := range errs {
+		// An error about a key the user's file removed points at the removal.
+		if ve, ok := e.(*ValidationError); ok {
+			if pos, ok := p.removed[ve.Key]; ok {
+				ve.File, ve.Line = pos.file, pos.line
+			}
+		}
+	}
+	return joinSorted(errs)
+}
+
+// flatten unwraps joined errors, so each sorts by its own line.
+func flatten(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			out = append(out, flatten(j.Unwrap())...)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // validate checks the commission terms; errors name the key and its line.
-func (c *Commission) validate(packSource string) []error {
-	var errs []error
-	file := c.source
-	if file == "" {
-		file = packSource
-	}
-	bad := func(key, msg string) {
-		line := c.lines[key]
-		if line == 0 {
-			line = c.lines[strings.SplitN(key, ".", 2)[0]]
-		}
-		if line == 0 {
-			line = c.lines[""] // a missing key: the section
-		}
-		errs = append(errs, &ValidationError{File: file, Line: line, Key: "commission." + key, Msg: msg})
-	}
+func (c *Commission) validate(bad func(key, msg string)) {
 	rate := func(key string, v float64) {
 		if _, ok := RateBP(v); !ok || v < 0 || v > 100 {
 			bad(key, fmt.Sprintf("%v is not a rate in %% between 0 and 100 with at most two decimals", v))
@@ -556,8 +585,6 @@ func (c *Commission) validate(packSource string) []error {
 	default:
 		bad("coupon_orders", fmt.Sprintf("%q is not one of %s, %s", c.CouponOrders, CouponAllow, CouponDisqualify))
 	}
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-	return errs
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -600,36 +627,6 @@ func (p *Pack) Rule(code string) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule pack %s has no rule %q", p.Source, code)
 	}
 	return r, nil
-}
-
-// Threshold returns a threshold the detector needs, or an error naming the
-// pack, rule and key, so a typo in a tuned pack fails loudly.
-func (r Rule) Threshold(key string) (float64, error) {
-	v, ok := r.Thresholds[key]
-	if !ok {
-		return 0, &ValidationError{File: r.source, Line: r.line, Key: "rules." + r.name + ".thresholds." + key, Msg: "required threshold is missing"}
-	}
-	return v, nil
-}
-
-// Fill sets each dst pointer to the rule's threshold of that key,
-// reporting every missing key at once.
-func (r Rule) Fill(dst map[string]*float64) error {
-	var errs []error
-	keys := make([]string, 0, len(dst))
-	for k := range dst {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v, err := r.Threshold(k)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		*dst[k] = v
-	}
-	return errors.Join(errs...)
 }
 
 // AddWorkingDays returns the date n working days after from, skipping the
@@ -699,25 +696,47 @@ func readCapped(r io.Reader, name string) ([]byte, error) {
 }
 
 // WithThresholds returns a copy of the pack in which rule's thresholds are
-// set from set (a NaN value removes the key), for trying a tuned value
-// without touching the pack it came from. The rule must exist.
+// set from set (a NaN value removes the key), decoded and validated again,
+// for trying a tuned value without touching the pack it came from. The
+// rule must exist.
 func (p *Pack) WithThresholds(rule string, set map[string]float64) (*Pack, error) {
 	r, ok := p.Rules[rule]
 	if !ok {
 		return nil, fmt.Errorf("rule pack %s has no rule %q", p.Source, rule)
 	}
-	th := make(map[string]float64, len(r.Thresholds)+len(set))
-	for k, v := range r.Thresholds {
-		th[k] = v
+	th := copyNode(&r.Thresholds)
+	if th.Kind == 0 {
+		th = &yaml.Node{Kind: yaml.MappingNode}
 	}
-	for k, v := range set {
+	keys := sortedKeys(set)
+	for _, k := range keys {
+		v := set[k]
+		i := mappingIndex(th, k)
 		if v != v { // NaN
-			delete(th, k)
+			if i >= 0 {
+				th.Content = append(th.Content[:i], th.Content[i+2:]...)
+			}
 			continue
 		}
-		th[k] = v
+		val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(v, 'g', -1, 64)}
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			val.Tag, val.Value = "!!int", strconv.FormatInt(int64(v), 10)
+		}
+		if i >= 0 {
+			th.Content[i+1] = val
+		} else {
+			th.Content = append(th.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, val)
+		}
 	}
-	r.Thresholds = th
+	r.Thresholds = *th
+	r.typed = nil
+	if d, ok := declarationOf(rule); ok {
+		v, err := decodeThresholds(r, nil, d.typ, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.typed = v
+	}
 	cp := *p
 	cp.Rules = make(map[string]Rule, len(p.Rules))
 	for k, v := range p.Rules {
@@ -725,4 +744,13 @@ func (p *Pack) WithThresholds(rule string, set map[string]float64) (*Pack, error
 	}
 	cp.Rules[rule] = r
 	return &cp, nil
+}
+
+func copyNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, x := range n.Content {
+		c.Content[i] = copyNode(x)
+	}
+	return &c
 }

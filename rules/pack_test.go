@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ rules:
     policy: E.10.c
     status: maybe
     severity: high
-`, []string{"pack.yaml:3: rules.click_burst.status: \"maybe\" is not one of stable, test, experimental"}},
+`, []string{"pack.yaml:6: rules.click_burst.status: \"maybe\" is not one of stable, test, experimental"}},
 		{"missing policy", `version: "1"
 rules:
   click_burst:
@@ -83,7 +84,7 @@ rules:
 `, []string{"pack.yaml:3: rules.click_burst.policy: required"}},
 		{"unknown key", `version: "1"
 rulez: {}
-`, []string{"field rulez not found"}},
+`, []string{"pack.yaml:2: rulez: unknown key; did you mean rules?"}},
 		{"bad holiday", `extends: default
 calendar:
   weekend: [saturday]
@@ -122,8 +123,42 @@ func TestAddWorkingDays(t *testing.T) {
 	}
 }
 
+// testThresholds stands in for a detector's declared thresholds.
+type testThresholds struct {
+	BucketMinutes int     `yaml:"bucket_minutes" range:"[1,1440]"`
+	MadK          float64 `yaml:"mad_k" range:"(0,]"`
+	Note          string  `yaml:"note" optional:"true"`
+}
+
+func (t testThresholds) Validate() error {
+	if 1440%t.BucketMinutes != 0 {
+		return &FieldError{Key: "bucket_minutes", Msg: "must divide a day"}
+	}
+	return nil
+}
+
+// withDeclarations replaces the detectors' declarations for one test (the
+// rules package alone has none: detectors register theirs).
+func withDeclarations(t *testing.T, decl map[string]any) {
+	t.Helper()
+	declMu.Lock()
+	saved, savedSealed := declarations, sealed
+	declarations = map[string]declaration{}
+	for k, v := range decl {
+		declarations[k] = declaration{typ: reflect.TypeOf(v)}
+	}
+	sealed = len(decl) > 0
+	declMu.Unlock()
+	t.Cleanup(func() {
+		declMu.Lock()
+		declarations, sealed = saved, savedSealed
+		declMu.Unlock()
+	})
+}
+
 func TestMissingThresholdNamesTheRule(t *testing.T) {
-	p, err := Load(writePack(t, `extends: default
+	withDeclarations(t, map[string]any{"click_burst": testThresholds{}})
+	_, err := Load(writePack(t, `version: "1"
 rules:
   click_burst:
     id: AW-CB-001
@@ -133,16 +168,70 @@ rules:
     thresholds:
       mad_k: 5
 `))
+	if err == nil || !strings.Contains(err.Error(), "pack.yaml:9: rules.click_burst.thresholds.bucket_minutes: required threshold is missing") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestTypedThresholds(t *testing.T) {
+	withDeclarations(t, map[string]any{"click_burst": testThresholds{}})
+	head := `version: "1"
+rules:
+  click_burst:
+    id: AW-CB-001
+    policy: E.10.c
+    status: test
+    severity: high
+    thresholds:
+`
+	tests := []struct {
+		name, body, want string
+	}{
+		{"typo", "      bucket_minutes: 60\n      mad_k: 5\n      mak_k: 6\n", "pack.yaml:11: rules.click_burst.thresholds.mak_k: unknown key; did you mean mad_k?"},
+		{"integer stays integer", "      bucket_minutes: 7.5\n      mad_k: 5\n", `pack.yaml:9: rules.click_burst.thresholds.bucket_minutes: want an integer, have "7.5"`},
+		{"nan", "      bucket_minutes: 60\n      mad_k: .nan\n", "pack.yaml:10: rules.click_burst.thresholds.mad_k: want a finite number, have .nan"},
+		{"inf", "      bucket_minutes: 60\n      mad_k: -.inf\n", "pack.yaml:10: rules.click_burst.thresholds.mad_k: want a finite number, have -.inf"},
+		{"open range", "      bucket_minutes: 60\n      mad_k: 0\n", "pack.yaml:10: rules.click_burst.thresholds.mad_k: 0 is out of range: want a number above 0"},
+		{"closed range", "      bucket_minutes: 0\n      mad_k: 1\n", "pack.yaml:9: rules.click_burst.thresholds.bucket_minutes: 0 is out of range: want an integer in [1, 1440]"},
+		{"validate at its key", "      mad_k: 1\n      bucket_minutes: 7\n", "pack.yaml:10: rules.click_burst.thresholds.bucket_minutes: must divide a day"},
+		{"a list for a number", "      bucket_minutes: [60]\n      mad_k: 1\n", "pack.yaml:9: rules.click_burst.thresholds.bucket_minutes: want an integer, have a list"},
+		{"twice", "      bucket_minutes: 60\n      mad_k: 1\n      mad_k: 2\n", "pack.yaml:11: rules.click_burst.thresholds.mad_k: set twice in this mapping"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writePack(t, head+tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+	p, err := Load(writePack(t, head+"      bucket_minutes: 30\n      mad_k: 2.5\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k, b float64
-	err = p.Rules["click_burst"].Fill(map[string]*float64{"mad_k": &k, "bucket_minutes": &b})
-	if err == nil || !strings.Contains(err.Error(), "pack.yaml:3: rules.click_burst.thresholds.bucket_minutes: required threshold is missing") {
-		t.Errorf("error = %v", err)
+	th, err := Declared[testThresholds]{rule: "click_burst"}.Of(p)
+	if err != nil || th.BucketMinutes != 30 || th.MadK != 2.5 || th.Note != "" {
+		t.Errorf("thresholds = %+v, %v", th, err)
 	}
-	if k != 5 {
-		t.Errorf("mad_k = %v, want 5", k)
+}
+
+func TestUnknownRuleName(t *testing.T) {
+	withDeclarations(t, map[string]any{"click_burst": testThresholds{}})
+	_, err := Load(writePack(t, `version: "1"
+rules:
+  click_brust:
+    id: X
+    policy: E.10.c
+    status: test
+    severity: high
+`))
+	for _, want := range []string{
+		"pack.yaml:3: rules.click_brust: no detector reads a rule of this name; did you mean click_burst?",
+		"rules.click_burst: required: the detector click_burst reads this rule",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v\nwant it to contain %q", err, want)
+		}
 	}
 }
 
@@ -156,7 +245,7 @@ rules:
     status: shadow
     severity: high
 `))
-	if err == nil || !strings.Contains(err.Error(), `pack.yaml:4: rules.click_burst.status: "shadow" is not one of stable, test, experimental`) {
+	if err == nil || !strings.Contains(err.Error(), `pack.yaml:7: rules.click_burst.status: "shadow" is not one of stable, test, experimental`) {
 		t.Errorf("error = %v", err)
 	}
 }
@@ -212,8 +301,9 @@ func TestNormalizeCategoryAndRateBP(t *testing.T) {
 
 // A pack written before the commission table existed still loads.
 func TestCommissionWithoutTable(t *testing.T) {
+	// !replace takes the section whole instead of merging it key by key.
 	p, err := Load(writePack(t, `extends: default
-commission:
+commission: !replace
   cookie_days: {cis: 15, other: 3}
   cis_countries: [RU]
   per_order_cap_usd: 38.5
@@ -248,11 +338,12 @@ commission:
     home audio& video equipment: 2.4
     Home Audio & Video Equipment: 3
   default_rate: 5.5
-`, []string{`commission.category_rates.home audio& video equipment: same category as "Home Audio & Video Equipment"`}},
+`, []string{`pack.yaml:4: commission.category_rates.home audio& video equipment: same category as`}},
 		{"table without default", `extends: default
 commission:
-  category_rates: {books: 0}
-`, []string{"pack.yaml:2: commission.default_rate: required with category_rates"}},
+  category_rates: !replace {books: 0}
+  default_rate: !remove
+`, []string{"pack.yaml:4: commission.default_rate: required with category_rates"}},
 		{"zero-rate category with a rate", `extends: default
 commission:
   category_rates: {books: 5}
@@ -266,7 +357,8 @@ commission:
 		{"in-session without minutes", `extends: default
 commission:
   in_session: [other]
-`, []string{"pack.yaml:2: commission.session_minutes: must be positive"}},
+  session_minutes: !remove
+`, []string{"pack.yaml:4: commission.session_minutes: must be positive"}},
 		{"bad coupon policy", `extends: default
 commission:
   coupon_orders: sometimes
@@ -278,6 +370,7 @@ commission:
 		{"brand stores without rate", `extends: default
 commission:
   brand_stores: [X]
+  brand_store_rate: !remove
 `, []string{"commission.brand_store_rate: required with brand_stores"}},
 		{"negative cap", `version: "1"
 commission:
@@ -300,27 +393,39 @@ commission:
 }
 
 func TestWithThresholds(t *testing.T) {
-	p, err := Default()
+	withDeclarations(t, map[string]any{"click_burst": testThresholds{}})
+	p, err := Load(writePack(t, `version: "1"
+rules:
+  click_burst:
+    id: AW-CB-001
+    policy: E.10.c
+    status: test
+    severity: high
+    thresholds: {bucket_minutes: 60, mad_k: 3.5, note: x}
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := p.Rules["click_burst"].Thresholds["min_modified_z"]
-	q, err := p.WithThresholds("click_burst", map[string]float64{"min_modified_z": 9, "mad_unused": 1, "bucket_minutes": math.NaN()})
+	decl := Declared[testThresholds]{rule: "click_burst"}
+	q, err := p.WithThresholds("click_burst", map[string]float64{"mad_k": 9, "bucket_minutes": 30})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := q.Rules["click_burst"].Thresholds
-	if got["min_modified_z"] != 9 || got["mad_unused"] != 1 {
-		t.Errorf("thresholds %v", got)
+	got, _ := decl.Of(q)
+	if got.MadK != 9 || got.BucketMinutes != 30 || got.Note != "x" {
+		t.Errorf("thresholds %+v", got)
 	}
-	if _, ok := got["bucket_minutes"]; ok {
-		t.Error("NaN did not remove bucket_minutes")
+	if orig, _ := decl.Of(p); orig.MadK != 3.5 || orig.BucketMinutes != 60 {
+		t.Errorf("the original pack changed: %+v", orig)
 	}
-	if p.Rules["click_burst"].Thresholds["min_modified_z"] != before || p.Rules["click_burst"].Thresholds["bucket_minutes"] == 0 {
-		t.Error("the original pack changed")
+	if _, err := p.WithThresholds("click_burst", map[string]float64{"mad_unused": 1}); err == nil || !strings.Contains(err.Error(), "unknown key") {
+		t.Errorf("an unknown key was accepted: %v", err)
 	}
-	if _, err := q.Rules["click_burst"].Threshold("bucket_minutes"); err == nil {
-		t.Error("a removed threshold is still found")
+	if _, err := p.WithThresholds("click_burst", map[string]float64{"bucket_minutes": math.NaN()}); err == nil || !strings.Contains(err.Error(), "required threshold is missing") {
+		t.Errorf("NaN did not remove bucket_minutes: %v", err)
+	}
+	if _, err := p.WithThresholds("click_burst", map[string]float64{"bucket_minutes": 7}); err == nil {
+		t.Error("an invalid value was accepted")
 	}
 	if _, err := p.WithThresholds("no_such_rule", nil); err == nil {
 		t.Error("unknown rule accepted")

@@ -78,9 +78,6 @@ type Penalties struct {
 	CorrectionPaid    string   `yaml:"correction_paid"`
 	// AppealWorkingDays is the Claim Period of G.12.
 	AppealWorkingDays int `yaml:"appeal_working_days"`
-
-	line   int
-	source string
 }
 
 // IsCorrection reports whether detector's findings are commission
@@ -120,8 +117,6 @@ type AllowEntry struct {
 	Reason     string `yaml:"reason"`
 	ApprovedBy string `yaml:"approved_by"`
 	Expires    string `yaml:"expires"` // YYYY-MM-DD, inclusive
-
-	line int
 }
 
 // Active reports whether the entry applies on day (UTC).
@@ -142,13 +137,7 @@ func (e AllowEntry) MatchesRule(detector, ruleID string) bool {
 func (p *Pack) validatePenalties() []error {
 	var errs []error
 	pen := p.Penalties
-	file := pen.source
-	if file == "" {
-		file = p.Source
-	}
-	bad := func(key, msg string) {
-		errs = append(errs, &ValidationError{File: file, Line: pen.line, Key: "penalties." + key, Msg: msg})
-	}
+	bad := func(key, msg string) { errs = append(errs, p.errAt("penalties."+key, msg)) }
 	action := func(key, a string) {
 		if ActionRung(a) < 0 {
 			bad(key, fmt.Sprintf("%q is not an action of F.11 (%s)", a, strings.Join(Actions, ", ")))
@@ -204,10 +193,19 @@ func (p *Pack) validatePenalties() []error {
 	if pen.AppealWorkingDays <= 0 {
 		bad("appeal_working_days", "must be positive (G.12: 5 working days)")
 	}
+	for i, c := range pen.Corrections {
+		if _, written := p.index["penalties"]; !written {
+			break // the default's ladder lent to a pack older than it
+		}
+		if _, ok := p.Rules[c]; !ok {
+			bad(fmt.Sprintf("corrections[%d]", i), p.unknownRuleMsg(c))
+		}
+	}
 	for i, e := range p.AllowList {
 		k := fmt.Sprintf("allowlist[%d]", i)
-		badE := func(key, msg string) {
-			errs = append(errs, &ValidationError{File: p.Source, Line: e.line, Key: k + key, Msg: msg})
+		badE := func(key, msg string) { errs = append(errs, p.errAt(k+key, msg)) }
+		if e.Rule != "" && e.Rule != "*" && !p.knowsRule(e.Rule) {
+			badE(".rule", p.unknownRuleMsg(e.Rule))
 		}
 		if (e.PublisherID == "") == (e.Domain == "") {
 			badE("", "give exactly one of publisher_id or domain")
@@ -226,4 +224,32 @@ func (p *Pack) validatePenalties() []error {
 		}
 	}
 	return errs
+}
+
+// knowsRule reports whether name is a rule of the pack, by name (detector
+// code) or by id.
+func (p *Pack) knowsRule(name string) bool {
+	if _, ok := p.Rules[name]; ok {
+		return true
+	}
+	for _, r := range p.Rules {
+		if r.ID == name {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownRuleMsg says a rule name resolves to nothing, with the nearest
+// rule name or id.
+func (p *Pack) unknownRuleMsg(name string) string {
+	known := p.RuleNames()
+	for _, n := range known {
+		known = append(known, p.Rules[n].ID)
+	}
+	msg := fmt.Sprintf("%q is not a rule of this pack (a detector code such as click_burst, a rule id such as AW-CB-001, or \"*\")", name)
+	if s := suggest(name, known); s != "" {
+		msg = fmt.Sprintf("%q is not a rule of this pack; did you mean %s?", name, s)
+	}
+	return msg
 }

@@ -48,7 +48,7 @@ penalties:
   history: {lookback_days: 365, strike_gap_days: 7}
   shadow_max_action: warning
   appeal_working_days: 5
-`, `:2: penalties.ladder.low.high: "scold" is not an action of F.11`},
+`, `:5: penalties.ladder.low.high: "scold" is not an action of F.11`},
 		{"max below the first rung", `extends: default
 penalties:
   confidence: {high: 0.8, medium: 0.5}
@@ -118,6 +118,7 @@ func TestAllowEntry(t *testing.T) {
 // A pack written before the ladder existed still loads, with the default ladder.
 func TestPackWithoutPenalties(t *testing.T) {
 	def, _ := Default()
+	withDeclarations(t, nil) // a pack of a few rules: no detector asks for the others
 	p, err := Load(writePack(t, `version: "old"
 brands:
   - name: AliExpress

@@ -126,6 +126,7 @@ func TestAppealUsage(t *testing.T) {
 		{"bad outcome", []string{"appeal", "--db", db, "--publisher", "P1", "--detector", "click_burst", "--outcome", "maybe", "--by", "x", "--note", "y"}, `outcome "maybe" must be cleared or upheld`},
 		{"unknown finding", []string{"appeal", "--db", db, "--publisher", "P1", "--finding", "cl-0", "--outcome", "cleared", "--by", "x", "--note", "y"}, "is not in the database: give --detector"},
 		{"bad csv line", []string{"appeal", "--db", db, "--from", csvPath}, "appeals.csv:3: decided_on \"20.11.2026\" is not YYYY-MM-DD"},
+		{"misspelt detector", []string{"appeal", "--db", db, "--publisher", "P1", "--detector", "click_brust", "--outcome", "cleared", "--by", "x", "--note", "y"}, `detector "click_brust" is not a detector of the program (brand_domain, brand_misuse, click_burst,`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, tc.args...)

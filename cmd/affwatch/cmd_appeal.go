@@ -8,10 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"affwatch/detectors/all"
 	"affwatch/rules/penalty"
 )
 
@@ -108,6 +111,9 @@ func runAppeal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := appeals[i].Validate(); err != nil {
 			return usagef("appeal: %v (see affwatch appeal --help)", err)
 		}
+		if err := knownDetector(appeals[i].Detector); err != nil {
+			return usagef("appeal: %v", err)
+		}
 	}
 	added, err := penalty.RecordAppeals(ctx, st.DB, appeals, time.Now())
 	if err != nil {
@@ -170,4 +176,22 @@ func safeTerm(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// knownDetector says whether an appeal's detector resolves to a detector
+// of the program (or "*"): a misspelt one would never clear anything.
+func knownDetector(code string) error {
+	if code == "*" {
+		return nil
+	}
+	var codes []string
+	for _, d := range all.Detectors() {
+		if d.Code() == code {
+			return nil
+		}
+		codes = append(codes, d.Code())
+	}
+	sort.Strings(codes)
+	codes = slices.Compact(codes)
+	return fmt.Errorf("detector %q is not a detector of the program (%s, or \"*\")", code, strings.Join(codes, ", "))
 }

@@ -21,6 +21,10 @@ import (
 	"affwatch/rules"
 )
 
+// Every detector above has declared the thresholds of the rules it reads:
+// from here on a pack's rule that no detector reads is an error.
+func init() { rules.Seal() }
+
 // Detectors returns every registered detector.
 func Detectors() []detectors.Detector {
 	return []detectors.Detector{

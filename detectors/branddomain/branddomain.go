@@ -212,8 +212,8 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		}
 		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 		best := hits[0]
-		if len(hits) > int(p.MaxFindingsSites) {
-			hits = hits[:int(p.MaxFindingsSites)]
+		if len(hits) > p.MaxFindingsSites {
+			hits = hits[:p.MaxFindingsSites]
 		}
 		f := dnsFacts{Note: "no crawl of this site in this run: DNS facts unavailable"}
 		fs, fe := ws, we

@@ -10,35 +10,28 @@ import (
 	"affwatch/rules"
 )
 
-// Params are the rule's thresholds (rules/default.yaml, brand_domain).
+// Params are the rule's thresholds (rules.brand_domain.thresholds in the
+// pack), decoded and range-checked when the pack loads.
 type Params struct {
-	FuzzyMinLen      float64 // keywords shorter than this match exactly only (in text or skeleton)
-	TwoEditMinLen    float64 // keywords at least this long match with up to 2 edits; shorter ones with 1
-	ShortKeywordLen  float64 // keywords up to this long count inside a longer label only at a boundary or beside an affix
-	CompoundFuzzyMin float64 // keywords at least this long also match with 1 edit inside a longer label
-	ScoreExact       float64 // the keyword itself, or inside a label (combosquat)
-	ScoreHomoglyph   float64 // equal to the keyword once look-alike characters are mapped
-	ScoreTypo1       float64 // one edit from the keyword (a whole label or hyphen-separated part)
-	ScoreTypo2       float64 // two edits
-	ScoreCompound    float64 // one edit from the keyword, inside a longer label
-	SubdomainFactor  float64 // multiplies the score when only a subdomain label matches
-	ShortFactor      float64 // multiplies the score of a fuzzy or compound match of a short keyword
-	MinScore         float64 // findings below this score are not reported
-	MaxFindingsSites float64 // evidence lists at most this many matching sites per finding
+	FuzzyMinLen      int     `yaml:"fuzzy_min_len" range:"[1,64]"`           // keywords shorter than this match exactly only (in text or skeleton)
+	TwoEditMinLen    int     `yaml:"two_edit_min_len" range:"[1,64]"`        // keywords at least this long match with up to 2 edits; shorter ones with 1
+	ShortKeywordLen  int     `yaml:"short_keyword_len" range:"[0,64]"`       // keywords up to this long count inside a longer label only at a boundary or beside an affix
+	CompoundFuzzyMin int     `yaml:"compound_fuzzy_min_len" range:"[1,64]"`  // keywords at least this long also match with 1 edit inside a longer label
+	ScoreExact       float64 `yaml:"score_exact" range:"[0,1]"`              // the keyword itself, or inside a label (combosquat)
+	ScoreHomoglyph   float64 `yaml:"score_homoglyph" range:"[0,1]"`          // equal to the keyword once look-alike characters are mapped
+	ScoreTypo1       float64 `yaml:"score_typo_1" range:"[0,1]"`             // one edit from the keyword (a whole label or hyphen-separated part)
+	ScoreTypo2       float64 `yaml:"score_typo_2" range:"[0,1]"`             // two edits
+	ScoreCompound    float64 `yaml:"score_compound_typo" range:"[0,1]"`      // one edit from the keyword, inside a longer label
+	SubdomainFactor  float64 `yaml:"subdomain_factor" range:"[0,1]"`         // multiplies the score when only a subdomain label matches
+	ShortFactor      float64 `yaml:"short_keyword_factor" range:"[0,1]"`     // multiplies the score of a fuzzy or compound match of a short keyword
+	MinScore         float64 `yaml:"min_score" range:"(0,1]"`                // findings below this score are not reported
+	MaxFindingsSites int     `yaml:"max_sites_in_evidence" range:"[1,1000]"` // evidence lists at most this many matching sites per finding
 }
 
+var thresholds = rules.Declare[Params](RuleName)
+
 // ParamsFrom reads the thresholds of the rule.
-func ParamsFrom(r rules.Rule) (Params, error) {
-	var p Params
-	err := r.Fill(map[string]*float64{
-		"fuzzy_min_len": &p.FuzzyMinLen, "two_edit_min_len": &p.TwoEditMinLen, "short_keyword_len": &p.ShortKeywordLen,
-		"compound_fuzzy_min_len": &p.CompoundFuzzyMin, "score_exact": &p.ScoreExact, "score_homoglyph": &p.ScoreHomoglyph,
-		"score_typo_1": &p.ScoreTypo1, "score_typo_2": &p.ScoreTypo2, "score_compound_typo": &p.ScoreCompound,
-		"subdomain_factor": &p.SubdomainFactor, "short_keyword_factor": &p.ShortFactor, "min_score": &p.MinScore,
-		"max_sites_in_evidence": &p.MaxFindingsSites,
-	})
-	return p, err
-}
+func ParamsFrom(r rules.Rule) (Params, error) { return thresholds.From(r) }
 
 // Match says how a host imitates a brand.
 type Match struct {
@@ -123,14 +116,14 @@ func NewMatcher(pack *rules.Pack, rule rules.Rule, p Params, exceptions []rules.
 			kw.strict = strictSkeleton(k)
 			n := len(kw.skel)
 			switch {
-			case float64(n) < p.FuzzyMinLen:
+			case n < p.FuzzyMinLen:
 				kw.maxd = 0
-			case float64(n) >= p.TwoEditMinLen:
+			case n >= p.TwoEditMinLen:
 				kw.maxd = 2
 			default:
 				kw.maxd = 1
 			}
-			kw.short = float64(n) <= p.ShortKeywordLen
+			kw.short = n <= p.ShortKeywordLen
 			for i := 0; i < len(kw.text); i++ {
 				kw.hist[kw.text[i]&127]++
 			}
@@ -284,7 +277,7 @@ func (m *Matcher) score(c Match) float64 {
 	if c.Where != "registrable_label" {
 		s *= m.p.SubdomainFactor
 	}
-	if float64(len(c.Keyword)) <= m.p.ShortKeywordLen && (c.Distance > 0 || c.Class == "combosquat") {
+	if len(c.Keyword) <= m.p.ShortKeywordLen && (c.Distance > 0 || c.Class == "combosquat") {
 		s *= m.p.ShortFactor
 	}
 	if s > 1 {
@@ -361,7 +354,7 @@ func (m *Matcher) matchLabel(l *Label, kw *keyword, whole bool) (Match, bool) {
 		return c, true
 	}
 	// 4. one edit inside a longer label (aliexpres-deals, bestalibabba)
-	if float64(len(kw.skel)) >= m.p.CompoundFuzzyMin && len(sk) > len(kw.skel)+1 &&
+	if len(kw.skel) >= m.p.CompoundFuzzyMin && len(sk) > len(kw.skel)+1 &&
 		(strings.Contains(sk, kw.pieces[0]) || strings.Contains(sk, kw.pieces[1])) {
 		if d := substringDistance(kw.skel, sk); d <= 1 && !containsAny(sk, kw.nearStops) && m.compoundOK(strictSkeleton(lj), kw.strict) {
 			return mk("compound_typo", "skeleton", d), true

@@ -122,7 +122,7 @@ func (md *Model) AnalyzePage(p Page) []Hit {
 	hs = append(hs, md.Analyze("meta_description", p.URL, p.Description)...)
 	hs = append(hs, md.Analyze("meta_keywords", p.URL, p.Keywords)...)
 	for i, h := range p.Headings {
-		if i >= int(md.p.MaxHeadings) {
+		if i >= md.p.MaxHeadings {
 			break
 		}
 		hs = append(hs, md.Analyze("heading", p.URL, h)...)

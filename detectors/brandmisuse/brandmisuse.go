@@ -200,7 +200,7 @@ func adFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMak
 			continue
 		}
 		claim := HasClaim(pa.hits)
-		hits := topHits(pa.hits, int(md.p.MaxEvidence))
+		hits := topHits(pa.hits, md.p.MaxEvidence)
 		ids := pa.ids
 		if len(ids) > 50 {
 			ids = ids[:50]
@@ -263,7 +263,7 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 			order = append(order, k)
 		}
 		sh.pages++
-		r.page.Headings = Headings(html, int(md.p.MaxHTMLBytes), int(md.p.MaxHeadings))
+		r.page.Headings = Headings(html, md.p.MaxHTMLBytes, md.p.MaxHeadings)
 		if hs := md.JudgePage(r.page); len(hs) > 0 {
 			sh.pagesFlagged++
 			sh.hits = append(sh.hits, hs...)
@@ -282,7 +282,7 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		if v == "" || v == KindMention && md.p.ReportMentions < 1 {
 			continue
 		}
-		hits := topHits(sh.hits, int(md.p.MaxEvidence))
+		hits := topHits(sh.hits, md.p.MaxEvidence)
 		h := hits[0]
 		score := md.p.ScoreMention
 		var s string

@@ -18,37 +18,30 @@ var Languages = []string{"en", "ru", "es", "pt", "fr"}
 // the phrase); with the "…" marks it stays under 240 characters.
 const SnippetBytes = 230
 
-// Params are the rule's thresholds (rules/default.yaml, brand_misuse).
+// Params are the rule's thresholds (rules.brand_misuse.thresholds in the
+// pack), decoded and range-checked when the pack loads.
 type Params struct {
-	FuzzyMinLen      float64 `json:"fuzzy_min_len"`
-	TwoEditMinLen    float64 `json:"two_edit_min_len"`
-	ShortKeywordLen  float64 `json:"short_keyword_len"`
-	CompoundFuzzyMin float64 `json:"compound_fuzzy_min_len"`
-	SplitMinLen      float64 `json:"split_min_len"`   // a keyword written as two words (ali express) counts from this length
-	ClaimWindow      float64 `json:"claim_window"`    // words between a claim phrase and the brand
-	NegationWindow   float64 `json:"negation_window"` // words before a claim in which a negation cancels it
-	ScoreSEM         float64 `json:"score_sem"`
-	ScoreClaim       float64 `json:"score_claim"`
-	ScoreMention     float64 `json:"score_mention"`
-	ReportMentions   float64 `json:"report_mentions"` // 1: a page that only mentions the brand gets a (low) finding; 0: not
-	MaxFieldBytes    float64 `json:"max_field_bytes"`
-	MaxHTMLBytes     float64 `json:"max_html_bytes"`
-	MaxHeadings      float64 `json:"max_headings"`
-	MaxEvidence      float64 `json:"max_matches_in_evidence"`
+	FuzzyMinLen      int     `json:"fuzzy_min_len" yaml:"fuzzy_min_len" range:"[1,64]"`
+	TwoEditMinLen    int     `json:"two_edit_min_len" yaml:"two_edit_min_len" range:"[1,64]"`
+	ShortKeywordLen  int     `json:"short_keyword_len" yaml:"short_keyword_len" range:"[0,64]"`
+	CompoundFuzzyMin int     `json:"compound_fuzzy_min_len" yaml:"compound_fuzzy_min_len" range:"[1,64]"`
+	SplitMinLen      int     `json:"split_min_len" yaml:"split_min_len" range:"[1,64]"`     // a keyword written as two words (ali express) counts from this length
+	ClaimWindow      int     `json:"claim_window" yaml:"claim_window" range:"[0,50]"`       // words between a claim phrase and the brand
+	NegationWindow   int     `json:"negation_window" yaml:"negation_window" range:"[0,50]"` // words before a claim in which a negation cancels it
+	ScoreSEM         float64 `json:"score_sem" yaml:"score_sem" range:"[0,1]"`
+	ScoreClaim       float64 `json:"score_claim" yaml:"score_claim" range:"[0,1]"`
+	ScoreMention     float64 `json:"score_mention" yaml:"score_mention" range:"[0,1]"`
+	ReportMentions   int     `json:"report_mentions" yaml:"report_mentions" range:"[0,1]"` // 1: a page that only mentions the brand gets a (low) finding; 0: not
+	MaxFieldBytes    int     `json:"max_field_bytes" yaml:"max_field_bytes" range:"[64,1048576]"`
+	MaxHTMLBytes     int     `json:"max_html_bytes" yaml:"max_html_bytes" range:"[1024,16777216]"`
+	MaxHeadings      int     `json:"max_headings" yaml:"max_headings" range:"[0,1000]"`
+	MaxEvidence      int     `json:"max_matches_in_evidence" yaml:"max_matches_in_evidence" range:"[1,1000]"`
 }
 
+var thresholds = rules.Declare[Params](RuleName)
+
 // ParamsFrom reads the rule's thresholds.
-func ParamsFrom(r rules.Rule) (Params, error) {
-	var p Params
-	err := r.Fill(map[string]*float64{
-		"fuzzy_min_len": &p.FuzzyMinLen, "two_edit_min_len": &p.TwoEditMinLen, "short_keyword_len": &p.ShortKeywordLen,
-		"compound_fuzzy_min_len": &p.CompoundFuzzyMin, "split_min_len": &p.SplitMinLen, "claim_window": &p.ClaimWindow,
-		"negation_window": &p.NegationWindow, "score_sem": &p.ScoreSEM, "score_claim": &p.ScoreClaim,
-		"score_mention": &p.ScoreMention, "report_mentions": &p.ReportMentions, "max_field_bytes": &p.MaxFieldBytes,
-		"max_html_bytes": &p.MaxHTMLBytes, "max_headings": &p.MaxHeadings, "max_matches_in_evidence": &p.MaxEvidence,
-	})
-	return p, err
-}
+func ParamsFrom(r rules.Rule) (Params, error) { return thresholds.From(r) }
 
 // Kinds of hit.
 const (
@@ -149,7 +142,7 @@ func NewModel(pack *rules.Pack, rule rules.Rule) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RuleName, err)
 	}
-	md := &Model{p: p, m: m, negations: map[string]string{}, locatives: map[string]bool{}, splitMin: int(p.SplitMinLen), maxField: int(p.MaxFieldBytes)}
+	md := &Model{p: p, m: m, negations: map[string]string{}, locatives: map[string]bool{}, splitMin: p.SplitMinLen, maxField: p.MaxFieldBytes}
 	if md.maxField <= 0 {
 		md.maxField = DefaultMaxFieldBytes
 	}
@@ -357,7 +350,7 @@ type claimMatch struct {
 // word right after ("official AliExpress app"). A negation within the
 // negation window before the pair (same clause) cancels it.
 func (md *Model) claim(toks []token, b brandAt) (claimMatch, bool) {
-	win := int(md.p.ClaimWindow)
+	win := md.p.ClaimWindow
 	var all []claimMatch
 	for _, ph := range md.cues {
 		lo, hi := b.i-win-len(ph.words), b.j+win
@@ -471,7 +464,7 @@ func (md *Model) exceptedAfter(toks []token, z int) bool {
 // negated reports a negation word in the window before tokens [a, z) or
 // inside them, within one clause.
 func (md *Model) negated(toks []token, a, z int) (string, int, bool) {
-	lo := a - int(md.p.NegationWindow)
+	lo := a - md.p.NegationWindow
 	for k := z - 1; k >= 0 && k >= lo; k-- {
 		if _, ok := md.negations[toks[k].fold]; ok {
 			return toks[k].raw, k, true

@@ -37,29 +37,34 @@ type Detector struct{}
 // Code implements detectors.Detector.
 func (Detector) Code() string { return detectors.ClickBurst }
 
-type params struct {
-	bucketMinutes, baselineDays, minModifiedZ, minBucketClicks, minExcessRatio float64
-	seasonalMinDays, coldStartExtraSignals                                     float64
-	maxIPDiversity, maxUADiversity, minScriptedShare, maxIntervalCV            float64
-	maxEngagedShare, engagedDwellMS, minMachineSignals                         float64
+// Thresholds are click_burst's tunable values (rules.click_burst.thresholds
+// in the pack), decoded and range-checked when the pack loads.
+type Thresholds struct {
+	BucketMinutes         int     `yaml:"bucket_minutes" range:"[1,1440]"`        // width of a counting bucket; must divide a day
+	BaselineDays          int     `yaml:"baseline_days" range:"[1,366]"`          // look-back of the publisher's own baseline
+	MinModifiedZ          float64 `yaml:"min_modified_z" range:"(0,]"`            // Iglewicz–Hoaglin modified z-score a bucket must exceed
+	SeasonalMinDays       int     `yaml:"seasonal_min_days" range:"[1,366]"`      // same-slot days the seasonal test needs
+	ColdStartExtraSignals int     `yaml:"cold_start_extra_signals" range:"[0,6]"` // machine signals added when it is skipped
+	MinBucketClicks       int     `yaml:"min_bucket_clicks" range:"[1,]"`
+	MinExcessRatio        float64 `yaml:"min_excess_ratio" range:"[1,]"` // multiple of the median a bucket must reach
+	MaxIPDiversity        float64 `yaml:"max_ip_diversity" range:"[0,1]"`
+	MaxUADiversity        float64 `yaml:"max_ua_diversity" range:"[0,1]"`
+	MinScriptedShare      float64 `yaml:"min_scripted_share" range:"(0,1]"`
+	MaxIntervalCV         float64 `yaml:"max_interval_cv" range:"[0,]"`
+	MaxEngagedShare       float64 `yaml:"max_engaged_share" range:"[0,1]"`
+	EngagedDwellMS        int     `yaml:"engaged_dwell_ms" range:"[0,]"`
+	MinMachineSignals     int     `yaml:"min_machine_signals" range:"[1,6]"` // signals needed beyond the volume itself
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"bucket_minutes": &p.bucketMinutes, "baseline_days": &p.baselineDays, "min_modified_z": &p.minModifiedZ,
-		"seasonal_min_days": &p.seasonalMinDays, "cold_start_extra_signals": &p.coldStartExtraSignals,
-		"min_bucket_clicks": &p.minBucketClicks, "min_excess_ratio": &p.minExcessRatio,
-		"max_ip_diversity": &p.maxIPDiversity, "max_ua_diversity": &p.maxUADiversity,
-		"min_scripted_share": &p.minScriptedShare, "max_interval_cv": &p.maxIntervalCV,
-		"max_engaged_share": &p.maxEngagedShare, "engaged_dwell_ms": &p.engagedDwellMS,
-		"min_machine_signals": &p.minMachineSignals,
-	})
-	if err == nil && (p.bucketMinutes < 1 || p.bucketMinutes > 1440 || math.Mod(1440, p.bucketMinutes) != 0) {
-		err = fmt.Errorf("click_burst: bucket_minutes must divide a day (got %v)", p.bucketMinutes)
+// Validate implements rules.Validator.
+func (t Thresholds) Validate() error {
+	if 1440%t.BucketMinutes != 0 {
+		return &rules.FieldError{Key: "bucket_minutes", Msg: fmt.Sprintf("%d does not divide a day (1440 minutes): try 5, 10, 15, 30 or 60", t.BucketMinutes)}
 	}
-	return p, err
+	return nil
 }
+
+var thresholds = rules.Declare[Thresholds](detectors.ClickBurst)
 
 // bucket is one candidate bucket with its metrics.
 type bucket struct {
@@ -85,12 +90,12 @@ type span struct {
 	ok                                  bool
 }
 
-func spanOf(ctx context.Context, env detectors.Env, p params) (span, error) {
+func spanOf(ctx context.Context, env detectors.Env, p Thresholds) (span, error) {
 	start, end, ok, err := env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
 	if err != nil || !ok {
 		return span{}, err
 	}
-	baselineStart := start.AddDate(0, 0, -int(p.baselineDays))
+	baselineStart := start.AddDate(0, 0, -p.BaselineDays)
 	if !env.Scope.IsNight() {
 		baselineStart = start
 	}
@@ -113,12 +118,12 @@ func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detect
 
 // plan reads the rule, its thresholds and the span it judges: what
 // GlobalTables and Run both start from.
-func plan(ctx context.Context, env detectors.Env) (rules.Rule, params, span, error) {
+func plan(ctx context.Context, env detectors.Env) (rules.Rule, Thresholds, span, error) {
 	rule, err := env.Pack.Rule(detectors.ClickBurst)
 	if err != nil {
-		return rule, params{}, span{}, err
+		return rule, Thresholds{}, span{}, err
 	}
-	p, err := loadParams(rule)
+	p, err := thresholds.From(rule)
 	if err != nil {
 		return rule, p, span{}, err
 	}
@@ -158,14 +163,14 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		return nil, nil
 	}
 	scopeStart, scopeEnd, baselineStart := sp.scopeStart, sp.scopeEnd, sp.baselineStart
-	bucketDur := time.Duration(p.bucketMinutes) * time.Minute
+	bucketDur := time.Duration(p.BucketMinutes) * time.Minute
 
 	var conversion float64
 	if err := env.DB.QueryRowContext(ctx, queries["PopulationConversion"]).Scan(&conversion); err != nil {
 		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
 	}
 	rows, err := env.DB.QueryContext(ctx, queries["CandidateBuckets"], scopeStart, scopeEnd, baselineStart,
-		int(p.bucketMinutes), p.minModifiedZ, p.minBucketClicks, p.minExcessRatio, p.engagedDwellMS, scriptedAgents, int(p.seasonalMinDays))
+		p.BucketMinutes, p.MinModifiedZ, p.MinBucketClicks, p.MinExcessRatio, p.EngagedDwellMS, scriptedAgents, p.SeasonalMinDays)
 	if err != nil {
 		return nil, fmt.Errorf("click_burst: candidate buckets: %w", err)
 	}
@@ -182,11 +187,11 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		// Without enough days at this hour the bucket cannot be told from
 		// a regular daily peak (a new publisher, the first nights of
 		// data), so the machine evidence must be stronger.
-		need := p.minMachineSignals
-		if float64(b.seasonalDays) < p.seasonalMinDays {
-			need += p.coldStartExtraSignals
+		need := p.MinMachineSignals
+		if b.seasonalDays < int64(p.SeasonalMinDays) {
+			need += p.ColdStartExtraSignals
 		}
-		if float64(len(b.signals)) >= need {
+		if len(b.signals) >= need {
 			flagged = append(flagged, b)
 		}
 	}
@@ -216,22 +221,22 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 // machineSignals lists the signs of automation a bucket shows. Each needs
 // its column to be present; "no orders" counts only when a normal bucket of
 // that size would have expected several orders.
-func machineSignals(b bucket, p params, conversion float64) []string {
+func machineSignals(b bucket, p Thresholds, conversion float64) []string {
 	var s []string
 	n := float64(b.n)
-	if b.ipKnown > 0 && float64(b.ips)/float64(b.ipKnown) <= p.maxIPDiversity {
+	if b.ipKnown > 0 && float64(b.ips)/float64(b.ipKnown) <= p.MaxIPDiversity {
 		s = append(s, "few_ips")
 	}
-	if b.uaKnown > 0 && float64(b.uas)/float64(b.uaKnown) <= p.maxUADiversity {
+	if b.uaKnown > 0 && float64(b.uas)/float64(b.uaKnown) <= p.MaxUADiversity {
 		s = append(s, "few_user_agents")
 	}
-	if b.uaKnown > 0 && float64(b.scripted)/float64(b.uaKnown) >= p.minScriptedShare {
+	if b.uaKnown > 0 && float64(b.scripted)/float64(b.uaKnown) >= p.MinScriptedShare {
 		s = append(s, "scripted_agents")
 	}
-	if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 && b.gapSD.Float64/b.gapMean.Float64 <= p.maxIntervalCV {
+	if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 && b.gapSD.Float64/b.gapMean.Float64 <= p.MaxIntervalCV {
 		s = append(s, "metronomic_timing")
 	}
-	if b.dwellKnown > 0 && float64(b.engaged)/float64(b.dwellKnown) <= p.maxEngagedShare {
+	if b.dwellKnown > 0 && float64(b.engaged)/float64(b.dwellKnown) <= p.MaxEngagedShare {
 		s = append(s, "no_engagement")
 	}
 	if b.orders == 0 && n*conversion >= 3 {
@@ -343,7 +348,7 @@ type burstEvidence struct {
 	MachineSignals []string `json:"machine_signals"`
 }
 
-func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, g dayGroup, det windowDetail, bucketDur time.Duration, conversion float64) (detectors.Finding, error) {
+func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Thresholds, g dayGroup, det windowDetail, bucketDur time.Duration, conversion float64) (detectors.Finding, error) {
 	var total int64
 	var commission float64
 	signalSet := map[string]bool{}
@@ -414,7 +419,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, 
 		"baseline_median":       detectors.Round(first.median, 2),
 		"baseline_mad":          detectors.Round(first.mad, 2),
 		"baseline_buckets":      first.baselineBuckets,
-		"bucket_minutes":        int(p.bucketMinutes),
+		"bucket_minutes":        p.BucketMinutes,
 		"population_conversion": detectors.Round(conversion, 4),
 		"machine_signals":       signals,
 		"bursts":                bursts,

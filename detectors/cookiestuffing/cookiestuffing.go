@@ -57,33 +57,34 @@ type Detector struct{}
 // Code implements detectors.Detector.
 func (Detector) Code() string { return detectors.CookieStuffing }
 
-type params struct {
-	lookbackDays, minClicks, minHits, maxPValue, minBaseRate, maxExamples float64
-	notLandedMinShare, frameMinShare, tinyViewportPX                      float64
-	redirectMaxDwellMS, redirectMinShare                                  float64
-	overwriteGapSeconds, overwriteMinShare, overwriteMinPublishers        float64
-	captureMinutes, captureMinOrders, captureMinShare, captureSelfRef     float64
-	ctitLongHours, ctitMinOrders, ctitMinKS, ctitMaxPValue                float64
+// Thresholds are cookie_stuffing's tunable values
+// (rules.cookie_stuffing.thresholds in the pack).
+type Thresholds struct {
+	LookbackDays           int     `yaml:"lookback_days" range:"[1,366]"`
+	MinClicks              int     `yaml:"min_clicks" range:"[1,]"`
+	MinHits                int     `yaml:"min_hits" range:"[1,]"`
+	MaxPValue              float64 `yaml:"max_p_value" range:"(0,1)"`
+	MinBaseRate            float64 `yaml:"min_base_rate" range:"[0,1)"`
+	MaxExamples            int     `yaml:"max_examples" range:"[1,1000]"`
+	NotLandedMinShare      float64 `yaml:"not_landed_min_share" range:"(0,1]"`
+	FrameMinShare          float64 `yaml:"hidden_frame_min_share" range:"(0,1]"`
+	TinyViewportPX         int     `yaml:"tiny_viewport_px" range:"[0,]"`
+	RedirectMaxDwellMS     int     `yaml:"redirect_max_dwell_ms" range:"[0,]"`
+	RedirectMinShare       float64 `yaml:"redirect_min_share" range:"(0,1]"`
+	OverwriteGapSeconds    int     `yaml:"overwrite_gap_seconds" range:"[1,86400]"`
+	OverwriteMinShare      float64 `yaml:"overwrite_min_share" range:"(0,1]"`
+	OverwriteMinPublishers int     `yaml:"overwrite_min_publishers" range:"[1,]"`
+	CaptureMinutes         int     `yaml:"capture_minutes" range:"[1,1440]"`
+	CaptureMinOrders       int     `yaml:"capture_min_orders" range:"[1,]"`
+	CaptureMinShare        float64 `yaml:"capture_min_share" range:"(0,1]"`
+	CaptureSelfRef         float64 `yaml:"capture_min_self_referrer_share" range:"[0,1]"`
+	CTITLongHours          float64 `yaml:"ctit_long_hours" range:"(0,]"`
+	CTITMinOrders          int     `yaml:"ctit_min_orders" range:"[1,]"`
+	CTITMinKS              float64 `yaml:"ctit_min_ks" range:"(0,1]"`
+	CTITMaxPValue          float64 `yaml:"ctit_max_p_value" range:"(0,1)"`
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"lookback_days": &p.lookbackDays, "min_clicks": &p.minClicks, "min_hits": &p.minHits,
-		"max_p_value": &p.maxPValue, "min_base_rate": &p.minBaseRate, "max_examples": &p.maxExamples,
-		"not_landed_min_share": &p.notLandedMinShare, "hidden_frame_min_share": &p.frameMinShare,
-		"tiny_viewport_px": &p.tinyViewportPX, "redirect_max_dwell_ms": &p.redirectMaxDwellMS,
-		"redirect_min_share": &p.redirectMinShare, "overwrite_gap_seconds": &p.overwriteGapSeconds,
-		"overwrite_min_share": &p.overwriteMinShare, "overwrite_min_publishers": &p.overwriteMinPublishers,
-		"capture_minutes": &p.captureMinutes, "capture_min_orders": &p.captureMinOrders,
-		"capture_min_share": &p.captureMinShare, "capture_min_self_referrer_share": &p.captureSelfRef, "ctit_long_hours": &p.ctitLongHours,
-		"ctit_min_orders": &p.ctitMinOrders, "ctit_min_ks": &p.ctitMinKS, "ctit_max_p_value": &p.ctitMaxPValue,
-	})
-	if err == nil && (p.lookbackDays < 1 || p.maxExamples < 1 || p.maxPValue <= 0 || p.maxPValue >= 1) {
-		err = fmt.Errorf("cookie_stuffing: lookback_days and max_examples must be ≥ 1 and max_p_value in (0, 1)")
-	}
-	return p, err
-}
+var thresholds = rules.Declare[Thresholds](detectors.CookieStuffing)
 
 // Mechanisms, in report order.
 const (
@@ -147,7 +148,7 @@ type population struct {
 // plan is what one run judges: the pack's thresholds and the window.
 type plan struct {
 	rule                         rules.Rule
-	p                            params
+	p                            Thresholds
 	winStart, winEnd, scopeStart time.Time
 }
 
@@ -158,7 +159,7 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	if err != nil {
 		return plan{}, false, err
 	}
-	p, err := loadParams(rule)
+	p, err := thresholds.From(rule)
 	if err != nil {
 		return plan{}, false, err
 	}
@@ -170,19 +171,19 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 // follows it.
 func (pl plan) mechanismArgs() []any {
 	p := pl.p
-	return []any{pl.winStart, pl.winEnd, pl.scopeStart, int64(p.redirectMaxDwellMS), int64(p.tinyViewportPX), p.captureMinutes,
-		selfReferrer, int64(p.maxExamples), int64(p.minClicks), int64(p.captureMinOrders)}
+	return []any{pl.winStart, pl.winEnd, pl.scopeStart, int64(p.RedirectMaxDwellMS), int64(p.TinyViewportPX), float64(p.CaptureMinutes),
+		selfReferrer, int64(p.MaxExamples), int64(p.MinClicks), int64(p.CaptureMinOrders)}
 }
 
 // globalTables is the program-wide state a publisher's judgement reads, in
 // the order they are made (the mechanisms read the three before it).
 func (pl plan) globalTables() []detectors.GlobalTable {
 	return []detectors.GlobalTable{
-		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.overwriteGapSeconds)}},
+		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.OverwriteGapSeconds)}},
 		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd}},
 		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},
 		{Name: "cookie_stuffing_mechanisms", Query: globalMechanisms, Args: pl.mechanismArgs()},
-		{Name: "cookie_stuffing_ctit", Query: queries["GlobalCTIT"], Args: []any{pl.winStart, pl.winEnd, pl.p.ctitLongHours}},
+		{Name: "cookie_stuffing_ctit", Query: queries["GlobalCTIT"], Args: []any{pl.winStart, pl.winEnd, pl.p.CTITLongHours}},
 	}
 }
 
@@ -304,12 +305,12 @@ func recordUnavailable(ctx context.Context, env detectors.Env) error {
 // window returns the clicks judged: for a night, the look-back of
 // lookback_days ending with the night (mechanisms must have a hit on the
 // night itself); for a backfill, every day with clicks.
-func window(ctx context.Context, env detectors.Env, p params) (start, end, scopeStart time.Time, ok bool, err error) {
+func window(ctx context.Context, env detectors.Env, p Thresholds) (start, end, scopeStart time.Time, ok bool, err error) {
 	start, end, ok, err = env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
 	if !ok || err != nil || !env.Scope.IsNight() {
 		return start, end, start, ok, err
 	}
-	return end.AddDate(0, 0, -int(p.lookbackDays)), end, start, true, nil
+	return end.AddDate(0, 0, -p.LookbackDays), end, start, true, nil
 }
 
 // loadCTIT reads the population's click-to-order times (GlobalCTIT).
@@ -338,46 +339,46 @@ type judged struct {
 // share floor, and a binomial tail below max_p_value against the population
 // rate (floored at min_base_rate, so a mechanism the population never shows
 // is not proven by a couple of odd hits).
-func judge(r row, p params, pop population) (judged, bool) {
+func judge(r row, p Thresholds, pop population) (judged, bool) {
 	j := judged{row: r, popRate: pop.rate[r.mechanism]}
 	switch r.mechanism {
 	case mNotLanded:
-		j.known, j.minShare = r.landedKnown, p.notLandedMinShare
+		j.known, j.minShare = r.landedKnown, p.NotLandedMinShare
 	case mFrame:
-		j.known, j.minShare = r.frameKnown, p.frameMinShare
+		j.known, j.minShare = r.frameKnown, p.FrameMinShare
 	case mRedirect:
-		j.known, j.minShare = r.redirectKnown, p.redirectMinShare
+		j.known, j.minShare = r.redirectKnown, p.RedirectMinShare
 	case mOverwrite:
-		j.known, j.minShare = r.devKnown, p.overwriteMinShare
+		j.known, j.minShare = r.devKnown, p.OverwriteMinShare
 	case mCapture:
-		j.known, j.minShare = r.orders, p.captureMinShare
+		j.known, j.minShare = r.orders, p.CaptureMinShare
 	default:
 		return j, false
 	}
-	floor := p.minHits
+	floor := p.MinHits
 	if r.mechanism == mCapture {
-		floor = p.captureMinOrders
+		floor = p.CaptureMinOrders
 	}
-	if j.known == 0 || float64(r.hits) < floor || r.hitsInScope == 0 {
+	if j.known == 0 || r.hits < int64(floor) || r.hitsInScope == 0 {
 		return j, false
 	}
-	if r.mechanism != mCapture && float64(j.known) < p.minClicks {
+	if r.mechanism != mCapture && j.known < int64(p.MinClicks) {
 		return j, false
 	}
-	if r.mechanism == mOverwrite && float64(r.victims) < p.overwriteMinPublishers {
+	if r.mechanism == mOverwrite && r.victims < int64(p.OverwriteMinPublishers) {
 		return j, false
 	}
 	// Where referrers are known, a capture fires on the AliExpress page
 	// itself; a coupon page the shopper chose is not a capture.
-	if r.mechanism == mCapture && r.referrerKnown > 0 && float64(r.selfRef) < p.captureSelfRef*float64(r.hits) {
+	if r.mechanism == mCapture && r.referrerKnown > 0 && float64(r.selfRef) < p.CaptureSelfRef*float64(r.hits) {
 		return j, false
 	}
 	j.rate = float64(r.hits) / float64(j.known)
 	if j.rate < j.minShare {
 		return j, false
 	}
-	j.pValue = detectors.BinomialTail(r.hits, j.known, math.Max(j.popRate, p.minBaseRate))
-	return j, j.pValue <= p.maxPValue
+	j.pValue = detectors.BinomialTail(r.hits, j.known, math.Max(j.popRate, p.MinBaseRate))
+	return j, j.pValue <= p.MaxPValue
 }
 
 // ctitCompare is the click-to-order time of a publisher against the
@@ -396,14 +397,14 @@ type ctitCompare struct {
 	Late             bool    `json:"late"`
 }
 
-func compareCTIT(xs []float64, p params, pop population) *ctitCompare {
+func compareCTIT(xs []float64, p Thresholds, pop population) *ctitCompare {
 	if len(xs) == 0 || len(pop.ctitQ) == 0 {
 		return nil
 	}
 	n := len(xs)
 	long := 0
 	for _, x := range xs {
-		if x > p.ctitLongHours*3600 {
+		if x > p.CTITLongHours*3600 {
 			long++
 		}
 	}
@@ -417,11 +418,11 @@ func compareCTIT(xs []float64, p params, pop population) *ctitCompare {
 	en := math.Sqrt(float64(n) * m / (float64(n) + m))
 	c := &ctitCompare{
 		Orders: n, MedianHours: detectors.Round(median(xs)/3600, 2), PopulationMedian: detectors.Round(pop.ctitQ[len(pop.ctitQ)/2]/3600, 2),
-		LongShare: detectors.Round(float64(long)/float64(n), 3), PopulationLong: detectors.Round(pop.ctitLong, 3), ThresholdHours: p.ctitLongHours,
+		LongShare: detectors.Round(float64(long)/float64(n), 3), PopulationLong: detectors.Round(pop.ctitLong, 3), ThresholdHours: p.CTITLongHours,
 		KS: detectors.Round(d, 3), KSPValue: sig(ksPValue((en + 0.12 + 0.11/en) * d)), PopulationOrders: pop.ctitN,
-		BinomialPValue: sig(detectors.BinomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.minBaseRate))),
+		BinomialPValue: sig(detectors.BinomialTail(int64(long), int64(n), math.Max(pop.ctitLong, p.MinBaseRate))),
 	}
-	c.Late = float64(n) >= p.ctitMinOrders && d >= p.ctitMinKS && c.KSPValue <= p.ctitMaxPValue && c.BinomialPValue <= p.ctitMaxPValue &&
+	c.Late = n >= p.CTITMinOrders && d >= p.CTITMinKS && c.KSPValue <= p.CTITMaxPValue && c.BinomialPValue <= p.CTITMaxPValue &&
 		float64(long)/float64(n) > pop.ctitLong
 	return c
 }
@@ -488,7 +489,7 @@ type signalEvidence struct {
 	SelfRefClicks    *int64   `json:"self_referrer_clicks,omitempty"`
 }
 
-func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p params, pop population, pub string,
+func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Thresholds, pop population, pub string,
 	fired []judged, winStart, winEnd time.Time) (detectors.Finding, error) {
 	order := map[string]int{mNotLanded: 0, mFrame: 1, mRedirect: 2, mOverwrite: 3, mCapture: 4}
 	sort.Slice(fired, func(i, j int) bool { return order[fired[i].mechanism] < order[fired[j].mechanism] })

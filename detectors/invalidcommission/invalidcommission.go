@@ -96,24 +96,22 @@ type unit int64
 
 func (u unit) usd() float64 { return float64(u) / 1e4 }
 
-type params struct {
-	maxExamples, tolerance                    float64
-	medOrders, medShare, medRatio, medUSD     float64
-	highOrders, highShare, highRatio, highUSD float64
+// Thresholds are invalid_commission's tunable values
+// (rules.invalid_commission.thresholds in the pack).
+type Thresholds struct {
+	MaxExamples int     `yaml:"max_examples" range:"[0,1000]"`
+	Tolerance   float64 `yaml:"overpaid_tolerance_usd" range:"[0,]"`
+	MedOrders   int     `yaml:"medium_min_orders" range:"[0,]"`
+	MedShare    float64 `yaml:"medium_min_share" range:"[0,1]"`
+	MedRatio    float64 `yaml:"medium_min_ratio" range:"[0,]"`
+	MedUSD      float64 `yaml:"medium_min_usd" range:"[0,]"`
+	HighOrders  int     `yaml:"high_min_orders" range:"[0,]"`
+	HighShare   float64 `yaml:"high_min_share" range:"[0,1]"`
+	HighRatio   float64 `yaml:"high_min_ratio" range:"[0,]"`
+	HighUSD     float64 `yaml:"high_min_usd" range:"[0,]"`
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"max_examples": &p.maxExamples, "overpaid_tolerance_usd": &p.tolerance,
-		"medium_min_orders": &p.medOrders, "medium_min_share": &p.medShare, "medium_min_ratio": &p.medRatio, "medium_min_usd": &p.medUSD,
-		"high_min_orders": &p.highOrders, "high_min_share": &p.highShare, "high_min_ratio": &p.highRatio, "high_min_usd": &p.highUSD,
-	})
-	if err == nil && (p.maxExamples < 0 || p.tolerance < 0) {
-		err = fmt.Errorf("invalid_commission: max_examples and overpaid_tolerance_usd must not be negative")
-	}
-	return p, err
-}
+var thresholds = rules.Declare[Thresholds](detectors.InvalidCommission)
 
 // terms are the pack's commission terms as the query binds them; a nil
 // `any` binds SQL NULL (the check it feeds is skipped).
@@ -233,7 +231,7 @@ const (
 // scope: the window and the audit query's arguments.
 type audit struct {
 	rule       rules.Rule
-	p          params
+	p          Thresholds
 	t          terms
 	start, end time.Time
 	ok         bool // the scope has days to judge
@@ -246,7 +244,7 @@ func newAudit(ctx context.Context, env detectors.Env) (audit, error) {
 	if a.rule, err = env.Pack.Rule(detectors.InvalidCommission); err != nil {
 		return a, err
 	}
-	if a.p, err = loadParams(a.rule); err != nil {
+	if a.p, err = thresholds.From(a.rule); err != nil {
 		return a, err
 	}
 	a.t = loadTerms(env.Pack.Commission)
@@ -254,7 +252,7 @@ func newAudit(ctx context.Context, env detectors.Env) (audit, error) {
 		return a, err
 	}
 	t := a.t
-	tolU := int64(math.Round(a.p.tolerance * 1e4))
+	tolU := int64(math.Round(a.p.Tolerance * 1e4))
 	a.args = []any{a.start, a.end, t.cis, t.cisMS, t.otherMS, t.cats, t.bps,
 		t.defaultBP, t.zero, t.brands, t.brandBP, t.hotBP, t.cisMaxBP, t.capU, t.couponDisqualified, tolU}
 	return a, nil
@@ -451,7 +449,7 @@ func exampleOf(x row) example {
 	return e
 }
 
-func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.Time) (detectors.Finding, error) {
+func finding(rule rules.Rule, p Thresholds, t terms, orders []row, start, end time.Time) (detectors.Finding, error) {
 	pub := orders[0].publisher
 	per := map[string]*reasonEvidence{}
 	stakes := make(map[string]OrderStake, len(orders))
@@ -481,7 +479,7 @@ func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.T
 			}
 			e.Orders++
 			perU[r] += x.atStake
-			if len(e.Examples) < int(p.maxExamples) {
+			if len(e.Examples) < p.MaxExamples {
 				e.Examples = append(e.Examples, exampleOf(x))
 			}
 		}
@@ -496,22 +494,22 @@ func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.T
 	if first.allOrders > 0 {
 		popShare = float64(first.allDisqualified) / float64(first.allOrders)
 	}
-	level := func(minOrders, minShare, minRatio, minUSD float64) bool {
-		return float64(disq) >= minOrders && share >= minShare && share >= minRatio*popShare && disqU.usd() >= minUSD
+	level := func(minOrders int, minShare, minRatio, minUSD float64) bool {
+		return disq >= minOrders && share >= minShare && share >= minRatio*popShare && disqU.usd() >= minUSD
 	}
 	severity := "low"
 	switch {
-	case level(p.highOrders, p.highShare, p.highRatio, p.highUSD):
+	case level(p.HighOrders, p.HighShare, p.HighRatio, p.HighUSD):
 		severity = "high"
-	case level(p.medOrders, p.medShare, p.medRatio, p.medUSD):
+	case level(p.MedOrders, p.MedShare, p.MedRatio, p.MedUSD):
 		severity = "medium"
 	}
 	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
 		severity = rule.Severity
 	}
 	score := 0.0
-	if p.highShare > 0 && p.highUSD > 0 {
-		score = detectors.Round(0.5*math.Min(1, share/p.highShare)+0.5*math.Min(1, disqU.usd()/p.highUSD), 3)
+	if p.HighShare > 0 && p.HighUSD > 0 {
+		score = detectors.Round(0.5*math.Min(1, share/p.HighShare)+0.5*math.Min(1, disqU.usd()/p.HighUSD), 3)
 	}
 	total := unit(first.pubAtStake) // summed in SQL over the publisher's orders
 	reasonCounts := map[string]int{}
@@ -537,7 +535,7 @@ func finding(rule rules.Rule, p params, t terms, orders []row, start, end time.T
 		"window":                     map[string]string{"start": start.UTC().Format(time.RFC3339), "end": end.UTC().Format(time.RFC3339)},
 		"terms": map[string]any{
 			"cookie_days": t.cookieDays, "cis_countries": t.cis, "in_session": nonNil(t.inSession), "session_minutes": t.sessionMinutes,
-			"per_order_cap_usd": t.perOrderCapUSD, "coupon_orders": t.couponPolicy, "overpaid_tolerance_usd": p.tolerance,
+			"per_order_cap_usd": t.perOrderCapUSD, "coupon_orders": t.couponPolicy, "overpaid_tolerance_usd": p.Tolerance,
 		},
 		"definition": "attributed orders with commission booked, paid in the window; at stake: the whole booked commission of a " +
 			"disqualified order, only the excess over the expected commission (Table 1, cut down to the cent, capped) of an " +

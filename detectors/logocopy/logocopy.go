@@ -220,8 +220,8 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			}
 		}
 		n := len(evs)
-		if len(evs) > int(p.MaxAssets) {
-			evs = evs[:int(p.MaxAssets)]
+		if len(evs) > p.MaxAssets {
+			evs = evs[:p.MaxAssets]
 		}
 		best := evs[0]
 		r := refByPath[k.ref]
@@ -237,7 +237,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			"assets":          evs,
 			"matching_assets": n,
 			"sites":           len(sites),
-			"thresholds": map[string]float64{
+			"thresholds": map[string]any{
 				"dhash8_max": p.DHash8Max, "dhash16_max": p.DHash16Max, "phash8_max": p.PHash8Max, "phash16_max": p.PHash16Max,
 				"mean_distance_max": p.MeanDistanceMax, "min_side": p.MinSide, "ahash_max": p.AHashMax,
 			},

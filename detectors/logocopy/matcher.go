@@ -12,43 +12,40 @@ import (
 	"affwatch/rules"
 )
 
-// Params are the rule's thresholds (rules/default.yaml, logo_copy).
+// Params are the rule's thresholds (rules.logo_copy.thresholds in the
+// pack), decoded and range-checked when the pack loads.
 type Params struct {
 	// Hamming distances at most which a picture matches a reference; all
 	// must hold, on the best-aligned pair of variants (whole trimmed
 	// picture or a centre crop, reference at one of its scales).
-	DHash8Max, DHash16Max, PHash8Max, PHash16Max float64
+	DHash8Max  int `yaml:"dhash8_max" range:"[0,128]"`
+	DHash16Max int `yaml:"dhash16_max" range:"[0,512]"`
+	PHash8Max  int `yaml:"phash8_max" range:"[0,64]"`
+	PHash16Max int `yaml:"phash16_max" range:"[0,256]"`
 	// MeanDistanceMax bounds the mean of the four distances as fractions
 	// of their lengths.
-	MeanDistanceMax float64
-	MaxPixels       float64 // decode cap per picture (width × height)
-	MaxAssetBytes   float64 // bytes of an asset examined (the crawler keeps ≤ 256 KiB)
-	MinSide         float64 // pictures smaller than this on either side are not compared
-	MaxAssets       float64 // matching assets listed per finding
-	ScoreExact      float64 // score of a byte-identical copy
-	ScoreMatch      float64 // score of a perceptual match at distance 0 …
-	ScoreEdge       float64 // … falling to this at the thresholds
+	MeanDistanceMax float64 `yaml:"mean_distance_max" range:"[0,1]"`
+	MaxPixels       int     `yaml:"max_pixels" range:"[1,]"`      // decode cap per picture (width × height)
+	MaxAssetBytes   int     `yaml:"max_asset_bytes" range:"[1,]"` // bytes of an asset examined (the crawler keeps ≤ 256 KiB)
+	MinSide         int     `yaml:"min_side" range:"[1,]"`        // pictures smaller than this on either side are not compared
+	MaxAssets       int     `yaml:"max_assets" range:"[1,1000]"`  // matching assets listed per finding
+	ScoreExact      float64 `yaml:"score_exact" range:"[0,1]"`    // score of a byte-identical copy
+	ScoreMatch      float64 `yaml:"score_match" range:"[0,1]"`    // score of a perceptual match at distance 0 …
+	ScoreEdge       float64 `yaml:"score_edge" range:"[0,1]"`     // … falling to this at the thresholds
 	// AHashMax and ScoreAHash judge an asset whose bytes the crawler did
 	// not keep (over its storage cap) by the crawler's 64-bit average
 	// hash alone: a weak signal.
-	AHashMax, ScoreAHash float64
+	AHashMax   int     `yaml:"ahash_max" range:"[0,64]"`
+	ScoreAHash float64 `yaml:"score_ahash" range:"[0,1]"`
 }
+
+var thresholds = rules.Declare[Params](RuleName)
 
 // ParamsFrom reads the rule's thresholds.
-func ParamsFrom(r rules.Rule) (Params, error) {
-	var p Params
-	err := r.Fill(map[string]*float64{
-		"dhash8_max": &p.DHash8Max, "dhash16_max": &p.DHash16Max, "phash8_max": &p.PHash8Max, "phash16_max": &p.PHash16Max,
-		"mean_distance_max": &p.MeanDistanceMax, "max_pixels": &p.MaxPixels, "max_asset_bytes": &p.MaxAssetBytes,
-		"min_side": &p.MinSide, "max_assets": &p.MaxAssets,
-		"score_exact": &p.ScoreExact, "score_match": &p.ScoreMatch, "score_edge": &p.ScoreEdge,
-		"ahash_max": &p.AHashMax, "score_ahash": &p.ScoreAHash,
-	})
-	return p, err
-}
+func ParamsFrom(r rules.Rule) (Params, error) { return thresholds.From(r) }
 
 func (p Params) maxes() [nKinds]float64 {
-	return [nKinds]float64{p.DHash8Max, p.DHash16Max, p.PHash8Max, p.PHash16Max}
+	return [nKinds]float64{float64(p.DHash8Max), float64(p.DHash16Max), float64(p.PHash8Max), float64(p.PHash16Max)}
 }
 
 // Reference is one reference logo of a brand.
@@ -125,8 +122,8 @@ type Asset struct {
 
 // Prepare decodes and fingerprints an asset's bytes within the caps.
 func (m *Matcher) Prepare(b []byte) Asset {
-	if len(b) > int(m.P.MaxAssetBytes) {
-		b = b[:int(m.P.MaxAssetBytes)]
+	if len(b) > m.P.MaxAssetBytes {
+		b = b[:m.P.MaxAssetBytes]
 	}
 	sum := sha256.Sum256(b)
 	a := Asset{SHA256: hex.EncodeToString(sum[:])}
@@ -135,8 +132,8 @@ func (m *Matcher) Prepare(b []byte) Asset {
 		a.Problems = append(a.Problems, e.Error())
 	}
 	for _, d := range ds {
-		if float64(d.Width) < m.P.MinSide || float64(d.Height) < m.P.MinSide {
-			a.Problems = append(a.Problems, fmt.Sprintf("%s %d×%d: smaller than %g pixels", d.Format, d.Width, d.Height, m.P.MinSide))
+		if d.Width < m.P.MinSide || d.Height < m.P.MinSide {
+			a.Problems = append(a.Problems, fmt.Sprintf("%s %d×%d: smaller than %d pixels", d.Format, d.Width, d.Height, m.P.MinSide))
 			continue
 		}
 		a.Pictures = append(a.Pictures, Decoded{Format: d.Format, Width: d.Width, Height: d.Height})
@@ -210,7 +207,7 @@ func (m *Matcher) CompareAHash(hexHash string, ref Reference) (AHashMatch, bool)
 	for _, r := range ref.AHashes {
 		best = min(best, bits.OnesCount64(h^r))
 	}
-	am := AHashMatch{Distance: best, Matched: float64(best) <= m.P.AHashMax}
+	am := AHashMatch{Distance: best, Matched: best <= m.P.AHashMax}
 	if am.Matched {
 		am.Score = m.P.ScoreAHash
 	}

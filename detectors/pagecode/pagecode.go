@@ -77,18 +77,46 @@ type signal struct {
 	weight      float64
 }
 
+// StuffingThresholds are page_cookie_stuffing's tunable values: each sign's
+// weight is how sure it makes us on its own.
+type StuffingThresholds struct {
+	Frame       float64 `yaml:"hidden_frame_weight" range:"[0,1]"`
+	Image       float64 `yaml:"hidden_image_weight" range:"[0,1]"`
+	Script      float64 `yaml:"script_redirect_weight" range:"[0,1]"`
+	Injected    float64 `yaml:"script_injected_weight" range:"[0,1]"`
+	Meta        float64 `yaml:"meta_refresh_weight" range:"[0,1]"`
+	HTTP        float64 `yaml:"http_redirect_weight" range:"[0,1]"`
+	MinScore    float64 `yaml:"min_score" range:"(0,1]"`
+	MaxExamples int     `yaml:"max_examples" range:"[1,100]"`
+	Snippet     int     `yaml:"max_snippet_chars" range:"[1,10000]"`
+}
+
+// PopupThresholds are page_popup's tunable values.
+type PopupThresholds struct {
+	Load        float64 `yaml:"open_on_load_weight" range:"[0,1]"`
+	Body        float64 `yaml:"open_on_body_click_weight" range:"[0,1]"`
+	Timer       float64 `yaml:"open_on_timer_weight" range:"[0,1]"`
+	Network     float64 `yaml:"popup_network_weight" range:"[0,1]"`
+	Download    float64 `yaml:"forced_download_weight" range:"[0,1]"`
+	Wall        float64 `yaml:"registration_wall_weight" range:"[0,1]"`
+	MinScore    float64 `yaml:"min_score" range:"(0,1]"`
+	MaxExamples int     `yaml:"max_examples" range:"[1,100]"`
+	Snippet     int     `yaml:"max_snippet_chars" range:"[1,10000]"`
+}
+
+var (
+	stuffingThresholds = rules.Declare[StuffingThresholds](StuffingRule)
+	popupThresholds    = rules.Declare[PopupThresholds](PopupRule)
+)
+
 // Run implements detectors.Detector.
 func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, error) {
 	rule, err := env.Pack.Rule(StuffingRule)
 	if err != nil {
 		return nil, err
 	}
-	var p struct{ frame, image, script, injected, meta, http, minScore, maxExamples, snippet float64 }
-	if err := rule.Fill(map[string]*float64{
-		"hidden_frame_weight": &p.frame, "hidden_image_weight": &p.image, "script_redirect_weight": &p.script,
-		"script_injected_weight": &p.injected, "meta_refresh_weight": &p.meta, "http_redirect_weight": &p.http,
-		"min_score": &p.minScore, "max_examples": &p.maxExamples, "max_snippet_chars": &p.snippet,
-	}); err != nil {
+	p, err := stuffingThresholds.From(rule)
+	if err != nil {
 		return nil, err
 	}
 	lists := affiliateLists(rule, env.Pack)
@@ -96,29 +124,29 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		if !lists.isAffiliateLink(c.target) {
 			return signal{}, false
 		}
-		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
+		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, p.Snippet)}
 		switch c.kind {
 		case "hidden_frame":
-			s.Name, s.weight = "hidden_affiliate_frame", p.frame
+			s.Name, s.weight = "hidden_affiliate_frame", p.Frame
 		case "hidden_image":
-			s.Name, s.weight = "hidden_affiliate_image", p.image
+			s.Name, s.weight = "hidden_affiliate_image", p.Image
 		case "script_url":
 			if c.trigger != "injects_iframe" && c.trigger != "injects_image" {
 				return signal{}, false // a link in a script is not a request
 			}
-			s.Name, s.weight = "script_injected_affiliate_request", p.injected
+			s.Name, s.weight = "script_injected_affiliate_request", p.Injected
 		case "redirect_script_redirect":
-			s.Name, s.weight = "script_redirect_to_affiliate_link", p.script
+			s.Name, s.weight = "script_redirect_to_affiliate_link", p.Script
 		case "redirect_meta_refresh":
-			s.Name, s.weight = "meta_refresh_to_affiliate_link", p.meta
+			s.Name, s.weight = "meta_refresh_to_affiliate_link", p.Meta
 		case "redirect_http":
-			s.Name, s.weight = "http_redirect_to_affiliate_link", p.http
+			s.Name, s.weight = "http_redirect_to_affiliate_link", p.HTTP
 		default:
 			return signal{}, false
 		}
 		return s, true
 	}
-	return judge(ctx, env, rule, detectors.CookieStuffing, classify, p.minScore, int(p.maxExamples), stuffingSummary)
+	return judge(ctx, env, rule, detectors.CookieStuffing, classify, p.MinScore, p.MaxExamples, stuffingSummary)
 }
 
 // Run implements detectors.Detector.
@@ -127,30 +155,26 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 	if err != nil {
 		return nil, err
 	}
-	var p struct{ load, body, timer, network, download, wall, minScore, maxExamples, snippet float64 }
-	if err := rule.Fill(map[string]*float64{
-		"open_on_load_weight": &p.load, "open_on_body_click_weight": &p.body, "open_on_timer_weight": &p.timer,
-		"popup_network_weight": &p.network, "forced_download_weight": &p.download, "registration_wall_weight": &p.wall,
-		"min_score": &p.minScore, "max_examples": &p.maxExamples, "max_snippet_chars": &p.snippet,
-	}); err != nil {
+	p, err := popupThresholds.From(rule)
+	if err != nil {
 		return nil, err
 	}
 	networks := listOr(rule, ListPopupNetworks, PopupNetworks)
 	classify := func(c candidate) (signal, bool) {
-		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, int(p.snippet))}
+		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, p.Snippet)}
 		switch {
 		case c.kind == "window_open" && c.trigger == "load":
-			s.Name, s.weight = "window_open_on_load", p.load
+			s.Name, s.weight = "window_open_on_load", p.Load
 		case c.kind == "window_open" && c.trigger == "body_click":
-			s.Name, s.weight = "window_open_on_any_click", p.body
+			s.Name, s.weight = "window_open_on_any_click", p.Body
 		case c.kind == "window_open" && c.trigger == "timer":
-			s.Name, s.weight = "window_open_on_timer", p.timer
+			s.Name, s.weight = "window_open_on_timer", p.Timer
 		case (c.kind == "script_src" || c.kind == "script_url") && hostIn(c.target, networks):
-			s.Name, s.weight = "popup_network_script", p.network
+			s.Name, s.weight = "popup_network_script", p.Network
 		case c.kind == "forced_download":
-			s.Name, s.weight = "forced_download", p.download
+			s.Name, s.weight = "forced_download", p.Download
 		case c.kind == "registration_wall":
-			s.Name, s.weight = "registration_wall", p.wall
+			s.Name, s.weight = "registration_wall", p.Wall
 		default:
 			// a share button's window.open on its own click is what a
 			// visitor asked for: not a pop-up
@@ -158,7 +182,7 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 		}
 		return s, true
 	}
-	return judge(ctx, env, rule, detectors.PopupTraffic, classify, p.minScore, int(p.maxExamples), popupSummary)
+	return judge(ctx, env, rule, detectors.PopupTraffic, classify, p.MinScore, p.MaxExamples, popupSummary)
 }
 
 type siteKey struct{ publisher, site string }

@@ -46,29 +46,25 @@ type Detector struct{}
 // Code implements detectors.Detector.
 func (Detector) Code() string { return detectors.PopupTraffic }
 
-type params struct {
-	lookbackDays, quickCloseMS, smallMaxW, smallMaxH    float64
-	smallMobileMaxH                                     float64
-	minPopupClicks, minShare, minRatio, populationFloor float64
-	maxPValue, minSubSignalShare, minThirdPartyShare    float64
-	minNightPopups                                      float64
+// Thresholds are popup_traffic's tunable values
+// (rules.popup_traffic.thresholds in the pack).
+type Thresholds struct {
+	LookbackDays       int     `yaml:"lookback_days" range:"[1,366]"`
+	QuickCloseMS       int     `yaml:"quick_close_ms" range:"[0,]"`
+	SmallMaxW          int     `yaml:"small_max_w" range:"[0,]"`
+	SmallMaxH          int     `yaml:"small_max_h" range:"[0,]"`
+	SmallMobileMaxH    int     `yaml:"small_mobile_max_h" range:"[0,]"`
+	MinPopupClicks     int     `yaml:"min_popup_clicks" range:"[1,]"`
+	MinShare           float64 `yaml:"min_share" range:"(0,1]"`
+	MinRatio           float64 `yaml:"min_ratio" range:"[1,]"`
+	PopulationFloor    float64 `yaml:"population_share_floor" range:"(0,1)"`
+	MaxPValue          float64 `yaml:"max_p_value" range:"(0,1)"`
+	MinSubSignalShare  float64 `yaml:"min_subsignal_share" range:"(0,1]"`
+	MinThirdPartyShare float64 `yaml:"min_third_party_share" range:"(0,1]"`
+	MinNightPopups     int     `yaml:"min_night_popups" range:"[0,]"`
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"lookback_days": &p.lookbackDays, "quick_close_ms": &p.quickCloseMS,
-		"small_max_w": &p.smallMaxW, "small_max_h": &p.smallMaxH, "small_mobile_max_h": &p.smallMobileMaxH,
-		"min_popup_clicks": &p.minPopupClicks, "min_share": &p.minShare, "min_ratio": &p.minRatio,
-		"population_share_floor": &p.populationFloor, "max_p_value": &p.maxPValue,
-		"min_subsignal_share": &p.minSubSignalShare, "min_third_party_share": &p.minThirdPartyShare,
-		"min_night_popups": &p.minNightPopups,
-	})
-	if err == nil && (p.lookbackDays < 1 || p.populationFloor <= 0 || p.populationFloor >= 1 || p.maxPValue <= 0) {
-		err = fmt.Errorf("popup_traffic: lookback_days must be ≥ 1, population_share_floor in (0,1), max_p_value > 0")
-	}
-	return p, err
-}
+var thresholds = rules.Declare[Thresholds](detectors.PopupTraffic)
 
 // pub is one publisher's counts over the judged window.
 type pub struct {
@@ -91,12 +87,12 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadParams(rule)
+	p, err := thresholds.From(rule)
 	if err != nil {
 		return nil, err
 	}
 	code := detectors.PopupTraffic
-	start, end, night, ok, err := scope(ctx, env, int(p.lookbackDays))
+	start, end, night, ok, err := scope(ctx, env, p.LookbackDays)
 	if err != nil {
 		return nil, err
 	}
@@ -197,12 +193,12 @@ type population struct {
 // out, so a few heavy pop-up publishers do not raise the bar for each
 // other. The share is floored so a spotless population does not turn
 // noise into significance.
-func readPopulation(ctx context.Context, db *sql.DB, p params) (population, error) {
+func readPopulation(ctx context.Context, db *sql.DB, p Thresholds) (population, error) {
 	var b population
 	if err := db.QueryRowContext(ctx, queries["ReadPopulation"]).Scan(&b.publishers, &b.known, &b.popups); err != nil {
 		return b, fmt.Errorf("popup_traffic: population: %w", err)
 	}
-	b.share = p.populationFloor
+	b.share = p.PopulationFloor
 	if b.known > 0 {
 		b.share = math.Max(b.share, float64(b.popups)/float64(b.known))
 	}
@@ -220,11 +216,11 @@ func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detect
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadParams(rule)
+	p, err := thresholds.From(rule)
 	if err != nil {
 		return nil, err
 	}
-	start, end, night, _, err := scope(ctx, env, int(p.lookbackDays))
+	start, end, night, _, err := scope(ctx, env, p.LookbackDays)
 	if err != nil {
 		return nil, err
 	}
@@ -233,16 +229,16 @@ func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detect
 
 // globalTables are popup_traffic's program-wide tables for the window (a
 // backfill without clicks pools an empty range).
-func globalTables(p params, start, end, night time.Time) []detectors.GlobalTable {
+func globalTables(p Thresholds, start, end, night time.Time) []detectors.GlobalTable {
 	return []detectors.GlobalTable{
 		{Name: "popup_traffic_population", Query: fmt.Sprintf(queries["Population"], queries["PublisherCounts"]),
-			Args: append(publisherCountsArgs(p, start, end, night), p.minShare)},
+			Args: append(publisherCountsArgs(p, start, end, night), p.MinShare)},
 		{Name: "popup_traffic_columns", Query: queries["Columns"]},
 	}
 }
 
-func publisherCountsArgs(p params, start, end, night time.Time) []any {
-	return []any{start, end, night, p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), int(p.smallMobileMaxH), phoneAgents}
+func publisherCountsArgs(p Thresholds, start, end, night time.Time) []any {
+	return []any{start, end, night, float64(p.QuickCloseMS), p.SmallMaxW, p.SmallMaxH, p.SmallMobileMaxH, phoneAgents}
 }
 
 // readColumns reads which optional click columns the input carries
@@ -266,19 +262,19 @@ func readColumns(ctx context.Context, db *sql.DB) (map[string]bool, error) {
 
 // judge applies the count floor, the absolute share, the ratio to the
 // population and the binomial test.
-func judge(x pub, base population, p params, nightly bool) (candidate, bool) {
-	if x.known == 0 || float64(x.popups) < p.minPopupClicks {
+func judge(x pub, base population, p Thresholds, nightly bool) (candidate, bool) {
+	if x.known == 0 || x.popups < int64(p.MinPopupClicks) {
 		return candidate{}, false
 	}
-	if nightly && float64(x.nightPopups) < p.minNightPopups {
+	if nightly && x.nightPopups < int64(p.MinNightPopups) {
 		return candidate{}, false
 	}
 	share := float64(x.popups) / float64(x.known)
-	if share < p.minShare || share < p.minRatio*base.share {
+	if share < p.MinShare || share < p.MinRatio*base.share {
 		return candidate{}, false
 	}
 	lp := detectors.LogBinomialTail(x.popups, x.known, base.share)
-	if lp > math.Log(p.maxPValue) {
+	if lp > math.Log(p.MaxPValue) {
 		return candidate{}, false
 	}
 	return candidate{pub: x, share: share, base: base, log10P: lp / math.Ln10}, true
@@ -321,9 +317,9 @@ type detail struct {
 
 // details fetches, for all candidates in one query, the referrers, example
 // clicks and credited orders of their pop-up-like clicks.
-func details(ctx context.Context, db *sql.DB, cands []candidate, start, end time.Time, p params, brand []string) (map[string]detail, error) {
+func details(ctx context.Context, db *sql.DB, cands []candidate, start, end time.Time, p Thresholds, brand []string) (map[string]detail, error) {
 	values := make([]string, len(cands))
-	args := []any{start, end, p.quickCloseMS, int(p.smallMaxW), int(p.smallMaxH), brand, maxExamples, int(p.smallMobileMaxH), phoneAgents}
+	args := []any{start, end, float64(p.QuickCloseMS), p.SmallMaxW, p.SmallMaxH, brand, maxExamples, p.SmallMobileMaxH, phoneAgents}
 	for i, c := range cands {
 		values[i] = fmt.Sprintf("($%d)", len(args)+1)
 		args = append(args, c.id)
@@ -387,7 +383,7 @@ type subSignal struct {
 	Fired  bool    `json:"fired"`
 }
 
-func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.Time, have map[string]bool) (detectors.Finding, error) {
+func finding(rule rules.Rule, p Thresholds, c candidate, d detail, start, end time.Time, have map[string]bool) (detectors.Finding, error) {
 	sub := map[string]subSignal{}
 	var fired []string
 	add := func(name string, n, of int64, min float64, available bool) {
@@ -404,10 +400,10 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 			fired = append(fired, name)
 		}
 	}
-	add("hidden", c.hidden, c.popups, p.minSubSignalShare, have["visible"])
-	add("quickly_closed", c.quick, c.popups, p.minSubSignalShare, have["dwell_ms"])
-	add("small_window", c.small, c.popups, p.minSubSignalShare, have["viewport_w"] && have["viewport_h"])
-	add("third_party_referrer", d.thirdParty, d.refKnown, p.minThirdPartyShare, have["referrer"])
+	add("hidden", c.hidden, c.popups, p.MinSubSignalShare, have["visible"])
+	add("quickly_closed", c.quick, c.popups, p.MinSubSignalShare, have["dwell_ms"])
+	add("small_window", c.small, c.popups, p.MinSubSignalShare, have["viewport_w"] && have["viewport_h"])
+	add("third_party_referrer", d.thirdParty, d.refKnown, p.MinThirdPartyShare, have["referrer"])
 	sort.Strings(fired)
 
 	score := 1.0
@@ -457,8 +453,8 @@ func finding(rule rules.Rule, p params, c candidate, d detail, start, end time.T
 		"orders_credited":       len(orderIDs),
 		"commission_usd":        detectors.Round(d.commission, 2),
 		"window":                window,
-		"quick_close_ms":        p.quickCloseMS,
-		"small_window_max":      fmt.Sprintf("%d×%d", int(p.smallMaxW), int(p.smallMaxH)),
+		"quick_close_ms":        float64(p.QuickCloseMS),
+		"small_window_max":      fmt.Sprintf("%d×%d", p.SmallMaxW, p.SmallMaxH),
 		"definition":            "click whose window a script opened (opener) and that was hidden, closed within quick_close_ms, or no larger than small_window_max; the share is over clicks whose landing beacon fired",
 	}
 	body, err := json.Marshal(evidence)

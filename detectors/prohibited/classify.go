@@ -44,39 +44,73 @@ type Category struct {
 
 // Thresholds are the rule's numbers (rules/default.yaml explains each).
 type Thresholds struct {
-	StrongWeight       float64 `json:"strong_weight"`
-	MediumWeight       float64 `json:"medium_weight"`
-	WeakWeight         float64 `json:"weak_weight"`
-	TitleBoost         float64 `json:"title_boost"`
-	RepeatDecay        float64 `json:"repeat_decay"`
-	NegationWindow     float64 `json:"negation_window"`
-	ContextWindow      float64 `json:"context_window"`
-	ContextDiscount    float64 `json:"context_discount"`
-	PhraseGap          float64 `json:"phrase_gap"`
-	MinStrength        float64 `json:"min_strength"`
-	MinDistinct        float64 `json:"min_distinct"`
-	MinStrong          float64 `json:"min_strong"`
-	WeakCap            float64 `json:"weak_cap"`
-	MinDensity         float64 `json:"min_density"`
-	DensityFloorTokens float64 `json:"density_floor_tokens"`
-	StrengthScale      float64 `json:"strength_scale"`
-	FullDensity        float64 `json:"full_density"`
-	MaxPages           float64 `json:"max_pages"`
-	MaxMatches         float64 `json:"max_matches"`
-	MaxSnippetChars    float64 `json:"max_snippet_chars"`
-	MaxTextChars       float64 `json:"max_text_chars"`
+	StrongWeight       float64 `json:"strong_weight" yaml:"strong_weight" range:"[0,]"`
+	MediumWeight       float64 `json:"medium_weight" yaml:"medium_weight" range:"[0,]"`
+	WeakWeight         float64 `json:"weak_weight" yaml:"weak_weight" range:"[0,]"`
+	TitleBoost         float64 `json:"title_boost" yaml:"title_boost" range:"[0,]"`
+	RepeatDecay        float64 `json:"repeat_decay" yaml:"repeat_decay" range:"[0,1]"`
+	NegationWindow     float64 `json:"negation_window" yaml:"negation_window" range:"[0,50]"`
+	ContextWindow      float64 `json:"context_window" yaml:"context_window" range:"[0,200]"`
+	ContextDiscount    float64 `json:"context_discount" yaml:"context_discount" range:"[0,1]"`
+	PhraseGap          float64 `json:"phrase_gap" yaml:"phrase_gap" range:"[0,20]"`
+	MinStrength        float64 `json:"min_strength" yaml:"min_strength" range:"(0,]"`
+	MinDistinct        float64 `json:"min_distinct" yaml:"min_distinct" range:"[1,]"`
+	MinStrong          float64 `json:"min_strong" yaml:"min_strong" range:"[0,]"`
+	WeakCap            float64 `json:"weak_cap" yaml:"weak_cap" range:"[0,]"`
+	MinDensity         float64 `json:"min_density" yaml:"min_density" range:"[0,]"`
+	DensityFloorTokens float64 `json:"density_floor_tokens" yaml:"density_floor_tokens" range:"[1,]"`
+	StrengthScale      float64 `json:"strength_scale" yaml:"strength_scale" range:"(0,]"`
+	FullDensity        float64 `json:"full_density" yaml:"full_density" range:"(0,]"`
+	MaxPages           float64 `json:"max_pages" yaml:"max_pages" range:"[1,100]"`
+	MaxMatches         float64 `json:"max_matches" yaml:"max_matches" range:"[1,1000]"`
+	MaxSnippetChars    float64 `json:"max_snippet_chars" yaml:"max_snippet_chars" range:"[1,300]"`
+	MaxTextChars       float64 `json:"max_text_chars" yaml:"max_text_chars" range:"[1024,16777216]"`
 	// the concept path (concept.go)
-	ConceptWindow      float64 `json:"concept_window"`
-	ConceptMinGroups   float64 `json:"concept_min_groups"`
-	ConceptMinTerms    float64 `json:"concept_min_terms"`
-	ConceptMinTopic    float64 `json:"concept_min_topic"`
-	ConceptMinWeight   float64 `json:"concept_min_weight"`
-	ConceptMinDensity  float64 `json:"concept_min_density"`
-	ConceptMinStrength float64 `json:"concept_min_strength"`
-	ConceptInfoRatio   float64 `json:"concept_info_ratio"`
-	ConceptGroupCap    float64 `json:"concept_group_cap"`
-	ConceptMaxScore    float64 `json:"concept_max_score"`
+	ConceptWindow      float64 `json:"concept_window" yaml:"concept_window" range:"[1,1000]"`
+	ConceptMinGroups   float64 `json:"concept_min_groups" yaml:"concept_min_groups" range:"[1,20]"`
+	ConceptMinTerms    float64 `json:"concept_min_terms" yaml:"concept_min_terms" range:"[1,]"`
+	ConceptMinTopic    float64 `json:"concept_min_topic" yaml:"concept_min_topic" range:"[0,]"`
+	ConceptMinWeight   float64 `json:"concept_min_weight" yaml:"concept_min_weight" range:"[0,1]"`
+	ConceptMinDensity  float64 `json:"concept_min_density" yaml:"concept_min_density" range:"[0,]"`
+	ConceptMinStrength float64 `json:"concept_min_strength" yaml:"concept_min_strength" range:"(0,]"`
+	ConceptInfoRatio   float64 `json:"concept_info_ratio" yaml:"concept_info_ratio" range:"[0,]"`
+	ConceptGroupCap    float64 `json:"concept_group_cap" yaml:"concept_group_cap" range:"(0,]"`
+	ConceptMaxScore    float64 `json:"concept_max_score" yaml:"concept_max_score" range:"[0,1]"`
+	// PerCategory are the values one category sets for itself, as
+	// "<category>_<threshold>" (weapons_concept_min_groups: 4); the
+	// suffixes are perCategorySuffixes.
+	PerCategory map[string]float64 `json:"-" yaml:",inline"`
 }
+
+// perCategorySuffixes are the thresholds a category may set for itself.
+var perCategorySuffixes = []string{"min_strength", "concept_window", "concept_min_groups", "concept_min_topic"}
+
+// Validate implements rules.Validator: a per-category key must end in a
+// known suffix, so a misspelt one is an error instead of a silent no-op.
+func (t Thresholds) Validate() error {
+	keys := make([]string, 0, len(t.PerCategory))
+	for k := range t.PerCategory {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ok := false
+		for _, suf := range perCategorySuffixes {
+			if cat, found := strings.CutSuffix(k, "_"+suf); found && cat != "" {
+				ok = true
+			}
+		}
+		if !ok {
+			return &rules.FieldError{Key: k, Msg: fmt.Sprintf("unknown key: not a threshold, nor a category's own <category>_{%s}", strings.Join(perCategorySuffixes, ","))}
+		}
+		if v := t.PerCategory[k]; v < 0 {
+			return &rules.FieldError{Key: k, Msg: fmt.Sprintf("%v is out of range: want a number of at least 0", v)}
+		}
+	}
+	return nil
+}
+
+var thresholds = rules.Declare[Thresholds](RuleName)
 
 // maxSnippet is the contract's bound on a quoted snippet.
 const maxSnippet = 300
@@ -85,19 +119,8 @@ const maxSnippet = 300
 // "<category>.strong|medium|weak" (phrases), "<category>.context" and
 // "context" (cues that discount nearby phrases), "negation".
 func NewModel(rule rules.Rule) (*Model, error) {
-	var th Thresholds
-	if err := rule.Fill(map[string]*float64{
-		"strong_weight": &th.StrongWeight, "medium_weight": &th.MediumWeight, "weak_weight": &th.WeakWeight,
-		"title_boost": &th.TitleBoost, "repeat_decay": &th.RepeatDecay, "negation_window": &th.NegationWindow,
-		"context_window": &th.ContextWindow, "context_discount": &th.ContextDiscount, "phrase_gap": &th.PhraseGap,
-		"min_strength": &th.MinStrength, "min_distinct": &th.MinDistinct, "min_strong": &th.MinStrong, "weak_cap": &th.WeakCap, "min_density": &th.MinDensity,
-		"density_floor_tokens": &th.DensityFloorTokens, "strength_scale": &th.StrengthScale, "full_density": &th.FullDensity,
-		"max_pages": &th.MaxPages, "max_matches": &th.MaxMatches, "max_snippet_chars": &th.MaxSnippetChars,
-		"max_text_chars": &th.MaxTextChars,
-		"concept_window": &th.ConceptWindow, "concept_min_groups": &th.ConceptMinGroups, "concept_min_terms": &th.ConceptMinTerms, "concept_min_topic": &th.ConceptMinTopic,
-		"concept_min_weight": &th.ConceptMinWeight, "concept_min_density": &th.ConceptMinDensity, "concept_min_strength": &th.ConceptMinStrength, "concept_info_ratio": &th.ConceptInfoRatio,
-		"concept_group_cap": &th.ConceptGroupCap, "concept_max_score": &th.ConceptMaxScore,
-	}); err != nil {
+	th, err := thresholds.From(rule)
+	if err != nil {
 		return nil, err
 	}
 	if th.MaxSnippetChars > maxSnippet || th.MaxSnippetChars <= 0 {
@@ -134,7 +157,7 @@ func NewModel(rule rules.Rule) (*Model, error) {
 				return nil, fmt.Errorf("rule %s: lists.%s.context: %w", rule.ID, name, err)
 			}
 		}
-		if v, ok := rule.Thresholds[name+"_min_strength"]; ok {
+		if v, ok := th.PerCategory[name+"_min_strength"]; ok {
 			m.minBy[name] = v
 		}
 	}
@@ -153,7 +176,7 @@ func NewModel(rule rules.Rule) (*Model, error) {
 	for _, c := range m.cats {
 		known[c.Name] = true
 	}
-	if m.rules, err = parseConcepts(rule.ID, rule.Lists, rule.Thresholds, known, th.ConceptMinGroups, th.ConceptMinTopic, th.ConceptWindow); err != nil {
+	if m.rules, err = parseConcepts(rule.ID, rule.Lists, th.PerCategory, known, th.ConceptMinGroups, th.ConceptMinTopic, th.ConceptWindow); err != nil {
 		return nil, err
 	}
 	var keys []string

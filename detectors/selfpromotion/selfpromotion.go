@@ -44,29 +44,22 @@ var identifiers = []string{"entity_id", "payout_hash", "email_hash", "phone_hash
 
 var hardIdentifiers = map[string]bool{"entity_id": true, "payout_hash": true}
 
-type params struct {
-	lookbackDays, maxAccounts                       float64
-	minClicks, minOrders, minShare, minLift, maxP   float64
-	strongShare, contactWeight, minWindowActivities float64
+// Thresholds are self_promotion's tunable values
+// (rules.self_promotion.thresholds in the pack).
+type Thresholds struct {
+	LookbackDays        int     `yaml:"lookback_days" range:"[1,366]"`
+	MaxAccounts         int     `yaml:"max_accounts_per_identifier" range:"[2,]"` // a link needs two accounts
+	MinClicks           int     `yaml:"min_store_clicks" range:"[1,]"`
+	MinOrders           int     `yaml:"min_store_orders" range:"[1,]"`
+	MinShare            float64 `yaml:"min_share" range:"(0,1]"`
+	MinLift             float64 `yaml:"min_lift" range:"[1,]"`
+	MaxP                float64 `yaml:"max_p_value" range:"(0,1)"`
+	StrongShare         float64 `yaml:"strong_share" range:"(0,1]"`
+	ContactWeight       float64 `yaml:"contact_link_weight" range:"(0,1]"`
+	MinWindowActivities int     `yaml:"min_window_activity" range:"[0,]"`
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"lookback_days": &p.lookbackDays, "max_accounts_per_identifier": &p.maxAccounts,
-		"min_store_clicks": &p.minClicks, "min_store_orders": &p.minOrders,
-		"min_share": &p.minShare, "min_lift": &p.minLift, "max_p_value": &p.maxP,
-		"strong_share": &p.strongShare, "contact_link_weight": &p.contactWeight,
-		"min_window_activity": &p.minWindowActivities,
-	})
-	if err == nil && p.lookbackDays < 1 {
-		err = fmt.Errorf("self_promotion: lookback_days must be at least 1 (got %v)", p.lookbackDays)
-	}
-	if err == nil && p.maxAccounts < 2 {
-		err = fmt.Errorf("self_promotion: max_accounts_per_identifier must be at least 2 (got %v)", p.maxAccounts)
-	}
-	return p, err
-}
+var thresholds = rules.Declare[Thresholds](detectors.SelfPromotion)
 
 // link is one publisher–seller pair sharing identifiers.
 type link struct {
@@ -102,7 +95,7 @@ const (
 // and the (whole, in every partition) publishers and sellers tables.
 type plan struct {
 	rule                   rules.Rule
-	p                      params
+	p                      Thresholds
 	pubCols, selCols       map[string]bool
 	ident                  map[string]bool
 	lbStart, lbEnd, ws, we time.Time
@@ -117,7 +110,7 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 	if pl.rule, err = env.Pack.Rule(detectors.SelfPromotion); err != nil {
 		return pl, err
 	}
-	if pl.p, err = loadParams(pl.rule); err != nil {
+	if pl.p, err = thresholds.From(pl.rule); err != nil {
 		return pl, err
 	}
 	if pl.pubCols, err = detectors.Columns(ctx, env.DB, "publishers", identifiers...); err != nil {
@@ -244,11 +237,11 @@ func usable(ctx context.Context, env detectors.Env, pl plan) (usability, error) 
 // judged: the night with lookback_days of history ending with it, or for a
 // backfill every day in the input for both. A backfill's span reads the
 // local clicks and orders: backfills are whole runs, never partitioned.
-func scope(ctx context.Context, env detectors.Env, p params) (lbStart, lbEnd, ws, we time.Time, ok bool, err error) {
+func scope(ctx context.Context, env detectors.Env, p Thresholds) (lbStart, lbEnd, ws, we time.Time, ok bool, err error) {
 	if env.Scope.IsNight() {
 		ws = env.Scope.Night.UTC()
 		we = ws.AddDate(0, 0, 1)
-		return we.AddDate(0, 0, -int(p.lookbackDays)), we, ws, we, true, nil
+		return we.AddDate(0, 0, -p.LookbackDays), we, ws, we, true, nil
 	}
 	var lo, hi sql.NullTime
 	if err := env.DB.QueryRowContext(ctx, queries["DataSpan"]).Scan(&lo, &hi); err != nil {
@@ -262,11 +255,11 @@ func scope(ctx context.Context, env detectors.Env, p params) (lbStart, lbEnd, ws
 	return ws, we, ws, we, true, nil
 }
 
-func findLinks(ctx context.Context, db *sql.DB, p params, ident map[string]bool) ([]link, error) {
+func findLinks(ctx context.Context, db *sql.DB, p Thresholds, ident map[string]bool) ([]link, error) {
 	if !ident["entity_id"] && !ident["payout_hash"] && !ident["email_hash"] && !ident["phone_hash"] {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, queries["Links"], int64(p.maxAccounts),
+	rows, err := db.QueryContext(ctx, queries["Links"], int64(p.MaxAccounts),
 		ident["entity_id"], ident["payout_hash"], ident["email_hash"], ident["phone_hash"])
 	if err != nil {
 		return nil, fmt.Errorf("self_promotion: links: %w", err)
@@ -341,7 +334,7 @@ type test struct {
 // one-sided binomial test against the population's (Laplace-smoothed) share,
 // so a store nobody else links to does not make every click significant
 // through a zero baseline alone.
-func compare(count, total, popCount, popTotal int64, floor float64, p params) test {
+func compare(count, total, popCount, popTotal int64, floor int, p Thresholds) test {
 	t := test{Count: count, Total: total, PopulationCount: popCount, PopulationTotal: popTotal}
 	if total > 0 {
 		t.Share = float64(count) / float64(total)
@@ -352,7 +345,7 @@ func compare(count, total, popCount, popTotal int64, floor float64, p params) te
 	p0 := (float64(popCount) + 1) / (float64(popTotal) + 2)
 	t.Lift = t.Share / p0
 	t.PValue = detectors.BinomialTail(count, total, p0)
-	t.Passed = float64(count) >= floor && t.Share >= p.minShare && t.Lift >= p.minLift && t.PValue <= p.maxP
+	t.Passed = count >= int64(floor) && t.Share >= p.MinShare && t.Lift >= p.MinLift && t.PValue <= p.MaxP
 	t.Share, t.PopulationShare, t.Lift = detectors.Round(t.Share, 4), detectors.Round(t.PopulationShare, 4), detectors.Round(t.Lift, 1)
 	t.PValue = roundSig(t.PValue)
 	return t
@@ -383,14 +376,14 @@ type evidence struct {
 	SingleSignal      bool     `json:"single_signal"`
 }
 
-func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lbEnd, ws, we time.Time) (detectors.Finding, bool, error) {
+func judge(rule rules.Rule, p Thresholds, u usability, l link, s shares, lbStart, lbEnd, ws, we time.Time) (detectors.Finding, bool, error) {
 	var ct, ot *test
 	if u.clicks {
-		t := compare(s.pubStoreClicks, s.pubClicks, s.popStoreClicks, s.popClicks, p.minClicks, p)
+		t := compare(s.pubStoreClicks, s.pubClicks, s.popStoreClicks, s.popClicks, p.MinClicks, p)
 		ct = &t
 	}
 	if u.orders {
-		t := compare(s.pubStoreOrders, s.pubOrders, s.popStoreOrders, s.popOrders, p.minOrders, p)
+		t := compare(s.pubStoreOrders, s.pubOrders, s.popStoreOrders, s.popOrders, p.MinOrders, p)
 		ot = &t
 	}
 	clicksOK, ordersOK := ct != nil && ct.Passed, ot != nil && ot.Passed
@@ -398,7 +391,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 		return detectors.Finding{}, false, nil
 	}
 	// A nightly run judges the night: the pair must have been active in it.
-	if float64(s.windowStoreClicks+s.windowStoreOrders) < p.minWindowActivities {
+	if s.windowStoreClicks+s.windowStoreOrders < int64(p.MinWindowActivities) {
 		return detectors.Finding{}, false, nil
 	}
 
@@ -423,7 +416,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 	if ordersOK {
 		top = math.Max(top, ot.Share)
 	}
-	if top >= p.strongShare {
+	if top >= p.StrongShare {
 		signals = append(signals, "majority_to_own_store")
 		score += 0.1
 	}
@@ -436,7 +429,7 @@ func judge(rule rules.Rule, p params, u usability, l link, s shares, lbStart, lb
 		// E-mail and phone are contact details: still the seller's, but a
 		// shared family phone or an agency's mailbox is possible.
 		linkKind = "contact_only"
-		score *= p.contactWeight
+		score *= p.ContactWeight
 	}
 	score = detectors.Round(math.Min(score, 1), 3)
 	severity := detectors.SeverityFromScore(score)

@@ -41,36 +41,22 @@ type Detector struct{}
 // Code implements detectors.Detector.
 func (Detector) Code() string { return detectors.SelfPurchase }
 
-type params struct {
-	lookbackDays, orderHistoryDays, maxIdentifierBuyers, maxHops, hopDecay, minLinkStrength float64
-	perOrderEvidence, minScore, softMaxScore, maxExampleOrders                              float64
+// Thresholds are self_purchase's tunable values
+// (rules.self_purchase.thresholds in the pack).
+type Thresholds struct {
+	LookbackDays        int     `yaml:"lookback_days" range:"[1,3660]"`
+	OrderHistoryDays    int     `yaml:"order_history_days" range:"[0,3660]"`
+	MaxIdentifierBuyers int     `yaml:"max_identifier_buyers" range:"[1,]"`
+	MaxHops             int     `yaml:"max_hops" range:"[1,6]"` // the graph search grows with each hop: 6 is far beyond any household
+	HopDecay            float64 `yaml:"hop_decay" range:"(0,1]"`
+	MinLinkStrength     float64 `yaml:"min_link_strength" range:"(0,1]"`
+	PerOrderEvidence    float64 `yaml:"per_order_evidence" range:"(0,1)"`
+	MinScore            float64 `yaml:"min_score" range:"(0,1]"`
+	SoftMaxScore        float64 `yaml:"soft_max_score" range:"(0,1]"`
+	MaxExampleOrders    int     `yaml:"max_example_orders" range:"[1,1000]"`
 }
 
-func loadParams(r rules.Rule) (params, error) {
-	var p params
-	err := r.Fill(map[string]*float64{
-		"lookback_days": &p.lookbackDays, "order_history_days": &p.orderHistoryDays, "max_identifier_buyers": &p.maxIdentifierBuyers,
-		"max_hops": &p.maxHops, "hop_decay": &p.hopDecay, "min_link_strength": &p.minLinkStrength,
-		"per_order_evidence": &p.perOrderEvidence, "min_score": &p.minScore,
-		"soft_max_score": &p.softMaxScore, "max_example_orders": &p.maxExampleOrders,
-	})
-	if err != nil {
-		return p, err
-	}
-	switch {
-	case p.maxHops < 1 || p.maxHops > 6:
-		err = fmt.Errorf("self_purchase: max_hops must be 1–6 (got %v)", p.maxHops)
-	case p.minLinkStrength <= 0 || p.minLinkStrength > 1:
-		err = fmt.Errorf("self_purchase: min_link_strength must be in (0, 1] (got %v)", p.minLinkStrength)
-	case p.hopDecay <= 0 || p.hopDecay > 1:
-		err = fmt.Errorf("self_purchase: hop_decay must be in (0, 1] (got %v)", p.hopDecay)
-	case p.perOrderEvidence <= 0 || p.perOrderEvidence >= 1:
-		err = fmt.Errorf("self_purchase: per_order_evidence must be in (0, 1) (got %v)", p.perOrderEvidence)
-	case p.maxIdentifierBuyers < 1:
-		err = fmt.Errorf("self_purchase: max_identifier_buyers must be at least 1 (got %v)", p.maxIdentifierBuyers)
-	}
-	return p, err
-}
+var thresholds = rules.Declare[Thresholds](detectors.SelfPurchase)
 
 // identifier columns whose absence removes a kind of link.
 var optionalColumns = []struct{ table, column, reason string }{
@@ -93,7 +79,7 @@ var buyerColumns = []string{"email_hash", "phone_hash", "payment_hash", "address
 // plan is what one run judges: the pack's thresholds and the time ranges.
 type plan struct {
 	rule rules.Rule
-	p    params
+	p    Thresholds
 	// identStart: identifiers of orders and clicks from here to scopeEnd
 	// make the graph; historyStart: a linked buyer's earlier orders from
 	// here weigh in; the orders judged are those of [scopeStart, scopeEnd).
@@ -107,7 +93,7 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	if err != nil {
 		return plan{}, false, err
 	}
-	p, err := loadParams(rule)
+	p, err := thresholds.From(rule)
 	if err != nil {
 		return plan{}, false, err
 	}
@@ -118,8 +104,8 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	if !ok {
 		return plan{rule: rule, p: p}, false, nil
 	}
-	identStart := scopeEnd.AddDate(0, 0, -int(p.lookbackDays))
-	historyStart := scopeStart.AddDate(0, 0, -int(p.orderHistoryDays))
+	identStart := scopeEnd.AddDate(0, 0, -p.LookbackDays)
+	historyStart := scopeStart.AddDate(0, 0, -p.OrderHistoryDays)
 	if !env.Scope.IsNight() {
 		// Backfill: every identifier in the tables, every order judged.
 		identStart, historyStart = time.Time{}, scopeStart
@@ -136,9 +122,9 @@ func (pl plan) globalTables() []detectors.GlobalTable {
 	p := pl.p
 	return []detectors.GlobalTable{
 		{Name: "self_purchase_identifiers", Query: queries["GlobalIdentifiers"],
-			Args: []any{pl.identStart, pl.scopeEnd, int64(p.maxIdentifierBuyers)}},
+			Args: []any{pl.identStart, pl.scopeEnd, int64(p.MaxIdentifierBuyers)}},
 		{Name: "self_purchase_links", Query: queries["GlobalLinks"],
-			Args: []any{pl.scopeStart, pl.scopeEnd, pl.historyStart, int64(p.maxIdentifierBuyers), p.minLinkStrength, p.hopDecay, int64(p.maxHops)}},
+			Args: []any{pl.scopeStart, pl.scopeEnd, pl.historyStart, int64(p.MaxIdentifierBuyers), p.MinLinkStrength, p.HopDecay, int64(p.MaxHops)}},
 		{Name: "self_purchase_population", Query: queries["GlobalPopulation"], Args: []any{pl.scopeStart, pl.scopeEnd}},
 	}
 }
@@ -314,8 +300,8 @@ func linkedOrders(ctx context.Context, db *sql.DB, scopeStart, scopeEnd, history
 
 // excludedIdentifiers lists each publisher's crowd-shared identifier
 // values (excluded from linking, reported).
-func excludedIdentifiers(ctx context.Context, db *sql.DB, p params) (map[string][]map[string]any, error) {
-	ex, err := db.QueryContext(ctx, queries["ExcludedIdentifiers"], int64(p.maxIdentifierBuyers))
+func excludedIdentifiers(ctx context.Context, db *sql.DB, p Thresholds) (map[string][]map[string]any, error) {
+	ex, err := db.QueryContext(ctx, queries["ExcludedIdentifiers"], int64(p.MaxIdentifierBuyers))
 	if err != nil {
 		return nil, fmt.Errorf("self_purchase: excluded identifiers: %w", err)
 	}
@@ -429,7 +415,7 @@ func nodeLabel(node string) string {
 	return "buyer " + strings.TrimPrefix(node, "B:")
 }
 
-func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []link, attributed int64,
+func finding(env detectors.Env, rule rules.Rule, p Thresholds, pub string, links []link, attributed int64,
 	excluded []map[string]any, pop population, historyStart, scopeStart, scopeEnd time.Time) (detectors.Finding, bool, error) {
 	var buyers []buyerEvidence
 	seen := map[string]bool{}
@@ -460,7 +446,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		for i, o := range l.orders {
 			be.AmountUSD += o.Amount
 			be.CommissionUSD += o.Commission
-			if i < int(p.maxExampleOrders) {
+			if i < p.MaxExampleOrders {
 				be.ExampleOrders = append(be.ExampleOrders, orderEvidence{OrderID: o.ID, TS: o.TS.Format(time.RFC3339), AmountUSD: detectors.Round(o.Amount, 2), CommissionUSD: detectors.Round(o.Commission, 2), Status: o.Status})
 			}
 			if !seen[o.ID] {
@@ -481,7 +467,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		// one order may be a relative following a shared link once.
 		// Nightly, the buyer's earlier orders through the links in the
 		// history weigh in too: a habit is stronger evidence than one order.
-		be.Evidence = detectors.Round(l.strength*(1-math.Pow(1-p.perOrderEvidence, float64(len(l.orders)+l.earlier))), 4)
+		be.Evidence = detectors.Round(l.strength*(1-math.Pow(1-p.PerOrderEvidence, float64(len(l.orders)+l.earlier))), 4)
 		earlier += l.earlier
 		keep *= 1 - be.Evidence
 		buyers = append(buyers, be)
@@ -489,10 +475,10 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 	score := 1 - keep
 	softOnly := !anyHard
 	if softOnly {
-		score = math.Min(score, p.softMaxScore)
+		score = math.Min(score, p.SoftMaxScore)
 	}
 	score = detectors.Round(score, 4)
-	if score < p.minScore {
+	if score < p.MinScore {
 		return detectors.Finding{}, false, nil
 	}
 	sort.Strings(orderIDs)
@@ -555,7 +541,7 @@ func finding(env detectors.Env, rule rules.Rule, p params, pub string, links []l
 		"single_signal":               singleWeak,
 		"note":                        note,
 		"excluded_shared_identifiers": excluded,
-		"max_identifier_buyers":       int(p.maxIdentifierBuyers),
+		"max_identifier_buyers":       p.MaxIdentifierBuyers,
 		"population": map[string]any{
 			"publishers_with_orders":              pop.publishersWithOrders,
 			"publishers_with_linked_buyer_orders": pop.publishersWithLinked,

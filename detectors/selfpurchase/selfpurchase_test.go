@@ -1,10 +1,10 @@
 package selfpurchase
 
 import (
-	"context"
 	_ "embed"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,13 +284,13 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 }
 
 func TestBadThresholds(t *testing.T) {
-	st, pack := setup(t)
-	pack, err := pack.WithThresholds("self_purchase", map[string]float64{"max_hops": 0, "hop_decay": math.NaN()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
-	if _, err := (Detector{}).Run(context.Background(), env); err == nil {
-		t.Error("a missing threshold should be an error")
+	_, pack := setup(t)
+	// The pack refuses them as it is built, long before a run could.
+	_, err := pack.WithThresholds("self_purchase", map[string]float64{"max_hops": 0, "hop_decay": math.NaN()})
+	for _, want := range []string{"rules.self_purchase.thresholds.max_hops: 0 is out of range: want an integer in [1, 6]",
+		"rules.self_purchase.thresholds.hop_decay: required threshold is missing"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v, want it to contain %q", err, want)
+		}
 	}
 }
