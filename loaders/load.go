@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -98,9 +99,13 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 	res := &Result{}
 	done := 0
 	copies := map[string]*crCopy{}
+	links := map[string]string{}
 	defer func() {
 		for _, c := range copies {
 			os.Remove(c.path)
+		}
+		for _, p := range links {
+			os.RemoveAll(filepath.Dir(p))
 		}
 	}()
 	for _, ds := range Datasets {
@@ -113,7 +118,7 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 		if len(dsFiles) == 0 {
 			continue
 		}
-		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done, copies: copies}
+		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done, copies: copies, links: links}
 		results, err := l.run(ctx, dsFiles)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", ds.Name, err)
@@ -131,6 +136,35 @@ type datasetLoad struct {
 	done  *int
 	// copies of files read without their stray CRs (see cr.go), by Path
 	copies map[string]*crCopy
+	// links to files whose path DuckDB would read as a glob, by Path
+	links map[string]string
+}
+
+// globChars are the characters DuckDB's readers expand in a path.
+const globChars = "*?[]{}"
+
+// literalPath returns a path DuckDB reads as exactly the file p. Its
+// readers take a path as a glob pattern: a folder named date=* made one
+// file claim every file's rows, p?rt-0.csv read its neighbour. Such a path
+// is read through a symlink with a plain name.
+func (l *datasetLoad) literalPath(p string) (string, error) {
+	if !strings.ContainsAny(p, globChars) {
+		return p, nil
+	}
+	if q, ok := l.links[p]; ok {
+		return q, nil
+	}
+	d, err := os.MkdirTemp("", "affwatch-input-*")
+	if err != nil {
+		return "", err
+	}
+	q := filepath.Join(d, "input"+strings.ToLower(filepath.Ext(p)))
+	if err := os.Symlink(p, q); err != nil {
+		os.RemoveAll(d)
+		return "", fmt.Errorf("link to a name without glob characters: %w", err)
+	}
+	l.links[p] = q
+	return q, nil
 }
 
 // run loads the dataset's files; a file the CSV reader fails on for a
@@ -138,7 +172,7 @@ type datasetLoad struct {
 // (its transaction was rolled back).
 func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, error) {
 	for _, f := range files {
-		if (f.BlankLines || f.StrayCR) && l.copies[f.Path] == nil {
+		if (f.BlankLines || f.StrayCR || f.LongRecords) && l.copies[f.Path] == nil {
 			c, err := copyWithoutStrayCR(f)
 			if err != nil {
 				return nil, fmt.Errorf("%s: copy marking empty lines and stray carriage returns: %w", f.Rel, err)
@@ -568,13 +602,20 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			return nil, err
 		}
 	}
-	path, compression := f.Path, f.Compression
+	path, err := l.literalPath(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	compression := f.Compression
 	if c := l.copies[f.Path]; c != nil && (f.Format == FormatCSV || f.Format == FormatTSV || f.Format == FormatNDJSON) {
 		path, compression, s.strayCR = c.path, "", true
 		if err := createLines(ctx, tx, "aw_cr", c.lines); err != nil {
 			return nil, err
 		}
 		if err := createLines(ctx, tx, "aw_blank", c.blanks); err != nil {
+			return nil, err
+		}
+		if err := createLongLines(ctx, tx, c.long); err != nil {
 			return nil, err
 		}
 	}
@@ -639,7 +680,7 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			s.cols = append(s.cols, srcCol{Name: name, Ref: refs[i]})
 		}
 		s.from = fmt.Sprintf(`read_parquet(?, file_row_number = true, hive_partitioning = false) AS src(%s, _frn)`, strings.Join(refs, ", "))
-		s.fromArgs = []any{f.Path}
+		s.fromArgs = []any{path}
 		if err := describeTypes(ctx, tx, s); err != nil {
 			return nil, err
 		}
@@ -785,6 +826,9 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 	colCase := "''"
 	if len(names) > 0 {
 		colCase = "CASE column_name " + strings.Join(names, " ") + " ELSE '' END"
+		if src.strayCR {
+			colCase = "CASE WHEN line IN (SELECT line FROM aw_long) THEN '' ELSE " + colCase + " END"
+		}
 	}
 	reason := `CASE error_type
 			WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
@@ -797,7 +841,8 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 			ELSE 'malformed line (control character outside a JSON string)' END`
 	}
 	if src.strayCR {
-		reason = fmt.Sprintf("CASE WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END", sqlString(strayCRReason), reason)
+		reason = fmt.Sprintf(`CASE WHEN line IN (SELECT line FROM aw_long) THEN (SELECT reason FROM aw_long WHERE aw_long.line = aw_rej1.line)
+			WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END`, sqlString(strayCRReason), reason)
 	}
 	args = append(args, rawValueChars)
 	q := fmt.Sprintf(`INSERT INTO quarantine
@@ -822,6 +867,20 @@ func registerArrowView(ctx context.Context, conn *sql.Conn, rows *arrowRows, vie
 		return nil, err
 	}
 	return ar.RegisterView(rows, view)
+}
+
+// createLongLines fills aw_long with the records over the size limit and
+// their reasons (our own text: numbers only).
+func createLongLines(ctx context.Context, tx *sql.Tx, long []longRecord) error {
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_long (line BIGINT, reason VARCHAR)`); err != nil {
+		return err
+	}
+	for _, r := range long {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_long VALUES (?, ?)`, r.line, r.reason()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // createLines fills the temp table name (aw_cr: lines that held a stray
