@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/agnivade/levenshtein"
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -388,15 +389,20 @@ func describeFile(dir string, ds Dataset, path string) (File, error) {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: errMsg(err), Err: err}
 	}
 	f.SizeBytes, f.SHA256, f.QuotedNewlines, f.BlankLines, f.StrayCR, f.LongRecords = sc.size, sc.sum, sc.quotedNL, sc.blank, sc.strayCR, sc.long
+	var schema *arrow.Schema
 	switch format {
 	case FormatCSV, FormatTSV:
 		f.Columns, err = readDelimitedHeader(path, compression, format)
 	case FormatNDJSON:
 		f.Columns, err = readNDJSONKeys(path, compression)
 	case FormatArrow:
-		f.Columns, err = readArrowColumns(path)
+		f.Columns, schema, err = readArrowColumns(path)
 	case FormatParquet:
-		f.Columns, err = readParquetColumns(path)
+		f.Columns, err = readParquetColumns(ds, rel, path)
+	}
+	var ce *ContractError
+	if errors.As(err, &ce) {
+		return File{}, err
 	}
 	if err != nil {
 		return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: err.Error()}
@@ -404,6 +410,16 @@ func describeFile(dir string, ds Dataset, path string) (File, error) {
 	if f.Columns != nil {
 		if err := checkColumns(ds, f, f.Columns); err != nil {
 			return File{}, err
+		}
+	}
+	if schema != nil {
+		if err := checkTypes(ds, f, schema); err != nil {
+			return File{}, err
+		}
+	}
+	if format == FormatArrow {
+		if err := validateArrowFile(path); err != nil {
+			return File{}, &ContractError{Dataset: ds.Name, File: rel, Msg: err.Error()}
 		}
 	}
 	return f, nil
@@ -881,20 +897,21 @@ func isArrowFile(path string) (bool, error) {
 	return bytes.Equal(head[:n], arrowFileMagic), nil
 }
 
-func readArrowColumns(path string) ([]string, error) {
+func readArrowColumns(path string) ([]string, *arrow.Schema, error) {
 	r, err := openArrow(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer r.Release()
 	fields := r.Schema().Fields()
 	// openArrow appends the row-number and UTF-8 columns; the file's own
 	// columns come first.
-	names := make([]string, 0, len(fields)-2)
-	for _, fld := range fields[:len(fields)-2] {
+	fields = fields[:len(fields)-2]
+	names := make([]string, 0, len(fields))
+	for _, fld := range fields {
 		names = append(names, fld.Name)
 	}
-	return names, nil
+	return names, arrow.NewSchema(fields, nil), nil
 }
 
 func errMsg(err error) string {

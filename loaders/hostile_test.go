@@ -380,3 +380,58 @@ func TestCROnlyCSV(t *testing.T) {
 		t.Errorf("%d clicks at their own line, want 3; quarantine: %v", n, quarantined(t, st, "clicks"))
 	}
 }
+
+// TestTimestampWindow: a dated row far from the rest is quarantined with
+// the reason, so no detector reads a span the input did not mean (a click
+// in 2099 made click_burst build an hourly grid to 2099).
+func TestTimestampWindow(t *testing.T) {
+	night := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	body := clickHeader + clickLines(1, 5, false) +
+		"C2099,2099-12-31T23:59:59Z,P1\n" + // far future
+		"C2000,2000-01-01T00:00:00Z,P1\n" + // far past (epoch range allows it)
+		"CLATE,2026-08-01T00:00:00Z,P1\n" + // 112 days before the night
+		"CNEXT,2026-11-22T23:59:59Z,P1\n" // the day after the night
+	for _, tc := range []struct {
+		name  string
+		night time.Time
+		want  map[int64]string // line → reason prefix
+		kept  int64
+	}{
+		{"backfill", time.Time{}, map[int64]string{
+			7: "timestamp more than 366 days from the middle of the input (median day 2026-11-21); a backfill accepts 2025-11-20 to 2027-11-22",
+			8: "timestamp more than 366 days from the middle of the input",
+		}, 7},
+		{"night", night, map[int64]string{
+			7: "timestamp outside what the night 2026-11-21 accepts (2026-08-23 to 2026-11-22: the longest look-back, 90 days, before it and 1 day(s) after)",
+			8: "timestamp outside what the night 2026-11-21 accepts",
+			9: "timestamp outside what the night 2026-11-21 accepts",
+		}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeInputs(t, map[string]string{"clicks.csv": body})
+			st := openStore(t)
+			res := load(t, st, dir, tc.night)
+			got := map[int64]string{}
+			for _, q := range quarantined(t, st, "clicks") {
+				if q.Column != "ts" {
+					t.Errorf("quarantine row on column %q, want ts", q.Column)
+				}
+				got[q.Line] = q.Reason
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("quarantined lines %v, want %v", got, tc.want)
+			}
+			for line, prefix := range tc.want {
+				if !strings.HasPrefix(got[line], prefix) {
+					t.Errorf("line %d: reason %q, want it to start %q", line, got[line], prefix)
+				}
+			}
+			if n := count(t, st, "SELECT count(*) FROM clicks"); n != tc.kept {
+				t.Errorf("%d clicks kept, want %d", n, tc.kept)
+			}
+			if q := res.Quarantined(); q != int64(len(tc.want)) {
+				t.Errorf("Quarantined() = %d, want %d", q, len(tc.want))
+			}
+		})
+	}
+}
