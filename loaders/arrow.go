@@ -284,8 +284,25 @@ var _ array.RecordReader = (*arrowRows)(nil)
 // interface without checking: buffer sizes against the length, offsets,
 // dictionary indices. A lie there is an out-of-bounds read in C.
 func validateArrowArray(a arrow.Array) error {
-	if v, ok := a.(interface{ ValidateFull() error }); ok {
-		if err := v.ValidateFull(); err != nil {
+	switch t := a.(type) {
+	case *array.String:
+		// not ValidateFull: it refuses invalid UTF-8, which is a row to
+		// quarantine (Next), not a broken file
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		if err := monotonic(t.ValueOffsets()); err != nil {
+			return err
+		}
+	case *array.LargeString:
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		if err := monotonic(t.ValueOffsets()); err != nil {
+			return err
+		}
+	case interface{ ValidateFull() error }:
+		if err := t.ValidateFull(); err != nil {
 			return err
 		}
 	}
@@ -329,6 +346,15 @@ func validateArrowArray(a arrow.Array) error {
 	case array.ListLike:
 		if err := validateArrowArray(t.ListValues()); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func monotonic[T int32 | int64](offsets []T) error {
+	for i := 1; i < len(offsets); i++ {
+		if offsets[i] < offsets[i-1] || offsets[i-1] < 0 {
+			return fmt.Errorf("string offsets not increasing at %d", i)
 		}
 	}
 	return nil
