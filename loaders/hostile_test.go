@@ -435,3 +435,85 @@ func TestTimestampWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestManySmallFiles: small files are read in batches and every row keeps
+// its own file and line; a batch in which the reader rejects a line falls
+// back to reading its files one by one, with the exact line and reason.
+func TestManySmallFiles(t *testing.T) {
+	dir := writeInputs(t, map[string]string{"clicks.csv": "", "orders.csv": ""})
+	want := map[string]string{} // click_id → file:line
+	n := 0
+	for d := 0; d < 3; d++ {
+		for p := 0; p < 150; p++ {
+			rel := fmt.Sprintf("clicks/date=2026-11-%02d/part-%03d.csv", 19+d, p)
+			var b strings.Builder
+			b.WriteString(clickHeader)
+			for r := 0; r < 1+(p%3); r++ {
+				n++
+				fmt.Fprintf(&b, "C%d,2026-11-%02dT09:00:00Z,P%d\n", n, 19+d, p)
+				want[fmt.Sprintf("C%d", n)] = fmt.Sprintf("%s:%d", rel, r+2)
+			}
+			writeFile(t, filepath.Join(dir, rel), b.String())
+		}
+	}
+	// one NDJSON dataset in many files too, one with a malformed line
+	for p := 0; p < 40; p++ {
+		body := fmt.Sprintf(`{"order_id":"O%d","ts":"2026-11-21T10:00:00Z","buyer_id":"B1","amount_usd":1}`+"\n", p)
+		if p == 17 {
+			body += "{not json\n"
+		}
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("orders/part-%03d.ndjson", p)), body)
+	}
+	// a CSV whose third line has too many columns, inside a batch
+	writeFile(t, filepath.Join(dir, "clicks/date=2026-11-21/part-075.csv"), clickHeader+"CX1,2026-11-21T09:00:00Z,P1\nCX2,2026-11-21T09:00:00Z,P1,extra\nCX3,2026-11-21T09:00:00Z,P1\n")
+	delete(want, "C")
+	for id, at := range want {
+		if strings.HasPrefix(at, "clicks/date=2026-11-21/part-075.csv") {
+			delete(want, id)
+		}
+	}
+	want["CX1"] = "clicks/date=2026-11-21/part-075.csv:2"
+	want["CX3"] = "clicks/date=2026-11-21/part-075.csv:4"
+	st := openStore(t)
+	res := load(t, st, dir, time.Time{})
+	got := map[string]string{}
+	rows, err := st.DB.Query(`SELECT c.click_id, g.path || ':' || c._line, c.extra->>'date' = strftime(c.ts, '%Y-%m-%d') FROM clicks c JOIN load_ledger g ON g.file_id = c._file_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, at string
+		var hiveOK bool
+		rows.Scan(&id, &at, &hiveOK)
+		got[id] = at
+		if !hiveOK {
+			t.Errorf("%s: hive key date not kept in extra", id)
+		}
+	}
+	rows.Close()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("clicks and their file:line (-want +got):\n%s", diff)
+	}
+	wantQ := []qrow{{"clicks/date=2026-11-21/part-075.csv", 3, "", "too many columns: Expected Number of Columns: 3 Found: 4"}}
+	if diff := cmp.Diff(wantQ, quarantined(t, st, "clicks")); diff != "" {
+		t.Errorf("clicks quarantine (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]qrow{{"orders/part-017.ndjson", 2, "", "malformed line (not a JSON object)"}}, quarantined(t, st, "orders")); diff != "" {
+		t.Errorf("orders quarantine (-want +got):\n%s", diff)
+	}
+	if n := count(t, st, "SELECT count(*) FROM orders"); n != 40 {
+		t.Errorf("%d orders, want 40", n)
+	}
+	for _, f := range res.Files {
+		if f.Rel == "clicks/date=2026-11-21/part-075.csv" && (f.RowsLoaded != 2 || f.RowsQuarantined != 1) {
+			t.Errorf("%s: loaded %d quarantined %d, want 2 and 1", f.Rel, f.RowsLoaded, f.RowsQuarantined)
+		}
+	}
+	// loading the same files again is a no-op
+	res = load(t, st, dir, time.Time{})
+	for _, f := range res.Files {
+		if f.Status != StatusUnchanged {
+			t.Fatalf("%s: %s on the second load, want unchanged", f.Rel, f.Status)
+		}
+	}
+}
