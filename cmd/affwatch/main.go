@@ -129,8 +129,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "affwatch: %v\n", err)
 		return 2
-	case errors.As(err, &ce), errors.As(err, &ve):
-		fmt.Fprintf(stderr, "affwatch: input does not meet the contract (DESIGN §3):\n%s\n", indent(err.Error()))
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "affwatch: the input does not meet the input contract; nothing was loaded:\n%s\n", indent(err.Error()))
+		return 2
+	case errors.As(err, &ve):
+		fmt.Fprintf(stderr, "affwatch: the rule pack is not valid; nothing was run:\n%s\n", indent(err.Error()))
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "affwatch: interrupted; no outputs were written for this run")
