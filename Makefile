@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale fuzz eval deps clean
+.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale bench-manyfiles fuzz eval deps clean
 
 all: build
 
@@ -73,6 +73,13 @@ BENCH_SCALE_SIZES ?= 1000000,10000000,100000000
 bench-scale: build
 	$(GO) run $(GOFLAGS) ./cmd/bench-scale --sizes $(BENCH_SCALE_SIZES) --affwatch $(BIN) --memory-limit 4GB --append docs/BENCHMARKS.md
 
+# Many tiny files (issue 19): `affwatch load` of one generated program whose
+# clicks are split into 1,000 and 10,000 files; BASELINE=path/to/older/affwatch
+# measures an older binary beside this one in the same run.
+BENCH_MANYFILES ?= 1000,10000
+bench-manyfiles: build
+	$(GO) run ./cmd/bench-manyfiles --affwatch $(BIN) --files $(BENCH_MANYFILES) $(if $(BASELINE),--baseline $(BASELINE)) --append docs/BENCHMARKS.md
+
 # Fuzzing (issue 8): each target alone for FUZZTIME on one worker, one
 # after another (`make fuzz FUZZTIME=1h FUZZ_TARGETS='loaders:FuzzLoadCSV'`
 # for one). New crashers land in the package's testdata/fuzz and fail
@@ -83,7 +90,7 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS ?= crawler:FuzzExtract crawler:FuzzInspectImage crawler:FuzzParseRobots \
 	detectors/branddomain:FuzzNormalize detectors/brandmisuse:FuzzAnalyze detectors/logocopy:FuzzDecodeICO \
 	detectors/prohibited:FuzzNormalize fixtures:FuzzReadLabels loaders:FuzzCoerce loaders:FuzzHeaders \
-	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON reports:FuzzEvidence reports:FuzzExplainText
+	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON loaders:FuzzLoadCompressed reports:FuzzEvidence reports:FuzzExplainText
 fuzz: deps
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

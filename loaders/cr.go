@@ -3,6 +3,7 @@ package loaders
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -48,7 +49,30 @@ func (e *strayCRFile) Unwrap() error { return e.err }
 type crCopy struct {
 	path   string
 	lines  []int64 // first physical line of each record that held a stray CR
-	blanks []int64 // empty lines (CSV and TSV)
+	blanks []int64 // empty lines (CSV and TSV), and the later lines of a long record
+	long   []longRecord
+}
+
+// longRecord is a record over DefaultMaxRecordBytes: in the copy each of
+// its physical lines is one marked line, the first quarantined with the
+// reason, the others dropped like empty lines, so no later line moves.
+type longRecord struct {
+	line         int64 // first physical line
+	lines        int64 // physical lines it spans
+	bytes        int64
+	unterminated bool // a quote opened in it never closes before the end of the file
+}
+
+func (r longRecord) reason() string {
+	what := "line"
+	if r.lines > 1 {
+		what = fmt.Sprintf("record (%d lines, a quoted value with line breaks)", r.lines)
+	}
+	msg := fmt.Sprintf("%s too long: %d bytes, over the limit of %d bytes; not loaded", what, r.bytes, DefaultMaxRecordBytes)
+	if r.unterminated {
+		msg += "; a quote opened on this line never closes, so the record runs to the end of the file"
+	}
+	return msg
 }
 
 // copyWithoutStrayCR writes f, decompressed, to a temporary file with every
@@ -85,6 +109,44 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 	w := bufio.NewWriterSize(out, 1<<20)
 	line, record := int64(1), int64(1)
 	inQuote, pendingCR, empty, fieldStart := false, false, true, true
+	// A record is held until it ends, up to the limit; past it, only its
+	// size and line breaks are counted.
+	var rec []byte
+	var recBytes, recNL int64
+	recLong := false
+	emit := func(b byte) {
+		recBytes++
+		if b == '\n' {
+			recNL++
+		}
+		if recLong {
+			return
+		}
+		rec = append(rec, b)
+		if int64(len(rec)) > DefaultMaxRecordBytes {
+			recLong, rec = true, rec[:0]
+		}
+	}
+	flush := func(atEOF bool) {
+		if recLong {
+			lr := longRecord{line: record, lines: recNL, bytes: recBytes, unterminated: atEOF && inQuote}
+			if atEOF {
+				lr.lines++ // the last line has no line end
+			}
+			c.long = append(c.long, lr)
+			w.WriteByte(strayCRByte)
+			for j := int64(1); j <= recNL; j++ {
+				w.WriteByte('\n')
+				if j < lr.lines {
+					c.blanks = append(c.blanks, record+j)
+					w.WriteByte(strayCRByte)
+				}
+			}
+		} else {
+			w.Write(rec)
+		}
+		rec, recBytes, recNL, recLong = rec[:0], 0, 0, false
+	}
 	for {
 		b, err := r.ReadByte()
 		if errors.Is(err, io.EOF) {
@@ -96,7 +158,7 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 		if pendingCR {
 			pendingCR = false
 			if b != '\n' {
-				w.WriteByte(strayCRByte)
+				emit(strayCRByte)
 				empty, fieldStart = false, false
 				if n := len(c.lines); n == 0 || c.lines[n-1] != record {
 					c.lines = append(c.lines, record)
@@ -115,7 +177,7 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			case inQuote:
 				if next, _ := r.Peek(1); len(next) == 1 && next[0] == '"' {
 					r.ReadByte()
-					w.WriteByte('"')
+					emit('"')
 				} else {
 					inQuote = false
 				}
@@ -124,24 +186,26 @@ func copyWithoutStrayCR(f File) (*crCopy, error) {
 			}
 		case b == delim && quotes && !inQuote:
 			empty, fieldStart = false, true
-			w.WriteByte(b)
+			emit(b)
 			continue
 		case b == '\n':
 			if quotes && empty && !inQuote {
-				w.WriteByte(strayCRByte)
+				emit(strayCRByte)
 				c.blanks = append(c.blanks, line)
 			}
 			line++
+			emit(b)
 			if !inQuote {
+				flush(false)
 				record, fieldStart = line, true
 			}
 			empty = true
-			w.WriteByte(b)
 			continue
 		}
 		empty, fieldStart = false, false
-		w.WriteByte(b)
+		emit(b)
 	}
+	flush(true)
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}

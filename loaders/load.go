@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -43,7 +44,31 @@ type Options struct {
 	Night    time.Time
 	Progress Progress
 	Logger   *slog.Logger
+	// Sane timestamps (see DefaultNightPastDays); zero values take the
+	// defaults; a negative BackfillSpanDays turns the check off for a
+	// backfill (the coercion fuzz targets, which judge every instant).
+	NightPastDays    int // DefaultNightPastDays
+	NightFutureDays  int // DefaultNightFutureDays
+	BackfillSpanDays int // DefaultBackfillSpanDays
 }
+
+// Which timestamps of a dated dataset (clicks.ts, orders.ts) a run
+// accepts; the others are quarantined with the reason. A click dated 2099
+// in a backfill made click_burst zero-fill an hourly grid to 2099 (23.7 GB);
+// no legitimate row is that far from the rest.
+const (
+	// DefaultNightPastDays: a night (--date D) accepts rows from D minus
+	// the longest look-back of the default rule pack (self_purchase, 90
+	// days): a late row of an earlier day is data, one older is not.
+	DefaultNightPastDays = 90
+	// DefaultNightFutureDays: and up to this many days after D (clock skew,
+	// a file cut after midnight).
+	DefaultNightFutureDays = 1
+	// DefaultBackfillSpanDays: a backfill accepts rows within this many
+	// days of the median timestamp of the dataset's new rows, so one
+	// wrong year cannot stretch the span every detector reads.
+	DefaultBackfillSpanDays = 366
+)
 
 // FileResult is what happened to one input file.
 type FileResult struct {
@@ -98,9 +123,13 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 	res := &Result{}
 	done := 0
 	copies := map[string]*crCopy{}
+	links := map[string]string{}
 	defer func() {
 		for _, c := range copies {
 			os.Remove(c.path)
+		}
+		for _, p := range links {
+			os.RemoveAll(filepath.Dir(p))
 		}
 	}()
 	for _, ds := range Datasets {
@@ -113,7 +142,7 @@ func Load(ctx context.Context, st *store.Store, files []File, opts Options) (*Re
 		if len(dsFiles) == 0 {
 			continue
 		}
-		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done, copies: copies}
+		l := &datasetLoad{conn: conn, ds: ds, opts: opts, total: len(files), done: &done, copies: copies, links: links}
 		results, err := l.run(ctx, dsFiles)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", ds.Name, err)
@@ -131,6 +160,35 @@ type datasetLoad struct {
 	done  *int
 	// copies of files read without their stray CRs (see cr.go), by Path
 	copies map[string]*crCopy
+	// links to files whose path DuckDB would read as a glob, by Path
+	links map[string]string
+}
+
+// globChars are the characters DuckDB's readers expand in a path.
+const globChars = "*?[]{}"
+
+// literalPath returns a path DuckDB reads as exactly the file p. Its
+// readers take a path as a glob pattern: a folder named date=* made one
+// file claim every file's rows, p?rt-0.csv read its neighbour. Such a path
+// is read through a symlink with a plain name.
+func (l *datasetLoad) literalPath(p string) (string, error) {
+	if !strings.ContainsAny(p, globChars) {
+		return p, nil
+	}
+	if q, ok := l.links[p]; ok {
+		return q, nil
+	}
+	d, err := os.MkdirTemp("", "affwatch-input-*")
+	if err != nil {
+		return "", err
+	}
+	q := filepath.Join(d, "input"+strings.ToLower(filepath.Ext(p)))
+	if err := os.Symlink(p, q); err != nil {
+		os.RemoveAll(d)
+		return "", fmt.Errorf("link to a name without glob characters: %w", err)
+	}
+	l.links[p] = q
+	return q, nil
 }
 
 // run loads the dataset's files; a file the CSV reader fails on for a
@@ -138,7 +196,7 @@ type datasetLoad struct {
 // (its transaction was rolled back).
 func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, error) {
 	for _, f := range files {
-		if (f.BlankLines || f.StrayCR) && l.copies[f.Path] == nil {
+		if (f.BlankLines || f.StrayCR || f.LongRecords) && l.copies[f.Path] == nil {
 			c, err := copyWithoutStrayCR(f)
 			if err != nil {
 				return nil, fmt.Errorf("%s: copy marking empty lines and stray carriage returns: %w", f.Rel, err)
@@ -166,26 +224,41 @@ func (l *datasetLoad) run(ctx context.Context, files []File) ([]FileResult, erro
 func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult, err error) {
 	results := make([]FileResult, len(files))
 	var fresh []int
+	// One read of the ledger for the dataset, not one per file: a delivery
+	// of 10,000 small files paid 10,000 queries here.
+	loaded := map[string]FileResult{}
+	rows, err := l.conn.QueryContext(ctx, `SELECT sha256, file_id, rows_read, rows_loaded, rows_quarantined FROM load_ledger
+		WHERE dataset = ? AND superseded_by IS NULL ORDER BY file_id DESC`, l.ds.Name)
+	if err != nil {
+		return nil, fmt.Errorf("read load ledger: %w", err)
+	}
+	for rows.Next() {
+		var sum string
+		var r FileResult
+		if err := rows.Scan(&sum, &r.FileID, &r.RowsRead, &r.RowsLoaded, &r.RowsQuarantined); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read load ledger: %w", err)
+		}
+		loaded[sum] = r // descending: the first file with the hash wins
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read load ledger: %w", err)
+	}
 	for i, f := range files {
 		results[i].File = f
 		results[i].ColumnsPresent = l.contractColumns(f.Columns)
-		var r FileResult
-		err := l.conn.QueryRowContext(ctx, `SELECT file_id, rows_read, rows_loaded, rows_quarantined FROM load_ledger
-			WHERE dataset = ? AND sha256 = ? AND superseded_by IS NULL ORDER BY file_id LIMIT 1`, l.ds.Name, f.SHA256).
-			Scan(&r.FileID, &r.RowsRead, &r.RowsLoaded, &r.RowsQuarantined)
-		switch {
-		case err == nil:
-			r.File, r.Status, r.ColumnsPresent = f, StatusUnchanged, results[i].ColumnsPresent
-			results[i] = r
-			*l.done++
-			l.opts.Logger.Info("input unchanged, skipped", "dataset", l.ds.Name, "file", f.Rel, "sha256", f.SHA256[:12])
-			if l.opts.Progress != nil {
-				l.opts.Progress.FileDone(r, *l.done, l.total)
-			}
-		case errors.Is(err, sql.ErrNoRows):
+		r, ok := loaded[f.SHA256]
+		if !ok {
 			fresh = append(fresh, i)
-		default:
-			return nil, fmt.Errorf("read load ledger: %w", err)
+			continue
+		}
+		r.File, r.Status, r.ColumnsPresent = f, StatusUnchanged, results[i].ColumnsPresent
+		results[i] = r
+		*l.done++
+		l.opts.Logger.Info("input unchanged, skipped", "dataset", l.ds.Name, "file", f.Rel, "sha256", f.SHA256[:12])
+		if l.opts.Progress != nil {
+			l.opts.Progress.FileDone(r, *l.done, l.total)
 		}
 	}
 	if len(fresh) == 0 {
@@ -205,37 +278,67 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 	// its problems (if any) in _q. Bad rows are moved to quarantine before
 	// the commit, so no reader ever sees them.
 	var newIDs []any
-	for _, i := range fresh {
-		f := files[i]
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT nextval('load_file_seq')`).Scan(&id); err != nil {
-			return nil, err
-		}
-		newIDs = append(newIDs, id)
-		results[i].FileID, results[i].Status = id, StatusLoaded
-		if _, err := tx.ExecContext(ctx, `INSERT INTO load_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, now()::TIMESTAMP, NULL)`,
-			id, l.opts.RunID, l.ds.Name, f.Rel, f.SHA256, f.SizeBytes, f.Format, f.Compression, results[i].ColumnsPresent); err != nil {
-			return nil, fmt.Errorf("record %s in load ledger: %w", f.Rel, err)
-		}
-		if l.opts.Progress != nil {
-			l.opts.Progress.FileStarted(f, *l.done+1, l.total)
-		}
+	ids, err := nextFileIDs(ctx, tx, len(fresh))
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range fresh {
+		newIDs = append(newIDs, ids[k])
+		results[i].FileID, results[i].Status = ids[k], StatusLoaded
+	}
+	if err := l.recordFiles(ctx, tx, results, fresh); err != nil {
+		return nil, err
+	}
+	prog := newProgressLog(l.opts.Logger, l.ds.Name, len(fresh))
+	for _, b := range l.batches(files, fresh) {
 		start := time.Now()
-		if err := l.insertFile(ctx, tx, f, id); err != nil {
-			if isStrayCRError(err) && l.copies[f.Path] == nil {
-				return nil, &strayCRFile{file: f, err: err}
+		for _, i := range b {
+			if l.opts.Progress != nil {
+				l.opts.Progress.FileStarted(files[i], *l.done+1, l.total)
 			}
-			return nil, fmt.Errorf("%s: %w", f.Rel, err)
 		}
-		results[i].Seconds = time.Since(start).Seconds()
+		if len(b) > 1 {
+			batch := make([]File, len(b))
+			bids := make([]int64, len(b))
+			for k, i := range b {
+				batch[k], bids[k] = files[i], results[i].FileID
+			}
+			ok, err := l.insertBatch(ctx, tx, batch, bids)
+			if err != nil {
+				return nil, fmt.Errorf("%s … (%d files): %w", batch[0].Rel, len(batch), err)
+			}
+			if ok {
+				for _, i := range b {
+					results[i].Seconds = time.Since(start).Seconds() / float64(len(b))
+				}
+				prog.add(len(b))
+				continue
+			}
+			// a line of the batch was rejected: its files are read one by
+			// one, where rejected lines get their exact line and reason
+		}
+		for _, i := range b {
+			f := files[i]
+			start := time.Now()
+			if err := l.insertFile(ctx, tx, f, results[i].FileID); err != nil {
+				if isStrayCRError(err) && l.copies[f.Path] == nil {
+					return nil, &strayCRFile{file: f, err: err}
+				}
+				return nil, fmt.Errorf("%s: %w", f.Rel, err)
+			}
+			results[i].Seconds = time.Since(start).Seconds()
+			prog.add(1)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_new (file_id BIGINT)`); err != nil {
 		return nil, err
 	}
-	for _, id := range newIDs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_new VALUES (?)`, id); err != nil {
+	for len(newIDs) > 0 {
+		n := min(len(newIDs), 1000)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_new VALUES `+strings.TrimSuffix(strings.Repeat("(?), ", n), ", "), newIDs[:n]...); err != nil {
 			return nil, err
 		}
+		newIDs = newIDs[n:]
 	}
 	tstep := time.Now()
 	step := func(name string) {
@@ -244,6 +347,9 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 	}
 	step("insert")
 	const newList = "SELECT file_id FROM aw_new"
+	if err := l.quarantineOutsideWindow(ctx, tx, newList); err != nil {
+		return nil, err
+	}
 	if err := l.replace(ctx, tx, results, newList); err != nil {
 		return nil, err
 	}
@@ -263,7 +369,7 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 		return nil, fmt.Errorf("remove quarantined rows: %w", err)
 	}
 	step("quarantine")
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id, coalesce(t.n, 0), coalesce(q.n, 0)
+	rows, err = tx.QueryContext(ctx, fmt.Sprintf(`SELECT g.file_id, coalesce(t.n, 0), coalesce(q.n, 0)
 		FROM load_ledger g
 		LEFT JOIN (SELECT _file_id, count(*) AS n FROM %s WHERE _file_id IN (%s) GROUP BY _file_id) t ON t._file_id = g.file_id
 		LEFT JOIN (SELECT file_id, count(DISTINCT line) AS n FROM quarantine WHERE file_id IN (%s) GROUP BY file_id) q ON q.file_id = g.file_id
@@ -281,15 +387,32 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 		counts[id] = [2]int64{loaded, quarantined}
 	}
 	rows.Close()
+	var vals []string
+	var args []any
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE load_ledger SET rows_read = c.r, rows_loaded = c.l, rows_quarantined = c.q
+			FROM (VALUES `+strings.Join(vals, ", ")+`) c(id, r, l, q) WHERE load_ledger.file_id = c.id`, args...)
+		vals, args = vals[:0], args[:0]
+		return err
+	}
 	for _, i := range fresh {
 		r := &results[i]
 		c := counts[r.FileID]
 		r.RowsLoaded, r.RowsQuarantined = c[0], c[1]
 		r.RowsRead = r.RowsLoaded + r.RowsQuarantined
-		if _, err := tx.ExecContext(ctx, `UPDATE load_ledger SET rows_read = ?, rows_loaded = ?, rows_quarantined = ? WHERE file_id = ?`,
-			r.RowsRead, r.RowsLoaded, r.RowsQuarantined, r.FileID); err != nil {
-			return nil, err
+		vals = append(vals, "(?::BIGINT, ?::BIGINT, ?::BIGINT, ?::BIGINT)")
+		args = append(args, r.FileID, r.RowsRead, r.RowsLoaded, r.RowsQuarantined)
+		if len(vals) == 500 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
 		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	step("counts")
 	if err := tx.Commit(); err != nil {
@@ -305,6 +428,56 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 		}
 	}
 	return results, nil
+}
+
+// quarantineOutsideWindow marks the new rows of a dated dataset whose
+// timestamp is outside the window this run accepts (see
+// DefaultNightPastDays).
+func (l *datasetLoad) quarantineOutsideWindow(ctx context.Context, tx *sql.Tx, newList string) error {
+	col := l.ds.DateColumn
+	if col == "" {
+		return nil
+	}
+	past, future, span := orDefault(l.opts.NightPastDays, DefaultNightPastDays), orDefault(l.opts.NightFutureDays, DefaultNightFutureDays), orDefault(l.opts.BackfillSpanDays, DefaultBackfillSpanDays)
+	var lo, hi time.Time
+	var why string
+	if night := l.opts.Night; !night.IsZero() {
+		day := night.UTC().Truncate(24 * time.Hour)
+		lo, hi = day.AddDate(0, 0, -past), day.AddDate(0, 0, 1+future)
+		why = fmt.Sprintf("timestamp outside what the night %s accepts (%s to %s: the longest look-back, %d days, before it and %d day(s) after); a clock or unit error",
+			day.Format(time.DateOnly), lo.Format(time.DateOnly), hi.Add(-time.Second).Format(time.DateOnly), past, future)
+	} else {
+		if l.opts.BackfillSpanDays < 0 {
+			return nil
+		}
+		var mid sql.NullTime
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT quantile_disc(%s, 0.5) FROM %s WHERE _file_id IN (%s) AND _q IS NULL`, col, l.ds.Name, newList)).Scan(&mid); err != nil {
+			return fmt.Errorf("median %s: %w", col, err)
+		}
+		if !mid.Valid {
+			return nil
+		}
+		m := mid.Time.UTC().Truncate(24 * time.Hour)
+		lo, hi = m.AddDate(0, 0, -span), m.AddDate(0, 0, span+1)
+		why = fmt.Sprintf("timestamp more than %d days from the middle of the input (median day %s); a backfill accepts %s to %s; a clock or unit error",
+			span, m.Format(time.DateOnly), lo.Format(time.DateOnly), hi.Add(-time.Second).Format(time.DateOnly))
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %[1]s SET _q = [{'col': %[2]s, 'reason': ?, 'val': strftime(%[3]s, '%%Y-%%m-%%dT%%H:%%M:%%SZ')}]
+		WHERE _file_id IN (%[4]s) AND _q IS NULL AND (%[3]s < ? OR %[3]s >= ?)`, l.ds.Name, sqlString(col), col, newList), why, lo, hi)
+	if err != nil {
+		return fmt.Errorf("quarantine timestamps outside the window: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		l.opts.Logger.Warn("rows with timestamps outside the accepted window quarantined", "dataset", l.ds.Name, "rows", n, "from", lo.Format(time.DateOnly), "to", hi.Format(time.DateOnly))
+	}
+	return nil
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 func (l *datasetLoad) contractColumns(cols []string) []string {
@@ -394,24 +567,34 @@ func prefixed(p string, names []string) string {
 
 // replace deletes the stored rows the new files supersede (see Load).
 func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileResult, newList string) error {
+	// The files of this input (new and unchanged) in a temp table: a list
+	// of 10,000 placeholders is a statement DuckDB takes seconds to plan.
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_keep (file_id BIGINT)`); err != nil {
+		return err
+	}
 	var keep []any
 	for _, r := range results {
 		keep = append(keep, r.FileID)
 	}
-	keepList := placeholders(len(keep))
+	for rest := keep; len(rest) > 0; {
+		n := min(len(rest), 1000)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_keep VALUES `+strings.TrimSuffix(strings.Repeat("(?), ", n), ", "), rest[:n]...); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	const keepList = "SELECT file_id FROM aw_keep"
 	var where string
 	var wargs []any
 	switch {
 	case l.ds.DateColumn == "":
 		where = fmt.Sprintf("_file_id NOT IN (%s)", keepList)
-		wargs = keep
 	case !l.opts.Night.IsZero():
 		where = fmt.Sprintf("_file_id NOT IN (%s) AND CAST(%s AS DATE) = ?", keepList, l.ds.DateColumn)
-		wargs = append(append([]any{}, keep...), l.opts.Night.Format(time.DateOnly))
+		wargs = []any{l.opts.Night.Format(time.DateOnly)}
 	default:
 		where = fmt.Sprintf(`_file_id NOT IN (%s) AND CAST(%s AS DATE) IN (
 			SELECT DISTINCT CAST(%s AS DATE) FROM %s WHERE _file_id IN (%s) AND _q IS NULL)`, keepList, l.ds.DateColumn, l.ds.DateColumn, l.ds.Name, newList)
-		wargs = keep
 	}
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, l.ds.Name, where), wargs...)
 	if err != nil {
@@ -424,7 +607,7 @@ func (l *datasetLoad) replace(ctx context.Context, tx *sql.Tx, results []FileRes
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE load_ledger SET superseded_by = ?
 			WHERE dataset = ? AND superseded_by IS NULL AND file_id NOT IN (%s)
 			  AND file_id NOT IN (SELECT DISTINCT _file_id FROM %s)`, keepList, l.ds.Name),
-			append([]any{l.opts.RunID, l.ds.Name}, keep...)...); err != nil {
+			l.opts.RunID, l.ds.Name); err != nil {
 			return fmt.Errorf("mark superseded files: %w", err)
 		}
 	}
@@ -441,11 +624,17 @@ func placeholders(n int) string {
 // insertFile reads one file into the dataset's table with every value
 // coerced and every problem of a row listed in its _q.
 func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID int64) error {
-	src, err := l.openSource(ctx, tx, f)
+	src, err := l.openSource(ctx, tx, f, nil)
 	if err != nil {
 		return err
 	}
 	defer src.close()
+	return l.insertSource(ctx, tx, f, fileID, src)
+}
+
+// insertSource inserts the rows of src: one file (fileID), or a batch of
+// files (src.batch: the file id and hive values come from aw_batch).
+func (l *datasetLoad) insertSource(ctx context.Context, tx *sql.Tx, f File, fileID int64, src *source) error {
 	byName := map[string]*srcCol{}
 	for i := range src.cols {
 		byName[src.cols[i].Name] = &src.cols[i]
@@ -470,8 +659,13 @@ func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID
 		hiveKeys = append(hiveKeys, k)
 	}
 	sort.Strings(hiveKeys)
-	for _, k := range hiveKeys {
+	for hi, k := range hiveKeys {
 		if _, ok := l.ds.Column(k); ok || byName[k] != nil {
+			continue
+		}
+		if src.batch != nil {
+			extraPairs = append(extraPairs, fmt.Sprintf("?, _h%d", hi))
+			extraArgs = append(extraArgs, k)
 			continue
 		}
 		extraPairs = append(extraPairs, "?, ?")
@@ -508,19 +702,23 @@ func (l *datasetLoad) insertFile(ctx context.Context, tx *sql.Tx, f File, fileID
 		errList = fmt.Sprintf("CASE WHEN %s THEN [%s] ELSE %s END", src.rowBad, src.rowErr, errList)
 		bad = src.rowBad + " OR " + bad
 	}
+	fileIDExpr := fmt.Sprintf("%d::BIGINT", fileID)
+	if src.batch != nil {
+		fileIDExpr = "_fid"
+	}
 	q := fmt.Sprintf(`INSERT INTO %s BY NAME
-		SELECT %d::BIGINT AS _file_id, %s AS _line, %s,
+		SELECT %s AS _file_id, %s AS _line, %s,
 		       %s AS extra,
 		       CASE WHEN (%s) THEN %s END AS _q
 		FROM (SELECT %s, %s FROM %s) src`,
-		l.ds.Name, fileID, src.lineExpr, strings.Join(outer, ", "),
+		l.ds.Name, fileIDExpr, src.lineExpr, strings.Join(outer, ", "),
 		extra, bad, errList,
 		src.ordExpr, strings.Join(inner, ", "), src.from)
 	args = append(args, src.fromArgs...)
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("read rows: %w", err)
 	}
-	if src.rejects {
+	if src.rejects && src.batch == nil {
 		if err := l.fixLines(ctx, tx, f, fileID, src); err != nil {
 			return err
 		}
@@ -544,7 +742,38 @@ type source struct {
 	rejects   bool // the reader may have rejected lines into aw_rej
 	strayCR   bool // read from a copy without stray CRs; their lines are in aw_cr
 	header    int  // lines before the first row
+	batch     *batchInfo
 	close     func()
+}
+
+// batchInfo is a batch of small text files read by one reader call (see
+// batches): their paths, in aw_batch with their file ids and hive values.
+type batchInfo struct {
+	paths []string
+	hive  int // hive keys, columns _h0… of aw_batch
+}
+
+// from wraps a multi-file reader call: each row gets its file's id
+// (_fid), hive values and its record number within its file.
+func (b *batchInfo) from(read string) string {
+	cols := ""
+	for i := 0; i < b.hive; i++ {
+		cols += fmt.Sprintf(", aw_batch._h%d", i)
+	}
+	return fmt.Sprintf(`(SELECT aw_batch.file_id AS _fid%s, ordinality - min(ordinality) OVER (PARTITION BY filename) + 1 AS ordinality,
+			COLUMNS(c -> c NOT IN ('ordinality', 'filename', 'path', 'file_id') AND NOT starts_with(c, '_h'))
+		FROM (SELECT * FROM %s WITH ORDINALITY) JOIN aw_batch ON aw_batch.path = filename)`, cols, read)
+}
+
+func (b *batchInfo) cols() string {
+	if b == nil {
+		return ""
+	}
+	out := ", _fid"
+	for i := 0; i < b.hive; i++ {
+		out += fmt.Sprintf(", _h%d", i)
+	}
+	return out
 }
 
 // csvRejectsOptions makes DuckDB's CSV reader keep going past broken lines
@@ -561,20 +790,27 @@ func duckCompression(c string) string {
 	return "none"
 }
 
-func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*source, error) {
-	s := &source{close: func() {}}
+func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File, batch *batchInfo) (*source, error) {
+	s := &source{close: func() {}, batch: batch}
 	for _, t := range []string{"aw_rej", "aw_rejscan"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return nil, err
 		}
 	}
-	path, compression := f.Path, f.Compression
+	path, err := l.literalPath(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	compression := f.Compression
 	if c := l.copies[f.Path]; c != nil && (f.Format == FormatCSV || f.Format == FormatTSV || f.Format == FormatNDJSON) {
 		path, compression, s.strayCR = c.path, "", true
 		if err := createLines(ctx, tx, "aw_cr", c.lines); err != nil {
 			return nil, err
 		}
 		if err := createLines(ctx, tx, "aw_blank", c.blanks); err != nil {
+			return nil, err
+		}
+		if err := createLongLines(ctx, tx, c.long); err != nil {
 			return nil, err
 		}
 	}
@@ -596,10 +832,13 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 		for i := range f.Columns {
 			contains[i] = fmt.Sprintf("contains(c%d, chr(10))", i)
 		}
-		s.from = fmt.Sprintf(`read_csv(?, header = true, auto_detect = false, columns = {%s}, delim = E'%s', quote = '"', escape = '"',
-			compression = '%s', %s) WITH ORDINALITY`, strings.Join(defs, ", "), delim, duckCompression(compression), csvRejectsOptions)
-		s.fromArgs = []any{path}
-		s.ordExpr = "ordinality AS _ord"
+		read := fmt.Sprintf(`read_csv(?, header = true, auto_detect = false, columns = {%s}, delim = E'%s', quote = '"', escape = '"',
+			compression = '%s', %s%s)`, strings.Join(defs, ", "), delim, duckCompression(compression), csvRejectsOptions, batchFilename(batch))
+		s.from, s.fromArgs = read+" WITH ORDINALITY", []any{path}
+		if batch != nil {
+			s.from, s.fromArgs = batch.from(read), []any{batch.paths}
+		}
+		s.ordExpr = "ordinality AS _ord" + batch.cols()
 		s.nlSum = strings.Join(nls, " + ")
 		s.nlAny = "coalesce(" + strings.Join(contains, " OR ") + ", false)"
 		s.header = 1
@@ -617,13 +856,18 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 		}
 		// One JSON parse per line extracts every contract column; a line
 		// that is not a JSON object gets _j = NULL and is quarantined whole.
+		read := fmt.Sprintf(`read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\x1f', quote = '', escape = '',
+				compression = '%s', %s%s)`, duckCompression(compression), csvRejectsOptions, batchFilename(batch))
+		lines, args := read+" WITH ORDINALITY", []any{path}
+		if batch != nil {
+			lines, args = batch.from(read), []any{batch.paths}
+		}
 		s.from = fmt.Sprintf(`(SELECT ordinality AS _o, line,
-				CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_extract_string(line, [%s]) END AS _j
-			FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\x1f', quote = '', escape = '',
-				compression = '%s', %s) WITH ORDINALITY
-			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), duckCompression(compression), csvRejectsOptions)
-		s.fromArgs = []any{path}
-		s.ordExpr = "_o AS _ord, _j, line"
+				CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_extract_string(line, [%s]) END AS _j%s
+			FROM %s
+			WHERE line IS NOT NULL AND trim(line) <> '')`, strings.Join(paths, ", "), batch.cols(), lines)
+		s.fromArgs = args
+		s.ordExpr = "_o AS _ord, _j, line" + batch.cols()
 		s.lineExpr = "_ord"
 		s.rowBad = "_j IS NULL"
 		s.rowErr = fmt.Sprintf("{'col': '', 'reason': 'malformed line (not a JSON object)', 'val': left(line, %d)}", rawValueChars)
@@ -639,7 +883,7 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 			s.cols = append(s.cols, srcCol{Name: name, Ref: refs[i]})
 		}
 		s.from = fmt.Sprintf(`read_parquet(?, file_row_number = true, hive_partitioning = false) AS src(%s, _frn)`, strings.Join(refs, ", "))
-		s.fromArgs = []any{f.Path}
+		s.fromArgs = []any{path}
 		if err := describeTypes(ctx, tx, s); err != nil {
 			return nil, err
 		}
@@ -675,6 +919,13 @@ func (l *datasetLoad) openSource(ctx context.Context, tx *sql.Tx, f File) (*sour
 		return nil, fmt.Errorf("unsupported format %q", f.Format)
 	}
 	return s, nil
+}
+
+func batchFilename(b *batchInfo) string {
+	if b == nil {
+		return ""
+	}
+	return ", filename = true"
 }
 
 func describeTypes(ctx context.Context, tx *sql.Tx, s *source) error {
@@ -785,6 +1036,9 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 	colCase := "''"
 	if len(names) > 0 {
 		colCase = "CASE column_name " + strings.Join(names, " ") + " ELSE '' END"
+		if src.strayCR {
+			colCase = "CASE WHEN line IN (SELECT line FROM aw_long) THEN '' ELSE " + colCase + " END"
+		}
 	}
 	reason := `CASE error_type
 			WHEN 'INVALID ENCODING' THEN 'invalid UTF-8'
@@ -797,7 +1051,8 @@ func (l *datasetLoad) fixLines(ctx context.Context, tx *sql.Tx, f File, fileID i
 			ELSE 'malformed line (control character outside a JSON string)' END`
 	}
 	if src.strayCR {
-		reason = fmt.Sprintf("CASE WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END", sqlString(strayCRReason), reason)
+		reason = fmt.Sprintf(`CASE WHEN line IN (SELECT line FROM aw_long) THEN (SELECT reason FROM aw_long WHERE aw_long.line = aw_rej1.line)
+			WHEN line IN (SELECT line FROM aw_cr) THEN %s ELSE %s END`, sqlString(strayCRReason), reason)
 	}
 	args = append(args, rawValueChars)
 	q := fmt.Sprintf(`INSERT INTO quarantine
@@ -822,6 +1077,20 @@ func registerArrowView(ctx context.Context, conn *sql.Conn, rows *arrowRows, vie
 		return nil, err
 	}
 	return ar.RegisterView(rows, view)
+}
+
+// createLongLines fills aw_long with the records over the size limit and
+// their reasons (our own text: numbers only).
+func createLongLines(ctx context.Context, tx *sql.Tx, long []longRecord) error {
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aw_long (line BIGINT, reason VARCHAR)`); err != nil {
+		return err
+	}
+	for _, r := range long {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO aw_long VALUES (?, ?)`, r.line, r.reason()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // createLines fills the temp table name (aw_cr: lines that held a stray

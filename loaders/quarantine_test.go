@@ -157,7 +157,7 @@ not json at all
 			files: map[string]string{"clicks.csv": "", "clicks.ndjson": `{"click_id":"C1","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n" +
 				`{"click_id":"C2","ts":"2026-11-21T09:00:00Z","publisher_id":"` + strings.Repeat("x", 3<<20) + "\"}\n" +
 				`{"click_id":"C3","ts":"2026-11-21T09:00:00Z","publisher_id":"P1"}` + "\n"},
-			want:   []qrow{{"clicks.ndjson", 2, "", "line size over maximum: Maximum line size of 2000000 bytes exceeded. Actual Size:3145791 bytes."}},
+			want:   []qrow{{"clicks.ndjson", 2, "", "line too long: 3145792 bytes, over the limit of 1048576 bytes; not loaded"}},
 			loaded: 2,
 		},
 		{

@@ -14,8 +14,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"affwatch/detectors"
+	"affwatch/loaders"
 	"affwatch/rules"
 )
 
@@ -88,7 +90,37 @@ func eachHTMLRow(ctx context.Context, db *sql.DB, name string, args []any, fn fu
 //go:embed report.html.tmpl
 var reportTemplateText string
 
-var reportTemplate = template.Must(template.New("report").Parse(reportTemplateText))
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"show": showText}).Parse(reportTemplateText))
+
+// showText writes an input value (an id, a quarantined value, evidence
+// text) for reviewers: escaped, with every invisible character (bidi
+// controls, zero-width spaces, other format characters) and invalid byte
+// shown as a marker, so "\u200bP000107\u200f" does not look like P000107
+// and no override inside a value can reorder the text around it. Ids sit
+// in .id elements, which the style isolates (unicode-bidi: isolate, what
+// <bdi> does) against right-to-left letters. Machine outputs keep the raw
+// value.
+func showText(v any) template.HTML {
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	start := 0
+	for i, r := range s {
+		if !loaders.Invisible(r) && !(r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(s[start:i]))
+		size := utf8.RuneLen(r)
+		if r == utf8.RuneError {
+			fmt.Fprintf(&b, `<span class="inv" title="invalid UTF-8 byte">\x%02X</span>`, s[i])
+			size = 1
+		} else {
+			fmt.Fprintf(&b, `<span class="inv" title="invisible character U+%04X">U+%04X</span>`, r, r)
+		}
+		start = i + size
+	}
+	b.WriteString(template.HTMLEscapeString(s[start:]))
+	return template.HTML(b.String())
+}
 
 // detectorTitles name the detector codes of DESIGN §6 for people.
 var detectorTitles = map[string]string{
@@ -328,7 +360,7 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 	if man.StartedAt != nil {
 		d.StartedAt = *man.StartedAt
 	}
-	d.QuarantineOmitted = man.Quarantine.Rows - int64(len(man.Quarantine.FirstRows))
+	d.QuarantineOmitted = man.Quarantine.Problems - int64(len(man.Quarantine.FirstRows))
 	for _, ds := range sortedKeys(man.Totals) {
 		d.Datasets = append(d.Datasets, datasetRow{ds, man.Totals[ds]})
 	}

@@ -47,6 +47,8 @@ type Manifest struct {
 	Strict             bool                     `json:"strict"`
 	Rules              RulesInfo                `json:"rules"`
 	Inputs             []InputFile              `json:"inputs"` // by dataset, path
+	SkippedInputs      []string                 `json:"skipped_inputs,omitempty"`
+	InputWarnings      []string                 `json:"input_warnings,omitempty"`
 	Totals             map[string]DatasetTotals `json:"totals"` // by dataset
 	Quarantine         QuarantineSummary        `json:"quarantine"`
 	SignalsUnavailable []SignalUnavailable      `json:"signals_unavailable"`
@@ -79,7 +81,11 @@ type DatasetTotals struct {
 // (those loaded this run and, for unchanged files, those quarantined when
 // the file was first loaded: the data the run judged lacks them all).
 type QuarantineSummary struct {
+	// Rows are the input rows set aside; Problems the reasons found in
+	// them (one row can have several: the quarantine table holds one line
+	// per problem, and ByReason and FirstRows count problems).
 	Rows      int64            `json:"rows"`
+	Problems  int64            `json:"problems"`
 	ByDataset map[string]int64 `json:"by_dataset"`
 	// ByReason is most frequent first, at most MaxQuarantineReasons;
 	// ReasonsOmitted counts the (dataset, reason) pairs left out.
@@ -175,6 +181,7 @@ func BuildManifest(ctx context.Context, db *sql.DB, meta Meta) (Manifest, error)
 	// The caller's order of inputs follows its directory walk; sort so the
 	// manifest does not depend on it.
 	m.Inputs = append([]InputFile{}, meta.Inputs...)
+	m.SkippedInputs, m.InputWarnings = meta.SkippedInputs, meta.InputWarnings
 	sort.SliceStable(m.Inputs, func(i, j int) bool {
 		a, b := m.Inputs[i], m.Inputs[j]
 		if a.Dataset != b.Dataset {
@@ -220,12 +227,13 @@ func readQuarantine(ctx context.Context, db *sql.DB, fileIDs []int64) (Quarantin
 	q := QuarantineSummary{ByDataset: map[string]int64{}, ByReason: []ReasonCount{}, FirstRows: []QuarantineRow{}}
 	err := eachRow(ctx, db, "QuarantineByDataset", []any{fileIDs}, func(rows *sql.Rows) error {
 		var ds string
-		var n int64
-		if err := rows.Scan(&ds, &n); err != nil {
+		var n, problems int64
+		if err := rows.Scan(&ds, &n, &problems); err != nil {
 			return err
 		}
 		q.ByDataset[ds] = n
 		q.Rows += n
+		q.Problems += problems
 		return nil
 	})
 	if err != nil {

@@ -150,8 +150,10 @@ FROM disqualified_orders
 WHERE run_id = ?;
 
 -- name: QuarantineByDataset
--- Quarantined rows of the run's input files, per dataset.
-SELECT dataset, count(*)
+-- Quarantined rows of the run's input files, per dataset, and their
+-- problems (a row with a bad timestamp and a bad boolean is one row, two
+-- problems).
+SELECT dataset, count(DISTINCT (file_id, line)), count(*)
 FROM quarantine
 WHERE file_id IN (SELECT unnest(CAST(? AS BIGINT[])))
 GROUP BY dataset

@@ -72,6 +72,10 @@ type Meta struct {
 	StartedAt, FinishedAt time.Time
 	Timings               []Timing
 	Inputs                []InputFile
+	// SkippedInputs are entries of dataset folders not read on purpose
+	// (names starting with . or _); InputWarnings names that look meant
+	// as a dataset but are not read. Both go to run.json when present.
+	SkippedInputs, InputWarnings []string
 }
 
 // Written says what Write wrote.

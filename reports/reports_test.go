@@ -196,6 +196,7 @@ func fullSeed() seed {
 		},
 		quarantine: []quarantined{
 			{dataset: "clicks", fileID: 1, file: "clicks.csv", line: 17, column: "ts", reason: "bad timestamp", value: "yesterday"},
+			{dataset: "clicks", fileID: 1, file: "clicks.csv", line: 17, column: "landed", reason: "bad boolean", value: "maybe"}, // a second problem of one row
 			{dataset: "clicks", fileID: 1, file: "clicks.csv", line: 9, column: "ts", reason: "bad timestamp", value: "<script>alert(2)</script>"},
 			{dataset: "clicks", fileID: 1, file: "clicks.csv", line: 40, column: "", reason: "wrong number of fields", value: "a,b"},
 			{dataset: "orders", fileID: 2, file: "orders/date=2026-11-21/part-0.ndjson", line: 3, column: "amount_usd", reason: "not a number", value: "12,50"},

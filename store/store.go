@@ -1,13 +1,17 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -69,10 +73,12 @@ type Migration struct {
 // the newest schema. Every connection runs with TimeZone=UTC so that casts
 // of timestamps to dates mean UTC days, as DESIGN §3 requires.
 func Open(ctx context.Context, dbPath string, opts Options) (*Store, error) {
-	dsn := dbPath
-	if dbPath == InMemory {
-		dsn = ""
+	if dbPath != InMemory {
+		if err := checkDatabaseFile(dbPath); err != nil {
+			return nil, err
+		}
 	}
+	dsn := DSN(dbPath)
 	settings := []string{"SET TimeZone = 'UTC'"}
 	if opts.MemoryLimit != "" {
 		settings = append(settings, "SET memory_limit = "+QuoteLiteral(opts.MemoryLimit))
@@ -106,6 +112,98 @@ func Open(ctx context.Context, dbPath string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NoExtensions is the DuckDB configuration every affwatch connection opens
+// with: DuckDB must never fetch or load code on its own. With its defaults
+// it installs a known extension from the internet the moment a statement
+// or a file needs one (a SQLite file given as --db pulls sqlite_scanner),
+// which on a batch host is a download of native code chosen by the input.
+var NoExtensions = map[string]string{
+	"autoinstall_known_extensions": "false",
+	"autoload_known_extensions":    "false",
+	"allow_community_extensions":   "false",
+}
+
+// testConfig is added to the DSN by tests (a loopback extension repository
+// that counts requests, a private extension directory).
+var testConfig map[string]string
+
+// DSN is the duckdb-go data source name that opens path ("" or InMemory:
+// a private in-memory database) with NoExtensions. Everything in affwatch
+// that opens DuckDB goes through it.
+func DSN(path string) string {
+	if path == InMemory {
+		path = ""
+	}
+	q := url.Values{}
+	for k, v := range NoExtensions {
+		q.Set(k, v)
+	}
+	for k, v := range testConfig {
+		q.Set(k, v)
+	}
+	return path + "?" + q.Encode()
+}
+
+// duckdbMagic is at byte 8 of every DuckDB database file.
+var duckdbMagic = []byte("DUCK")
+
+// NotDuckDBError says the --db file exists and is something else.
+type NotDuckDBError struct {
+	Path string
+	Kind string // what it looks like, e.g. "a SQLite database"; may be empty
+}
+
+func (e *NotDuckDBError) Error() string {
+	what := ""
+	if e.Kind != "" {
+		what = " (it looks like " + e.Kind + ")"
+	}
+	return fmt.Sprintf("%s is not a DuckDB database%s; give --db the path of an affwatch database, or of a file that does not exist yet", e.Path, what)
+}
+
+// checkDatabaseFile refuses a path DuckDB would misread: a name the
+// driver's DSN cannot carry, or an existing file that is not DuckDB's.
+// An empty file is left to DuckDB, which makes it a database.
+func checkDatabaseFile(path string) error {
+	if strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("database path %q: the characters ? and # cannot be used in --db (the DuckDB driver reads them as options); rename the file", path)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("database %s is a directory; give --db a file path", path)
+	}
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if n == 0 {
+		return nil
+	}
+	if n >= 12 && bytes.Equal(head[8:12], duckdbMagic) {
+		return nil
+	}
+	kind := ""
+	switch {
+	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
+		kind = "a SQLite database"
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		kind = "a Parquet file"
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		kind = "a gzip file"
+	}
+	return &NotDuckDBError{Path: path, Kind: kind}
 }
 
 // Path is the database file the store was opened on (or ":memory:").

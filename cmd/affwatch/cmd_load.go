@@ -46,10 +46,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--date %q: want YYYY-MM-DD", date)
 		}
 	}
-	files, err := loaders.Discover(in)
+	inputs, err := discover(in, log)
 	if err != nil {
 		return err
 	}
+	files := inputs.Files
 	if out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return err

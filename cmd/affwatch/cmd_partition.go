@@ -65,10 +65,11 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	files, err := loaders.Discover(o.in)
+	inputs, err := discover(o.in, log)
 	if err != nil {
 		return err
 	}
+	files := inputs.Files
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}

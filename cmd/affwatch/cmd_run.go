@@ -207,11 +207,15 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	stage := func(name string, t0 time.Time) {
 		timings = append(timings, reports.Timing{Stage: name, Seconds: time.Since(t0).Seconds()})
 	}
+	if err := checkWritable(o.out); err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
-	files, err := loaders.Discover(o.in)
+	inputs, err := discover(o.in, log)
 	if err != nil {
 		return nil, err
 	}
+	files := inputs.Files
 	var baselines *baselinesManifest
 	if !part.Whole() {
 		if files, err = partitionFiles(files, part); err != nil {
@@ -315,6 +319,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		RunID: runID, Command: "run", ToolVersion: version, Night: night,
 		InputDir: o.in, DBPath: st.Path(), RulesSource: pack.Source, RulesVersion: pack.Version, RulesSHA256: pack.SHA256,
 		Strict: o.strict, StartedAt: started, Inputs: inputFiles(loaded),
+		SkippedInputs: inputs.Skipped, InputWarnings: inputs.Warnings,
 	}
 	t0 = beginStage(log, "report")
 	meta.Timings = append(timings, reports.Timing{Stage: "report"})

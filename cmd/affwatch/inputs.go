@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"affwatch/loaders"
+)
+
+// discover finds the input files and says, in the log, what it did not
+// read: entries skipped as hidden or marker names, and names that look
+// meant as a dataset. Nothing in the input vanishes unsaid.
+func discover(in string, log *slog.Logger) (*loaders.Inputs, error) {
+	inputs, err := loaders.DiscoverInputs(in)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range inputs.Skipped {
+		log.Warn("input skipped: names starting with . or _ are not data (hidden files, _SUCCESS markers); rename it to load it", "path", s)
+	}
+	for _, w := range inputs.Warnings {
+		log.Warn("input not read", "detail", w)
+	}
+	return inputs, nil
+}
+
+// checkWritable makes sure the output directory can be written before any
+// work: a read-only --out was found only when the reports were written,
+// after the whole run.
+func checkWritable(out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("--out %s: cannot create the output directory: %w", out, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(out, ".affwatch-write-check-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: the output directory is not writable (%w); choose another --out or fix its permissions", out, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
