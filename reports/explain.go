@@ -373,12 +373,16 @@ func scanRecommendation(rows *sql.Rows, runID *string) (Recommendation, error) {
 		severity, confidence           sql.NullString
 		strikes                        sql.NullInt64
 		shadow, basis                  sql.NullString
+		l                              ledgerCols
 	)
-	if err := rows.Scan(runID, &r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
-		&r.AppealDeadline, &r.ReviewRequired, &r.Summary, &severity, &confidence, &strikes, &shadow, &basis); err != nil {
+	if err := rows.Scan(append([]any{runID, &r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
+		&r.AppealDeadline, &r.ReviewRequired, &r.Summary, &severity, &confidence, &strikes, &shadow, &basis}, l.dest()...)...); err != nil {
 		return r, err
 	}
-	return r, fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis)
+	if err := fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis); err != nil {
+		return r, err
+	}
+	return r, l.fill(&r)
 }
 
 func describeRun(r ExplainedRun) string {

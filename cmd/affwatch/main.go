@@ -130,7 +130,7 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "affwatch: %v\n", err)
 		return 2
 	case errors.As(err, &ce), errors.As(err, &ve):
-		fmt.Fprintf(stderr, "affwatch: input does not meet the contract (DESIGN §3):\n%s\n", indent(err.Error()))
+		fmt.Fprintf(stderr, "affwatch: input does not meet the input contract (docs/INPUTS.md):\n%s\n", indent(err.Error()))
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "affwatch: interrupted; no outputs were written for this run")
