@@ -466,6 +466,44 @@ FROM appeals
 WHERE publisher_id = ?
 ORDER BY decided_on DESC, appeal_id;
 
+-- name: ExplainCases
+-- The publisher's (?) case events of successful runs, oldest case first,
+-- each case's nights in order.
+SELECT e.case_id,
+       e.detector,
+       strftime(e.as_of, '%Y-%m-%d'),
+       e.status,
+       e.severity,
+       e.action,
+       CAST(to_json(e.finding_ids) AS VARCHAR),
+       e.suppressed,
+       e.note
+FROM case_events e
+JOIN runs r ON r.run_id = e.run_id
+WHERE r.status = 'succeeded'
+  AND e.publisher_id = ?
+ORDER BY min(e.as_of) OVER (PARTITION BY e.case_id), e.case_id, e.as_of, e.run_id;
+
+-- name: ExplainLedger
+-- What the disposition ledger holds for the publisher (?): orders still
+-- held, money withheld and clawed back over every successful run.
+WITH rows AS (
+    SELECT d.*
+    FROM dispositions d
+    JOIN runs r ON r.run_id = d.run_id
+    WHERE r.status = 'succeeded'
+      AND d.publisher_id = ?
+),
+latest AS (
+    SELECT order_id, arg_max(commission_usd, as_of) AS held
+    FROM rows
+    GROUP BY order_id
+)
+SELECT (SELECT count(*) FROM latest WHERE held > 0),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'withhold'), 0) AS VARCHAR),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'clawback'), 0) AS VARCHAR)
+FROM rows;
+
 -- name: StoredRun
 -- `affwatch report`: a run and the manifest its outputs were written with.
 SELECT run_id, status, strftime(night, '%Y-%m-%d'), finished_at, CAST(manifest AS VARCHAR)
