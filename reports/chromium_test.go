@@ -117,9 +117,12 @@ func TestReportInChromium(t *testing.T) {
 		want int // at least
 	}{
 		{"summary", `<h2 id="summary">Summary</h2>`, 1},
-		{"index", `<h2 id="index">Publishers by money at stake</h2>`, 1},
-		{"index rows", `<tr><td class="n">\d+</td><td class="id"><a href="#p-`, 11},
-		{"publisher sections", `<section class="publisher" id="p-[0-9a-f]{16}">`, 11},
+		{"index", `<h2 id="index">All publishers</h2>`, 1},
+		{"review queue first", `<h2 id="queue">Review queue`, 1},
+		// Routine commission corrections are rows of one table, not sections.
+		{"index rows", `<tr><td class="n">\d+</td><td class="id"><a href="#P\d{6}">`, 6},
+		{"publisher sections", `<section class="publisher" id="P\d{6}">`, 6},
+		{"queue rows", `<td><a href="#P\d{6}" class="id">`, 4},
 		{"timeline charts", `<figure class="chart">\s*<svg viewBox="0 0 760 280"`, 2},
 		{"timeline burst shading", `<rect class="burst" `, 2},
 		{"CTIT histogram", `<figure class="chart ctit">\s*<svg `, 1},

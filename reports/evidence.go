@@ -212,7 +212,8 @@ func (v *jsonValue) scalarList() bool {
 
 // evRow is one row of an evidence table: a key and how its value shows.
 type evRow struct {
-	Key   string
+	Key   string // the label a reviewer reads
+	Raw   string // the evidence key, when the label differs
 	Value evValue
 }
 
@@ -252,7 +253,12 @@ func objectRows(v *jsonValue, depth int) []evRow {
 	}
 	rows := make([]evRow, 0, len(keys)+1)
 	for i, k := range keys {
-		rows = append(rows, evRow{Key: truncateRunes(k, MaxEvidenceCellRunes), Value: valueView(v.elems[i], depth)})
+		raw := truncateRunes(k, MaxEvidenceCellRunes)
+		row := evRow{Key: HumanLabel(raw), Value: valueView(v.elems[i], depth)}
+		if row.Key != raw {
+			row.Raw = raw
+		}
+		rows = append(rows, row)
 	}
 	if n := len(v.keys) - len(keys); n > 0 {
 		rows = append(rows, evRow{Key: "…", Value: evValue{Text: fmt.Sprintf("%d more keys in findings.ndjson", n)}})
@@ -355,7 +361,74 @@ func tableView(objs []*jsonValue) *evTable {
 		t.Rows = append(t.Rows, cells)
 	}
 	for i, c := range t.Columns {
-		t.Columns[i] = truncateRunes(c, MaxEvidenceCellRunes)
+		t.Columns[i] = HumanLabel(truncateRunes(c, MaxEvidenceCellRunes))
 	}
 	return t
+}
+
+// labelWords spell out the abbreviations of evidence keys.
+var labelWords = map[string]string{
+	"id": "ID", "ids": "IDs", "ip": "IP", "ips": "IPs", "ua": "user agent", "uas": "user agents", "url": "URL", "urls": "URLs",
+	"ctit": "click-to-order time", "ks": "KS", "p": "p", "cis": "CIS", "pct": "%", "html": "HTML", "dns": "DNS",
+	"cv": "CV", "z": "z", "mad": "MAD", "sem": "SEM", "seo": "SEO",
+}
+
+// labelUnits turn a key's last word into a unit in parentheses.
+var labelUnits = map[string]string{
+	"usd": "US$", "pct": "%", "ms": "ms", "hours": "hours", "minutes": "minutes", "days": "days", "seconds": "seconds",
+	"px": "px", "bytes": "bytes",
+}
+
+// labelWhole are keys whose label is not their words.
+var labelWhole = map[string]string{
+	"single_signal":           "Rests on one signal only",
+	"order_reasons":           "Orders and their reasons",
+	"key":                     "Order or item",
+	"ks_p_value":              "KS test p-value",
+	"ks_statistic":            "KS statistic",
+	"binomial_p_value":        "Binomial test p-value",
+	"population_median_hours": "Program median (hours)",
+	"definition":              "How it is counted",
+}
+
+// HumanLabel turns an evidence key ("commission_at_stake_usd") into the
+// label a reviewer reads ("Commission at stake (US$)"); keys that are not
+// snake_case words (an order id used as a key) stay as they are.
+func HumanLabel(key string) string {
+	if l, ok := labelWhole[key]; ok {
+		return l
+	}
+	if key == "" || strings.ToLower(key) != key || strings.ContainsAny(key, " .:/") {
+		return key
+	}
+	words := strings.Split(key, "_")
+	for _, w := range words {
+		if w == "" {
+			return key
+		}
+		for _, c := range w {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return key
+			}
+		}
+	}
+	unit := ""
+	if len(words) > 1 {
+		if u, ok := labelUnits[words[len(words)-1]]; ok {
+			unit, words = u, words[:len(words)-1]
+		}
+	}
+	for i, w := range words {
+		if l, ok := labelWords[w]; ok {
+			words[i] = l
+		}
+	}
+	out := strings.Join(words, " ")
+	if out != "" && out[0] >= 'a' && out[0] <= 'z' {
+		out = strings.ToUpper(out[:1]) + out[1:]
+	}
+	if unit != "" {
+		out += " (" + unit + ")"
+	}
+	return out
 }

@@ -61,6 +61,33 @@ type Explanation struct {
 	History        []HistoryLine `json:"history"`
 	HistoryOmitted int           `json:"history_omitted"`
 	Appeals        []Appeal      `json:"appeals"`
+	// Cases are the publisher's cases (publisher × detector) over every
+	// stored night, oldest first, each with its nights; Ledger what the
+	// disposition ledger holds for it.
+	Cases  []ExplainedCase `json:"cases"`
+	Ledger LedgerTotals    `json:"ledger"`
+}
+
+// ExplainedCase is one case and what each night made of it.
+type ExplainedCase struct {
+	CaseID     string      `json:"case_id"`
+	Detector   string      `json:"detector"`
+	Status     string      `json:"status"` // the latest night's
+	FirstNight string      `json:"first_night"`
+	LastNight  string      `json:"last_night"` // the last night with a finding
+	NightsSeen int         `json:"nights_seen"`
+	Nights     []CaseNight `json:"nights"`
+}
+
+// CaseNight is one night of a case.
+type CaseNight struct {
+	Night      string   `json:"night"`
+	Status     string   `json:"status"`
+	Severity   string   `json:"severity"`
+	Action     string   `json:"action"`
+	FindingIDs []string `json:"finding_ids"`
+	Suppressed bool     `json:"suppressed"`
+	Note       string   `json:"note"`
 }
 
 // ExplainedRun is one run's rows of the publisher.
@@ -326,7 +353,12 @@ func Explain(ctx context.Context, db *sql.DB, q ExplainQuery) (*Explanation, err
 		return nil, fmt.Errorf("explain: %w", err)
 	}
 
-	if findings == 0 {
+	if err := explainCases(ctx, db, q.PublisherID, e); err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	// A publisher whose findings were suppressed or cleared on appeal still
+	// has a story to tell: its cases, appeals and history.
+	if findings == 0 && suppressed == 0 && len(e.Cases) == 0 && len(e.Appeals) == 0 {
 		elsewhere := 0
 		for _, h := range e.History {
 			if h.Kind == "finding" {
@@ -373,12 +405,16 @@ func scanRecommendation(rows *sql.Rows, runID *string) (Recommendation, error) {
 		severity, confidence           sql.NullString
 		strikes                        sql.NullInt64
 		shadow, basis                  sql.NullString
+		l                              ledgerCols
 	)
-	if err := rows.Scan(runID, &r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
-		&r.AppealDeadline, &r.ReviewRequired, &r.Summary, &severity, &confidence, &strikes, &shadow, &basis); err != nil {
+	if err := rows.Scan(append([]any{runID, &r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
+		&r.AppealDeadline, &r.ReviewRequired, &r.Summary, &severity, &confidence, &strikes, &shadow, &basis}, l.dest()...)...); err != nil {
 		return r, err
 	}
-	return r, fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis)
+	if err := fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis); err != nil {
+		return r, err
+	}
+	return r, l.fill(&r)
 }
 
 func describeRun(r ExplainedRun) string {
@@ -425,6 +461,7 @@ func (e *Explanation) WriteText(w io.Writer) error {
 			p.line(1, "… %d more", e.HistoryOmitted)
 		}
 	}
+	e.writeCases(p)
 	if len(e.Appeals) > 0 {
 		p.line(0, "")
 		p.line(0, "Appeals (G.12), newest first:")
@@ -664,4 +701,88 @@ func unsafeRune(r rune) bool {
 		return true // line and paragraph separators
 	}
 	return false
+}
+
+// explainCases reads the publisher's case events of successful runs and
+// its ledger totals.
+func explainCases(ctx context.Context, db *sql.DB, pub string, e *Explanation) error {
+	e.Cases = []ExplainedCase{}
+	byID := map[string]int{}
+	err := eachRow(ctx, db, "ExplainCases", []any{pub}, func(rows *sql.Rows) error {
+		var id, det, night, status, fids, note string
+		var sev, action sql.NullString
+		var supp bool
+		if err := rows.Scan(&id, &det, &night, &status, &sev, &action, &fids, &supp, &note); err != nil {
+			return err
+		}
+		ids, err := stringList(fids, "case "+id+" finding_ids")
+		if err != nil {
+			return err
+		}
+		i, ok := byID[id]
+		if !ok {
+			i = len(e.Cases)
+			byID[id] = i
+			e.Cases = append(e.Cases, ExplainedCase{CaseID: id, Detector: det, FirstNight: night, Nights: []CaseNight{}})
+		}
+		c := &e.Cases[i]
+		c.Nights = append(c.Nights, CaseNight{Night: night, Status: status, Severity: sev.String, Action: action.String,
+			FindingIDs: ids, Suppressed: supp, Note: note})
+		c.Status = status
+		if len(ids) > 0 {
+			c.LastNight = night
+			c.NightsSeen++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return eachRow(ctx, db, "ExplainLedger", []any{pub}, func(rows *sql.Rows) error {
+		var w, cb string
+		if err := rows.Scan(&e.Ledger.OrdersHeld, &w, &cb); err != nil {
+			return err
+		}
+		var err error
+		if e.Ledger.WithheldUSD, err = parseMoney(w); err != nil {
+			return err
+		}
+		e.Ledger.ClawedBackUSD, err = parseMoney(cb)
+		return err
+	})
+}
+
+// writeCases prints the cases and the ledger for a terminal.
+func (e *Explanation) writeCases(p *textPrinter) {
+	if len(e.Cases) > 0 {
+		p.line(0, "")
+		p.line(0, "Cases (publisher × detector, open while findings keep coming):")
+		for _, c := range e.Cases {
+			p.line(1, "%s  %s  %s: first night %s, last seen %s, %d night(s) with findings", TerminalSafe(c.CaseID),
+				TerminalSafe(c.Detector), TerminalSafe(c.Status), TerminalSafe(c.FirstNight), TerminalSafe(dash(c.LastNight)), c.NightsSeen)
+			for _, n := range c.Nights {
+				what := TerminalSafe(n.Status)
+				if n.Severity != "" {
+					what += ", " + TerminalSafe(n.Severity)
+				}
+				if n.Action != "" {
+					what += ", " + TerminalSafe(n.Action)
+				}
+				if n.Suppressed {
+					what += ", suppressed"
+				}
+				p.line(2, "%s  %s  %s  %s", TerminalSafe(n.Night), what, list(n.FindingIDs), cut(n.Note, 160))
+			}
+		}
+	}
+	p.line(0, "")
+	p.line(0, "Ledger (7.8): %d order(s) held, %s withheld, %s clawed back over every night", e.Ledger.OrdersHeld,
+		e.Ledger.WithheldUSD.Dollars(), e.Ledger.ClawedBackUSD.Dollars())
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }

@@ -28,6 +28,9 @@ type findingLine struct {
 	WindowEnd     string          `json:"window_end"`
 	OrderIDs      []string        `json:"order_ids"`
 	CommissionUSD Money           `json:"commission_usd"`
+	// CaseID is the publisher × detector case the finding belongs to,
+	// stable while the case stays open (empty on rows from before cases).
+	CaseID string `json:"case_id"`
 }
 
 // writeFindings streams the run's findings as NDJSON and returns how many.
@@ -41,7 +44,7 @@ func writeFindings(ctx context.Context, db *sql.DB, runID string, out io.Writer)
 			ws, we                         time.Time
 		)
 		if err := rows.Scan(&f.FindingID, &f.PublisherID, &f.Detector, &f.RuleID, &f.RuleStatus, &f.Severity,
-			&f.Score, &f.PolicyRef, &f.Summary, &evidence, &ws, &we, &orderIDs, &commission); err != nil {
+			&f.Score, &f.PolicyRef, &f.Summary, &evidence, &ws, &we, &orderIDs, &commission, &f.CaseID); err != nil {
 			return err
 		}
 		if math.IsNaN(f.Score) || math.IsInf(f.Score, 0) {

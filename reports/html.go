@@ -179,6 +179,15 @@ type reportData struct {
 	// ShadowFindings counts the run's findings of rules that are not
 	// stable (shown, acted on with a warning at most).
 	ShadowFindings int
+
+	// Queue is what needs a decision tonight, fraud first; Corrections the
+	// routine commission corrections, one row per publisher.
+	Queue                                    []queueRow
+	QueueContinuing                          int
+	Corrections                              []correctionRow
+	CorrectionsOmitted                       int
+	CorrectionsWithhold, CorrectionsClawback Money
+	Backfill                                 bool
 }
 
 type countRow struct {
@@ -271,6 +280,13 @@ type publisherView struct {
 	Findings        []findingView
 	FindingsTotal   int
 	FindingsOmitted int
+	// Who the publisher is, its cases over the nights and its appeals.
+	Profile                    *profileView
+	Cases                      []caseView
+	Appeals                    []string
+	CaseStatus                 string
+	DeadlinePassed             bool
+	HeldWithhold, HeldClawback string
 }
 
 type findingView struct {
@@ -356,6 +372,15 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 	}
 	if man.Night != nil {
 		d.Night = *man.Night
+	} else {
+		d.Backfill = true
+		first, last, err := dataRange(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		if first != "" {
+			d.Night = fmt.Sprintf("backfill of %s … %s (every day present in the input)", first, last)
+		}
 	}
 	if man.StartedAt != nil {
 		d.StartedAt = *man.StartedAt
@@ -401,10 +426,18 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 	}
 	d.PublishersTotal = len(pubs)
 
-	detail := pubs
+	// Routine corrections get a line in the corrections table, not a
+	// section of their own.
+	var detail []*publisherStats
+	for _, p := range pubs {
+		if queueGroup(p) != 2 {
+			detail = append(detail, p)
+		}
+	}
+	d.PublishersTotal = len(detail)
 	if len(detail) > MaxDetailPublishers {
+		d.DetailOmitted = len(detail) - MaxDetailPublishers
 		detail = detail[:MaxDetailPublishers]
-		d.DetailOmitted = len(pubs) - len(detail)
 	}
 	findings, err := readPublisherFindings(ctx, db, meta.RunID, detail)
 	if err != nil {
@@ -417,9 +450,11 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 	if err != nil {
 		return nil, err
 	}
+	inDetail := map[string]bool{}
 	for i, p := range detail {
+		inDetail[p.id] = true
 		pv := publisherView{
-			Rank: i + 1, Anchor: anchor("p", p.id), ID: p.id,
+			Rank: i + 1, Anchor: anchorID(p.id), ID: p.id,
 			Severity: severityOrNone(p.sevRank), SevClass: severityClass(severityOrNone(p.sevRank)),
 			Rec: p.rec, Findings: findings[p.id], FindingsTotal: p.findings,
 		}
@@ -431,6 +466,9 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 			pv.Why = whyView(whys[p.id], pv.Findings)
 		}
 		d.Publishers = append(d.Publishers, pv)
+	}
+	if err := buildQueue(ctx, db, meta, d, pubs); err != nil {
+		return nil, err
 	}
 	if err := readSuppressed(ctx, db, meta.RunID, d); err != nil {
 		return nil, err
@@ -448,8 +486,8 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 		r := indexRow{Rank: i + 1, ID: p.id, Findings: p.findings, Detectors: strings.Join(p.detectors, ", "),
 			Severity: severityOrNone(p.sevRank), SevClass: severityClass(severityOrNone(p.sevRank)),
 			Action: "none", Withhold: Money(0).Dollars(), Clawback: Money(0).Dollars()}
-		if i < len(detail) {
-			r.Anchor = anchor("p", p.id)
+		if inDetail[p.id] {
+			r.Anchor = anchorID(p.id)
 		}
 		if p.rec != nil {
 			r.Rec = true
@@ -545,16 +583,7 @@ func readPublisherStats(ctx context.Context, db *sql.DB, runID string, recs []Re
 			p.stake = recs[i].WithholdUSD + recs[i].ClawbackUSD
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		if a.stake != b.stake {
-			return a.stake > b.stake
-		}
-		if a.findings != b.findings {
-			return a.findings > b.findings
-		}
-		return a.id < b.id
-	})
+	sortQueue(list)
 	return list, nil
 }
 
@@ -678,7 +707,7 @@ func setEvidence(f *findingView, text string, draw bool) {
 	}
 	c, err := timelineChart(tl)
 	for i := range f.Evidence {
-		if f.Evidence[i].Key != "timeline" {
+		if k := f.Evidence[i].Key; k != "timeline" && f.Evidence[i].Raw != "timeline" {
 			continue
 		}
 		switch {
@@ -925,6 +954,13 @@ func readSuppressed(ctx context.Context, db *sql.DB, runID string, d *reportData
 			r.Details = objectRows(orderSuppression(v), maxEvidenceNesting)
 		} else {
 			r.Details = []evRow{{Key: "detail", Value: evValue{Text: truncateRunes(detail, MaxEvidenceCellRunes)}}}
+		}
+		// The allow-list entry's and the appeal's own field names read as
+		// they are written in the pack and by affwatch appeal.
+		for i := range r.Details {
+			if r.Details[i].Raw != "" {
+				r.Details[i].Key, r.Details[i].Raw = r.Details[i].Raw, ""
+			}
 		}
 		d.Suppressed = append(d.Suppressed, r)
 		return nil

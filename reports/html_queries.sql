@@ -107,3 +107,59 @@ LIMIT $2;
 SELECT count(*)
 FROM findings
 WHERE run_id = $1 AND rule_status <> 'stable';
+
+-- name: PublisherProfiles
+-- Who the publishers in the bound list are: name, kind, country, when
+-- they joined, declared traffic types, and their sites (the first 10).
+SELECT p.publisher_id,
+       coalesce(any_value(p.name), ''),
+       coalesce(any_value(p.kind), ''),
+       coalesce(any_value(p.country), ''),
+       coalesce(strftime(min(p.joined_at), '%Y-%m-%d'), ''),
+       CAST(to_json(coalesce(any_value(p.traffic_types), CAST([] AS VARCHAR[]))) AS VARCHAR),
+       CAST(to_json(coalesce((SELECT list(s.url || CASE WHEN s.kind IS NULL THEN '' ELSE ' (' || s.kind || ')' END ORDER BY s.url)[1:10]
+                              FROM sites s WHERE s.publisher_id = p.publisher_id), CAST([] AS VARCHAR[]))) AS VARCHAR),
+       (SELECT count(*) FROM sites s WHERE s.publisher_id = p.publisher_id)
+FROM publishers p
+WHERE p.publisher_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+GROUP BY p.publisher_id
+ORDER BY p.publisher_id;
+
+-- name: CaseHistories
+-- The cases of the publishers in the bound list, from the case events of
+-- successful runs and of this run (?), oldest first, each night in order.
+SELECT e.publisher_id,
+       e.case_id,
+       e.detector,
+       strftime(e.as_of, '%Y-%m-%d'),
+       e.status,
+       coalesce(e.severity, ''),
+       coalesce(e.action, ''),
+       len(e.finding_ids),
+       e.note
+FROM case_events e
+JOIN runs r ON r.run_id = e.run_id
+WHERE (r.status = 'succeeded' OR e.run_id = ?)
+  AND e.publisher_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+  AND (e.run_id = ? OR e.night IS DISTINCT FROM (SELECT night FROM runs WHERE run_id = ?))
+ORDER BY e.publisher_id, min(e.as_of) OVER (PARTITION BY e.case_id), e.case_id, e.as_of;
+
+-- name: PublisherAppeals
+-- Appeal decisions of the publishers in the bound list.
+SELECT publisher_id, detector, coalesce(finding_id, ''), outcome, strftime(decided_on, '%Y-%m-%d'), decided_by
+FROM appeals
+WHERE publisher_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
+ORDER BY publisher_id, decided_on, appeal_id;
+
+-- name: CorrectionReasons
+-- Reason codes of tonight's dispositions per publisher (the corrections
+-- table): code and orders.
+SELECT publisher_id, r AS reason, count(*)
+FROM (SELECT publisher_id, unnest(reason_codes) AS r FROM dispositions WHERE run_id = ?)
+GROUP BY ALL
+ORDER BY publisher_id, count(*) DESC, reason;
+
+-- name: DataRange
+-- The days the database holds clicks for: a backfill's date range.
+SELECT coalesce(strftime(min(ts), '%Y-%m-%d'), ''), coalesce(strftime(max(ts), '%Y-%m-%d'), '')
+FROM clicks;

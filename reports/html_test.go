@@ -130,7 +130,7 @@ func TestHTMLContents(t *testing.T) {
 		{"recommendation", []string{"Appeal deadline", "2026-11-28", "F.11.c", "Review required"}},
 		{"finding", []string{"E.10.c", "score 0.82", "2026-11-21 07:00:00 UTC", "$30.00"}},
 		{"evidence scalars and lists", []string{"publisher_clicks", "412", "curl/8.1, python-requests/2.31"}},
-		{"evidence sub-table capped", []string{"<th>click_id</th>", "c19", "… 5 more"}},
+		{"evidence sub-table capped", []string{"<th>Click ID</th>", "c19", "… 5 more"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +253,7 @@ func TestHTMLCaps(t *testing.T) {
 		t.Errorf("%d timelines noted as not drawn, want 2", got)
 	}
 	// Linked index rows are exactly the detailed publishers.
-	if got := strings.Count(html, `<a href="#p-`); got != MaxDetailPublishers {
+	if got := len(regexp.MustCompile(`<td class="id"><a href="#p[-\w]+">`).FindAllString(html, -1)); got != MaxDetailPublishers {
 		t.Errorf("%d index links, want %d", got, MaxDetailPublishers)
 	}
 }
@@ -721,7 +721,7 @@ func TestHTMLThousands(t *testing.T) {
 	}
 	index := html[i:j]
 	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`<td class="id">(?:<a href="#p-[0-9a-f]+">)?(P\d{6})<`).FindAllStringSubmatch(index, -1) {
+	for _, m := range regexp.MustCompile(`<td class="id">(?:<a href="#P\d{6}">)?(P\d{6})<`).FindAllStringSubmatch(index, -1) {
 		listed[m[1]] = true
 	}
 	omitted := 0
@@ -739,7 +739,7 @@ func TestHTMLThousands(t *testing.T) {
 	if got := strings.Count(html, `<section class="publisher"`); got != MaxDetailPublishers {
 		t.Errorf("%d sections, want %d", got, MaxDetailPublishers)
 	}
-	if got := strings.Count(index, `<a href="#p-`); got != MaxDetailPublishers {
+	if got := len(regexp.MustCompile(`<td class="id"><a href="#P\d{6}">`).FindAllString(index, -1)); got != MaxDetailPublishers {
 		t.Errorf("%d index rows link to a section, want %d", got, MaxDetailPublishers)
 	}
 }

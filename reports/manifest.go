@@ -133,6 +133,28 @@ type Counts struct {
 	ClawbackUSD                Money                     `json:"clawback_usd"`
 	DisqualifiedOrders         int                       `json:"disqualified_orders"`
 	DisqualifiedCommissionUSD  Money                     `json:"disqualified_commission_usd"`
+	// Dispositions are tonight's rows of the ledger (disqualified_orders.csv)
+	// per change, with the money they move; Ledger is what the database
+	// holds once this run counts.
+	Dispositions map[string]DispositionCount `json:"dispositions"`
+	Ledger       LedgerTotals                `json:"ledger"`
+}
+
+// DispositionCount is tonight's rows of one change (new, amended,
+// released) and the money they move.
+type DispositionCount struct {
+	Orders      int   `json:"orders"`
+	WithholdUSD Money `json:"withhold_usd"`
+	ClawbackUSD Money `json:"clawback_usd"`
+}
+
+// LedgerTotals is the disposition ledger's state: orders still held and
+// the money withheld and clawed back over every night. The nightly
+// disqualified_orders.csv files add up to these amounts.
+type LedgerTotals struct {
+	OrdersHeld    int   `json:"orders_held"`
+	WithheldUSD   Money `json:"withheld_usd"`
+	ClawedBackUSD Money `json:"clawed_back_usd"`
 }
 
 // OutputFile is one written output.
@@ -348,13 +370,48 @@ func readCounts(ctx context.Context, db *sql.DB, runID string) (Counts, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, eachRow(ctx, db, "DisqualifiedTotals", []any{runID}, func(rows *sql.Rows) error {
+	err = eachRow(ctx, db, "DisqualifiedTotals", []any{runID}, func(rows *sql.Rows) error {
 		var commission string
 		if err := rows.Scan(&c.DisqualifiedOrders, &commission); err != nil {
 			return err
 		}
 		var err error
 		c.DisqualifiedCommissionUSD, err = parseMoney(commission)
+		return err
+	})
+	if err != nil {
+		return c, err
+	}
+	c.Dispositions = map[string]DispositionCount{}
+	err = eachRow(ctx, db, "DispositionCounts", []any{runID}, func(rows *sql.Rows) error {
+		var change, w, cb string
+		var d DispositionCount
+		if err := rows.Scan(&change, &d.Orders, &w, &cb); err != nil {
+			return err
+		}
+		var err error
+		if d.WithholdUSD, err = parseMoney(w); err != nil {
+			return err
+		}
+		if d.ClawbackUSD, err = parseMoney(cb); err != nil {
+			return err
+		}
+		c.Dispositions[change] = d
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, eachRow(ctx, db, "LedgerTotals", []any{runID}, func(rows *sql.Rows) error {
+		var w, cb string
+		if err := rows.Scan(&c.Ledger.OrdersHeld, &w, &cb); err != nil {
+			return err
+		}
+		var err error
+		if c.Ledger.WithheldUSD, err = parseMoney(w); err != nil {
+			return err
+		}
+		c.Ledger.ClawedBackUSD, err = parseMoney(cb)
 		return err
 	})
 }

@@ -78,7 +78,20 @@ func WriteMetrics(ctx context.Context, db *sql.DB, path string, run MetricsRun) 
 			`SELECT detector, severity, count(*)::DOUBLE FROM findings WHERE run_id = ? GROUP BY 1, 2 ORDER BY 1, 2`, []string{"detector", "severity"}},
 		{"affwatch_recommendations", "Recommendations of the last run per action.",
 			`SELECT action, count(*)::DOUBLE FROM recommendations WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"action"}},
-		{"affwatch_money_at_stake_usd", "US$ withheld (pending) and clawed back (paid) by the last run's recommendations.",
+		{"affwatch_night_rows", "Rows the database holds per day for the night processed and the 7 days before it (a backfill: its last day), per dataset: 0 for a day without rows, so an alert can fire on an empty or short night.",
+			`WITH n AS (SELECT coalesce((SELECT night FROM runs WHERE run_id = $1), (SELECT max(ts)::DATE FROM clicks), current_date) AS night),
+			 days AS (SELECT CAST(d AS DATE) AS day FROM n, range(n.night - 7, n.night + 1, INTERVAL 1 DAY) t(d)),
+			 c AS (SELECT ts::DATE AS day, count(*) AS k FROM clicks, n WHERE ts >= n.night - 7 AND ts < n.night + 1 GROUP BY 1),
+			 o AS (SELECT ts::DATE AS day, count(*) AS k FROM orders, n WHERE ts >= n.night - 7 AND ts < n.night + 1 GROUP BY 1)
+			 SELECT 'clicks', strftime(days.day, '%Y-%m-%d'), coalesce(c.k, 0)::DOUBLE FROM days LEFT JOIN c USING (day)
+			 UNION ALL
+			 SELECT 'orders', strftime(days.day, '%Y-%m-%d'), coalesce(o.k, 0)::DOUBLE FROM days LEFT JOIN o USING (day)
+			 ORDER BY 1, 2`, []string{"dataset", "night"}},
+		{"affwatch_review_items", "Recommendations of the last run that need a person's decision (review_required), per kind (breach, correction).",
+			`SELECT coalesce(kind, 'unknown'), count_if(review_required)::DOUBLE FROM recommendations WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"kind"}},
+		{"affwatch_dispositions", "Clause 7.8 dispositions of the last run per change (new, amended, released).",
+			`SELECT change, count(*)::DOUBLE FROM dispositions WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"change"}},
+		{"affwatch_money_at_stake_usd", "US$ newly withheld (pending) and clawed back (paid) by the last run's recommendations (the net change of its dispositions).",
 			`SELECT 'withhold', coalesce(sum(withhold_usd), 0)::DOUBLE FROM recommendations WHERE run_id = $1
 			 UNION ALL SELECT 'clawback', coalesce(sum(clawback_usd), 0)::DOUBLE FROM recommendations WHERE run_id = $1 ORDER BY 1`, []string{"kind"}},
 	}

@@ -54,7 +54,7 @@ func TestParquetOutputs(t *testing.T) {
 		"finding_id VARCHAR", "publisher_id VARCHAR", "detector VARCHAR", "rule_id VARCHAR", "rule_status VARCHAR",
 		"severity VARCHAR", "score DOUBLE", "policy_ref VARCHAR", "summary VARCHAR", "evidence VARCHAR",
 		"window_start TIMESTAMP WITH TIME ZONE", "window_end TIMESTAMP WITH TIME ZONE", "order_ids VARCHAR[]",
-		"commission_usd DECIMAL(18,2)",
+		"commission_usd DECIMAL(18,2)", "case_id VARCHAR",
 	}
 	if diff := cmp.Diff(wantFindingCols, parquetColumns(t, db, fp)); diff != "" {
 		t.Errorf("findings.parquet columns (-want +got):\n%s", diff)
@@ -63,7 +63,8 @@ func TestParquetOutputs(t *testing.T) {
 		"publisher_id VARCHAR", "action VARCHAR", "policy_ref VARCHAR", "finding_ids VARCHAR[]",
 		"withhold_usd DECIMAL(18,2)", "clawback_usd DECIMAL(18,2)", "appeal_deadline DATE", "review_required BOOLEAN",
 		"summary VARCHAR", "severity VARCHAR", "confidence VARCHAR", "strikes INTEGER", "shadow_finding_ids VARCHAR[]",
-		"basis VARCHAR",
+		"basis VARCHAR", "withheld_total_usd DECIMAL(18,2)", "clawed_back_total_usd DECIMAL(18,2)", "kind VARCHAR",
+		"case_status VARCHAR", "case_ids VARCHAR[]", "risk DOUBLE",
 	}
 	if diff := cmp.Diff(wantRecCols, parquetColumns(t, db, rp)); diff != "" {
 		t.Errorf("recommendations.parquet columns (-want +got):\n%s", diff)
@@ -133,7 +134,7 @@ func TestParquetOutputs(t *testing.T) {
 	}
 	rows, err = db.Query(`SELECT publisher_id, CAST(to_json(finding_ids) AS VARCHAR), CAST(withhold_usd AS VARCHAR),
 			CAST(clawback_usd AS VARCHAR), strftime(appeal_deadline, '%Y-%m-%d'), review_required, severity, strikes,
-			CAST(to_json(shadow_finding_ids) AS VARCHAR), basis
+			CAST(to_json(shadow_finding_ids) AS VARCHAR), basis, CAST(to_json(case_ids) AS VARCHAR)
 		FROM read_parquet(?)`, rp)
 	if err != nil {
 		t.Fatal(err)
@@ -141,13 +142,14 @@ func TestParquetOutputs(t *testing.T) {
 	var got []Recommendation
 	for rows.Next() {
 		var r Recommendation
-		var ids, withhold, clawback, shadow string
+		var ids, withhold, clawback, shadow, caseIDs string
 		var sev, basis sql.NullString
 		var strikes sql.NullInt64
-		if err := rows.Scan(&r.PublisherID, &ids, &withhold, &clawback, &r.AppealDeadline, &r.ReviewRequired, &sev, &strikes, &shadow, &basis); err != nil {
+		if err := rows.Scan(&r.PublisherID, &ids, &withhold, &clawback, &r.AppealDeadline, &r.ReviewRequired, &sev, &strikes, &shadow, &basis, &caseIDs); err != nil {
 			t.Fatal(err)
 		}
 		json.Unmarshal([]byte(ids), &r.FindingIDs)
+		json.Unmarshal([]byte(caseIDs), &r.CaseIDs)
 		json.Unmarshal([]byte(shadow), &r.ShadowFindingIDs)
 		r.WithholdUSD, _ = parseMoney(withhold)
 		r.ClawbackUSD, _ = parseMoney(clawback)

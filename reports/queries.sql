@@ -25,7 +25,9 @@ SELECT finding_id,
        window_start,
        window_end,
        CAST(to_json(order_ids) AS VARCHAR),
-       CAST(round(commission_usd, 2) AS VARCHAR)
+       CAST(round(commission_usd, 2) AS VARCHAR),
+       coalesce((SELECT min(c.case_id) FROM case_events c
+                 WHERE c.run_id = findings.run_id AND list_contains(c.finding_ids, findings.finding_id)), '')
 FROM findings
 WHERE run_id = ?
 ORDER BY publisher_id, detector, window_start, finding_id,
@@ -97,9 +99,9 @@ FROM shown
 ORDER BY publisher_id, sev_rank DESC, score DESC, detector, window_start, finding_id, evidence_text;
 
 -- name: Recommendations
--- Every recommendation of the run, in recommendations.json order. The last
--- five columns are the penalty engine's (migration 003): NULL on rows
--- stored before it.
+-- Every recommendation of the run, in recommendations.json order. Five
+-- columns are the penalty engine's (migration 003), the last six the
+-- ledger's and the cases' (migration 005): NULL on rows stored before them.
 SELECT publisher_id,
        action,
        policy_ref,
@@ -113,7 +115,13 @@ SELECT publisher_id,
        confidence,
        strikes,
        CAST(to_json(shadow_finding_ids) AS VARCHAR),
-       CAST(basis AS VARCHAR)
+       CAST(basis AS VARCHAR),
+       CAST(round(withheld_total_usd, 2) AS VARCHAR),
+       CAST(round(clawed_back_total_usd, 2) AS VARCHAR),
+       kind,
+       case_status,
+       CAST(to_json(case_ids) AS VARCHAR),
+       risk
 FROM recommendations
 WHERE run_id = ?
 ORDER BY publisher_id, action, policy_ref, appeal_deadline, review_required, summary,
@@ -143,6 +151,84 @@ FROM disqualified_orders
 WHERE run_id = ?
 ORDER BY publisher_id, order_id, commission_usd,
          CAST(to_json(reason_codes) AS VARCHAR), CAST(to_json(finding_ids) AS VARCHAR);
+
+-- name: Dispositions
+-- Tonight's dispositions (the ledger's rows of the run), in
+-- disqualified_orders.csv order; night is the run's (a backfill's last day).
+SELECT run_id,
+       strftime(as_of, '%Y-%m-%d'),
+       change,
+       order_id,
+       publisher_id,
+       coalesce(strftime(order_ts, '%Y-%m-%d'), ''),
+       coalesce(CAST(round(order_amount_usd, 2) AS VARCHAR), ''),
+       order_status,
+       money,
+       CAST(to_json(reason_codes) AS VARCHAR),
+       CAST(round(commission_usd, 2) AS VARCHAR),
+       CAST(round(delta_usd, 2) AS VARCHAR),
+       CAST(to_json(finding_ids) AS VARCHAR),
+       CAST(to_json(case_ids) AS VARCHAR),
+       note
+FROM dispositions
+WHERE run_id = ?
+ORDER BY publisher_id, order_id, change, delta_usd, note;
+
+-- name: DispositionsParquet
+-- disqualified_orders.parquet: the CSV's columns, typed: ids as text,
+-- dates as DATE, money DECIMAL(18,2) (NULL in the column that does not
+-- apply), lists as LIST(VARCHAR).
+SELECT run_id,
+       as_of AS night,
+       change,
+       order_id,
+       publisher_id,
+       CAST(order_ts AS DATE) AS order_date,
+       CAST(round(order_amount_usd, 2) AS DECIMAL(18,2)) AS order_amount_usd,
+       order_status,
+       reason_codes,
+       CAST(round(commission_usd, 2) AS DECIMAL(18,2)) AS commission_usd,
+       CAST(CASE WHEN money = 'withhold' THEN round(delta_usd, 2) END AS DECIMAL(18,2)) AS withhold_usd,
+       CAST(CASE WHEN money = 'clawback' THEN round(delta_usd, 2) END AS DECIMAL(18,2)) AS clawback_usd,
+       finding_ids,
+       case_ids,
+       note
+FROM dispositions
+WHERE run_id = ?
+ORDER BY publisher_id, order_id, change, delta_usd, note;
+
+-- name: DispositionCounts
+-- Tonight's dispositions per change, with the money they move.
+SELECT change,
+       count(*),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'withhold'), 0) AS VARCHAR),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'clawback'), 0) AS VARCHAR)
+FROM dispositions
+WHERE run_id = ?
+GROUP BY change
+ORDER BY change;
+
+-- name: LedgerTotals
+-- What the ledger holds once this run ($1) counts: its rows and those of
+-- successful runs of other nights (a re-run replaces its night's rows).
+-- Orders held, money withheld, money clawed back.
+WITH this AS (SELECT night FROM runs WHERE run_id = $1),
+rows AS (
+    SELECT d.*
+    FROM dispositions d
+    JOIN runs r ON r.run_id = d.run_id
+    WHERE d.run_id = $1
+       OR (r.status = 'succeeded' AND d.night IS DISTINCT FROM (SELECT night FROM this))
+),
+latest AS (
+    SELECT order_id, arg_max(commission_usd, as_of) AS held
+    FROM rows
+    GROUP BY order_id
+)
+SELECT (SELECT count(*) FROM latest WHERE held > 0),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'withhold'), 0) AS VARCHAR),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'clawback'), 0) AS VARCHAR)
+FROM rows;
 
 -- name: DisqualifiedTotals
 SELECT count(*), CAST(coalesce(sum(round(commission_usd, 2)), 0) AS VARCHAR)
@@ -204,7 +290,9 @@ SELECT f.finding_id,
        timezone('UTC', f.window_start) AS window_start,
        timezone('UTC', f.window_end) AS window_end,
        f.order_ids,
-       round(f.commission_usd, 2) AS commission_usd
+       round(f.commission_usd, 2) AS commission_usd,
+       (SELECT min(c.case_id) FROM case_events c
+        WHERE c.run_id = f.run_id AND list_contains(c.finding_ids, f.finding_id)) AS case_id
 FROM findings AS f
 WHERE f.run_id = ?
 ORDER BY f.publisher_id, f.detector, f.window_start, f.finding_id,
@@ -229,7 +317,13 @@ SELECT r.publisher_id,
        r.confidence,
        r.strikes,
        coalesce(r.shadow_finding_ids, CAST([] AS VARCHAR[])) AS shadow_finding_ids,
-       CAST(r.basis AS VARCHAR) AS basis
+       CAST(r.basis AS VARCHAR) AS basis,
+       round(r.withheld_total_usd, 2) AS withheld_total_usd,
+       round(r.clawed_back_total_usd, 2) AS clawed_back_total_usd,
+       r.kind,
+       r.case_status,
+       coalesce(r.case_ids, CAST([] AS VARCHAR[])) AS case_ids,
+       r.risk
 FROM recommendations AS r
 WHERE r.run_id = ?
 ORDER BY r.publisher_id, r.action, r.policy_ref, r.appeal_deadline, r.review_required, r.summary,
@@ -308,7 +402,13 @@ SELECT run_id,
        confidence,
        strikes,
        CAST(to_json(shadow_finding_ids) AS VARCHAR),
-       CAST(basis AS VARCHAR)
+       CAST(basis AS VARCHAR),
+       CAST(round(withheld_total_usd, 2) AS VARCHAR),
+       CAST(round(clawed_back_total_usd, 2) AS VARCHAR),
+       kind,
+       case_status,
+       CAST(to_json(case_ids) AS VARCHAR),
+       risk
 FROM recommendations
 WHERE publisher_id = ?
   AND run_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
@@ -367,6 +467,44 @@ SELECT appeal_id, detector, coalesce(finding_id, ''), outcome, strftime(decided_
 FROM appeals
 WHERE publisher_id = ?
 ORDER BY decided_on DESC, appeal_id;
+
+-- name: ExplainCases
+-- The publisher's (?) case events of successful runs, oldest case first,
+-- each case's nights in order.
+SELECT e.case_id,
+       e.detector,
+       strftime(e.as_of, '%Y-%m-%d'),
+       e.status,
+       e.severity,
+       e.action,
+       CAST(to_json(e.finding_ids) AS VARCHAR),
+       e.suppressed,
+       e.note
+FROM case_events e
+JOIN runs r ON r.run_id = e.run_id
+WHERE r.status = 'succeeded'
+  AND e.publisher_id = ?
+ORDER BY min(e.as_of) OVER (PARTITION BY e.case_id), e.case_id, e.as_of, e.run_id;
+
+-- name: ExplainLedger
+-- What the disposition ledger holds for the publisher (?): orders still
+-- held, money withheld and clawed back over every successful run.
+WITH rows AS (
+    SELECT d.*
+    FROM dispositions d
+    JOIN runs r ON r.run_id = d.run_id
+    WHERE r.status = 'succeeded'
+      AND d.publisher_id = ?
+),
+latest AS (
+    SELECT order_id, arg_max(commission_usd, as_of) AS held
+    FROM rows
+    GROUP BY order_id
+)
+SELECT (SELECT count(*) FROM latest WHERE held > 0),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'withhold'), 0) AS VARCHAR),
+       CAST(coalesce(sum(round(delta_usd, 2)) FILTER (WHERE money = 'clawback'), 0) AS VARCHAR)
+FROM rows;
 
 -- name: StoredRun
 -- `affwatch report`: a run and the manifest its outputs were written with.

@@ -38,6 +38,65 @@ type Recommendation struct {
 	// Basis is each finding's step on the ladder, as the penalty engine
 	// stored it (a JSON array); null when not recorded.
 	Basis json.RawMessage `json:"basis"`
+
+	// WithholdUSD and ClawbackUSD are the money new tonight (the net change
+	// tonight's dispositions make); WithheldTotalUSD and ClawedBackTotalUSD
+	// what the ledger holds for the publisher after tonight. Null on rows
+	// from before the ledger.
+	WithheldTotalUSD   *Money `json:"withheld_total_usd"`
+	ClawedBackTotalUSD *Money `json:"clawed_back_total_usd"`
+	// Kind is "breach" or "correction" (commission corrections only);
+	// CaseStatus the most urgent status of its cases tonight (escalated,
+	// new, continuing, cleared); CaseIDs its cases; Risk severity ×
+	// confidence of the finding that set the action (1–12), the review
+	// queue's first key.
+	Kind       *string  `json:"kind"`
+	CaseStatus *string  `json:"case_status"`
+	CaseIDs    []string `json:"case_ids"`
+	Risk       *float64 `json:"risk"`
+}
+
+// ledgerCols are the recommendations columns of migration 005.
+type ledgerCols struct {
+	withheld, clawedBack, kind, status, caseIDs sql.NullString
+	risk                                        sql.NullFloat64
+}
+
+func (l *ledgerCols) dest() []any {
+	return []any{&l.withheld, &l.clawedBack, &l.kind, &l.status, &l.caseIDs, &l.risk}
+}
+
+func (l *ledgerCols) fill(r *Recommendation) error {
+	what := "recommendation for " + r.PublisherID
+	for _, m := range []struct {
+		v   sql.NullString
+		dst **Money
+	}{{l.withheld, &r.WithheldTotalUSD}, {l.clawedBack, &r.ClawedBackTotalUSD}} {
+		if m.v.Valid {
+			x, err := parseMoney(m.v.String)
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			*m.dst = &x
+		}
+	}
+	if l.kind.Valid {
+		r.Kind = &l.kind.String
+	}
+	if l.status.Valid {
+		r.CaseStatus = &l.status.String
+	}
+	r.CaseIDs = []string{}
+	if l.caseIDs.Valid {
+		var err error
+		if r.CaseIDs, err = stringList(l.caseIDs.String, what+" case_ids"); err != nil {
+			return err
+		}
+	}
+	if l.risk.Valid {
+		r.Risk = &l.risk.Float64
+	}
+	return nil
 }
 
 // readRecommendations reads the run's recommendations in publisher order.
@@ -52,13 +111,17 @@ func readRecommendations(ctx context.Context, db *sql.DB, runID string) ([]Recom
 			severity, confidence           sql.NullString
 			strikes                        sql.NullInt64
 			shadow, basis                  sql.NullString
+			l                              ledgerCols
 		)
-		if err := rows.Scan(&r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
+		if err := rows.Scan(append([]any{&r.PublisherID, &r.Action, &r.PolicyRef, &findingIDs, &withhold, &clawback,
 			&r.AppealDeadline, &r.ReviewRequired, &r.Summary,
-			&severity, &confidence, &strikes, &shadow, &basis); err != nil {
+			&severity, &confidence, &strikes, &shadow, &basis}, l.dest()...)...); err != nil {
 			return err
 		}
 		if err := fillRecommendation(&r, findingIDs, withhold, clawback, severity, confidence, strikes, shadow, basis); err != nil {
+			return err
+		}
+		if err := l.fill(&r); err != nil {
 			return err
 		}
 		recs = append(recs, r)

@@ -18,6 +18,7 @@ const RecommendationsCSVFile = "recommendations.csv"
 var recommendationsCSVHeader = []string{
 	"publisher_id", "action", "policy_ref", "severity", "confidence", "strikes", "review_required",
 	"appeal_deadline", "withhold_usd", "clawback_usd", "finding_ids", "shadow_finding_ids", "summary",
+	"withheld_total_usd", "clawed_back_total_usd", "kind", "case_status", "case_ids",
 }
 
 // writeRecommendationsCSV writes recs (in recommendations.json's order) as
@@ -36,7 +37,7 @@ func writeRecommendationsCSV(recs []Recommendation, out io.Writer) error {
 			strikes = strconv.Itoa(*r.Strikes)
 		}
 		if err := cw.Write([]string{
-			NeutralizeCell(r.PublisherID),
+			TextCell(r.PublisherID),
 			NeutralizeCell(r.Action),
 			NeutralizeCell(r.PolicyRef),
 			NeutralizeCell(deref(r.Severity)),
@@ -49,6 +50,11 @@ func writeRecommendationsCSV(recs []Recommendation, out io.Writer) error {
 			NeutralizeCell(strings.Join(r.FindingIDs, listSep)),
 			NeutralizeCell(strings.Join(r.ShadowFindingIDs, listSep)),
 			NeutralizeCell(r.Summary),
+			moneyCell(r.WithheldTotalUSD),
+			moneyCell(r.ClawedBackTotalUSD),
+			NeutralizeCell(deref(r.Kind)),
+			NeutralizeCell(deref(r.CaseStatus)),
+			NeutralizeCell(strings.Join(r.CaseIDs, listSep)),
 		}); err != nil {
 			return err
 		}
@@ -62,4 +68,11 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+func moneyCell(m *Money) string {
+	if m == nil {
+		return ""
+	}
+	return m.String()
 }

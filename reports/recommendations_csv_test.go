@@ -55,9 +55,11 @@ func TestCSVFormulaInjection(t *testing.T) {
 		want func(v string) []string // the row of value v as stored
 	}{
 		{RecommendationsCSVFile, func(v string) []string {
-			return []string{v, "warning", v, v, v, "0", "false", "2026-11-28", "0.10", "0.00", v + ";cl-0000000000000001", v, v}
+			return []string{v, "warning", v, v, v, "0", "false", "2026-11-28", "0.10", "0.00", v + ";cl-0000000000000001", v, v, "", "", "", "", ""}
 		}},
-		{DisqualifiedOrdersFile, func(v string) []string { return []string{v, v, v, "0.10", v} }},
+		{DisqualifiedOrdersFile, func(v string) []string {
+			return []string{testRun, "2026-11-21", "new", v, v, "2026-11-21", "12.50", "pending", v, "0.10", "0.10", "", v, "CA-1", "first disqualified tonight"}
+		}},
 	} {
 		records, err := csv.NewReader(bytes.NewReader(readOut(t, dir, tc.file))).ReadAll()
 		if err != nil {
@@ -75,7 +77,11 @@ func TestCSVFormulaInjection(t *testing.T) {
 					restored[i] = unneutralize(cell)
 				}
 			}
-			rows[restored[0]] = restored
+			key := 0 // recommendations.csv: publisher_id; disqualified_orders.csv: order_id
+			if records[0][0] == "run_id" {
+				key = 3
+			}
+			rows[restored[key]] = restored
 		}
 		for _, h := range hostileCells {
 			if diff := cmp.Diff(tc.want(h.value), rows[h.value]); diff != "" {
@@ -99,11 +105,11 @@ func TestRecommendationsCSV(t *testing.T) {
 	want := [][]string{
 		recommendationsCSVHeader,
 		{`'=HYPERLINK("http://evil.example/x","<script>alert(1)</script>")`, "cure_period", "F.11.b", "", "", "", "true",
-			"2026-11-28", "1.25", "0.00", "br-00000000000000c1", "", "<i>Cure</i> brand misuse."},
+			"2026-11-28", "1.25", "0.00", "br-00000000000000c1", "", "<i>Cure</i> brand misuse.", "", "", "", "", ""},
 		{"pub-a", "withhold_payment", "F.11.c", "critical", "high", "1", "true", "2026-11-28", "42.51", "100.25",
-			"cl-00000000000000a1;se-00000000000000a2", "br-00000000000000c9", "Withhold pending review: click bursts and self-purchases."},
+			"cl-00000000000000a1;se-00000000000000a2", "br-00000000000000c9", "Withhold pending review: click bursts and self-purchases.", "", "", "", "", ""},
 		{"pub-b", "warning", "F.11.a", "", "", "", "false", "2026-11-28", "0.00", "0.00", "co-00000000000000b1", "",
-			"Warn: hidden frames."},
+			"Warn: hidden frames.", "", "", "", "", ""},
 	}
 	if diff := cmp.Diff(want, records); diff != "" {
 		t.Errorf("recommendations.csv (-want +got):\n%s", diff)
@@ -141,6 +147,10 @@ func TestMoneyInCents(t *testing.T) {
 		`INSERT INTO disqualified_orders (run_id, order_id, publisher_id, reason_codes, finding_ids, commission_usd)
 		SELECT ?, printf('o%04d-%d', i, k), 'p', ['x'], ['f'], CASE k WHEN 1 THEN 0.10 WHEN 2 THEN 0.01 ELSE 38.4999 END
 		FROM range(1000) AS r(i), range(1, 4) AS c(k)`,
+		`INSERT INTO dispositions
+		SELECT ?, NULL, DATE '2026-11-21', printf('o%04d-%d', i, k), 'p', 'new', NULL, NULL, 'pending', 'withhold', ['x'], ['f'], [],
+		       c, c, 'n'
+		FROM (SELECT i, k, CAST(CASE k WHEN 1 THEN 0.10 WHEN 2 THEN 0.01 ELSE 38.4999 END AS DECIMAL(18,4)) AS c FROM range(1000) AS r(i), range(1, 4) AS t(k))`,
 	} {
 		args := []any{testRun}
 		if strings.Count(q, "?") == 2 {
@@ -164,11 +174,21 @@ func TestMoneyInCents(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"0.10/0.01": n, "38.50/0.01": n}, seen); diff != "" {
 		t.Errorf("recommendations.json amounts (-want +got):\n%s", diff)
 	}
-	csvText := string(readOut(t, dir, DisqualifiedOrdersFile))
-	for _, want := range []string{",0.10,", ",0.01,", ",38.50,"} {
-		if got := strings.Count(csvText, want); got != n {
-			t.Errorf("disqualified_orders.csv has %d cells %q, want %d", got, strings.Trim(want, ","), n)
-		}
+	records, err := csv.NewReader(bytes.NewReader(readOut(t, dir, DisqualifiedOrdersFile))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]int{}
+	for _, r := range records[1:] {
+		cells["commission "+r[9]]++
+		cells["withhold "+r[10]]++
+	}
+	wantCells := map[string]int{}
+	for _, a := range []string{"0.10", "0.01", "38.50"} {
+		wantCells["commission "+a], wantCells["withhold "+a] = n, n
+	}
+	if diff := cmp.Diff(wantCells, cells); diff != "" {
+		t.Errorf("disqualified_orders.csv money cells (-want +got):\n%s", diff)
 	}
 
 	// Totals: the raw JSON text, exact to the cent.

@@ -26,7 +26,10 @@ const (
 	RecommendationsFile    = "recommendations.json"
 	DisqualifiedOrdersFile = "disqualified_orders.csv"
 	ReportFile             = "report.html"
-	ManifestFile           = "run.json"
+	// DisqualifiedOrdersParquetFile is disqualified_orders.csv typed, for
+	// analysts' tools and spreadsheets that import Parquet (ids stay text).
+	DisqualifiedOrdersParquetFile = "disqualified_orders.parquet"
+	ManifestFile                  = "run.json"
 )
 
 // TempDirPrefix starts the name of the directory Write prepares its files
@@ -95,6 +98,7 @@ type Written struct {
 var OutputNames = []string{
 	FindingsFile, RecommendationsFile, DisqualifiedOrdersFile, ReportFile,
 	RecommendationsCSVFile, FindingsParquetFile, RecommendationsParquetFile,
+	DisqualifiedOrdersParquetFile,
 	ManifestFile,
 }
 
@@ -162,12 +166,13 @@ func Write(ctx context.Context, db *sql.DB, outDir string, meta Meta) (Written, 
 			w.Findings = n
 			return err
 		}),
-		RecommendationsFile:        streamed(func(out io.Writer) error { return writeRecommendations(recs, out) }),
-		DisqualifiedOrdersFile:     streamed(func(out io.Writer) error { return writeDisqualifiedOrders(ctx, db, meta.RunID, out) }),
-		ReportFile:                 streamed(func(out io.Writer) error { return writeHTML(ctx, db, meta, man, out) }),
-		RecommendationsCSVFile:     streamed(func(out io.Writer) error { return writeRecommendationsCSV(recs, out) }),
-		FindingsParquetFile:        parquet("FindingsParquet"),
-		RecommendationsParquetFile: parquet("RecommendationsParquet"),
+		RecommendationsFile:           streamed(func(out io.Writer) error { return writeRecommendations(recs, out) }),
+		DisqualifiedOrdersFile:        streamed(func(out io.Writer) error { return writeDisqualifiedOrders(ctx, db, meta.RunID, out) }),
+		ReportFile:                    streamed(func(out io.Writer) error { return writeHTML(ctx, db, meta, man, out) }),
+		RecommendationsCSVFile:        streamed(func(out io.Writer) error { return writeRecommendationsCSV(recs, out) }),
+		FindingsParquetFile:           parquet("FindingsParquet"),
+		RecommendationsParquetFile:    parquet("RecommendationsParquet"),
+		DisqualifiedOrdersParquetFile: parquet("DispositionsParquet"),
 	}
 	for _, name := range OutputNames[:len(OutputNames)-1] {
 		of, err := steps[name](filepath.Join(tmp, name))

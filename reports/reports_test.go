@@ -124,6 +124,10 @@ func insert(t *testing.T, db *sql.DB, s seed) {
 		}
 		exec(`INSERT INTO disqualified_orders VALUES (?, NULL, ?, ?, ?, ?, CAST(? AS DECIMAL(18,4)))`,
 			d.run, d.order, d.publisher, d.reasons, d.findings, d.commission)
+		// Tonight's disposition of the order: new in the ledger.
+		exec(`INSERT INTO dispositions VALUES (?, NULL, DATE '2026-11-21', ?, ?, 'new', TIMESTAMP '2026-11-21 10:00:00', 12.5, 'pending', 'withhold',
+				?, ?, ['CA-1'], CAST(? AS DECIMAL(18,4)), CAST(? AS DECIMAL(18,4)), 'first disqualified tonight')`,
+			d.run, d.order, d.publisher, d.reasons, d.findings, d.commission, d.commission)
 	}
 	for _, q := range s.quarantine {
 		exec(`INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -329,7 +333,7 @@ func TestWriteGolden(t *testing.T) {
 		names = append(names, filepath.Base(f))
 	}
 	if got, want := strings.Join(names, ","), "findings.ndjson,recommendations.json,disqualified_orders.csv,report.html,"+
-		"recommendations.csv,findings.parquet,recommendations.parquet,run.json"; got != want {
+		"recommendations.csv,findings.parquet,recommendations.parquet,disqualified_orders.parquet,run.json"; got != want {
 		t.Errorf("Written.Files = %s, want %s", got, want)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -447,7 +451,7 @@ func TestEmptyRun(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
 		{FindingsFile, ""},
 		{RecommendationsFile, "[]\n"},
-		{DisqualifiedOrdersFile, "order_id,publisher_id,reason_codes,commission_usd,finding_ids\n"},
+		{DisqualifiedOrdersFile, strings.Join(disqualifiedHeader, ",") + "\n"},
 	} {
 		if got := string(readOut(t, dir, tc.file)); got != tc.want {
 			t.Errorf("%s = %q, want %q", tc.file, got, tc.want)

@@ -41,6 +41,27 @@ func TestDisqualifiedCSVHostileIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got, want := strings.Join(records[0], ","), strings.Join(disqualifiedHeader, ","); got != want {
+		t.Errorf("header %s, want %s", got, want)
+	}
+	// The contract's columns (order, publisher, reason codes, commission,
+	// findings) of each row.
+	col := map[string]int{}
+	for i, h := range records[0] {
+		col[h] = i
+	}
+	for i, r := range records {
+		for j, c := range []string{"run_id", "night", "change"} {
+			if want := []string{testRun, "2026-11-21", "new"}[j]; i > 0 && r[col[c]] != want {
+				t.Errorf("row %d %s = %q, want %q", i, c, r[col[c]], want)
+			}
+		}
+		var p []string
+		for _, c := range []string{"order_id", "publisher_id", "reason_codes", "commission_usd", "finding_ids"} {
+			p = append(p, r[col[c]])
+		}
+		records[i] = p
+	}
 	want := [][]string{
 		{"order_id", "publisher_id", "reason_codes", "commission_usd", "finding_ids"},
 		{"'=cmd|' /C calc'!A0", `'=HYPERLINK("http://evil.example/x","<script>alert(1)</script>")`, "brand_misuse", "1.25", "br-00000000000000c1"},
@@ -110,23 +131,23 @@ func TestEvidenceView(t *testing.T) {
 		want     []evRow
 	}{
 		{"scalars keep their order", `{"z":1,"a":"two","m":true,"n":null}`,
-			[]evRow{{"z", evValue{Text: "1"}}, {"a", evValue{Text: "two"}}, {"m", evValue{Text: "true"}}, {"n", evValue{Text: "null"}}}},
-		{"list of scalars joined", `{"ids":["a","b",3]}`, []evRow{{"ids", evValue{Text: "a, b, 3"}}}},
-		{"empty list", `{"ids":[]}`, []evRow{{"ids", evValue{Text: "(none)"}}}},
-		{"long string cut", `{"s":"` + long + `"}`, []evRow{{"s", evValue{Text: long[:MaxEvidenceTextRunes] + "…"}}}},
+			[]evRow{row("z", evValue{Text: "1"}), row("a", evValue{Text: "two"}), row("m", evValue{Text: "true"}), row("n", evValue{Text: "null"})}},
+		{"list of scalars joined", `{"ids":["a","b",3]}`, []evRow{row("ids", evValue{Text: "a, b, 3"})}},
+		{"empty list", `{"ids":[]}`, []evRow{row("ids", evValue{Text: "(none)"})}},
+		{"long string cut", `{"s":"` + long + `"}`, []evRow{row("s", evValue{Text: long[:MaxEvidenceTextRunes] + "…"})}},
 		{"nested object", `{"o":{"b":1,"a":[1,2]}}`,
-			[]evRow{{"o", evValue{Rows: []evRow{{"b", evValue{Text: "1"}}, {"a", evValue{Text: "1, 2"}}}}}}},
+			[]evRow{row("o", evValue{Rows: []evRow{row("b", evValue{Text: "1"}), row("a", evValue{Text: "1, 2"})}})}},
 		{"array of objects", `{"rows":[{"a":1,"b":"x"},{"b":"y","c":{"d":2}}]}`,
-			[]evRow{{"rows", evValue{Table: &evTable{Columns: []string{"a", "b", "c"}, Rows: [][]string{{"1", "x", ""}, {"", "y", `{"d":2}`}}}}}}},
-		{"mixed array", `{"m":[1,{"a":1}]}`, []evRow{{"m", evValue{Text: `1, {"a":1}`}}}},
+			[]evRow{row("rows", evValue{Table: &evTable{Columns: []string{"A", "B", "C"}, Rows: [][]string{{"1", "x", ""}, {"", "y", `{"d":2}`}}}})}},
+		{"mixed array", `{"m":[1,{"a":1}]}`, []evRow{row("m", evValue{Text: `1, {"a":1}`})}},
 		{"list in a sub-table cell", `{"rows":[{"s":["x","y"]}]}`,
-			[]evRow{{"rows", evValue{Table: &evTable{Columns: []string{"s"}, Rows: [][]string{{"x, y"}}}}}}},
-		{"not an object", `[1,2]`, []evRow{{"value", evValue{Text: "1, 2"}}}},
+			[]evRow{row("rows", evValue{Table: &evTable{Columns: []string{"S"}, Rows: [][]string{{"x, y"}}}})}},
+		{"not an object", `[1,2]`, []evRow{{Key: "value", Value: evValue{Text: "1, 2"}}}},
 		{"objects keyed by id read as one table", `{"order_reasons":{"O1":{"reasons":["refunded"],"at_stake_usd":3.5},"O2":{"reasons":["over_cap","coupon"],"at_stake_usd":1},"O3":{"at_stake_usd":0.2}}}`,
-			[]evRow{{"order_reasons", evValue{Table: &evTable{Columns: []string{"key", "reasons", "at_stake_usd"},
-				Rows: [][]string{{"O1", "refunded", "3.5"}, {"O2", "over_cap, coupon", "1"}, {"O3", "", "0.2"}}}}}}},
+			[]evRow{row("order_reasons", evValue{Table: &evTable{Columns: []string{"Order or item", "Reasons", "At stake (US$)"},
+				Rows: [][]string{{"O1", "refunded", "3.5"}, {"O2", "over_cap, coupon", "1"}, {"O3", "", "0.2"}}}})}},
 		{"two keyed objects stay nested", `{"o":{"a":{"x":1},"b":{"x":2}}}`,
-			[]evRow{{"o", evValue{Rows: []evRow{{"a", evValue{Rows: []evRow{{"x", evValue{Text: "1"}}}}}, {"b", evValue{Rows: []evRow{{"x", evValue{Text: "2"}}}}}}}}}},
+			[]evRow{row("o", evValue{Rows: []evRow{row("a", evValue{Rows: []evRow{row("x", evValue{Text: "1"})}}), row("b", evValue{Rows: []evRow{row("x", evValue{Text: "2"})}})}})}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,4 +226,14 @@ func FuzzEvidence(f *testing.F) {
 			t.Fatalf("unescaped script from %q", evidence)
 		}
 	})
+}
+
+// row is the evidence row of key: its human label, and the key itself
+// when the label differs.
+func row(key string, v evValue) evRow {
+	r := evRow{Key: HumanLabel(key), Value: v}
+	if r.Key != key {
+		r.Raw = key
+	}
+	return r
 }

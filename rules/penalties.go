@@ -78,6 +78,20 @@ type Penalties struct {
 	CorrectionPaid    string   `yaml:"correction_paid"`
 	// AppealWorkingDays is the Claim Period of G.12.
 	AppealWorkingDays int `yaml:"appeal_working_days"`
+	// CaseCloseQuietNights closes a case (publisher × detector) after this
+	// many nights without a finding; a finding after that opens a new case.
+	CaseCloseQuietNights int `yaml:"case_close_quiet_nights"`
+	// CorrectionReview decides when a publisher's commission corrections
+	// stop being routine: its share of invalid orders is anomalous against
+	// the program's (at least MinOrders invalid orders, at least MinRatio
+	// times the program's share, and a one-sided binomial p-value at most
+	// MaxPValue). Only then does a person review them; otherwise they go
+	// straight to the 7.8 report.
+	CorrectionReview struct {
+		MinOrders int     `yaml:"min_orders"`
+		MinRatio  float64 `yaml:"min_ratio"`
+		MaxPValue float64 `yaml:"max_p_value"`
+	} `yaml:"correction_review"`
 }
 
 // IsCorrection reports whether detector's findings are commission
@@ -200,6 +214,12 @@ func (p *Pack) validatePenalties() []error {
 		if _, ok := p.Rules[c]; !ok {
 			bad(fmt.Sprintf("corrections[%d]", i), p.unknownRuleMsg(c))
 		}
+	}
+	if pen.CaseCloseQuietNights <= 0 {
+		bad("case_close_quiet_nights", "must be positive: the nights without a finding after which a case closes")
+	}
+	if cr := pen.CorrectionReview; cr.MinOrders < 1 || cr.MinRatio < 1 || !(cr.MaxPValue > 0 && cr.MaxPValue < 1) {
+		bad("correction_review", fmt.Sprintf("want min_orders ≥ 1, min_ratio ≥ 1, 0 < max_p_value < 1; have %d, %v, %v", cr.MinOrders, cr.MinRatio, cr.MaxPValue))
 	}
 	for i, e := range p.AllowList {
 		k := fmt.Sprintf("allowlist[%d]", i)

@@ -324,7 +324,8 @@ func QuoteLiteral(s string) string {
 }
 
 // ReplaceEarlierResults deletes, inside tx, the results (findings, signals
-// unavailable, recommendations, disqualified orders) that runs other than
+// unavailable, recommendations, disqualified orders, the disposition ledger
+// and case events) that runs other than
 // runID stored for the same scope: the same night, or — night zero — the
 // same backfill. Called when runID succeeds, it makes re-running a night
 // leave one set of results for it (a killed run's partial rows included),
@@ -342,6 +343,8 @@ func ReplaceEarlierResults(ctx context.Context, tx *sql.Tx, night time.Time, run
 		`DELETE FROM recommendations WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM disqualified_orders WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM suppressed_findings WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+		`DELETE FROM dispositions WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
+		`DELETE FROM case_events WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 	} {
 		res, err := tx.ExecContext(ctx, q, nightArg, runID)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 const fixturesHelp = `
-Generates deterministic synthetic datasets for every input of DESIGN §3,
+Generates deterministic synthetic datasets for every input (docs/INPUTS.md),
 with labeled publishers for each behavioural detector and hard negatives
 that must not be flagged. The ground truth goes to labels.csv beside the
 data (never into a dataset), for 'make eval' and tests.

@@ -40,7 +40,7 @@ type partitionOptions struct {
 }
 
 func (o *partitionOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.in, "in", "", "input directory with the datasets of DESIGN §3 (required)")
+	fs.StringVar(&o.in, "in", "", "input directory with the datasets of docs/INPUTS.md (required)")
 	fs.StringVar(&o.out, "out", "", "output directory for the split datasets (required; must be empty or new)")
 	fs.IntVar(&o.partitions, "partitions", 0, "N, the number of partitions (required, ≥ 2)")
 	o.db.register(fs)

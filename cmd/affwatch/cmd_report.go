@@ -14,7 +14,7 @@ import (
 
 const reportHelp = `
 Writes the outputs of a stored run again, from the database alone: no input
-is read, nothing is detected or decided (DESIGN §1: each stage can be re-run
+is read, nothing is detected or decided (each stage can be re-run
 alone). Use it to rebuild a lost or damaged output directory, to produce the
 files of a run somewhere else, or to check that a run's files are what its
 rows say: with the same affwatch binary the files are byte-identical to the

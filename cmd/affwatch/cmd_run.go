@@ -23,28 +23,37 @@ import (
 
 const runHelp = `
 Processes one night (--date) or, without --date, every day present in the
-input (a backfill): loads the datasets of --in into the database, runs the
-detectors, recommends penalties and writes into --out:
+input (a backfill): loads the datasets of --in (docs/INPUTS.md) into the
+database, runs the detectors, recommends penalties and writes into --out:
 
-  findings.ndjson          one finding per line, with its evidence
-  findings.parquet         the same, for analysts
-  recommendations.json     one recommended action per flagged publisher (F.11),
-                           with the ladder step of each finding (basis)
-  recommendations.csv      the same, one row each (formulas neutralized)
-  recommendations.parquet  the same, for analysts
-  disqualified_orders.csv  the itemized Disqualified Purchases Report (7.8)
-  report.html              the compliance reviewers' report
-  run.json                 the manifest: inputs, hashes, quarantine, timings
+  findings.ndjson              one finding per line, with its evidence and case_id
+  findings.parquet             the same, for analysts
+  recommendations.json         one recommended action per flagged publisher (F.11),
+                               with the ladder step of each finding (basis), the
+                               money new tonight and what the ledger holds in all
+  recommendations.csv          the same, one row each (formulas neutralized)
+  recommendations.parquet      the same, for analysts
+  disqualified_orders.csv      the itemized Disqualified Purchases Report (7.8) of
+                               tonight's dispositions: each order new once across
+                               nights, later amended or released
+  disqualified_orders.parquet  the same, typed (ids as text)
+  report.html                  the reviewers' report: tonight's review queue first
+  run.json                     the manifest: inputs, hashes, quarantine, timings
 
-The pack's penalty ladder decides each action (affwatch rules default shows
-it); findings of rules not yet stable lead to a warning at most; allow-list
+Keep one --db across nights: it holds the ledger of dispositions and the
+cases (publisher × detector, open while findings keep coming). The pack's
+penalty ladder decides each action (affwatch rules default shows it);
+findings of rules not yet stable lead to a warning at most; routine
+commission corrections go to the 7.8 report without review; allow-list
 entries and cleared appeals (affwatch appeal) suppress findings, and the
 report lists every suppression. affwatch explain PUBLISHER prints one
-publisher's case on the terminal.
+publisher's cases and history on the terminal.
 
-run.json is written last: a run that fails or is interrupted leaves none.
-Input files already loaded (same content hash) are skipped; re-running a
-night replaces that night's rows instead of duplicating them.`
+A --date without clicks or orders in the database fails the run (exit 1)
+unless --allow-empty-night. run.json is written last: a run that fails or
+is interrupted leaves none. Input files already loaded (same content hash)
+are skipped; re-running a night replaces that night's rows instead of
+duplicating them.`
 
 // dbOptions are the DuckDB engine flags shared by commands that open a database.
 type dbOptions struct {
@@ -79,6 +88,7 @@ type runOptions struct {
 	dnsServer                string
 	crawl                    crawlOptions // tuning beyond the three contract flags
 	strict                   bool
+	allowEmptyNight          bool
 	metricsFile              string
 	stage                    string // "" (everything) or "baselines"
 	partition                string // i/N
@@ -88,7 +98,7 @@ type runOptions struct {
 }
 
 func (o *runOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.in, "in", "", "input directory with the datasets of DESIGN §3 (required)")
+	fs.StringVar(&o.in, "in", "", "input directory with the datasets of docs/INPUTS.md (required)")
 	fs.StringVar(&o.out, "out", "", "output directory (required; created if missing)")
 	fs.StringVar(&o.rulesPath, "rules", "", "rule pack YAML (default: the embedded pack; a pack may say 'extends: default')")
 	fs.StringVar(&o.date, "date", "", "night to process, YYYY-MM-DD (UTC); default: every day in the input")
@@ -96,6 +106,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT")
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
+	fs.BoolVar(&o.allowEmptyNight, "allow-empty-night", false, "accept a --date with no clicks or no orders in the database (otherwise the run fails, exit 1, naming the days the database holds)")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end of the run (node_exporter textfile collector)")
 	fs.StringVar(&o.stage, "stage", "", "'baselines': only the first pass of a partitioned night: the program-wide state every partition needs, as Parquet in --out (needs --date)")
 	fs.StringVar(&o.partition, "partition", "", "i/N: judge only the publishers of partition i of N (clicks/ and orders/ split in part=K folders), hand the results to affwatch merge (needs --date and --baselines)")
@@ -260,6 +271,11 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		log.Warn("input rows quarantined", "rows", q)
 		if o.strict {
 			return nil, fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, st.Path(), runID)
+		}
+	}
+	if !night.IsZero() && part.Whole() && !o.allowEmptyNight {
+		if err := checkNightHasData(ctx, st, night); err != nil {
+			return nil, err
 		}
 	}
 	if o.stage == "baselines" {

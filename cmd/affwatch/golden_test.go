@@ -88,7 +88,8 @@ func normalizeHTML(r sampleRun, b []byte) []byte {
 }
 
 // normalizeManifest replaces run.json's run id, timestamps, timings and
-// database path, and report.html's hash (it holds the run id and times).
+// database path, and the hashes of report.html (it holds the run id and
+// times) and of the disqualified orders (each row names its run).
 func normalizeManifest(t *testing.T, _ sampleRun, b []byte) []byte {
 	t.Helper()
 	var m reports.Manifest
@@ -102,7 +103,8 @@ func normalizeManifest(t *testing.T, _ sampleRun, b []byte) []byte {
 		m.Timings[i].Seconds = 0
 	}
 	for i := range m.Outputs {
-		if m.Outputs[i].Name == reports.ReportFile {
+		switch m.Outputs[i].Name {
+		case reports.ReportFile, reports.DisqualifiedOrdersFile, reports.DisqualifiedOrdersParquetFile:
 			m.Outputs[i].SHA256, m.Outputs[i].SizeBytes = norm, 0
 		}
 	}
@@ -156,6 +158,13 @@ func TestGoldenSample(t *testing.T) {
 					b = normalizeHTML(r, b)
 				case reports.ManifestFile:
 					b = normalizeManifest(t, r, b)
+				case reports.DisqualifiedOrdersFile:
+					// Each disposition names the run that made it.
+					b = bytes.ReplaceAll(b, []byte(r.runID), []byte("RUN_ID"))
+				case reports.DisqualifiedOrdersParquetFile:
+					// The same, read back as rows: a Parquet file's bytes
+					// cannot be normalized.
+					b = bytes.ReplaceAll(parquetRows(t, b), []byte(r.runID), []byte("RUN_ID"))
 				}
 				got[i] = b
 			}
@@ -163,6 +172,9 @@ func TestGoldenSample(t *testing.T) {
 				t.Errorf("%s differs between two runs of the same input:\n%s", name, outputDiff(t, name, got[0], got[1]))
 			}
 			path := filepath.Join(goldenDir, name)
+			if name == reports.DisqualifiedOrdersParquetFile {
+				path += ".rows.txt"
+			}
 			if *update {
 				if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 					t.Fatal(err)

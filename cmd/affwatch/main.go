@@ -133,7 +133,7 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "affwatch: the rule pack is not valid; nothing was read or written (affwatch rules --help explains the pack):\n%s\n", indent(err.Error()))
 		return 2
 	case errors.As(err, &ce):
-		fmt.Fprintf(stderr, "affwatch: the input does not meet the input contract; nothing was loaded:\n%s\n", indent(err.Error()))
+		fmt.Fprintf(stderr, "affwatch: the input does not meet the input contract (docs/INPUTS.md); nothing was loaded:\n%s\n", indent(err.Error()))
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "affwatch: interrupted; no outputs were written for this run")

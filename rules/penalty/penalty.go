@@ -73,6 +73,28 @@ type Recommendation struct {
 	// never acted on beyond shadow_max_action.
 	ShadowFindingIDs []string `json:"shadow_finding_ids"`
 	Basis            []Step   `json:"basis"`
+
+	// WithholdUSD and ClawbackUSD above are the money new tonight: the net
+	// change tonight's dispositions make in the ledger. The totals the
+	// ledger holds for the publisher after tonight stand here.
+	WithheldTotalUSD   float64 `json:"withheld_total_usd"`
+	ClawedBackTotalUSD float64 `json:"clawed_back_total_usd"`
+	// Kind is "breach" when a finding alleges a breach of the Rules,
+	// "correction" when the recommendation only corrects commission.
+	Kind string `json:"kind"`
+	// CaseStatus is the most urgent status of the publisher's cases
+	// tonight (escalated, new, continuing, cleared); CaseIDs its cases.
+	CaseStatus string   `json:"case_status"`
+	CaseIDs    []string `json:"case_ids"`
+	// Risk orders the review queue: severity × confidence of the finding
+	// that set the action (1 … 12).
+	Risk float64 `json:"risk"`
+
+	// what summary needs once the ledger says what is new tonight
+	top                       Step
+	codes                     []string
+	orders                    int
+	allShadow, correctionOnly bool
 }
 
 // Step is one finding's place on the ladder.
@@ -87,6 +109,10 @@ type Step struct {
 	PolicyRef  string  `json:"policy_ref"`
 	// Note says how the rung was reached, in words a reviewer reads.
 	Note string `json:"note"`
+	// Review says whether this step needs a person's decision.
+	Review bool `json:"review"`
+	// CaseID is the case the finding belongs to.
+	CaseID string `json:"case_id,omitempty"`
 
 	rung        int
 	correction  bool
@@ -106,6 +132,9 @@ type Suppression struct {
 type Result struct {
 	Recommendations []Recommendation
 	Suppressed      []Suppression
+	// Dispositions counts tonight's rows of the ledger (new, amended,
+	// released).
+	Dispositions int
 }
 
 // Apply decides and stores the recommendations, disqualified orders and
@@ -182,24 +211,131 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	}
 	type recRow struct {
 		Recommendation
-		WithholdText string `json:"withhold_usd"`
-		ClawbackText string `json:"clawback_usd"`
-		BasisText    string `json:"basis"`
+		WithholdText        string `json:"withhold_usd"`
+		ClawbackText        string `json:"clawback_usd"`
+		WithheldTotalText   string `json:"withheld_total_usd"`
+		ClawedBackTotalText string `json:"clawed_back_total_usd"`
+		BasisText           string `json:"basis"`
 	}
 	var dqRows []dqRow
 	var recRows []recRow
+	var tonight []dqOrder
+	recs := make([]Recommendation, 0, len(pubs))
+	steps := map[string]Step{}
 	for _, pub := range pubs {
 		r, dq := decide(pen, pub, byPub[pub], strikes[pub], orderInfo, deadline)
 		for _, d := range dq {
 			dqRows = append(dqRows, dqRow{d.orderID, pub, d.reasons, d.findingIDs, d.stake.decimal()})
+			of := orderInfo[d.orderID]
+			d.stake = d.stake.roundCents()
+			tonight = append(tonight, dqOrder{disqualified: d, publisherID: pub, status: of.status, ts: of.ts, amount: of.amount})
 		}
+		for _, s := range r.Basis {
+			steps[s.FindingID] = s
+		}
+		recs = append(recs, r)
+	}
+
+	// Cases: tonight's findings, acting and suppressed, against the open
+	// cases of earlier nights.
+	priorCases, err := readPriorCases(ctx, tx, runID, nightArg, runDate)
+	if err != nil {
+		return nil, err
+	}
+	appeals, err := readClearedAppeals(ctx, tx, runDate)
+	if err != nil {
+		return nil, err
+	}
+	events, caseOf := judgeCases(priorCases, appeals, acting, steps, suppressed, runDate, pen.CaseCloseQuietNights)
+	statusOf := map[string]string{}
+	for _, e := range events {
+		if len(e.FindingIDs) > 0 {
+			statusOf[e.CaseID] = e.Status
+		}
+	}
+	for i := range tonight {
+		for _, f := range tonight[i].findingIDs {
+			tonight[i].caseIDs = union(tonight[i].caseIDs, []string{caseOf[f]})
+		}
+	}
+
+	// The ledger: tonight's dispositions against the earlier nights'.
+	var named []string
+	for _, d := range tonight {
+		named = append(named, d.orderID)
+	}
+	appealPubs := map[string]bool{}
+	for _, a := range appeals {
+		appealPubs[a.publisher] = true
+	}
+	prior, err := readLedger(ctx, tx, runID, nightArg, runDate, named, keys(appealPubs))
+	if err != nil {
+		return nil, err
+	}
+	entries := judgeLedger(prior, tonight, appeals)
+	totals, err := ledgerTotals(ctx, tx, runID, nightArg, runDate, pubs)
+	if err != nil {
+		return nil, err
+	}
+	type money struct{ withhold, clawback unit }
+	newTonight := map[string]money{}
+	newOrders := map[string]int{}
+	for _, e := range entries {
+		m := newTonight[e.PublisherID]
+		t := totals[e.PublisherID]
+		if e.Money == "clawback" {
+			m.clawback += e.delta
+			t[1] += e.delta
+		} else {
+			m.withhold += e.delta
+			t[0] += e.delta
+		}
+		newTonight[e.PublisherID], totals[e.PublisherID] = m, t
+		if e.Change == ChangeNew {
+			newOrders[e.PublisherID]++
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		urgency := -1
+		for j := range r.Basis {
+			id := caseOf[r.Basis[j].FindingID]
+			r.Basis[j].CaseID = id
+			r.CaseIDs = union(r.CaseIDs, []string{id})
+			if st := statusOf[id]; caseUrgency[st] > urgency {
+				urgency, r.CaseStatus = caseUrgency[st], st
+			}
+		}
+		m, t := newTonight[r.PublisherID], totals[r.PublisherID]
+		r.WithholdUSD, r.ClawbackUSD = m.withhold.cents(), m.clawback.cents()
+		r.WithheldTotalUSD, r.ClawedBackTotalUSD = t[0].cents(), t[1].cents()
+		r.Summary = summaryWithLedger(r, newOrders[r.PublisherID])
 		basis, err := json.Marshal(r.Basis)
 		if err != nil {
 			return nil, err
 		}
-		recRows = append(recRows, recRow{Recommendation: r, WithholdText: usdUnits(r.WithholdUSD).decimal(),
-			ClawbackText: usdUnits(r.ClawbackUSD).decimal(), BasisText: string(basis)})
-		res.Recommendations = append(res.Recommendations, r)
+		recRows = append(recRows, recRow{Recommendation: *r, WithholdText: m.withhold.decimal(), ClawbackText: m.clawback.decimal(),
+			WithheldTotalText: t[0].decimal(), ClawedBackTotalText: t[1].decimal(), BasisText: string(basis)})
+	}
+	res.Recommendations = recs
+	res.Dispositions = len(entries)
+	if len(events) > 0 {
+		body, err := json.Marshal(events)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, queries["InsertCaseEvents"], runID, nightArg, runDate.Format(time.DateOnly), string(body)); err != nil {
+			return nil, fmt.Errorf("store cases: %w", err)
+		}
+	}
+	if len(entries) > 0 {
+		body, err := json.Marshal(entries)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, queries["InsertDispositions"], runID, nightArg, runDate.Format(time.DateOnly), string(body)); err != nil {
+			return nil, fmt.Errorf("store the disposition ledger: %w", err)
+		}
 	}
 	// One statement per table, whatever the count: no per-row round trips.
 	if len(dqRows) > 0 {
@@ -239,6 +375,14 @@ type evidenceFacts struct {
 		Reasons    []string `json:"reasons"`
 		AtStakeUSD float64  `json:"at_stake_usd"`
 	} `json:"order_reasons"`
+	// The publisher's and the program's attributed and disqualified
+	// orders (invalid_commission), for the anomaly test of corrections.
+	OrdersAttributed   int `json:"orders_attributed"`
+	OrdersDisqualified int `json:"orders_disqualified"`
+	Program            struct {
+		OrdersAttributed   int `json:"orders_attributed"`
+		OrdersDisqualified int `json:"orders_disqualified"`
+	} `json:"program"`
 }
 
 // decide computes one publisher's recommendation and disqualified orders.
@@ -275,6 +419,7 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 					pending += stakeOf(i, o)
 				}
 			}
+			anomalous, why := correctionAnomalous(pen, facts[i])
 			switch {
 			case s.single && pending > 0:
 				// Only the delivery country differs from the click's: the
@@ -296,10 +441,16 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 				s.rung = 0
 				s.Note = "commission correction with no commission at stake: a notice only"
 			}
+			// Routine corrections go straight to the 7.8 report; a person
+			// reviews only an anomalous rate of invalid orders, or the cut
+			// of a single-ground withholding.
+			s.Review = anomalous || (s.single && pending > 0)
+			s.Note += "; " + why
 		case f.RuleStatus != "stable":
 			s.shadow = true
 			s.rung = min(base, rules.ActionRung(pen.ShadowMaxAction))
 			s.Note = fmt.Sprintf("rule status %q (shadow mode): shown, never acted on beyond %s", f.RuleStatus, pen.ShadowMaxAction)
+			s.Review = s.single
 		default:
 			maxRung := rules.ActionRung(pen.MaxAction[f.Severity])
 			if maxRung < 0 {
@@ -313,6 +464,9 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 					s.Note += fmt.Sprintf(", capped at %s for %s severity", rules.Actions[s.rung], f.Severity)
 				}
 			}
+		}
+		if !s.correction && !s.shadow {
+			s.Review = s.single || s.rung > 0
 		}
 		s.Action = rules.Actions[s.rung]
 		s.PolicyRef = rules.ActionClause(s.Action)
@@ -370,7 +524,7 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 			seenCode[f.Detector] = true
 			codes = append(codes, f.Detector)
 		}
-		review = review || s.single
+		review = review || s.Review
 		if s.shadow || s.rung < moneyRung {
 			continue
 		}
@@ -411,9 +565,11 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 		}
 		dq = append(dq, disqualified{orderID: o, reasons: keys(reasons[o]), findingIDs: orders[o], stake: stake[o]})
 	}
-	// A person confirms anything harsher than a warning, anything that
-	// rests on one signal, and a warning that rests on unproven rules only.
-	review = review || rules.ActionRung(action) > 0 || allShadow
+	// A person confirms a breach harsher than a warning, anything that
+	// rests on one signal, a warning that rests on unproven rules only, and
+	// commission corrections only when the publisher's rate of invalid
+	// orders is anomalous (routine corrections go to the 7.8 report).
+	review = review || allShadow
 	if shadow == nil {
 		shadow = []string{}
 	}
@@ -423,10 +579,14 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 		ReviewRequired: review, Severity: steps[top].Severity, Confidence: steps[top].Confidence,
 		Strikes: strikes, ShadowFindingIDs: shadow, Basis: steps,
 	}
+	r.Kind = "breach"
 	if anyCorrectionOnly {
 		r.Strikes = 0
+		r.Kind = "correction"
 	}
-	r.Summary = summary(r, steps[top], codes, len(orderIDs), allShadow, anyCorrectionOnly)
+	r.Risk = risk(steps[top].Severity, steps[top].Confidence)
+	r.top, r.codes, r.orders, r.allShadow, r.correctionOnly = steps[top], codes, len(orderIDs), allShadow, anyCorrectionOnly
+	r.Summary = summaryWithLedger(&r, -1)
 	return r, dq
 }
 
@@ -447,8 +607,11 @@ var actionWords = map[string]string{
 	"ban_registration": "Bar future registration",
 }
 
-// summary is the recommendation's one sentence for a reviewer.
-func summary(r Recommendation, top Step, codes []string, orders int, allShadow, correctionOnly bool) string {
+// summaryWithLedger is the recommendation's one sentence for a reviewer;
+// newOrders is how many of its orders are new in the ledger tonight (-1:
+// not known yet).
+func summaryWithLedger(r *Recommendation, newOrders int) string {
+	top, codes, orders, allShadow, correctionOnly := r.top, r.codes, r.orders, r.allShadow, r.correctionOnly
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s)", actionWords[r.Action], r.PolicyRef)
 	switch {
@@ -464,15 +627,24 @@ func summary(r Recommendation, top Step, codes []string, orders int, allShadow, 
 	}
 	if orders > 0 {
 		fmt.Fprintf(&b, "; %d order(s) disqualified", orders)
-		if r.WithholdUSD > 0 {
-			fmt.Fprintf(&b, ", US$%.2f pending withheld", r.WithholdUSD)
+		if newOrders >= 0 {
+			fmt.Fprintf(&b, " (%d new tonight)", newOrders)
 		}
-		if r.ClawbackUSD > 0 {
-			fmt.Fprintf(&b, ", US$%.2f paid to claw back", r.ClawbackUSD)
+		if r.WithholdUSD != 0 {
+			fmt.Fprintf(&b, ", US$%.2f pending withheld tonight", r.WithholdUSD)
+		}
+		if r.ClawbackUSD != 0 {
+			fmt.Fprintf(&b, ", US$%.2f paid to claw back tonight", r.ClawbackUSD)
+		}
+		if newOrders >= 0 && (r.WithheldTotalUSD != r.WithholdUSD || r.ClawedBackTotalUSD != r.ClawbackUSD) {
+			fmt.Fprintf(&b, " (held in all: US$%.2f withheld, US$%.2f clawed back)", r.WithheldTotalUSD, r.ClawedBackTotalUSD)
 		}
 	}
-	if r.ReviewRequired {
+	switch {
+	case r.ReviewRequired:
 		b.WriteString("; a reviewer must confirm first")
+	case correctionOnly:
+		b.WriteString("; routine: straight to the 7.8 report, no review")
 	}
 	fmt.Fprintf(&b, "; the publisher may object until %s (G.12).", r.AppealDeadline)
 	return b.String()
@@ -695,6 +867,8 @@ func publisherSiteHosts(ctx context.Context, tx *sql.Tx, entries []rules.AllowEn
 type orderFacts struct {
 	status     string
 	commission unit // booked
+	ts         time.Time
+	amount     *string // amount_usd as DECIMAL text; nil when unknown
 }
 
 // unit is money in US$0.0001, the store's DECIMAL(18,4) as an integer, so
@@ -756,8 +930,16 @@ func orderFactsOf(ctx context.Context, tx *sql.Tx, findings []detectors.Finding)
 	for rows.Next() {
 		var id string
 		var f orderFacts
-		if err := rows.Scan(&id, &f.status, &f.commission); err != nil {
+		var ts sql.NullTime
+		var amount sql.NullString
+		if err := rows.Scan(&id, &f.status, &f.commission, &ts, &amount); err != nil {
 			return nil, err
+		}
+		if ts.Valid {
+			f.ts = ts.Time.UTC()
+		}
+		if amount.Valid {
+			f.amount = &amount.String
 		}
 		out[id] = f
 	}
@@ -771,4 +953,27 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ledgerTotals reads each publisher's money held in the ledger before
+// tonight: [withheld, clawed back].
+func ledgerTotals(ctx context.Context, tx *sql.Tx, runID string, nightArg any, runDate time.Time, pubs []string) (map[string][2]unit, error) {
+	out := map[string][2]unit{}
+	if len(pubs) == 0 {
+		return out, nil
+	}
+	rows, err := tx.QueryContext(ctx, queries["LedgerTotals"], runID, nightArg, runDate.Format(time.DateOnly), nightArg == nil, pubs)
+	if err != nil {
+		return nil, fmt.Errorf("read the disposition ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pub string
+		var w, c unit
+		if err := rows.Scan(&pub, &w, &c); err != nil {
+			return nil, err
+		}
+		out[pub] = [2]unit{w, c}
+	}
+	return out, rows.Err()
 }

@@ -55,6 +55,15 @@ func finding(id, pub, detector, status, severity string, score float64, single b
 	}
 }
 
+// correction builds an invalid_commission finding whose evidence carries
+// the publisher's and the program's order counts.
+func correction(id string, invalid, orders, programInvalid, programOrders int, orderIDs ...string) detectors.Finding {
+	f := finding(id, "P", "invalid_commission", "stable", "low", 0.2, false, orderIDs...)
+	f.Evidence = json.RawMessage(fmt.Sprintf(`{"single_signal": false, "orders_disqualified": %d, "orders_attributed": %d,
+		"program": {"orders_disqualified": %d, "orders_attributed": %d}}`, invalid, orders, programInvalid, programOrders))
+	return f
+}
+
 // TestLadder walks the pack's ladder: severity × confidence, strikes,
 // caps, shadow mode, commission corrections, and what takes money.
 func TestLadder(t *testing.T) {
@@ -104,27 +113,39 @@ func TestLadder(t *testing.T) {
 			action: "cure_period", confidence: "medium", review: true, shadow: []string{"f1"}},
 		{name: "a correction of paid commission deducts, whatever its severity",
 			fs:     []detectors.Finding{finding("f1", "P", "invalid_commission", "stable", "low", 0.2, false, "O1", "O2")},
-			action: "deduct", confidence: "low", review: true, withhold: 3.5, clawback: 1.25, shadow: []string{}, disqualify: 2,
+			action: "deduct", confidence: "low", withhold: 3.5, clawback: 1.25, shadow: []string{}, disqualify: 2,
 			noteContain: "no breach of the Rules alleged"},
-		{name: "a correction of pending commission withholds",
+		{name: "a routine correction of pending commission withholds without review",
 			fs:     []detectors.Finding{finding("f1", "P", "invalid_commission", "stable", "low", 0.2, false, "O1")},
-			action: "withhold_payment", confidence: "low", review: true, withhold: 3.5, shadow: []string{}, disqualify: 1},
+			action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1},
+		{name: "corrections at the program's rate are routine",
+			fs:     []detectors.Finding{correction("f1", 12, 100, 1000, 10000, "O1")},
+			action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1,
+			noteContain: "12 of 100 orders invalid (12.0 %) against the program's 10.0 %: routine, under 2.0× the program's share"},
+		{name: "too few invalid orders are routine whatever the share",
+			fs:     []detectors.Finding{correction("f1", 4, 4, 1000, 10000, "O1")},
+			action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1,
+			noteContain: "fewer than 5 invalid orders"},
+		{name: "an anomalous rate of invalid orders is reviewed",
+			fs:     []detectors.Finding{correction("f1", 30, 60, 1000, 10000, "O1")},
+			action: "withhold_payment", confidence: "low", review: true, withhold: 3.5, shadow: []string{}, disqualify: 1,
+			noteContain: "anomalous (5.1× the program's share"},
 		{name: "a correction on a single ground withholds pending money only",
 			fs:     []detectors.Finding{finding("f1", "P", "invalid_commission", "stable", "low", 0.2, true, "O1", "O2")},
 			action: "withhold_payment", confidence: "low", review: true, withhold: 3.5, shadow: []string{}, disqualify: 1,
 			noteContain: "until a reviewer sets the cut"},
 		{name: "a correction on a single ground with nothing pending is a notice",
 			fs:     []detectors.Finding{finding("f1", "P", "invalid_commission", "stable", "low", 0.2, true, "O2")},
-			action: "warning", confidence: "low", review: true, shadow: []string{}},
+			action: "warning", confidence: "low", shadow: []string{}},
 		{name: "corrections never escalate",
 			fs:      []detectors.Finding{finding("f1", "P", "invalid_commission", "stable", "low", 0.2, false, "O1")},
-			strikes: 3, action: "withhold_payment", confidence: "low", review: true, withhold: 3.5, shadow: []string{}, disqualify: 1},
+			strikes: 3, action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1},
 		{name: "a warning-level finding beside a correction adds no money",
 			fs: []detectors.Finding{
 				finding("f1", "P", "invalid_commission", "stable", "low", 0.2, false, "O1"),
 				finding("f2", "P", "popup_traffic", "stable", "low", 0.3, false, "O2"),
 			},
-			action: "withhold_payment", confidence: "low", review: true, withhold: 3.5, shadow: []string{}, disqualify: 1},
+			action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, dq := decide(pen, "P", tc.fs, tc.strikes, orders, "2026-11-27")
@@ -170,7 +191,7 @@ func TestApplyCountsEachOrderOnce(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("recommendation (-want +got):\n%s", diff)
 	}
-	wantSummary := "Withhold payment (F.11.c) for click_burst, cookie_stuffing: click_burst high severity, high confidence; 2 order(s) disqualified, US$3.50 pending withheld, US$1.25 paid to claw back; a reviewer must confirm first; the publisher may object until 2026-11-27 (G.12)."
+	wantSummary := "Withhold payment (F.11.c) for click_burst, cookie_stuffing: click_burst high severity, high confidence; 2 order(s) disqualified (2 new tonight), US$3.50 pending withheld tonight, US$1.25 paid to claw back tonight; a reviewer must confirm first; the publisher may object until 2026-11-27 (G.12)."
 	if r.Summary != wantSummary {
 		t.Errorf("summary\n got %q\nwant %q", r.Summary, wantSummary)
 	}
