@@ -181,6 +181,13 @@ FROM signals_unavailable
 WHERE run_id = ?
 ORDER BY detector, signal, reason;
 
+-- name: ReferenceLists
+-- The lists the run read (loaders/reflists), in the order it read them.
+SELECT kind, name, class, version, sha256, path, entries, rejected, coalesce(first_rejects::VARCHAR, '{}'), matched
+FROM reference_lists
+WHERE run_id = ?
+ORDER BY kind, name;
+
 -- name: FindingsParquet
 -- findings.parquet: findings.ndjson's columns in its order (this ORDER BY is
 -- the Findings query's), typed for Parquet readers: money DECIMAL(18,2),
