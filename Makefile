@@ -96,7 +96,8 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS ?= crawler:FuzzExtract crawler:FuzzInspectImage crawler:FuzzParseRobots \
 	detectors/branddomain:FuzzNormalize detectors/brandmisuse:FuzzAnalyze detectors/logocopy:FuzzDecodeICO \
 	detectors/prohibited:FuzzNormalize fixtures:FuzzReadLabels loaders:FuzzCoerce loaders:FuzzHeaders \
-	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON reports:FuzzEvidence reports:FuzzExplainText
+	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON loaders/reflists:FuzzParseCIDR loaders/reflists:FuzzParseBotJSON \
+	loaders/reflists:FuzzParseIAB reports:FuzzEvidence reports:FuzzExplainText
 fuzz: deps
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
