@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale bench-manyfiles fuzz eval deps clean
+.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale bench-manyfiles reflists fuzz eval deps clean
 
 all: build
 
@@ -21,11 +21,24 @@ deps:
 build: deps
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/affwatch
 
-demo: build
+demo: build reflists
 	./$(BIN) demo --out demo-out
 
-test: deps lint chromium
+test: deps lint chromium reflists
 	$(GO) test $(GOFLAGS) -timeout $(TEST_TIMEOUT) ./...
+
+# Known-bot user agents (issue 15): the npm package crawler-user-agents,
+# installed into a git-ignored folder (never committed); the run reads it
+# from the rule pack's reference_lists.bot_user_agents.path (or --bot-list)
+# and records its name, version and SHA-256 in run.json. Without npm or the
+# registry the run says the list is unavailable and goes on.
+REFLISTS_DIR       := .cache/reflists
+CRAWLER_UA_VERSION ?= 1.60.0
+CRAWLER_UA_PKG     := $(REFLISTS_DIR)/node_modules/crawler-user-agents/package.json
+reflists:
+	@grep -qs '"version": "$(CRAWLER_UA_VERSION)"' $(CRAWLER_UA_PKG) || \
+		(mkdir -p $(REFLISTS_DIR) && npm install --prefix $(REFLISTS_DIR) --no-save --no-audit --no-fund --no-package-lock crawler-user-agents@$(CRAWLER_UA_VERSION)) || \
+		echo "warning: crawler-user-agents not installed: runs will list reference_lists.bot_user_agents as unavailable"
 
 # reports' browser test renders report.html in Debian's headless Chromium
 # (issue 7); without the browser that one test skips and says so.
@@ -90,7 +103,8 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS ?= crawler:FuzzExtract crawler:FuzzInspectImage crawler:FuzzParseRobots \
 	detectors/branddomain:FuzzNormalize detectors/brandmisuse:FuzzAnalyze detectors/logocopy:FuzzDecodeICO \
 	detectors/prohibited:FuzzNormalize fixtures:FuzzReadLabels loaders:FuzzCoerce loaders:FuzzHeaders \
-	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON loaders:FuzzLoadCompressed reports:FuzzEvidence reports:FuzzExplainText
+	loaders:FuzzLoadCSV loaders:FuzzLoadNDJSON loaders:FuzzLoadCompressed loaders/reflists:FuzzParseCIDR loaders/reflists:FuzzParseBotJSON \
+	loaders/reflists:FuzzParseIAB rules:FuzzLoadPack reports:FuzzEvidence reports:FuzzExplainText
 fuzz: deps
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
@@ -107,7 +121,7 @@ fuzz: deps
 EVAL_SEEDS  ?= 1,2,3
 EVAL_SCALES ?= 20000,2000000
 EVAL_NIGHT_SCALES ?= 20000
-eval: build
+eval: build reflists
 	@status=0; \
 	echo "== backfill: one run over every day =="; \
 	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval || status=1; \

@@ -26,6 +26,7 @@ import (
 	"affwatch/detectors"
 	"affwatch/fixtures"
 	"affwatch/loaders"
+	"affwatch/loaders/reflists"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -56,6 +57,8 @@ type Config struct {
 	Night bool
 	// Log receives one line per step; nil discards.
 	Log io.Writer
+	// BotList overrides the pack's known-bot list path (--bot-list).
+	BotList string
 }
 
 // Score is one detector's result on one data set.
@@ -211,6 +214,17 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 		return Result{}, err
 	}
 	defer st.Close()
+	// Traffic is labeled from the pack's reference lists, as a run does.
+	lists, err := reflists.Label(ctx, st.DB, pack, "eval", reflists.Options{BotList: cfg.BotList})
+	if err != nil {
+		return Result{}, err
+	}
+	for _, l := range lists.Lists {
+		fmt.Fprintf(cfg.Log, "reference list %s %s: %d entries, %d clicks or orders matched\n", l.Name, l.Version, l.Entries, l.Matched)
+	}
+	for _, u := range lists.Unavailable {
+		fmt.Fprintf(cfg.Log, "reference list unavailable: %s\n", u.Reason)
+	}
 	res := Result{Seed: seed}
 	if err := st.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM clicks), (SELECT count(*) FROM publishers)`).Scan(&res.Clicks, &res.Publishers); err != nil {
 		return Result{}, err

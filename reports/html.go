@@ -287,6 +287,17 @@ type publisherView struct {
 	CaseStatus                 string
 	DeadlinePassed             bool
 	HeldWithhold, HeldClawback string
+	// GIVT is the publisher's general invalid traffic over its findings'
+	// windows (the reference lists' labels); nil when no list was read.
+	GIVT *givtView
+}
+
+// givtView is a publisher's share of clicks the reference lists label
+// general invalid traffic.
+type givtView struct {
+	Clicks, GIVT int64
+	Share        string
+	From, To     string
 }
 
 type findingView struct {
@@ -451,12 +462,16 @@ func buildReport(ctx context.Context, db *sql.DB, meta Meta, man Manifest) (*rep
 		return nil, err
 	}
 	inDetail := map[string]bool{}
+	givt, err := readPublisherGIVT(ctx, db, meta.RunID)
+	if err != nil {
+		return nil, err
+	}
 	for i, p := range detail {
 		inDetail[p.id] = true
 		pv := publisherView{
 			Rank: i + 1, Anchor: anchorID(p.id), ID: p.id,
 			Severity: severityOrNone(p.sevRank), SevClass: severityClass(severityOrNone(p.sevRank)),
-			Rec: p.rec, Findings: findings[p.id], FindingsTotal: p.findings,
+			Rec: p.rec, Findings: findings[p.id], FindingsTotal: p.findings, GIVT: givt[p.id],
 		}
 		pv.FindingsOmitted = p.findings - len(pv.Findings)
 		if p.rec != nil {
@@ -585,6 +600,28 @@ func readPublisherStats(ctx context.Context, db *sql.DB, runID string, recs []Re
 	}
 	sortQueue(list)
 	return list, nil
+}
+
+// readPublisherGIVT reads each flagged publisher's GIVT share over its
+// findings' windows; empty when the run read no reference list.
+func readPublisherGIVT(ctx context.Context, db *sql.DB, runID string) (map[string]*givtView, error) {
+	out := map[string]*givtView{}
+	err := eachRow(ctx, db, "PublisherGIVT", []any{runID, runID}, func(rows *sql.Rows) error {
+		var id string
+		var g givtView
+		var from, to time.Time
+		if err := rows.Scan(&id, &g.Clicks, &g.GIVT, &from, &to); err != nil {
+			return err
+		}
+		g.Share = "0 %"
+		if g.Clicks > 0 {
+			g.Share = fmt.Sprintf("%.1f %%", 100*float64(g.GIVT)/float64(g.Clicks))
+		}
+		g.From, g.To = humanTime(from), humanTime(to)
+		out[id] = &g
+		return nil
+	})
+	return out, err
 }
 
 // readPublisherFindings reads the findings shown for the given publishers,

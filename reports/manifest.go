@@ -52,8 +52,11 @@ type Manifest struct {
 	Totals             map[string]DatasetTotals `json:"totals"` // by dataset
 	Quarantine         QuarantineSummary        `json:"quarantine"`
 	SignalsUnavailable []SignalUnavailable      `json:"signals_unavailable"`
-	Timings            []Timing                 `json:"timings"`
-	Counts             Counts                   `json:"counts"`
+	// ReferenceLists are the maintained lists the run labeled traffic
+	// with (loaders/reflists): name, version, SHA-256, entries, matches.
+	ReferenceLists []ReferenceList `json:"reference_lists"`
+	Timings        []Timing        `json:"timings"`
+	Counts         Counts          `json:"counts"`
 	// Outputs are the other files (OutputNames) with their hashes; empty in the
 	// manifest BuildManifest returns, filled by Write.
 	Outputs []OutputFile `json:"outputs"`
@@ -178,6 +181,7 @@ func BuildManifest(ctx context.Context, db *sql.DB, meta Meta) (Manifest, error)
 		Rules:              RulesInfo{Source: meta.RulesSource, Version: meta.RulesVersion, SHA256: meta.RulesSHA256},
 		Totals:             map[string]DatasetTotals{},
 		SignalsUnavailable: []SignalUnavailable{},
+		ReferenceLists:     []ReferenceList{},
 		Timings:            []Timing{},
 		Outputs:            []OutputFile{},
 	}
@@ -237,6 +241,9 @@ func BuildManifest(ctx context.Context, db *sql.DB, meta Meta) (Manifest, error)
 		return Manifest{}, fmt.Errorf("build manifest: %w", err)
 	}
 	if m.SignalsUnavailable, err = readSignals(ctx, db, meta.RunID); err != nil {
+		return Manifest{}, fmt.Errorf("build manifest: %w", err)
+	}
+	if m.ReferenceLists, err = readReferenceLists(ctx, db, meta.RunID); err != nil {
 		return Manifest{}, fmt.Errorf("build manifest: %w", err)
 	}
 	if m.Counts, err = readCounts(ctx, db, meta.RunID); err != nil {
@@ -299,6 +306,42 @@ func readSignals(ctx context.Context, db *sql.DB, runID string) ([]SignalUnavail
 			return err
 		}
 		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// ReferenceList is one list a run read (run.json reference_lists).
+type ReferenceList struct {
+	Kind     string          `json:"kind"`
+	Name     string          `json:"name"`
+	Class    *string         `json:"class"`
+	Version  *string         `json:"version"`
+	SHA256   *string         `json:"sha256"`
+	Path     string          `json:"path"`
+	Entries  int64           `json:"entries"`
+	Rejected int64           `json:"rejected"`
+	Rejects  json.RawMessage `json:"first_rejects"`
+	Matched  int64           `json:"matched"`
+}
+
+func readReferenceLists(ctx context.Context, db *sql.DB, runID string) ([]ReferenceList, error) {
+	out := []ReferenceList{}
+	err := eachRow(ctx, db, "ReferenceLists", []any{runID}, func(rows *sql.Rows) error {
+		var l ReferenceList
+		var rej string
+		if err := rows.Scan(&l.Kind, &l.Name, &l.Class, &l.Version, &l.SHA256, &l.Path, &l.Entries, &l.Rejected, &rej, &l.Matched); err != nil {
+			return err
+		}
+		var r struct {
+			First json.RawMessage `json:"first"`
+		}
+		json.Unmarshal([]byte(rej), &r)
+		if len(r.First) == 0 {
+			r.First = json.RawMessage("[]")
+		}
+		l.Rejects = r.First
+		out = append(out, l)
 		return nil
 	})
 	return out, err

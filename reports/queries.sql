@@ -63,6 +63,20 @@ WHERE run_id = ?
 GROUP BY publisher_id
 ORDER BY publisher_id;
 
+-- name: PublisherGIVT
+-- Per flagged publisher: its clicks over the span of its findings' windows
+-- and how many the reference lists labeled general invalid traffic
+-- (click_givt); no rows when the run read no list.
+WITH w AS (
+    SELECT publisher_id, min(window_start) AS ws, max(window_end) AS we
+    FROM findings WHERE run_id = ? GROUP BY 1
+)
+SELECT w.publisher_id, count(g.click_id), count(*) FILTER (WHERE g.givt), w.ws, w.we
+FROM w LEFT JOIN click_givt g ON g.publisher_id = w.publisher_id AND g.ts >= w.ws AND g.ts < w.we
+WHERE EXISTS (SELECT 1 FROM reference_lists WHERE run_id = ?)
+GROUP BY w.publisher_id, w.ws, w.we
+ORDER BY w.publisher_id;
+
 -- name: PublisherFindings
 -- The findings report.html details for the publishers in the bound list:
 -- worst first, at most ? per publisher, order ids cut to the first ? (their
@@ -268,6 +282,13 @@ SELECT DISTINCT detector, signal, reason
 FROM signals_unavailable
 WHERE run_id = ?
 ORDER BY detector, signal, reason;
+
+-- name: ReferenceLists
+-- The lists the run read (loaders/reflists), in the order it read them.
+SELECT kind, name, class, version, sha256, path, entries, rejected, coalesce(first_rejects::VARCHAR, '{}'), matched
+FROM reference_lists
+WHERE run_id = ?
+ORDER BY kind, name;
 
 -- name: FindingsParquet
 -- findings.parquet: findings.ndjson's columns in its order (this ORDER BY is

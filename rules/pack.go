@@ -46,6 +46,8 @@ type Pack struct {
 	// AllowList holds known-good cases the penalty stage suppresses (and
 	// the report lists).
 	AllowList []AllowEntry `yaml:"allowlist"`
+	// ReferenceLists are the maintained bot and IP lists (reflists.go).
+	ReferenceLists ReferenceLists `yaml:"reference_lists"`
 
 	// Source is the file the pack came from ("default" for the embedded one).
 	Source string `yaml:"-"`

@@ -74,6 +74,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The generator's sites have public-looking names: asked of the fixture
 	// name server they are NXDOMAIN, so the demo never leaves the machine.
 	o := runOptions{in: in, out: out, dnsServer: web.DNS.Addr}
+	// The reference lists: the known-bot list `make reflists` installed
+	// (unavailable, and said so, without it) and the synthetic world's own
+	// CIDR files, through a pack extending the default.
+	bots, _ := filepath.Abs(filepath.FromSlash(".cache/reflists/node_modules/crawler-user-agents/crawler-user-agents.json"))
+	if o.rulesPath, err = fixtures.WriteReferencePack(filepath.Join(out, "reference-lists"), bots); err != nil {
+		return fmt.Errorf("demo reference lists: %w", err)
+	}
 	o.crawl.allow = web.Allow()
 	o.crawl.hostDelay = -1
 	res, err := runBatch(ctx, o, log, stderr)

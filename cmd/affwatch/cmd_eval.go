@@ -32,8 +32,8 @@ Examples:
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		seeds, scales, only, data, rulesPath, format string
-		night, corpus                                bool
+		seeds, scales, only, data, rulesPath, format, botList string
+		night, corpus                                         bool
 	)
 	fs := newFlagSet("eval", "affwatch eval [--seeds 1,2,3] [--scales 20000,2000000] [--detector CODE,...]", evalHelp, stderr)
 	fs.StringVar(&seeds, "seeds", "1,2,3", "comma-separated generator seeds")
@@ -42,6 +42,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&data, "data", ".cache/eval", "directory keeping generated data sets between runs")
 	fs.StringVar(&rulesPath, "rules", "", "rule pack file (default: the embedded pack)")
 	fs.StringVar(&format, "format", "parquet", "format of the generated data")
+	fs.StringVar(&botList, "bot-list", "", "known-bot user-agent list (crawler-user-agents JSON) instead of the pack's reference_lists.bot_user_agents.path")
 	fs.BoolVar(&corpus, "corpus", true, "also score the site detectors on their labeled corpora")
 	fs.BoolVar(&night, "night", false, "evaluate nightly operation: one run per day of the data as its night, findings of all nights together")
 	if err := parseFlags(fs, args); err != nil {
@@ -63,7 +64,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cfg := eval.Config{Format: format, DataDir: data, Detectors: ds, Pack: pack, Night: night, Log: stderr}
+	cfg := eval.Config{Format: format, DataDir: data, Detectors: ds, Pack: pack, Night: night, Log: stderr, BotList: botList}
 	for _, s := range seedList {
 		cfg.Seeds = append(cfg.Seeds, s)
 	}

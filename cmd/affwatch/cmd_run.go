@@ -15,6 +15,7 @@ import (
 	"affwatch/detectors"
 	"affwatch/detectors/all"
 	"affwatch/loaders"
+	"affwatch/loaders/reflists"
 	"affwatch/reports"
 	"affwatch/rules"
 	"affwatch/rules/penalty"
@@ -93,6 +94,7 @@ type runOptions struct {
 	stage                    string // "" (everything) or "baselines"
 	partition                string // i/N
 	baselines                string // folder of a baselines pass
+	botList                  string // overrides reference_lists.bot_user_agents.path
 	db                       dbOptions
 	logging
 }
@@ -111,6 +113,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.stage, "stage", "", "'baselines': only the first pass of a partitioned night: the program-wide state every partition needs, as Parquet in --out (needs --date)")
 	fs.StringVar(&o.partition, "partition", "", "i/N: judge only the publishers of partition i of N (clicks/ and orders/ split in part=K folders), hand the results to affwatch merge (needs --date and --baselines)")
 	fs.StringVar(&o.baselines, "baselines", "", "the --out folder of the night's baselines pass (with --partition)")
+	fs.StringVar(&o.botList, "bot-list", "", "known-bot user-agent list (crawler-user-agents JSON) instead of the pack's reference_lists.bot_user_agents.path")
 	o.crawl.registerTuning(fs)
 	o.db.register(fs)
 	o.logging.register(fs)
@@ -278,6 +281,12 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 			return nil, err
 		}
 	}
+	t0 = time.Now()
+	signals, err := labelTraffic(ctx, st, pack, runID, o.botList, log)
+	if err != nil {
+		return nil, err
+	}
+	stage("reflists", t0)
 	if o.stage == "baselines" {
 		return finishBaselines(ctx, st, o, pack, runID, loaded, timings, log)
 	}
@@ -296,7 +305,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 
 	t0 = beginStage(log, "detect")
-	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{},
+	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: signals,
 		Part: part, Baselines: o.baselines,
 		OnDetector: func(code string, done bool, took time.Duration, n int) {
 			if !done {
@@ -355,6 +364,29 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 	log.Info("run finished", "findings", written.Findings, "recommendations", written.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(started).Seconds()))
 	return &batchResult{runID: runID, written: written}, nil
+}
+
+// labelTraffic labels every stored click and order from the pack's
+// reference lists (general invalid traffic) and returns the signals the
+// detectors go without because a list is not installed.
+func labelTraffic(ctx context.Context, st *store.Store, pack *rules.Pack, runID, botList string, log *slog.Logger) (*detectors.Signals, error) {
+	beginStage(log, "reflists")
+	res, err := reflists.Label(ctx, st.DB, pack, runID, reflists.Options{BotList: botList})
+	if err != nil {
+		return nil, err
+	}
+	signals := &detectors.Signals{}
+	for _, u := range res.Unavailable {
+		log.Warn("reference list unavailable", "signal", u.Signal, "reason", u.Reason)
+		// The two detectors that read the labels go without it.
+		signals.Add(detectors.ClickBurst, u.Signal, u.Reason)
+		signals.Add(detectors.CookieStuffing, u.Signal, u.Reason)
+	}
+	for _, l := range res.Lists {
+		log.Info("reference list", "kind", l.Kind, "name", l.Name, "version", l.Version, "entries", l.Entries, "rejected", l.Rejects.Count, "matched", l.Matched)
+	}
+	log.Info("clicks labeled general invalid traffic (GIVT)", "clicks", res.GIVTClicks)
+	return signals, nil
 }
 
 // beginStage logs the start of a stage (operators follow a run by these

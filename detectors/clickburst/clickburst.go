@@ -1,7 +1,9 @@
 // Package clickburst finds hours in which a publisher's clicks far exceed
 // its own baseline and the surplus looks machine-made: few IPs or user
-// agents, scripted or headless agents, metronomic timing, no engagement, no
-// orders. It enforces clause E.10.c (programs or scripts generating abnormal
+// agents, general invalid traffic (declared bots and automation agents,
+// data-centre addresses: the maintained lists of the rule pack's
+// reference_lists, labeled by loaders/reflists), metronomic timing, no
+// engagement, no orders. It enforces clause E.10.c (programs or scripts generating abnormal
 // clicks). Volume alone never makes a finding: an organic viral spike brings
 // many different people who stay and buy, so at least min_machine_signals
 // independent signs of automation are required.
@@ -27,10 +29,6 @@ var sqlText string
 
 var queries = detectors.MustQueries(sqlText)
 
-// scriptedAgents matches user agents of automation tools and headless
-// browsers; a person's browser never sends these.
-const scriptedAgents = `(?i)(headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|curl/|wget/|go-http-client|okhttp|java/|libwww|scrapy|httpclient|node-fetch|axios/)`
-
 // Detector is the click_burst detector.
 type Detector struct{}
 
@@ -49,7 +47,7 @@ type Thresholds struct {
 	MinExcessRatio        float64 `yaml:"min_excess_ratio" range:"[1,]"` // multiple of the median a bucket must reach
 	MaxIPDiversity        float64 `yaml:"max_ip_diversity" range:"[0,1]"`
 	MaxUADiversity        float64 `yaml:"max_ua_diversity" range:"[0,1]"`
-	MinScriptedShare      float64 `yaml:"min_scripted_share" range:"(0,1]"`
+	MinGIVTShare          float64 `yaml:"min_givt_share" range:"(0,1]"` // share of a burst's clicks the reference lists call general invalid traffic
 	MaxIntervalCV         float64 `yaml:"max_interval_cv" range:"[0,]"`
 	MaxEngagedShare       float64 `yaml:"max_engaged_share" range:"[0,1]"`
 	EngagedDwellMS        int     `yaml:"engaged_dwell_ms" range:"[0,]"`
@@ -68,19 +66,20 @@ var thresholds = rules.Declare[Thresholds](detectors.ClickBurst)
 
 // bucket is one candidate bucket with its metrics.
 type bucket struct {
-	publisher                     string
-	start                         time.Time
-	n                             int64
-	median, mad, mean, threshold  float64
-	baselineBuckets               int64
-	seasonalMedian, seasonalMAD   float64
-	seasonalDays                  int64
-	ips, ipKnown, uas, uaKnown    int64
-	scripted, engaged, dwellKnown int64
-	gapMean, gapSD                sql.NullFloat64
-	orders                        int64
-	commission                    float64
-	signals                       []string
+	publisher                    string
+	start                        time.Time
+	n                            int64
+	median, mad, mean, threshold float64
+	baselineBuckets              int64
+	seasonalMedian, seasonalMAD  float64
+	seasonalDays                 int64
+	ips, ipKnown, uas, uaKnown   int64
+	givt, botUA, dc              int64
+	engaged, dwellKnown          int64
+	gapMean, gapSD               sql.NullFloat64
+	orders                       int64
+	commission                   float64
+	signals                      []string
 }
 
 // span is the stretch a run reads: the judged days and the look-back
@@ -170,7 +169,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
 	}
 	rows, err := env.DB.QueryContext(ctx, queries["CandidateBuckets"], scopeStart, scopeEnd, baselineStart,
-		p.BucketMinutes, p.MinModifiedZ, p.MinBucketClicks, p.MinExcessRatio, p.EngagedDwellMS, scriptedAgents, p.SeasonalMinDays)
+		p.BucketMinutes, p.MinModifiedZ, p.MinBucketClicks, p.MinExcessRatio, p.EngagedDwellMS, p.SeasonalMinDays)
 	if err != nil {
 		return nil, fmt.Errorf("click_burst: candidate buckets: %w", err)
 	}
@@ -178,7 +177,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	for rows.Next() {
 		var b bucket
 		if err := rows.Scan(&b.publisher, &b.start, &b.n, &b.median, &b.mad, &b.mean, &b.threshold, &b.baselineBuckets,
-			&b.seasonalMedian, &b.seasonalMAD, &b.seasonalDays, &b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.scripted, &b.engaged, &b.dwellKnown,
+			&b.seasonalMedian, &b.seasonalMAD, &b.seasonalDays, &b.ips, &b.ipKnown, &b.uas, &b.uaKnown, &b.givt, &b.botUA, &b.dc, &b.engaged, &b.dwellKnown,
 			&b.gapMean, &b.gapSD, &b.orders, &b.commission); err != nil {
 			rows.Close()
 			return nil, err
@@ -230,8 +229,11 @@ func machineSignals(b bucket, p Thresholds, conversion float64) []string {
 	if b.uaKnown > 0 && float64(b.uas)/float64(b.uaKnown) <= p.MaxUADiversity {
 		s = append(s, "few_user_agents")
 	}
-	if b.uaKnown > 0 && float64(b.scripted)/float64(b.uaKnown) >= p.MinScriptedShare {
-		s = append(s, "scripted_agents")
+	// General invalid traffic: the lists' declared bots and automation
+	// agents, data-centre addresses. One signal, whichever list matched:
+	// a script on a cloud host is one fact, not two.
+	if n > 0 && float64(b.givt)/n >= p.MinGIVTShare {
+		s = append(s, "givt_traffic")
 	}
 	if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 && b.gapSD.Float64/b.gapMean.Float64 <= p.MaxIntervalCV {
 		s = append(s, "metronomic_timing")
@@ -271,6 +273,7 @@ func groupByDay(bs []bucket) []dayGroup {
 type windowDetail struct {
 	TopIPs        []map[string]any
 	TopUAs        []map[string]any
+	GIVTEntries   []map[string]any
 	ExampleClicks []string
 	OrderIDs      []string
 }
@@ -294,12 +297,12 @@ func windowDetails(ctx context.Context, db *sql.DB, groups []dayGroup, bucketDur
 	for rows.Next() {
 		var pub string
 		var ws time.Time
-		var ips, uas, clicks, orders any
-		if err := rows.Scan(&pub, &ws, &ips, &uas, &clicks, &orders); err != nil {
+		var ips, uas, clicks, givt, orders any
+		if err := rows.Scan(&pub, &ws, &ips, &uas, &clicks, &givt, &orders); err != nil {
 			return nil, err
 		}
 		out[pub+"\x00"+ws.UTC().Format(time.RFC3339)] = windowDetail{
-			TopIPs: structList(ips), TopUAs: structList(uas), ExampleClicks: detectors.StringList(clicks), OrderIDs: detectors.StringList(orders),
+			TopIPs: structList(ips), TopUAs: structList(uas), GIVTEntries: structList(givt), ExampleClicks: detectors.StringList(clicks), OrderIDs: detectors.StringList(orders),
 		}
 	}
 	return out, rows.Err()
@@ -320,13 +323,13 @@ func structList(v any) []map[string]any {
 // is 1 - Π(1 - w) over the signs present, so independent signs add up
 // without ever reaching certainty from one.
 var signalWeights = map[string]float64{
-	"few_ips": 0.35, "few_user_agents": 0.3, "scripted_agents": 0.55,
+	"few_ips": 0.35, "few_user_agents": 0.3, "givt_traffic": 0.55,
 	"metronomic_timing": 0.5, "no_engagement": 0.3, "no_orders": 0.15,
 }
 
 var signalText = map[string]string{
 	"few_ips": "few distinct IPs", "few_user_agents": "few distinct user agents",
-	"scripted_agents": "scripted or headless user agents", "metronomic_timing": "metronomic timing",
+	"givt_traffic": "declared bots, automation agents or data-centre addresses (maintained lists)", "metronomic_timing": "metronomic timing",
 	"no_engagement": "no engagement on the landing page", "no_orders": "no orders",
 }
 
@@ -341,7 +344,9 @@ type burstEvidence struct {
 	SameSlotDays   int64    `json:"same_slot_days"`
 	IPDiversity    *float64 `json:"ip_diversity,omitempty"`
 	UADiversity    *float64 `json:"ua_diversity,omitempty"`
-	ScriptedShare  *float64 `json:"scripted_share,omitempty"`
+	GIVTShare      float64  `json:"givt_share"`
+	BotUAShare     float64  `json:"bot_user_agent_share"`
+	DatacenterShr  float64  `json:"datacenter_share"`
 	IntervalCV     *float64 `json:"interval_cv,omitempty"`
 	EngagedShare   *float64 `json:"engaged_share,omitempty"`
 	Orders         int64    `json:"orders"`
@@ -366,12 +371,16 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 			SameSlotMedian: detectors.Round(b.seasonalMedian, 1), SameSlotDays: b.seasonalDays,
 			Orders: b.orders, MachineSignals: b.signals,
 		}
+		if b.n > 0 {
+			be.GIVTShare = detectors.Round(float64(b.givt)/float64(b.n), 3)
+			be.BotUAShare = detectors.Round(float64(b.botUA)/float64(b.n), 3)
+			be.DatacenterShr = detectors.Round(float64(b.dc)/float64(b.n), 3)
+		}
 		if b.ipKnown > 0 {
 			be.IPDiversity = ptr(detectors.Round(float64(b.ips)/float64(b.ipKnown), 3))
 		}
 		if b.uaKnown > 0 {
 			be.UADiversity = ptr(detectors.Round(float64(b.uas)/float64(b.uaKnown), 3))
-			be.ScriptedShare = ptr(detectors.Round(float64(b.scripted)/float64(b.uaKnown), 3))
 		}
 		if b.gapMean.Valid && b.gapSD.Valid && b.gapMean.Float64 > 0 {
 			be.IntervalCV = ptr(detectors.Round(b.gapSD.Float64/b.gapMean.Float64, 3))
@@ -410,6 +419,10 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 	}
 	timeline["bursts"] = spans
 
+	pubGIVT, err := publisherGIVT(ctx, env.DB, g.publisher, ws.Truncate(24*time.Hour).AddDate(0, 0, -p.BaselineDays), we)
+	if err != nil {
+		return detectors.Finding{}, err
+	}
 	texts := make([]string, len(signals))
 	for i, s := range signals {
 		texts[i] = signalText[s]
@@ -426,8 +439,11 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 		"top_ips":               det.TopIPs,
 		"top_user_agents":       det.TopUAs,
 		"example_click_ids":     det.ExampleClicks,
-		"single_signal":         len(signals) < 2,
-		"timeline":              timeline,
+		// the list entries that matched, each naming its list and version
+		"givt_matches":   det.GIVTEntries,
+		"publisher_givt": pubGIVT,
+		"single_signal":  len(signals) < 2,
+		"timeline":       timeline,
 	}
 	body, err := json.Marshal(evidence)
 	if err != nil {
@@ -477,6 +493,26 @@ func timelineFor(ctx context.Context, db *sql.DB, publisher string, day time.Tim
 		"start":          day.UTC().Format(time.RFC3339),
 		"counts":         counts,
 	}, rows.Err()
+}
+
+// givtShare is a publisher's general invalid traffic over a stretch.
+type givtShare struct {
+	From   string  `json:"from"`
+	To     string  `json:"to"`
+	Clicks int64   `json:"clicks"`
+	GIVT   int64   `json:"givt_clicks"`
+	Share  float64 `json:"share"`
+}
+
+func publisherGIVT(ctx context.Context, db *sql.DB, publisher string, from, to time.Time) (givtShare, error) {
+	g := givtShare{From: from.UTC().Format(time.RFC3339), To: to.UTC().Format(time.RFC3339)}
+	if err := db.QueryRowContext(ctx, queries["PublisherGIVT"], publisher, from, to).Scan(&g.GIVT, &g.Clicks); err != nil {
+		return g, fmt.Errorf("click_burst: GIVT share: %w", err)
+	}
+	if g.Clicks > 0 {
+		g.Share = detectors.Round(float64(g.GIVT)/float64(g.Clicks), 3)
+	}
+	return g, nil
 }
 
 func maxRatio(bs []burstEvidence) float64 {

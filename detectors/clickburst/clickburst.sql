@@ -1,6 +1,7 @@
 -- click_burst — E.10.c: "using any programs, scripts, or other forms to
 -- directly or indirectly generate any abnormal viewing, clicking, or enquiry".
--- Inputs: clicks (ts, publisher_id; ip, user_agent, dwell_ms when present), orders (click_id).
+-- Inputs: clicks (ts, publisher_id; ip, user_agent, dwell_ms when present), orders (click_id),
+-- click_traffic (the GIVT labels of loaders/reflists: declared bots, data-centre addresses).
 -- A bucket is a candidate when its clicks exceed the publisher's own robust
 -- baselines: its zero-filled bucket counts over the look-back, and the same
 -- slot of the day on the other days (modified z-score above min_modified_z
@@ -9,8 +10,7 @@
 
 -- name: CandidateBuckets
 -- $1 scope_start, $2 scope_end, $3 baseline_start (TIMESTAMP), $4 bucket_minutes,
--- $5 min_modified_z, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 scripted UA regex,
--- $10 seasonal_min_days
+-- $5 min_modified_z, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 seasonal_min_days
 WITH c AS (
     SELECT publisher_id, ts, time_bucket(to_minutes($4::INTEGER), ts) AS b
     FROM clicks
@@ -57,20 +57,22 @@ cand AS (
       -- Iglewicz–Hoaglin modified z-score 0.6745·(x − median)/MAD above $5
       AND 0.6745 * (f.n - base.med) / greatest(base.mad, 1) > $5
       AND f.n >= $7 * greatest(base.med, 1)
-      AND (s.s_days < $10 OR 0.6745 * (f.n - s.s_med) / s.s_mad > $5)
+      AND (s.s_days < $9 OR 0.6745 * (f.n - s.s_med) / s.s_mad > $5)
 ),
 hits AS (
     SELECT k.publisher_id, k.b, cl.click_id, cl.ts, cl.ip, cl.user_agent, cl.dwell_ms,
+           coalesce(t.givt, false) AS givt, t.ua_list IS NOT NULL AS bot_ua, coalesce(t.ip_class = 'datacenter', false) AS dc,
            epoch(cl.ts - lag(cl.ts) OVER (PARTITION BY k.publisher_id, k.b ORDER BY cl.ts, cl.click_id)) AS gap
     FROM cand k
     JOIN clicks cl ON cl.publisher_id = k.publisher_id
                   AND cl.ts >= k.b AND cl.ts < k.b + to_minutes($4::INTEGER)
+    LEFT JOIN click_traffic t ON t.click_id = cl.click_id
 ),
 metrics AS (
     SELECT publisher_id, b,
            count(DISTINCT ip) AS ips, count(ip) AS ip_known,
            count(DISTINCT user_agent) AS uas, count(user_agent) AS ua_known,
-           count(*) FILTER (WHERE regexp_matches(user_agent, $9)) AS scripted,
+           count(*) FILTER (WHERE givt) AS givt, count(*) FILTER (WHERE bot_ua) AS bot_ua, count(*) FILTER (WHERE dc) AS dc,
            count(*) FILTER (WHERE dwell_ms >= $8) AS engaged, count(dwell_ms) AS dwell_known,
            avg(gap) AS gap_mean, stddev_pop(gap) AS gap_sd
     FROM hits GROUP BY publisher_id, b
@@ -81,7 +83,7 @@ sold AS (
     GROUP BY h.publisher_id, h.b
 )
 SELECT k.publisher_id, k.b, k.n, k.med, k.mad, k.mean, k.threshold, k.buckets, k.s_med, k.s_mad, k.s_days,
-       m.ips, m.ip_known, m.uas, m.ua_known, m.scripted, m.engaged, m.dwell_known,
+       m.ips, m.ip_known, m.uas, m.ua_known, m.givt, m.bot_ua, m.dc, m.engaged, m.dwell_known,
        m.gap_mean, m.gap_sd,
        coalesce(s.orders, 0) AS orders, coalesce(s.commission, 0)::DOUBLE AS commission
 FROM cand k
@@ -129,10 +131,28 @@ SELECT publisher_id, ws,
             SELECT user_agent, count(*) AS n FROM hits h2 WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws AND user_agent IS NOT NULL
             GROUP BY user_agent ORDER BY n DESC, user_agent LIMIT 3)) AS top_uas,
        (SELECT list(click_id ORDER BY ts, click_id)[1:10] FROM hits h2 WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws) AS example_clicks,
+       -- the list entries that made the window's clicks GIVT, each with
+       -- its list and version (evidence names what matched)
+       (SELECT list(struct_pack(kind := kind, list := list, version := version, entry := entry, clicks := n) ORDER BY n DESC, kind, list, entry) FROM (
+            SELECT kind, list, version, entry, count(*) AS n FROM (
+                SELECT 'user_agent' AS kind, t.ua_list AS list, t.ua_version AS version, t.ua_entry AS entry
+                FROM hits h2 JOIN click_traffic t ON t.click_id = h2.click_id
+                WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws AND t.ua_list IS NOT NULL
+                UNION ALL
+                SELECT 'ip_range', t.ip_list, t.ip_version, t.ip_range
+                FROM hits h2 JOIN click_traffic t ON t.click_id = h2.click_id
+                WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws AND t.ip_class = 'datacenter')
+            GROUP BY ALL ORDER BY n DESC, kind, list, entry LIMIT 5)) AS givt_entries,
        (SELECT coalesce(list(o.order_id ORDER BY o.order_id), []) FROM hits h2 JOIN orders o ON o.click_id = h2.click_id AND o.publisher_id = h2.publisher_id
          WHERE h2.publisher_id = h.publisher_id AND h2.ws = h.ws) AS order_ids
 FROM (SELECT DISTINCT publisher_id, ws FROM hits) h
 ORDER BY publisher_id, ws;
+
+-- name: PublisherGIVT
+-- A publisher's clicks over the look-back and how many a list labeled
+-- GIVT (the share the report's publisher section shows).
+-- $1 publisher_id, $2 from, $3 to
+SELECT count(*) FILTER (WHERE givt), count(*) FROM click_givt WHERE publisher_id = $1 AND ts >= $2 AND ts < $3;
 
 -- name: Timeline
 -- Bucket counts for one publisher over a day, for the report's chart.

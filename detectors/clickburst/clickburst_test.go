@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"affwatch/detectors"
 	"affwatch/detectors/detectortest"
 	"affwatch/eval/evaltest"
+	"affwatch/loaders/reflists"
 	"affwatch/rules"
 	"affwatch/store"
 )
@@ -43,9 +46,23 @@ SELECT 'o-' || i, TIMESTAMP '2026-11-21 19:00:00', 'b' || i, 20, 'VIRAL', 'viral
 FROM range(0, 15) r(i);
 `
 
+// setup labels the world's traffic as a run does: the pack's own bot
+// patterns (no maintained list installed here) and a data-centre CIDR file
+// holding BOT's addresses.
 func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	t.Helper()
-	return detectortest.Store(t, world), detectortest.Pack(t)
+	st, pack := detectortest.Store(t, world), detectortest.Pack(t)
+	dc := filepath.Join(t.TempDir(), "hosting.cidr")
+	if err := os.WriteFile(dc, []byte("# documentation range standing in for a cloud provider\n192.0.2.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cp := *pack
+	cp.ReferenceLists.BotUserAgents.Path = ""
+	cp.ReferenceLists.IPRanges = []rules.IPRangeFile{{Class: rules.IPClassDatacenter, Path: dc}}
+	if _, err := reflists.Label(context.Background(), st.DB, &cp, "t", reflists.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return st, pack
 }
 
 func TestBurstFlaggedViralSpikeNot(t *testing.T) {
@@ -86,6 +103,15 @@ func TestBurstFlaggedViralSpikeNot(t *testing.T) {
 					Clicks int64  `json:"clicks"`
 				} `json:"top_ips"`
 				Examples []string `json:"example_click_ids"`
+				GIVT     []struct {
+					Kind, List, Version, Entry string
+					Clicks                     int64
+				} `json:"givt_matches"`
+				PubGIVT struct {
+					Clicks int64   `json:"clicks"`
+					GIVT   int64   `json:"givt_clicks"`
+					Share  float64 `json:"share"`
+				} `json:"publisher_givt"`
 				Timeline struct {
 					Counts []int64 `json:"counts"`
 				} `json:"timeline"`
@@ -99,12 +125,34 @@ func TestBurstFlaggedViralSpikeNot(t *testing.T) {
 			if ev.Median != 10 {
 				t.Errorf("baseline median = %v, want 10", ev.Median)
 			}
-			want := map[string]bool{"few_ips": true, "few_user_agents": true, "scripted_agents": true, "metronomic_timing": true, "no_engagement": true}
+			want := map[string]bool{"few_ips": true, "few_user_agents": true, "givt_traffic": true, "metronomic_timing": true, "no_engagement": true}
 			for _, s := range ev.Signals {
 				delete(want, s)
 			}
 			if len(want) > 0 {
 				t.Errorf("signals %v lack %v", ev.Signals, want)
+			}
+			// Every list match names its list, version and entry: 720 bot
+			// clicks, each a pack pattern (headless) and a data-centre range.
+			if len(ev.GIVT) != 2 {
+				t.Fatalf("givt_matches = %+v, want the headless pattern and the range", ev.GIVT)
+			}
+			for _, g := range ev.GIVT {
+				switch g.Kind {
+				case "user_agent":
+					if g.List != "pack:reference_lists.bot_user_agents.extra_patterns" || g.Version != pack.Version || g.Entry != "(?i)headless" || g.Clicks != 720 {
+						t.Errorf("user-agent match = %+v", g)
+					}
+				case "ip_range":
+					if g.List != "hosting.cidr" || g.Version == "" || g.Entry != "192.0.2.0/24" || g.Clicks != 720 {
+						t.Errorf("range match = %+v", g)
+					}
+				default:
+					t.Errorf("match kind %q", g.Kind)
+				}
+			}
+			if ev.PubGIVT.GIVT != 720 || ev.PubGIVT.Clicks == 0 {
+				t.Errorf("publisher GIVT = %+v, want 720 GIVT clicks", ev.PubGIVT)
 			}
 			if len(ev.TopIPs) == 0 || ev.TopIPs[0].Clicks != 240 {
 				t.Errorf("top IPs = %+v, want 192.0.2.x with 240 clicks first", ev.TopIPs)

@@ -7,6 +7,13 @@
 // enforces "Fraud" 1.6 (robots, frames, iframes, scripts) and ePN's
 // "cookie-stuffing is totally prohibited in any form".
 //
+// Stuffing is forced hits on shoppers' devices. Hits of automated agents
+// are invalid clicks (E.10.c, the click_burst rule), not stuffing: clicks
+// the reference lists label general invalid traffic are not counted, and
+// a non-rendered hit on a device that never rendered a page through
+// another publisher's link nor paid an order is set aside as automated;
+// the evidence says how many of each.
+//
 // Every mechanism is its own signal, compared with the program's median
 // rate by a binomial tail test behind a count floor and a share floor, so a
 // small publisher is never accused on a handful of clicks and a large one
@@ -135,6 +142,9 @@ type row struct {
 	victims, selfRef                                         int64
 	credited                                                 []creditedOrder
 	first, last                                              time.Time
+	// set aside: clicks the reference lists label GIVT, and non-rendered
+	// hits on devices no person uses (automated agents, E.10.c)
+	givtClicks, automatedHits int64
 }
 
 type population struct {
@@ -180,6 +190,7 @@ func (pl plan) mechanismArgs() []any {
 func (pl plan) globalTables() []detectors.GlobalTable {
 	return []detectors.GlobalTable{
 		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.OverwriteGapSeconds)}},
+		{Name: "cookie_stuffing_shopper_devices", Query: queries["GlobalShopperDevices"], Args: []any{pl.winStart, pl.winEnd}},
 		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd}},
 		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},
 		{Name: "cookie_stuffing_mechanisms", Query: globalMechanisms, Args: pl.mechanismArgs()},
@@ -230,7 +241,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		var ex, dev, cr any
 		if err := rows.Scan(&r.publisher, &r.clicks, &r.landedKnown, &r.frameKnown, &r.redirectKnown, &r.devKnown,
 			&r.selfRefClicks, &r.referrerKnown, &r.orders, &r.mechanism, &r.hits, &r.hitsInScope, &ex, &r.victims, &dev,
-			&r.selfRef, &cr, &r.first, &r.last, &nl, &fr, &rd, &ow, &cp, &pop.publishers); err != nil {
+			&r.selfRef, &cr, &r.first, &r.last, &r.givtClicks, &r.automatedHits, &nl, &fr, &rd, &ow, &cp, &pop.publishers); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -571,7 +582,14 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 		"ctit":                  ctit,
 		"population_publishers": pop.publishers,
 		"orders_at_stake":       len(ids),
-		"single_signal":         len(fired) == 1 && len(orders) == 0,
+		// Hits of automated agents are invalid clicks (E.10.c), judged by
+		// click_burst, never counted as stuffing: what was set aside.
+		"set_aside": map[string]any{
+			"givt_clicks":            top.givtClicks,
+			"automated_not_rendered": top.automatedHits,
+			"why":                    "clicks the reference lists label general invalid traffic, and non-rendered hits on devices that never rendered a page through another publisher's link nor paid an order, are automated traffic (E.10.c), not stuffing of shoppers' cookies",
+		},
+		"single_signal": len(fired) == 1 && len(orders) == 0,
 	}
 	body, err := json.Marshal(evidence)
 	if err != nil {

@@ -4,6 +4,13 @@
 -- Inputs: clicks (click_id, ts, publisher_id; landed, in_iframe, visible,
 -- viewport_w/h, dwell_ms, device_id, referrer when present), orders
 -- (order_id, ts, buyer_id, click_id, commission_usd).
+-- Stuffing is forced hits on shoppers' devices. Hits of automated agents
+-- are invalid clicks (E.10.c, click_burst), not stuffing: a click the
+-- reference lists label GIVT (click_traffic: declared bot, data-centre
+-- address) is not counted here at all, and a non-rendered hit on a device
+-- that never shows a person's activity (no page rendered through another
+-- publisher's link, no order) is set aside as automated; both are counted
+-- in the evidence.
 -- Each click is tagged with the stuffing mechanisms it shows; counts are
 -- aggregated per publisher with the denominators they need (a NULL is
 -- unknown, never "false"). Which publishers are judged is decided in Go
@@ -27,6 +34,29 @@ JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - t
              AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
 WHERE c.ts >= $1 AND c.ts < $2
 GROUP BY c.click_id;
+
+-- name: GlobalShopperDevices
+-- Devices of the window's non-rendered hits and whether a person uses
+-- them: the publishers through whose links the device rendered a landing
+-- page (a shopper's browser renders pages), and whether an order was paid
+-- from it. A bot's throw-away cookie shows neither. Over every stored
+-- click and order, not only the window.
+-- $1 window_start, $2 window_end
+WITH d AS (
+    SELECT DISTINCT device_id FROM clicks
+    WHERE ts >= $1 AND ts < $2 AND landed = false AND device_id IS NOT NULL
+),
+seen AS (
+    SELECT c.device_id, count(DISTINCT c.publisher_id) AS landed_pubs, min(c.publisher_id) AS landed_pub
+    FROM clicks c SEMI JOIN d ON d.device_id = c.device_id
+    WHERE c.landed AND c.publisher_id IS NOT NULL
+    GROUP BY 1
+),
+bought AS (
+    SELECT DISTINCT o.buyer_device_id AS device_id FROM orders o SEMI JOIN d ON d.device_id = o.buyer_device_id
+)
+SELECT d.device_id, coalesce(s.landed_pubs, 0) AS landed_pubs, s.landed_pub, b.device_id IS NOT NULL AS ordered
+FROM d LEFT JOIN seen s ON s.device_id = d.device_id LEFT JOIN bought b ON b.device_id = d.device_id;
 
 -- name: GlobalRepeatBuyers
 -- The first order of every buyer who could have ordered before one of the
@@ -60,11 +90,27 @@ WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
 -- $5 tiny_viewport_px, $6 capture_minutes, $7 self-referrer regex,
 -- $8 max_examples, $9 min_clicks, $10 capture_min_orders
 -- prev_pub: the other publisher whose click this one overwrote (GlobalOverwrites).
-WITH c AS NOT MATERIALIZED (
+-- givt: the reference lists' label; shopper: a person uses the device
+-- (GlobalShopperDevices), or its id is unknown (then only the lists can
+-- tell a bot).
+WITH call AS NOT MATERIALIZED (
     SELECT c.click_id, c.ts, c.publisher_id, c.landed, c.in_iframe, c.opener, c.visible, c.viewport_w, c.viewport_h,
-           c.dwell_ms, c.device_id, c.referrer, ow.prev_pub
+           c.dwell_ms, c.device_id, c.referrer, ow.prev_pub, coalesce(t.givt, false) AS givt,
+           c.device_id IS NULL OR sd.ordered OR sd.landed_pubs >= 2 OR (sd.landed_pubs = 1 AND sd.landed_pub <> c.publisher_id) AS shopper
     FROM clicks c LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
+    LEFT JOIN click_traffic t ON t.click_id = c.click_id
+    LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = c.device_id AND c.landed = false
     WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
+),
+-- What this rule judges: everything but GIVT.
+c AS NOT MATERIALIZED (
+    SELECT * FROM call WHERE NOT givt
+),
+-- What it sets aside, per publisher, for the evidence.
+aside AS (
+    SELECT publisher_id, count(*) FILTER (WHERE givt) AS givt_clicks,
+           count(*) FILTER (WHERE landed = false AND (givt OR NOT coalesce(shopper, true))) AS automated_hits
+    FROM call WHERE ts >= $1 GROUP BY 1
 ),
 -- Orders credited to a click of the window, with click-to-order time: those
 -- booked to the click's publisher, and the others (GlobalForeignOrders).
@@ -94,7 +140,9 @@ snipes AS (
 tagged AS NOT MATERIALIZED (
     SELECT c.click_id, c.ts, c.publisher_id, c.device_id, c.prev_pub,
            c.referrer IS NOT NULL AS has_referrer,
-           c.landed = false AS not_landed,
+           -- a non-rendered hit on a device no person uses is an automated
+           -- agent's: neither a hit nor a known value here
+           CASE WHEN c.landed = false AND NOT coalesce(c.shopper, true) THEN NULL ELSE c.landed = false END AS not_landed,
            CASE WHEN c.in_iframe IS NULL THEN NULL
                 ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $5 OR c.viewport_h <= $5) END AS hidden_frame,
            CASE WHEN c.visible IS NULL OR c.dwell_ms IS NULL THEN NULL
@@ -181,9 +229,11 @@ mrows AS (
            b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
            a.mechanism, a.hits, a.hits_in_scope, a.examples, a.victims,
            CASE WHEN a.mechanism = 'overwrite' THEN od.devices END AS devices,
-           0 AS self_ref, coalesce(mo.orders, []) AS credited, a.first_ts, a.last_ts
+           0 AS self_ref, coalesce(mo.orders, []) AS credited, a.first_ts, a.last_ts,
+           coalesce(x.givt_clicks, 0) AS givt_clicks, coalesce(x.automated_hits, 0) AS automated_hits
     FROM base b
     JOIN mech_agg a ON a.publisher_id = b.publisher_id
+    LEFT JOIN aside x ON x.publisher_id = b.publisher_id
     LEFT JOIN mech_orders mo ON mo.publisher_id = a.publisher_id AND mo.mechanism = a.mechanism
     LEFT JOIN overwrite_devices od ON od.publisher_id = a.publisher_id
     LEFT JOIN ord o ON o.publisher_id = b.publisher_id
@@ -191,9 +241,11 @@ mrows AS (
     SELECT b.publisher_id, b.clicks, b.landed_known, b.frame_known, b.redirect_known, b.device_known,
            b.self_ref_clicks, b.referrer_known, coalesce(o.orders, 0) AS orders,
            s.mechanism, s.hits, s.hits_in_scope, s.examples, 0, [],
-           s.self_ref, s.orders, s.first_ts, s.last_ts
+           s.self_ref, s.orders, s.first_ts, s.last_ts,
+           coalesce(x.givt_clicks, 0), coalesce(x.automated_hits, 0)
     FROM base b
     JOIN snipe_agg s ON s.publisher_id = b.publisher_id
+    LEFT JOIN aside x ON x.publisher_id = b.publisher_id
     LEFT JOIN ord o ON o.publisher_id = b.publisher_id
 )
 

@@ -27,6 +27,10 @@ import (
 //   - OVER    30 clicks 10 s after a click of C1…C5 on the same device, 10 own; 6 orders
 //   - CAP     8 returning buyers' orders 5 min after a click from the AliExpress page, 2 more clicks
 //   - COUPON  the same timing from a coupon page the shopper chose
+//   - BOTNET  40 clicks, 30 never landed, on devices no person uses
+//
+// Every device of a hit that never rendered, but BOTNET's, paid an order
+// at some time: they are shoppers' devices.
 const world = `
 INSERT INTO clicks (click_id, ts, publisher_id, device_id, referrer, landed, in_iframe, opener, visible, viewport_w, viewport_h, dwell_ms, _file_id, _line)
 SELECT p || '-' || i, TIMESTAMP '2026-11-15 00:00:00' + to_minutes((i * 50)::INTEGER), p, 'dev-' || p || '-' || i,
@@ -98,6 +102,18 @@ FROM (VALUES ('CAP'), ('COUPON')) v(p), range(0, 10) r(j);
 INSERT INTO orders (order_id, ts, buyer_id, publisher_id, click_id, status, commission_usd, _file_id, _line)
 SELECT 'o-' || p || '-' || j, TIMESTAMP '2026-11-19 06:05:00' + to_hours((j * 7)::INTEGER), 'b-' || p || '-' || j, p, p || '-' || j, 'paid', 4, 0, j
 FROM (VALUES ('CAP'), ('COUPON')) v(p), range(0, 8) r(j);
+
+-- BOTNET: a script's hits that never render (30 of 40), on throw-away
+-- cookies no person uses: invalid clicks (E.10.c), not stuffing.
+INSERT INTO clicks (click_id, ts, publisher_id, device_id, landed, _file_id, _line)
+SELECT 'BOTNET-' || i, TIMESTAMP '2026-11-20 03:00:00' + to_seconds((i * 20)::INTEGER), 'BOTNET', 'dev-BOTNET-' || i, i >= 30, 0, i
+FROM range(0, 40) r(i);
+
+-- Every other device whose hit never rendered is a shopper's: it paid an
+-- order at some time (organic, credited to no one).
+INSERT INTO orders (order_id, ts, buyer_id, buyer_device_id, _file_id, _line)
+SELECT 'o-dev-' || device_id, TIMESTAMP '2026-11-21 20:00:00', 'shopper-' || device_id, device_id, 0, 0
+FROM clicks WHERE landed = false AND publisher_id <> 'BOTNET';
 `
 
 func setup(t *testing.T) (*store.Store, *rules.Pack) {

@@ -1,0 +1,222 @@
+package rules
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ReferenceLists says where the run finds the maintained lists that label
+// general invalid traffic (GIVT, the MRC's list-based class): a known-bot
+// user-agent list from a maintained package, the pack's own extra
+// patterns, an optional IAB/ABC spiders-and-bots file, and CIDR files that
+// class IP addresses as data-centre, Tor exit or the program's own. The
+// lists themselves are never part of the pack: the pack names their paths,
+// the run records each list's name, version and SHA-256 (run.json).
+//
+// Relative paths resolve against the pack file's folder; the embedded
+// default pack's resolve against the working directory (where `make`
+// installs the package, .cache/reflists/).
+type ReferenceLists struct {
+	BotUserAgents BotUserAgents `yaml:"bot_user_agents"`
+	IPRanges      []IPRangeFile `yaml:"ip_ranges"`
+
+	lines map[string]int // key path → line, for messages about a key
+}
+
+// BotUserAgents configures the known-bot user-agent lists.
+type BotUserAgents struct {
+	// Path is a crawler-user-agents JSON file (an array of objects with a
+	// "pattern" regular expression, as the npm package crawler-user-agents
+	// ships it); its package.json beside it, when present, gives the
+	// version. Empty: no maintained list.
+	Path string `yaml:"path"`
+	// IABPath is an IAB/ABC International Spiders & Bots list in the
+	// simple text form documented in docs/REFERENCE_LISTS.md (one pattern
+	// per line, `#` comments), for programs that license it. Empty: none.
+	IABPath string `yaml:"iab_path"`
+	// ExtraPatterns are the pack's own patterns (RE2 syntax, matched
+	// against the whole user agent): automation tools and headless
+	// browsers a list may lack.
+	ExtraPatterns []BotPattern `yaml:"extra_patterns"`
+}
+
+// BotPattern is one of the pack's own user-agent patterns.
+type BotPattern struct {
+	Pattern string `yaml:"pattern"`
+	Note    string `yaml:"note"`
+}
+
+// IPRangeFile is one CIDR file and the class its ranges give an address.
+type IPRangeFile struct {
+	Class string `yaml:"class"`
+	Path  string `yaml:"path"`
+	// Name labels the list in evidence and run.json (default: the file's
+	// base name).
+	Name string `yaml:"name"`
+}
+
+// IP classes of IPRangeFile.Class. Only datacenter makes a click GIVT:
+// people use Tor, and the program's own staff test links from the office.
+const (
+	IPClassDatacenter = "datacenter"
+	IPClassTor        = "tor"
+	IPClassInternal   = "internal"
+)
+
+// IPClasses are the classes a CIDR file may give, in order of precedence
+// when ranges of two classes overlap.
+var IPClasses = []string{IPClassInternal, IPClassDatacenter, IPClassTor}
+
+// UnmarshalYAML decodes the block strictly and validates it, so a typo or
+// a bad pattern fails `rules check` at its own line, before any work.
+func (rl *ReferenceLists) UnmarshalYAML(n *yaml.Node) error {
+	type plain ReferenceLists
+	var errs []string
+	bad := func(line int, key, msg string) {
+		errs = append(errs, fmt.Sprintf("line %d: reference_lists%s: %s", line, key, msg))
+	}
+	lines := map[string]int{"": n.Line}
+	checkKeys(n, "", []string{"bot_user_agents", "ip_ranges"}, lines, bad)
+	if b := mappingValue(n, "bot_user_agents"); b != nil {
+		checkKeys(b, ".bot_user_agents", []string{"path", "iab_path", "extra_patterns"}, lines, bad)
+		if ep := mappingValue(b, "extra_patterns"); ep != nil && ep.Kind == yaml.SequenceNode {
+			for i, e := range ep.Content {
+				k := fmt.Sprintf(".bot_user_agents.extra_patterns[%d]", i)
+				lines[k] = e.Line
+				checkKeys(e, k, []string{"pattern", "note"}, lines, bad)
+			}
+		}
+	}
+	if ir := mappingValue(n, "ip_ranges"); ir != nil && ir.Kind == yaml.SequenceNode {
+		for i, e := range ir.Content {
+			k := fmt.Sprintf(".ip_ranges[%d]", i)
+			lines[k] = e.Line
+			checkKeys(e, k, []string{"class", "path", "name"}, lines, bad)
+		}
+	}
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*rl = ReferenceLists(p)
+	rl.lines = lines
+	for i, e := range rl.BotUserAgents.ExtraPatterns {
+		k := fmt.Sprintf(".bot_user_agents.extra_patterns[%d]", i)
+		if e.Pattern == "" {
+			bad(lines[k], k+".pattern", "required")
+			continue
+		}
+		if _, err := regexp.Compile(e.Pattern); err != nil {
+			bad(lines[k], k+".pattern", fmt.Sprintf("not a valid RE2 pattern: %v", err))
+		}
+	}
+	seen := map[string]bool{}
+	for i, f := range rl.IPRanges {
+		k := fmt.Sprintf(".ip_ranges[%d]", i)
+		if !contains(IPClasses, f.Class) {
+			bad(lines[k], k+".class", fmt.Sprintf("%q is not one of %s", f.Class, strings.Join(IPClasses, ", ")))
+		}
+		if f.Path == "" {
+			bad(lines[k], k+".path", "required: a CIDR file, one range per line")
+		}
+		if name := f.ListName(); seen[name] {
+			bad(lines[k], k+".name", fmt.Sprintf("%q names two lists: give each its own name", name))
+		} else {
+			seen[name] = true
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return &yaml.TypeError{Errors: errs}
+	}
+	return nil
+}
+
+// checkKeys reports keys of a mapping that are not in known, with the
+// nearest known key, and records the known keys' lines.
+func checkKeys(n *yaml.Node, prefix string, known []string, lines map[string]int, bad func(int, string, string)) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if contains(known, k.Value) {
+			lines[prefix+"."+k.Value] = k.Line
+			continue
+		}
+		msg := "unknown key"
+		if s := nearest(k.Value, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		bad(k.Line, prefix+"."+k.Value, msg)
+	}
+}
+
+// nearest is the known key within two edits of s, if any.
+func nearest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// ListName is the name the list goes by in evidence and run.json.
+func (f IPRangeFile) ListName() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return filepath.Base(f.Path)
+}
+
+// Line returns the line of a key of the block ("bot_user_agents.path",
+// "ip_ranges[0]"), 0 when unknown: run-time errors about a list (a file
+// that cannot be read) point at the pack line that names it.
+func (rl ReferenceLists) Line(key string) int { return rl.lines["."+key] }
+
+// ResolvePath resolves a path named in the pack: a relative path is
+// looked up beside the pack file first, then in the working directory
+// (where the embedded default's .cache/reflists/ paths point, and where a
+// pack extending the default inherits them from).
+func (p *Pack) ResolvePath(path string) string {
+	if path == "" || filepath.IsAbs(path) || p.Dir == "" {
+		return path
+	}
+	if beside := filepath.Join(p.Dir, path); fileExists(beside) {
+		return beside
+	}
+	return path
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,105 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestReferenceListsDefault(t *testing.T) {
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := p.ReferenceLists
+	if !strings.HasSuffix(rl.BotUserAgents.Path, "crawler-user-agents/crawler-user-agents.json") || len(rl.BotUserAgents.ExtraPatterns) == 0 || len(rl.IPRanges) != 0 {
+		t.Errorf("default reference_lists = %+v", rl)
+	}
+	if rl.Line("bot_user_agents.path") == 0 {
+		t.Error("no line recorded for bot_user_agents.path")
+	}
+}
+
+// TestReferenceListsErrors: every mistake is refused at its own line,
+// before any work.
+func TestReferenceListsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"unknown key with suggestion", `
+reference_lists:
+  bot_user_agent:
+    path: x.json
+`, []string{"line 4: reference_lists.bot_user_agent: unknown key (did you mean \"bot_user_agents\"?)"}},
+		{"misspelled nested key", `
+reference_lists:
+  bot_user_agents:
+    pth: x.json
+`, []string{"line 5: reference_lists.bot_user_agents.pth: unknown key (did you mean \"path\"?)"}},
+		{"bad pattern", `
+reference_lists:
+  bot_user_agents:
+    extra_patterns:
+      - {pattern: "(unclosed"}
+      - {note: "no pattern"}
+`, []string{"line 6: reference_lists.bot_user_agents.extra_patterns[0].pattern: not a valid RE2 pattern", "line 7: reference_lists.bot_user_agents.extra_patterns[1].pattern: required"}},
+		{"bad class and missing path", `
+reference_lists:
+  ip_ranges:
+    - {class: cloud, path: a.cidr}
+    - {class: tor}
+    - {class: datacenter, path: a.cidr}
+`, []string{"line 5: reference_lists.ip_ranges[0].class: \"cloud\" is not one of internal, datacenter, tor",
+			"line 6: reference_lists.ip_ranges[1].path: required",
+			"line 7: reference_lists.ip_ranges[2].name: \"a.cidr\" names two lists"}},
+		{"unknown key in a range entry", `
+reference_lists:
+  ip_ranges:
+    - {class: tor, path: t.txt, clas: x}
+`, []string{"line 5: reference_lists.ip_ranges[0].clas: unknown key (did you mean \"class\"?)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePack(t, "extends: default\nversion: \"t\""+tc.body)
+			_, err := Load(path)
+			if err == nil {
+				t.Fatal("pack accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the pack file", err)
+			}
+		})
+	}
+}
+
+func TestReferenceListsOverride(t *testing.T) {
+	path := writePack(t, `extends: default
+version: "t"
+reference_lists:
+  bot_user_agents:
+    path: lists/bots.json
+    iab_path: iab.txt
+  ip_ranges:
+    - {class: datacenter, path: ranges/aws.cidr, name: aws-2026-12}
+    - {class: internal, path: office.cidr}
+`)
+	p, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := p.ReferenceLists
+	if rl.BotUserAgents.IABPath != "iab.txt" || len(rl.IPRanges) != 2 || rl.IPRanges[0].ListName() != "aws-2026-12" || rl.IPRanges[1].ListName() != "office.cidr" {
+		t.Errorf("reference_lists = %+v", rl)
+	}
+	// Relative paths: beside the pack when the file is there, else as given.
+	if got := p.ResolvePath("lists/bots.json"); got != "lists/bots.json" {
+		t.Errorf("missing file resolved to %q", got)
+	}
+	if got := p.ResolvePath("pack.yaml"); !strings.HasSuffix(got, "/pack.yaml") || got == "pack.yaml" {
+		t.Errorf("file beside the pack resolved to %q", got)
+	}
+}
