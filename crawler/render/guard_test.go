@@ -67,7 +67,7 @@ func TestGuardBrowserReachesNothing(t *testing.T) {
 	for _, host := range []string{"hostile.test", "redirector.test", "refresher.test", "rebind.test"} {
 		v := r.Visit(ctx, w.site(host), r.honest)
 		visits[host] = v
-		t.Logf("%s: status %s %s; refused %v", host, v.Status, v.Error, refusedAt(v))
+		t.Logf("%s: status %s %s in %s; pages %+v; refused %v", host, v.Status, v.Error, v.FinishedAt.Sub(v.StartedAt), v.Pages, refusedAt(v))
 	}
 
 	if len(w.stranger) > 0 {

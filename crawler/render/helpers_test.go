@@ -99,8 +99,8 @@ type world struct {
 	mu       sync.Mutex
 	pages    map[string]http.HandlerFunc // host+path → handler
 	hits     map[string]int
-	allowed  atomic.Int64           // dials the guard let through
-	stranger []string               // dials let through to an address outside the allow-list
+	allowed  atomic.Int64            // dials the guard let through
+	stranger []string                // dials let through to an address outside the allow-list
 	allow    map[netip.AddrPort]bool // the guard's allow-list
 }
 

@@ -768,6 +768,12 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	})
 	defer proxy.SetSink(nil)
 
+	trace := func(what string) {
+		if os.Getenv("AFFWATCH_RENDER_TRACE") != "" {
+			fmt.Fprintf(os.Stderr, "render %s %s: %s at %s\n", s.URL, prof.Name, what, time.Since(v.StartedAt))
+		}
+	}
+	defer trace("done")
 	if prof.RespectRobots {
 		if allowed, why := r.robotsAllow(ctx, proxy, u, prof.UserAgent); !allowed {
 			v.Status, v.Error = StatusRobotsDisallowed, why
@@ -775,6 +781,7 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		}
 	}
 
+	trace("robots")
 	bctx, gen := r.current()
 	if bctx == nil {
 		v.Status, v.Error = StatusCrashed, "browser not running"
@@ -801,6 +808,7 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		}
 		return fail(StatusError, "open tab: "+err.Error())
 	}
+	trace("tab open")
 	go func() {
 		for {
 			select {
@@ -854,6 +862,7 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		return fail(StatusError, "set up tab: "+err.Error())
 	}
 
+	trace("set up")
 	referrer := strings.ReplaceAll(prof.Referrer, "{host}", url.QueryEscape(u.Hostname()))
 	queue := []string{u.String()}
 	queued := map[string]bool{u.String(): true}
@@ -864,6 +873,7 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		}
 		p, snap := r.renderPage(tabCtx, rec, no, queue[no], referrer)
 		referrer = queue[no]
+		trace(fmt.Sprintf("page %d", no))
 		v.Pages = append(v.Pages, p)
 		select {
 		case <-rec.crashed:
@@ -965,8 +975,8 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 // renderPage loads one page and walks it through the phases: load, the
 // page's timers, one synthetic click on an empty spot.
-func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, rawURL, referrer string) (Page, *snapshot) {
-	p := Page{No: no, URL: rawURL}
+func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, rawURL, referrer string) (p Page, _ *snapshot) {
+	p = Page{No: no, URL: rawURL}
 	t0 := time.Now()
 	defer func() { p.Elapsed = time.Since(t0) }()
 	pctx, cancel := context.WithTimeout(tabCtx, r.opt.PageTimeout)
@@ -1218,4 +1228,3 @@ func frameVisibility(v *Visit) {
 		}
 	}
 }
-
