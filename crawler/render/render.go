@@ -36,13 +36,13 @@ const (
 	DefaultMaxPages    = 2                // the landing page and one linked page: stuffing on a second page is a known trick
 	DefaultPageTimeout = 8 * time.Second  // navigation to snapshot of one page
 	DefaultSiteTimeout = 30 * time.Second // one site in one profile, every page
-	DefaultSettle      = 250 * time.Millisecond
+	DefaultSettle      = 150 * time.Millisecond
 	// DefaultTimerWait is how long the render waits for the page's
 	// timers after the load event; the instrumentation shortens every
 	// timer to at most 150 ms, so a pop-under scheduled for minutes fires
 	// within it.
-	DefaultTimerWait         = 400 * time.Millisecond
-	DefaultClickWait         = 300 * time.Millisecond
+	DefaultTimerWait         = 350 * time.Millisecond
+	DefaultClickWait         = 250 * time.Millisecond
 	DefaultMaxDOMNodes       = 50000     // beyond it the element walk stops early and says so
 	DefaultMaxScreenshot     = 384 << 10 // PNG bytes kept per site
 	DefaultViewportW         = 1280
@@ -84,7 +84,8 @@ func ShopperProfile(chromeMajor string) Profile {
 	}
 	return Profile{Name: ProfileShopper,
 		UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/" + chromeMajor + ".0.0.0 Safari/537.36",
-		Referrer:  "https://www.google.com/search?q={host}", Width: DefaultViewportW, Height: DefaultViewportH}
+		// A search engine sends its origin only (Google's referrer policy).
+		Referrer: "https://www.google.com/", Width: DefaultViewportW, Height: DefaultViewportH}
 }
 
 // Options configure a Renderer. Zero values take the defaults.
@@ -661,7 +662,9 @@ func (rec *visitRec) onEvent(ev any) {
 		if u, err := url.Parse(e.Request.URL); err == nil {
 			req.Host = strings.ToLower(u.Hostname())
 		}
-		req.MainFrame = rec.mainID != "" && req.FrameID == rec.mainID
+		// The main frame's own document (a navigation or redirect of the
+		// page), not the subresources it loads.
+		req.MainFrame = rec.mainID != "" && req.FrameID == rec.mainID && e.Type == network.ResourceTypeDocument
 		if e.Initiator != nil {
 			req.InitiatorType = string(e.Initiator.Type)
 			req.InitiatorURL = e.Initiator.URL
@@ -956,8 +959,9 @@ type snapshot struct {
 	Links []string `json:"links"`
 	Icons []string `json:"icons"`
 	Logos []string `json:"logos"`
-	Text  string   `json:"text"`
-	Click *struct {
+	Text    string   `json:"text"`
+	Refresh []string `json:"refresh"`
+	Click   *struct {
 		X  float64 `json:"x"`
 		Y  float64 `json:"y"`
 		On string  `json:"on"`
@@ -986,7 +990,7 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 	case <-rec.loaded: // a stale load event of the previous page
 	default:
 	}
-	res, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL, Referrer: referrer})
+	res, err := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: rawURL, Referrer: referrer, ReferrerPolicy: page.ReferrerPolicyOrigin})
 	if err != nil {
 		p.Err = "navigate: " + describe(err, pctx)
 		return p, nil
@@ -995,15 +999,25 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		p.Err = "navigate: " + res.ErrorText
 		return p, nil
 	}
+	// The load event may never come (a stalled body, a download, a
+	// script that never yields): wait for it only as long as leaves the
+	// page its timers, then look at whatever is there.
+	lctx, lcancel := context.WithTimeout(pctx, max(r.opt.PageTimeout-r.opt.Settle-r.opt.TimerWait, r.opt.PageTimeout/2))
 	select {
 	case <-rec.loaded:
-	case <-pctx.Done():
+	case <-lctx.Done():
 		rec.event(Event{Stage: "limit", Kind: "limit", URL: rawURL, Detail: "no load event within " + r.opt.PageTimeout.String()})
 	}
+	lcancel()
 	sleepCtx(pctx, r.opt.Settle)
 	rec.setPhase(no, "timer")
 	sleepCtx(pctx, r.opt.TimerWait)
 
+	// The snapshot, screenshot and click have their own budget: a page
+	// that used its navigation time must still be looked at.
+	sctx, scancel := context.WithTimeout(tabCtx, r.opt.PageTimeout/2)
+	defer scancel()
+	pctx = sctx
 	snap, err := r.snapshot(pctx, rec)
 	if err != nil {
 		p.Err = "snapshot: " + describe(err, pctx)
@@ -1014,6 +1028,13 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		rec.event(Event{Stage: "limit", Kind: "limit", URL: snap.URL, Detail: fmt.Sprintf("large document: %d elements; element walk capped", snap.Nodes)})
 	}
 	rec.mu.Lock()
+	for _, target := range snap.Refresh {
+		// A meta refresh in the rendered document (also one a script
+		// wrote) that has not fired yet within our bounded wait.
+		if len(rec.v.Navs) < 200 {
+			rec.v.Navs = append(rec.v.Navs, Nav{PageNo: no, FrameID: rec.mainID, MainFrame: true, URL: truncate(target, 4096), Reason: "metaTagRefresh", Phase: "declared"})
+		}
+	}
 	for _, e := range snap.Els {
 		rec.v.Elements = append(rec.v.Elements, Element{PageNo: no, DocumentURL: truncate(snap.URL, 4096), Tag: e.Tag, Src: e.Src,
 			Hidden: e.Hidden, HiddenBy: e.By, W: e.W, H: e.H, X: e.X, Y: e.Y, Opacity: e.Op, ZIndex: e.Z, Classes: e.Cls, Snippet: e.Snippet})

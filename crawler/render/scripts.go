@@ -48,7 +48,7 @@ const instrumentJS = `(() => {
 // DOM): the page cannot redefine getComputedStyle to lie about what it
 // hides. It returns a JSON string; every list is capped.
 const snapshotJS = `(() => {
-  const MAX_ELEMENTS = 300, MAX_TEXT = 60000, MAX_LINKS = 30;
+  const MAX_ELEMENTS = 300, MAX_TEXT = 60000, MAX_LINKS = 30, MAX_NODES_TEXT = 20000;
   const all = document.getElementsByTagName('*');
   const out = {url: String(location.href), title: String(document.title || '').slice(0, 1000), nodes: all.length,
     els: [], links: [], icons: [], logos: [], text: '', click: null, capped: false};
@@ -122,7 +122,17 @@ const snapshotJS = `(() => {
     const s = (img.className + ' ' + img.id + ' ' + img.alt + ' ' + img.src).toLowerCase();
     if (s.includes('logo') && img.complete && img.naturalWidth > 0) out.logos.push((img.currentSrc || img.src).slice(0, 2048));
   }
-  if (document.body) out.text = String(document.body.innerText || '').slice(0, MAX_TEXT);
+  out.refresh = [];
+  for (const m of document.querySelectorAll('meta[http-equiv]')) {
+    if (out.refresh.length >= 3 || m.httpEquiv.toLowerCase() !== 'refresh') continue;
+    const c = m.content || '';
+    const i = c.toLowerCase().indexOf('url=');
+    if (i < 0) continue;
+    try { out.refresh.push(new URL(c.slice(i + 4).trim().replace(/^['"]|['"]$/g, ''), location.href).href.slice(0, 2048)); } catch (e) {}
+  }
+  // innerText lays the page out; on a huge document textContent (no
+  // layout) is the bounded fallback.
+  if (document.body) out.text = String((all.length > MAX_NODES_TEXT ? document.body.textContent : document.body.innerText) || '').slice(0, MAX_TEXT);
   const interactive = 'a,button,input,select,textarea,label,summary,iframe,video,[onclick],[role=button],[contenteditable]';
   search:
   for (const fy of [0.55, 0.75, 0.35, 0.9, 0.2]) {
