@@ -956,9 +956,9 @@ type snapshot struct {
 		Cls     string  `json:"cls"`
 		Snippet string  `json:"snippet"`
 	} `json:"els"`
-	Links []string `json:"links"`
-	Icons []string `json:"icons"`
-	Logos []string `json:"logos"`
+	Links   []string `json:"links"`
+	Icons   []string `json:"icons"`
+	Logos   []string `json:"logos"`
 	Text    string   `json:"text"`
 	Refresh []string `json:"refresh"`
 	Click   *struct {
