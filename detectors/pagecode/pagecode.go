@@ -209,6 +209,13 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 	if err != nil {
 		return nil, fmt.Errorf("%s (page): rendered profiles: %w", code, err)
 	}
+	var renderedNow int64
+	if err := env.DB.QueryRowContext(ctx, queries["RenderedThisRun"], env.RunID).Scan(&renderedNow); err != nil {
+		return nil, fmt.Errorf("%s (page): renders of this run: %w", code, err)
+	}
+	if renderedNow == 0 && env.Signals != nil {
+		env.Signals.Add(code, "render", "rendered signals unavailable: no site was rendered in this run (no Chromium installed, --no-render, or --no-crawl); the crawler's HTML and the newest stored renders are judged")
+	}
 	var out []detectors.Finding
 	for _, k := range order {
 		f := sites[k]

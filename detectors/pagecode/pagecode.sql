@@ -42,3 +42,8 @@ ORDER BY 1, 2, 13, 14, 6, 8, 11, 12
 SELECT publisher_id, site_url, profile
 FROM render_latest_ok
 ORDER BY 1, 2, 3
+
+-- name: RenderedThisRun
+-- Whether the render stage ran in this run (else the run manifest lists
+-- rendered signals as unavailable).
+SELECT count(*) FROM render_visits WHERE run_id = ?
