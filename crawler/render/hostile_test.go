@@ -52,13 +52,13 @@ func TestHostilePages(t *testing.T) {
 
 	r := newRenderer(t, w, func(o *Options) {
 		o.HonestOnly = true
-		o.PageTimeout = 4 * time.Second
-		o.SiteTimeout = 10 * time.Second
+		o.PageTimeout = 8 * time.Second
+		o.SiteTimeout = 20 * time.Second
 		o.MaxBodyBytes = 2 << 20
 		o.MaxPages = 1
 	})
 	ctx := context.Background()
-	limit := 10*time.Second + 5*time.Second // the site deadline plus closing the tab on a loaded machine
+	limit := 20*time.Second + 8*time.Second // the site deadline plus closing the tab on a loaded machine
 	visit := func(host string) *Visit {
 		t0 := time.Now()
 		v := r.Visit(ctx, w.site(host), r.honest)

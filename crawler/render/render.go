@@ -18,12 +18,16 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/inspector"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -311,16 +315,18 @@ type Event struct {
 // Renderer renders sites in one headless Chromium, restarted when it
 // dies or hangs.
 type Renderer struct {
-	opt     Options
-	exec    string
-	blocked func(string) bool
-	sink    *Proxy // --proxy-server of the whole browser: refuses everything
-	slots   chan *Proxy
-	proxies []*Proxy
-	shopper Profile
-	honest  Profile
+	opt      Options
+	exec     string
+	blocked  func(string) bool
+	sink     *Proxy // --proxy-server of the whole browser: refuses everything
+	slots    chan *slot
+	proxies  []*Proxy
+	allSlots []*slot
+	shopper  Profile
+	honest   Profile
 
 	mu          sync.Mutex
+	openMu      sync.Mutex
 	gen         int
 	allocCancel context.CancelFunc
 	browserCtx  context.Context
@@ -341,7 +347,7 @@ func New(ctx context.Context, o Options) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{opt: o, exec: path, slots: make(chan *Proxy, o.Tabs)}
+	r := &Renderer{opt: o, exec: path, slots: make(chan *slot, o.Tabs)}
 	r.blocked = hostMatcher(o.BlockHosts)
 	r.sink, err = NewProxy(ProxyOptions{RefuseAll: true})
 	if err != nil {
@@ -355,7 +361,9 @@ func New(ctx context.Context, o Options) (*Renderer, error) {
 			return nil, err
 		}
 		r.proxies = append(r.proxies, p)
-		r.slots <- p
+		sl := &slot{proxy: p, dialogs: make(chan struct{}, 8)}
+		r.allSlots = append(r.allSlots, sl)
+		r.slots <- sl
 	}
 	if err := r.start(ctx); err != nil {
 		r.Close()
@@ -530,6 +538,9 @@ func (r *Renderer) restart(ctx context.Context, gen int) error {
 
 // Close stops the browser and the proxies.
 func (r *Renderer) Close() {
+	for _, sl := range r.allSlots {
+		sl.drop()
+	}
 	r.mu.Lock()
 	r.stopBrowser()
 	r.mu.Unlock()
@@ -619,7 +630,6 @@ type visitRec struct {
 	mainID   string
 	first    map[string]string // request id → first URL
 	loaded   chan struct{}
-	dialogs  chan struct{}
 	crashed  chan struct{}
 	maxReq   int
 	reqLimit bool
@@ -726,10 +736,6 @@ func (rec *visitRec) onEvent(ev any) {
 		rec.mu.Lock()
 		rec.v.Dialogs++
 		rec.mu.Unlock()
-		select {
-		case rec.dialogs <- struct{}{}:
-		default:
-		}
 	case *page.EventLoadEventFired:
 		select {
 		case rec.loaded <- struct{}{}:
@@ -750,7 +756,7 @@ const bindingName = "__awReport"
 func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Visit {
 	v := &Visit{Site: s, Profile: prof.Name, UserAgent: prof.UserAgent, StartedAt: time.Now().UTC()}
 	defer func() { v.FinishedAt = time.Now().UTC() }()
-	rec := &visitRec{v: v, first: map[string]string{}, loaded: make(chan struct{}, 1), dialogs: make(chan struct{}, 8),
+	rec := &visitRec{v: v, first: map[string]string{}, loaded: make(chan struct{}, 1),
 		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load"}
 
 	u, err := url.Parse(strings.TrimSpace(s.URL))
@@ -758,18 +764,18 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		v.Status, v.Error = StatusError, fmt.Sprintf("site url %q: only http(s) URLs are rendered", s.URL)
 		return v
 	}
-	var proxy *Proxy
+	var sl *slot
 	select {
-	case proxy = <-r.slots:
+	case sl = <-r.slots:
 	case <-ctx.Done():
 		v.Status, v.Error = StatusError, ctx.Err().Error()
 		return v
 	}
-	defer func() { r.slots <- proxy }()
-	proxy.SetSink(func(e ProxyEvent) {
+	defer func() { r.slots <- sl }()
+	sl.proxy.SetSink(func(e ProxyEvent) {
 		rec.event(Event{At: e.At, Stage: "proxy", Kind: e.Kind, URL: e.URL, Address: e.Address, Detail: e.Detail})
 	})
-	defer proxy.SetSink(nil)
+	defer sl.proxy.SetSink(nil)
 
 	trace := func(what string) {
 		if os.Getenv("AFFWATCH_RENDER_TRACE") != "" {
@@ -778,85 +784,62 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	}
 	defer trace("done")
 	if prof.RespectRobots {
-		if allowed, why := r.robotsAllow(ctx, proxy, u, prof.UserAgent); !allowed {
+		if allowed, why := r.robotsAllow(ctx, sl.proxy, u, prof.UserAgent); !allowed {
 			v.Status, v.Error = StatusRobotsDisallowed, why
 			return v
 		}
 	}
-
 	trace("robots")
-	bctx, gen := r.current()
-	if bctx == nil {
-		v.Status, v.Error = StatusCrashed, "browser not running"
-		return v
-	}
-	siteCtx, cancelSite := context.WithTimeout(bctx, r.opt.SiteTimeout)
-	defer cancelSite()
-	stopOnParent := context.AfterFunc(ctx, cancelSite)
-	defer stopOnParent()
-	tabCtx, cancelTab := chromedp.NewContext(siteCtx, chromedp.WithNewBrowserContext(func(p *target.CreateBrowserContextParams) {
-		p.ProxyServer = proxy.URL()
-		p.ProxyBypassList = "<-loopback>"
-	}))
-	defer cancelTab()
-
 	fail := func(status, msg string) *Visit {
 		v.Status, v.Error = status, truncate(msg, 1024)
 		return v
 	}
-	if err := chromedp.Listen(tabCtx, rec.onEvent); err != nil {
-		if !r.healthy(bctx) {
-			r.restart(ctx, gen)
-			return fail(StatusCrashed, "browser did not answer; restarted: "+err.Error())
-		}
-		return fail(StatusError, "open tab: "+err.Error())
+	bctx, gen := r.current()
+	if bctx == nil {
+		return fail(StatusCrashed, "browser not running")
 	}
-	trace("tab open")
-	go func() {
-		for {
-			select {
-			case <-rec.dialogs:
-				dctx, cancel := context.WithTimeout(tabCtx, time.Second)
-				chromedp.Call(dctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-				cancel()
-			case <-tabCtx.Done():
-				return
+	if sl.tabCtx == nil || sl.gen != gen || sl.tabCtx.Err() != nil {
+		sl.drop()
+		if err := r.openTab(ctx, sl, bctx, gen); err != nil {
+			if !r.healthy(bctx) {
+				r.restart(ctx, gen)
+				return fail(StatusCrashed, "browser did not answer; restarted: "+err.Error())
 			}
+			return fail(StatusError, "open tab: "+err.Error())
+		}
+	}
+	trace("tab ready")
+	rec.mainID = sl.mainID
+	sl.cur.Store(rec)
+	keep := false
+	defer func() {
+		sl.cur.Store(nil)
+		if !keep || !r.resetTab(sl, v) {
+			sl.drop() // a tab that misbehaved is not reused
 		}
 	}()
-	bcID := chromedp.FromContext(tabCtx).BrowserContextID
-	setup := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: bindingName}); err != nil {
-			return err
-		}
-		if _, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: instrumentJS}); err != nil {
-			return err
-		}
+
+	visitCtx, cancelVisit := context.WithTimeout(sl.tabCtx, r.opt.SiteTimeout)
+	defer cancelVisit()
+	stopOnParent := context.AfterFunc(ctx, cancelVisit)
+	defer stopOnParent()
+	sctx, cancel := context.WithTimeout(visitCtx, r.opt.PageTimeout)
+	err = chromedp.Do(sctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: prof.UserAgent, AcceptLanguage: "en-US,en;q=0.9"}); err != nil {
 			return err
 		}
-		if _, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: 1, Mobile: prof.Mobile}); err != nil {
-			return err
+		// A resize relayouts the page: only when the profile's viewport
+		// differs from the tab's.
+		if sl.width == prof.Width && sl.height == prof.Height && sl.mobile == prof.Mobile {
+			return nil
 		}
-		ft, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
-		if err != nil {
-			return err
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: 1, Mobile: prof.Mobile})
+		if err == nil {
+			sl.width, sl.height, sl.mobile = prof.Width, prof.Height, prof.Mobile
 		}
-		if ft.FrameTree != nil && ft.FrameTree.Frame != nil {
-			rec.mu.Lock()
-			rec.mainID = string(ft.FrameTree.Frame.ID)
-			rec.mu.Unlock()
-		}
-		return nil
-	})
-	sctx, cancel := context.WithTimeout(tabCtx, r.opt.PageTimeout)
-	err = chromedp.Do(sctx, setup)
+		return err
+	}))
 	cancel()
-	if err == nil {
-		dctx, cancel := context.WithTimeout(tabCtx, r.opt.PageTimeout)
-		_, err = chromedp.CallBrowser(dctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny, BrowserContextID: bcID, EventsEnabled: ptr(true)})
-		cancel()
-	}
 	if err != nil {
 		if !r.healthy(bctx) {
 			r.restart(ctx, gen)
@@ -865,19 +848,23 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		return fail(StatusError, "set up tab: "+err.Error())
 	}
 
-	trace("set up")
 	referrer := strings.ReplaceAll(prof.Referrer, "{host}", url.QueryEscape(u.Hostname()))
 	queue := []string{u.String()}
 	queued := map[string]bool{u.String(): true}
+	clean := true
 	for no := 0; no < len(queue) && no < r.opt.MaxPages; no++ {
-		if siteCtx.Err() != nil {
+		if visitCtx.Err() != nil {
 			rec.event(Event{Stage: "limit", Kind: "limit", URL: queue[no], Detail: "site time limit of " + r.opt.SiteTimeout.String() + " reached"})
+			clean = false
 			break
 		}
-		p, snap := r.renderPage(tabCtx, rec, no, queue[no], referrer)
+		p, snap := r.renderPage(visitCtx, rec, no, queue[no], referrer)
 		referrer = queue[no]
 		trace(fmt.Sprintf("page %d", no))
 		v.Pages = append(v.Pages, p)
+		if p.Err != "" {
+			clean = false
+		}
 		select {
 		case <-rec.crashed:
 			r.restartIfDead(ctx, bctx, gen)
@@ -899,9 +886,10 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 					queue = append(queue, l)
 				}
 			}
-			r.collectAssets(tabCtx, rec, no, snap)
+			r.collectAssets(visitCtx, rec, no, snap)
 		}
 	}
+	keep = clean
 	if v.Status == "" {
 		v.Status = StatusOK
 	}
@@ -912,6 +900,170 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	rec.mu.Unlock()
 	frameVisibility(v)
 	return v
+}
+
+// slot is one tab of the renderer with its own proxy. The tab lives in a
+// browser context of its own (cookies, storage, cache and the proxy apart
+// from the other tabs) and is reused from visit to visit after its
+// cookies, the visited origins' storage and its cache are cleared: a new
+// context and renderer process per visit cost more CPU than the page.
+type slot struct {
+	proxy   *Proxy
+	gen     int
+	tabCtx  context.Context
+	cancel  context.CancelFunc
+	mainID  string
+	bcID    cdp.BrowserContextID
+	cur     atomic.Pointer[visitRec]
+	dialogs chan struct{}
+	// the viewport set on the tab
+	width, height int64
+	mobile        bool
+}
+
+func (sl *slot) onEvent(ev any) {
+	if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+		select {
+		case sl.dialogs <- struct{}{}:
+		default:
+		}
+	}
+	if rec := sl.cur.Load(); rec != nil {
+		rec.onEvent(ev)
+	}
+}
+
+func (sl *slot) drop() {
+	if sl.cancel != nil {
+		sl.cancel()
+	}
+	sl.cancel, sl.tabCtx, sl.mainID = nil, nil, ""
+	sl.width, sl.height, sl.mobile = 0, 0, false
+}
+
+// openTab creates the slot's browser context and tab and instruments it.
+func (r *Renderer) openTab(ctx context.Context, sl *slot, bctx context.Context, gen int) error {
+	// One tab opens at a time: eight browser contexts and renderer
+	// processes started at once on two busy cores take longer than any
+	// sane timeout, and a tab given up on still costs a process.
+	r.openMu.Lock()
+	defer r.openMu.Unlock()
+	tabCtx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext(func(p *target.CreateBrowserContextParams) {
+		p.ProxyServer = sl.proxy.URL()
+		p.ProxyBypassList = "<-loopback>"
+	}))
+	done := make(chan error, 1)
+	go func() {
+		// The first call creates the target; a hung browser must not
+		// hang us, hence the timer below.
+		if err := chromedp.Listen(tabCtx, sl.onEvent); err != nil {
+			done <- err
+			return
+		}
+		setup := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			// chromedp enables DOM, CSS and Log for its own selectors; the
+			// render reads the page through one snapshot script, and the
+			// events of every DOM mutation cost the browser more CPU than
+			// the page itself.
+			for _, c := range []cdp.Command[cdp.Empty, cdp.Empty]{dom.Disable, css.Disable, cdplog.Disable} {
+				if _, err := cdp.Call(ctx, t, c, cdp.Empty{}); err != nil {
+					return err
+				}
+			}
+			// No HTTP cache: the shopper profile must not be served the
+			// honest visit's cached page (nor the other way round).
+			if _, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+				return err
+			}
+			if _, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: bindingName}); err != nil {
+				return err
+			}
+			if _, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: instrumentJS}); err != nil {
+				return err
+			}
+			ft, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
+			if err != nil {
+				return err
+			}
+			if ft.FrameTree != nil && ft.FrameTree.Frame != nil {
+				sl.mainID = string(ft.FrameTree.Frame.ID)
+			}
+			return nil
+		})
+		sctx, scancel := context.WithTimeout(tabCtx, r.opt.PageTimeout)
+		defer scancel()
+		if err := chromedp.Do(sctx, setup); err != nil {
+			done <- err
+			return
+		}
+		sl.bcID = chromedp.FromContext(tabCtx).BrowserContextID
+		_, err := chromedp.CallBrowser(sctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny, BrowserContextID: sl.bcID, EventsEnabled: ptr(true)})
+		done <- err
+	}()
+	openLimit := 2 * r.opt.PageTimeout
+	t := time.NewTimer(openLimit)
+	defer t.Stop()
+	var err error
+	select {
+	case err = <-done:
+	case <-t.C:
+		err = errors.New("the browser did not open a tab within " + openLimit.String())
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		go cancel() // closing a hung tab may itself wait
+		return err
+	}
+	sl.tabCtx, sl.cancel, sl.gen = tabCtx, cancel, gen
+	go func() {
+		for {
+			select {
+			case <-sl.dialogs:
+				dctx, dcancel := context.WithTimeout(tabCtx, time.Second)
+				chromedp.Call(dctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+				dcancel()
+			case <-tabCtx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// resetTab leaves the visited page and forgets everything it stored, so
+// the next visit (the other profile of the same site, or another site)
+// starts as a first-time visitor. It reports whether the tab is reusable.
+func (r *Renderer) resetTab(sl *slot, v *Visit) bool {
+	if sl.tabCtx == nil || sl.tabCtx.Err() != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(sl.tabCtx, 3*time.Second)
+	defer cancel()
+	origins := map[string]bool{}
+	for _, p := range v.Pages {
+		for _, raw := range []string{p.URL, p.FinalURL} {
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				origins[u.Scheme+"://"+u.Host] = true
+			}
+		}
+	}
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		// No about:blank in between: the next visit's navigation replaces
+		// the document anyway, and an extra navigation per visit was a
+		// measurable share of the browser's CPU.
+		for o := range origins {
+			if _, err := cdp.Call(ctx, t, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o,
+				StorageTypes: "local_storage,indexeddb,service_workers,cache_storage,file_systems"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	if err == nil {
+		_, err = chromedp.CallBrowser(ctx, storage.ClearCookies, storage.ClearCookiesParams{BrowserContextID: sl.bcID})
+	}
+	return err == nil
 }
 
 func (r *Renderer) restartIfDead(ctx, bctx context.Context, gen int) {
@@ -942,6 +1094,7 @@ type snapshot struct {
 	Title  string `json:"title"`
 	Nodes  int    `json:"nodes"`
 	Capped bool   `json:"capped"`
+	Huge   bool   `json:"huge"`
 	Els    []struct {
 		Tag     string  `json:"tag"`
 		Src     string  `json:"src"`
@@ -1015,7 +1168,7 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 
 	// The snapshot, screenshot and click have their own budget: a page
 	// that used its navigation time must still be looked at.
-	sctx, scancel := context.WithTimeout(tabCtx, r.opt.PageTimeout/2)
+	sctx, scancel := context.WithTimeout(tabCtx, r.opt.PageTimeout)
 	defer scancel()
 	pctx = sctx
 	snap, err := r.snapshot(pctx, rec)
@@ -1024,8 +1177,8 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		return p, nil
 	}
 	p.FinalURL, p.Title, p.Text, p.Nodes = snap.URL, snap.Title, snap.Text, snap.Nodes
-	if snap.Nodes > r.opt.MaxDOMNodes || snap.Capped {
-		rec.event(Event{Stage: "limit", Kind: "limit", URL: snap.URL, Detail: fmt.Sprintf("large document: %d elements; element walk capped", snap.Nodes)})
+	if snap.Nodes > r.opt.MaxDOMNodes || snap.Capped || snap.Huge {
+		rec.event(Event{Stage: "limit", Kind: "limit", URL: snap.URL, Detail: fmt.Sprintf("large document: %d elements; text read without layout, no synthetic click, element walk capped at 300", snap.Nodes)})
 	}
 	rec.mu.Lock()
 	for _, target := range snap.Refresh {

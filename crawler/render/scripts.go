@@ -132,10 +132,12 @@ const snapshotJS = `(() => {
   }
   // innerText lays the page out; on a huge document textContent (no
   // layout) is the bounded fallback.
-  if (document.body) out.text = String((all.length > MAX_NODES_TEXT ? document.body.textContent : document.body.innerText) || '').slice(0, MAX_TEXT);
+  const huge = all.length > MAX_NODES_TEXT || (document.body && document.body.textContent.length > 200000);
+  if (document.body) out.text = String((huge ? document.body.textContent : document.body.innerText) || '').slice(0, MAX_TEXT);
+  out.huge = huge;
   const interactive = 'a,button,input,select,textarea,label,summary,iframe,video,[onclick],[role=button],[contenteditable]';
   search:
-  for (const fy of [0.55, 0.75, 0.35, 0.9, 0.2]) {
+  for (const fy of (huge ? [] : [0.55, 0.75, 0.35, 0.9, 0.2])) {
     for (const fx of [0.5, 0.25, 0.75, 0.1, 0.9]) {
       const x = Math.round(vw * fx), y = Math.round(vh * fy);
       const e = document.elementFromPoint(x, y);
