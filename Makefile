@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-scale bench-manyfiles reflists fuzz eval deps clean
+.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
 
 all: build
 
@@ -70,6 +70,19 @@ bench-detect: deps
 BENCH_SITES ?= 2000
 bench-crawl: deps
 	$(GO) run $(GOFLAGS) ./cmd/bench-crawl --sites $(BENCH_SITES) --concurrency 64 --append docs/BENCHMARKS.md
+
+# Render benchmark of issue 17: 1,000 loopback sites opened in headless
+# Chromium in both profiles with a screenshot each; sites/s and the peak
+# memory of the render process plus Chromium, appended to BENCHMARKS.md.
+RENDER_SITES ?= 1000
+RENDER_TABS ?= 6
+bench-render: deps chromium
+	$(GO) run $(GOFLAGS) ./cmd/bench-render --sites $(RENDER_SITES) --tabs $(RENDER_TABS) --pages 1 --append docs/BENCHMARKS.md
+
+# Rendered findings on the fixture world of issue 17, static-only figures
+# beside (the same test make test runs, verbose).
+eval-render: deps chromium
+	$(GO) test $(GOFLAGS) -count=1 -run '^TestRenderWorld$$' -v ./fixtures/sites/ | grep -A6 'rendered evidence'
 
 # Brand-domain screening (issue 6): 1 M host names against the default
 # pack's brands on one core; prints domains/s and appends the result.

@@ -323,6 +323,7 @@ type findingView struct {
 	CTIT           *ctitChart
 	Diagram        *diagram
 	Logo           *logoPair
+	Render         *renderView // what headless Chromium saw of the site (issue 17)
 	Snippets       []snippetView
 	SnippetsOff    int
 	FigureNote     string // a figure not drawn, and why
@@ -332,6 +333,7 @@ type findingView struct {
 	wantCTIT       bool
 	ctit           ctitSummary
 	logo           *logoRequest
+	render         *renderRequest
 }
 
 // figures counts the drawn figures of a finding (snippets aside).
@@ -724,6 +726,7 @@ func setEvidence(f *findingView, text string, draw bool) {
 		}
 		return draw
 	}
+	f.render = renderRequestFor(v, f.publisher)
 	switch f.Detector {
 	case detectors.SelfPurchase, detectors.SelfPromotion:
 		if d := diagramFor(f.Detector, v, f.publisher); d != nil && figure("identifier diagram") {
@@ -784,10 +787,14 @@ func sortedKeys[V any](m map[string]V) []string {
 func attachFigures(ctx context.Context, db *sql.DB, meta Meta, findings map[string][]findingView) error {
 	var ctitPubs []string
 	var logos []*logoRequest
+	var renders []*renderRequest
 	for _, pub := range sortedKeys(findings) {
 		fs := findings[pub]
 		want := false
 		for i := range fs {
+			if fs[i].render != nil && len(renders) < MaxRenderShots {
+				renders = append(renders, fs[i].render)
+			}
 			want = want || fs[i].wantCTIT
 			if fs[i].logo != nil {
 				if len(logos) < MaxLogoPairs {
@@ -816,11 +823,17 @@ func attachFigures(ctx context.Context, db *sql.DB, meta Meta, findings map[stri
 			return err
 		}
 	}
+	if err := attachRenders(ctx, db, renders); err != nil {
+		return err
+	}
 	refs := newRefLogos(meta.RulesSource)
 	for _, pub := range sortedKeys(findings) {
 		fs := findings[pub]
 		for i := range fs {
 			f := &fs[i]
+			if f.render != nil {
+				f.Render, f.render = f.render.view, nil
+			}
 			if f.wantCTIT {
 				f.wantCTIT = false
 				pubCounts := ctit.pub[ctitKey{pub, f.windowS, f.windE}]

@@ -163,3 +163,45 @@ ORDER BY publisher_id, count(*) DESC, reason;
 -- The days the database holds clicks for: a backfill's date range.
 SELECT coalesce(strftime(min(ts), '%Y-%m-%d'), ''), coalesce(strftime(max(ts), '%Y-%m-%d'), '')
 FROM clicks;
+-- name: RenderProfiles
+-- The profiles in which the finding sites' newest renders completed
+-- (issue 17). $1 publishers, $2 site URLs (zipped lists).
+WITH want AS (
+    SELECT unnest(CAST($1 AS VARCHAR[])) AS publisher_id,
+           unnest(CAST($2 AS VARCHAR[])) AS site_url
+)
+SELECT v.publisher_id, v.site_url, v.profile
+FROM want w
+JOIN render_latest_ok v ON v.publisher_id = w.publisher_id AND v.site_url = w.site_url
+ORDER BY 1, 2, 3;
+
+-- name: RenderShots
+-- Their screenshots, the shopper's first (what a visitor is shown).
+-- $1 publishers, $2 site URLs, $3 byte cap.
+WITH want AS (
+    SELECT unnest(CAST($1 AS VARCHAR[])) AS publisher_id,
+           unnest(CAST($2 AS VARCHAR[])) AS site_url
+)
+SELECT v.publisher_id, v.site_url, v.profile, s.png
+FROM want w
+JOIN render_latest_ok v ON v.publisher_id = w.publisher_id AND v.site_url = w.site_url
+JOIN render_screenshots s ON s.render_id = v.render_id
+WHERE octet_length(s.png) <= $3
+ORDER BY 1, 2, (v.profile = 'shopper') DESC, 3;
+
+-- name: RenderIntercepts
+-- Their intercepted requests (affiliate hosts and brand domains: refused
+-- by the render proxy, never sent), with initiator and frame visibility.
+-- $1 publishers, $2 site URLs.
+WITH want AS (
+    SELECT unnest(CAST($1 AS VARCHAR[])) AS publisher_id,
+           unnest(CAST($2 AS VARCHAR[])) AS site_url
+)
+SELECT v.publisher_id, v.site_url, v.profile, q.url, coalesce(q.resource_type, ''),
+       coalesce(q.initiator_type, ''), coalesce(q.initiator_url, ''),
+       coalesce(q.frame_visibility, CASE WHEN q.main_frame THEN 'the page itself (navigation)' ELSE '' END)
+FROM want w
+JOIN render_latest_ok v ON v.publisher_id = w.publisher_id AND v.site_url = w.site_url
+JOIN render_requests q ON q.render_id = v.render_id
+WHERE q.blocked
+ORDER BY 1, 2, q.page_no, 4, 3;

@@ -51,6 +51,10 @@ type crawlOptions struct {
 	// part limits the visits to the sites of one partition's publishers
 	// (affwatch run --partition): the other partitions visit theirs.
 	part detectors.Partition
+	// render is the render stage after the crawl (issue 17); pack, when
+	// set, turns it on (its lists say which hosts are never contacted).
+	render renderOptions
+	pack   *rules.Pack
 }
 
 // registerTuning adds the flags beyond the contract's three (DESIGN §4).
@@ -61,6 +65,7 @@ func (o *crawlOptions) registerTuning(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxPages, "max-pages", crawler.DefaultMaxPages, "pages per site: the site URL and same-site pages linked from it")
 	fs.IntVar(&o.concurrency, "crawl-concurrency", crawler.DefaultConcurrency, "sites visited at once")
 	fs.DurationVar(&o.hostDelay, "host-delay", crawler.DefaultHostDelay, "pause between two requests to one host")
+	o.render.register(fs)
 }
 
 // testDialControl is set by this package's tests to crawler.LoopbackOnly,
@@ -139,6 +144,11 @@ func crawlSites(ctx context.Context, st *store.Store, runID string, o crawlOptio
 		return sum, fmt.Errorf("crawl: %w", err)
 	}
 	log.Info("crawl finished", "visited", sum.visited, "not_ok", sum.failed, "fresh", skipped)
+	if o.pack != nil {
+		if err := renderSites(ctx, st, runID, o, o.pack, log, stderr); err != nil {
+			return sum, err
+		}
+	}
 	return sum, nil
 }
 
@@ -196,6 +206,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	o.doNotFetch = doNotFetch(pack)
+	o.pack = pack
 	st, err := db.open(ctx, out)
 	if err != nil {
 		return err

@@ -297,6 +297,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		co := o.crawl
 		co.dnsServer, co.allowPrivate = o.dnsServer, o.allowPrivate
 		co.doNotFetch = doNotFetch(pack)
+		co.pack = pack // turns the render stage on (issue 17)
 		co.part = part
 		if _, err := crawlSites(ctx, st, runID, co, log, stderr); err != nil {
 			return nil, err

@@ -99,3 +99,11 @@ func excepted(r rules.Rule, publisher, siteURL string, day time.Time) bool {
 	}
 	return false
 }
+
+// InterceptHosts are the hosts a browser rendering publisher pages must
+// never contact: the tracking hosts (a request there is a click) and the
+// brands' own domains (a request there carries the visitor's cookies to
+// the program). The render proxy refuses them and records the attempt.
+func InterceptHosts(p *rules.Pack) []string {
+	return append(TrackingHosts(p), brandDomains(p)...)
+}

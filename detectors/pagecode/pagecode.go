@@ -62,6 +62,7 @@ type candidate struct {
 	pageNo                      int64
 	documentURL, kind, trigger  string
 	hidden, target, snippet     string
+	source, profile             string // page (the crawler's HTML) or render (Chromium, per profile)
 }
 
 // signal is a candidate that matched, with what it means.
@@ -74,6 +75,8 @@ type signal struct {
 	DocumentURL string `json:"document_url"`
 	PageNo      int64  `json:"page_no"`
 	Snippet     string `json:"snippet"`
+	Source      string `json:"source,omitempty"`  // render: seen by headless Chromium
+	Profile     string `json:"profile,omitempty"` // honest or shopper
 	weight      float64
 }
 
@@ -89,6 +92,17 @@ type StuffingThresholds struct {
 	MinScore    float64 `yaml:"min_score" range:"(0,1]"`
 	MaxExamples int     `yaml:"max_examples" range:"[1,100]"`
 	Snippet     int     `yaml:"max_snippet_chars" range:"[1,10000]"`
+	// RenderShopperProfile 1: the render stage also opens each site as a
+	// shopper would arrive (cloaking shows only there); 0: honest profile
+	// only, for programs that forbid the second.
+	RenderShopperProfile int `yaml:"render_shopper_profile" range:"[0,1]"`
+}
+
+// RenderShopperProfile reports whether the pack lets the render stage open
+// sites in the shopper profile too.
+func RenderShopperProfile(p *rules.Pack) (bool, error) {
+	th, err := stuffingThresholds.Of(p)
+	return th.RenderShopperProfile == 1, err
 }
 
 // PopupThresholds are page_popup's tunable values.
@@ -124,7 +138,7 @@ func (Stuffing) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		if !lists.isAffiliateLink(c.target) {
 			return signal{}, false
 		}
-		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, p.Snippet)}
+		s := newSignal(c, p.Snippet)
 		switch c.kind {
 		case "hidden_frame":
 			s.Name, s.weight = "hidden_affiliate_frame", p.Frame
@@ -161,7 +175,7 @@ func (Popup) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding, e
 	}
 	networks := listOr(rule, ListPopupNetworks, PopupNetworks)
 	classify := func(c candidate) (signal, bool) {
-		s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo, Snippet: clip(c.snippet, p.Snippet)}
+		s := newSignal(c, p.Snippet)
 		switch {
 		case c.kind == "window_open" && c.trigger == "load":
 			s.Name, s.weight = "window_open_on_load", p.Load
@@ -207,7 +221,7 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 	for rows.Next() {
 		var c candidate
 		if err := rows.Scan(&c.publisher, &c.siteURL, &c.crawlID, &c.started, &c.finished, &c.pageNo, &c.documentURL,
-			&c.kind, &c.trigger, &c.hidden, &c.target, &c.snippet); err != nil {
+			&c.kind, &c.trigger, &c.hidden, &c.target, &c.snippet, &c.source, &c.profile); err != nil {
 			return nil, err
 		}
 		s, ok := classify(c)
@@ -225,6 +239,17 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	rendered, err := renderedProfiles(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("%s (page): rendered profiles: %w", code, err)
+	}
+	var renderedNow int64
+	if err := env.DB.QueryRowContext(ctx, queries["RenderedThisRun"], env.RunID).Scan(&renderedNow); err != nil {
+		return nil, fmt.Errorf("%s (page): renders of this run: %w", code, err)
+	}
+	if renderedNow == 0 && env.Signals != nil {
+		env.Signals.Add(code, "render", "rendered signals unavailable: no site was rendered in this run (no Chromium installed, --no-render, or --no-crawl); the crawler's HTML and the newest stored renders are judged")
 	}
 	var out []detectors.Finding
 	for _, k := range order {
@@ -251,6 +276,12 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 		if score < minScore {
 			continue
 		}
+		cloaked := shopperOnly(f.signals, rendered[k])
+		if len(cloaked) > 0 {
+			// Cloaking adds no weight (the signals carry it); it is what a
+			// reviewer must know: our honest visit would not have seen it.
+			names = append(names, "cloaked_to_shoppers")
+		}
 		severity := detectors.SeverityFromScore(score)
 		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
 			severity = rule.Severity
@@ -269,6 +300,9 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 			"signal_counts": count,
 			"items":         examples,
 			"items_total":   len(f.signals),
+			"rendered":      rendered[k] != nil,
+			"profiles":      profileList(rendered[k]),
+			"shopper_only":  cloaked,
 		})
 		if err != nil {
 			return nil, err
@@ -282,7 +316,7 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 			Severity:      severity,
 			Score:         score,
 			PolicyRef:     rule.Policy,
-			Summary:       summary(k.site, names, len(f.signals)),
+			Summary:       summary(k.site, names, len(f.signals)) + cloakNote(cloaked),
 			Evidence:      body,
 			WindowStart:   ws,
 			WindowEnd:     we,
@@ -306,6 +340,7 @@ var signalText = map[string]string{
 	"popup_network_script":              "a pop-under ad network's script",
 	"forced_download":                   "a download started without the visitor's choice",
 	"registration_wall":                 "a sign-up wall over the whole page",
+	"cloaked_to_shoppers":               "shown only to a visitor that looks like a shopper (cloaking)",
 }
 
 func texts(names []string) string {
@@ -390,4 +425,82 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+func newSignal(c candidate, snippet int) signal {
+	s := signal{Kind: c.kind, Trigger: c.trigger, Hidden: c.hidden, TargetURL: c.target, DocumentURL: c.documentURL, PageNo: c.pageNo,
+		Snippet: clip(c.snippet, snippet)}
+	if c.source == "render" {
+		s.Source, s.Profile = c.source, c.profile
+	}
+	return s
+}
+
+// renderedProfiles lists, per site, the profiles its newest completed
+// renders used (nil: never rendered).
+func renderedProfiles(ctx context.Context, env detectors.Env) (map[siteKey]map[string]bool, error) {
+	rows, err := env.DB.QueryContext(ctx, queries["RenderedProfiles"])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[siteKey]map[string]bool{}
+	for rows.Next() {
+		var k siteKey
+		var profile string
+		if err := rows.Scan(&k.publisher, &k.site, &profile); err != nil {
+			return nil, err
+		}
+		if out[k] == nil {
+			out[k] = map[string]bool{}
+		}
+		out[k][profile] = true
+	}
+	return out, rows.Err()
+}
+
+func profileList(m map[string]bool) []string {
+	out := []string{}
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shopperOnly returns the signals the shopper profile saw that neither the
+// honest render nor the crawler's HTML showed — only when the honest
+// profile rendered the site, so a site that forbade our honest visit is
+// not called cloaking.
+func shopperOnly(sigs []signal, profiles map[string]bool) []string {
+	if !profiles["honest"] || !profiles["shopper"] {
+		return []string{}
+	}
+	type key struct{ name, target string }
+	seen := map[key]bool{}
+	for _, s := range sigs {
+		if s.Profile != "shopper" {
+			seen[key{s.Name, s.TargetURL}] = true
+			seen[key{s.Name, ""}] = true
+		}
+	}
+	set := map[string]bool{}
+	for _, s := range sigs {
+		if s.Profile == "shopper" && !seen[key{s.Name, s.TargetURL}] && !seen[key{s.Name, ""}] {
+			set[s.Name+": "+s.TargetURL] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for x := range set {
+		out = append(out, x)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func cloakNote(cloaked []string) string {
+	if len(cloaked) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit: %d signal(s) — cloaking.", len(cloaked))
 }
