@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"unicode/utf8"
 
@@ -228,12 +229,14 @@ func Features(p Page, dim int, maxText int) []Feature {
 
 func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []origin, pageTokens) {
 	mask := uint32(dim - 1)
-	counts := map[uint32]float32{}
+	// indices are collected and sorted, not counted in a map: a page has
+	// tens of thousands of occurrences and the map was most of the cost
+	idxs := make([]uint32, 0, 4096)
 	var origins []origin
 	pt := pageTokens{}
 	add := func(h uint32, f, t, t2 int) {
 		idx := h & mask
-		counts[idx]++
+		idxs = append(idxs, idx)
 		if withOrigins {
 			origins = append(origins, origin{field: f, tok: t, tok2: t2, idx: idx})
 		}
@@ -284,14 +287,19 @@ func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []orig
 			}
 		}
 	}
-	out := make([]Feature, 0, len(counts))
+	slices.Sort(idxs)
+	out := make([]Feature, 0, len(idxs)/2)
 	var norm float64
-	for idx, c := range counts {
-		v := float32(math.Log1p(float64(c)))
-		out = append(out, Feature{idx, v})
+	for i := 0; i < len(idxs); {
+		j := i
+		for j < len(idxs) && idxs[j] == idxs[i] {
+			j++
+		}
+		v := float32(math.Log1p(float64(j - i)))
+		out = append(out, Feature{idxs[i], v})
 		norm += float64(v) * float64(v)
+		i = j
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	if norm > 0 {
 		inv := float32(1 / math.Sqrt(norm))
 		for i := range out {
@@ -412,8 +420,10 @@ func MinProbabilityKey(category string) string { return category + "_min_probabi
 // learnedFor returns the learned results of a page for the categories
 // whose threshold the rule sets.
 func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhrases, maxSnippetChars int) map[string]LearnedResult {
-	fs, origins, pt := features(p, m.Header.Dim, maxText, true)
+	fs, _, _ := features(p, m.Header.Dim, maxText, false)
 	out := map[string]LearnedResult{}
+	var origins []origin
+	var pt pageTokens
 	for i, c := range m.Header.Categories {
 		th, ok := min[c.Name]
 		if !ok {
@@ -422,6 +432,11 @@ func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhras
 		prob := c.Calibrated(m.Raw(i, fs))
 		r := LearnedResult{Probability: round3(prob), Threshold: th, Flagged: prob >= th}
 		if r.Flagged {
+			if origins == nil {
+				// the explanation needs to know which words made each
+				// feature: only for the few flagged pages
+				_, origins, pt = features(p, m.Header.Dim, maxText, true)
+			}
 			r.Phrases = m.explain(i, fs, origins, pt, maxPhrases, maxSnippetChars)
 		}
 		out[c.Name] = r

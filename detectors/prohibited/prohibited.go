@@ -154,7 +154,9 @@ type evidencePage struct {
 	// both); Concepts holds the concept path's figures
 	Basis    string          `json:"basis,omitempty"`
 	Concepts *ConceptFigures `json:"concepts,omitempty"`
-	Matches  []Match         `json:"matches"`
+	// Probability is the learned model's calibrated probability (issue 18)
+	Probability float64 `json:"probability,omitempty"`
+	Matches     []Match `json:"matches"`
 }
 
 // siteFindings makes one finding per category the site is about: the
@@ -173,7 +175,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 				best = math.Max(best, cr.Score)
 				pages = append(pages, evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
 					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted,
-					Basis: cr.Basis, Concepts: cr.Concepts, Matches: cr.Matches})
+					Basis: cr.Basis, Concepts: cr.Concepts, Probability: cr.Probability, Matches: cr.Matches})
 			}
 		}
 		if len(pages) == 0 {
@@ -260,6 +262,10 @@ func summary(siteURL string, c Category, flagged, read int, top evidencePage) st
 	}
 	s := fmt.Sprintf("The publisher's site %s is about %s (%s): %d of %d crawled page(s), e.g. %s on %s.",
 		siteURL, what, c.Clause, flagged, read, strings.Join(phrases, ", "), top.URL)
+	if top.Basis == "learned" {
+		// no lexicon phrase: the model's words are quoted instead
+		s += fmt.Sprintf(" Found by the learned model (probability %.2f), not by a known phrase.", top.Probability)
+	}
 	if top.Basis == "concepts" && top.Concepts != nil {
 		// no known phrase: say what was taken together
 		s += fmt.Sprintf(" Found by co-occurring concepts (%s), not by a known phrase.", strings.Join(top.Concepts.Groups, ", "))

@@ -24,7 +24,7 @@ type TrainOptions struct {
 	Epochs      int     // passes over the pages (12)
 	Rate        float64 // AdaGrad step (0.4)
 	L2          float64 // weight decay per step on touched weights (1e-6)
-	MaxPosRatio float64 // positives weigh at most this many negatives (8)
+	MaxPosRatio float64 // positives weigh at most this many negatives (1: unweighted, so scores stay probabilities for rare categories)
 	CalibFolds  int     // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
 	Seed        uint64  // shuffling (1)
 }
@@ -43,7 +43,7 @@ func (o *TrainOptions) defaults() {
 		o.L2 = 1e-6
 	}
 	if o.MaxPosRatio == 0 {
-		o.MaxPosRatio = 8
+		o.MaxPosRatio = 1
 	}
 	if o.CalibFolds == 0 {
 		o.CalibFolds = 3
@@ -128,7 +128,15 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 	for i, p := range ps {
 		labels[i] = p.Labels[cat]
 	}
-	return fitPlatt(raws, labels)
+	a, b = fitPlatt(raws, labels)
+	if !(a < 0) {
+		// out of fold the model ranks no better than chance (a category
+		// with a few pages from one site): a calibration that rises as the
+		// score falls would flag everything else, so keep the model's own
+		// probability instead
+		return -1, 0
+	}
+	return a, b
 }
 
 func rawScore(bias, scale float64, w []int8, fs []Feature) float64 {
