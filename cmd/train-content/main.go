@@ -270,6 +270,48 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		table(all, cats, d.f, perCat)
 		fmt.Println()
 	}
+	// how the detector's decision moves with one threshold for every
+	// category (chosen on these same folds: read it as a sensitivity, not
+	// as an unseen measure)
+	fmt.Println("== the detector's decision with one <category>_min_probability for all categories (real pages) ==")
+	fmt.Printf("%-10s %9s %7s %10s %13s\n", "threshold", "precision", "recall", "clean FPR", "adjacent FPR")
+	for _, t := range []float64{0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
+		var c, cl, ca counts
+		for i, p := range all {
+			if p.source != "real" {
+				continue
+			}
+			want := len(p.Labels) > 0
+			got, right := false, false
+			for _, cat := range cats {
+				if probs[i][cat] >= t || rulesFlag[i][cat] {
+					got = true
+					right = right || p.Labels[cat]
+				}
+			}
+			switch {
+			case want && right:
+				c.tp++
+			case want && got:
+				c.fn++
+				c.fp++
+			case want:
+				c.fn++
+			case got:
+				c.fp++
+			default:
+				c.tn++
+			}
+			if !want {
+				cl.add(false, got)
+				if p.adjacent {
+					ca.add(false, got)
+				}
+			}
+		}
+		fmt.Printf("%-10.2f %9s %7s %10s %13s\n", t, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
+	}
+	fmt.Println()
 	// blind round: the model trained on everything else
 	hp, err := loadHeldOut(heldoutDir)
 	if err != nil {
@@ -284,22 +326,28 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	if err != nil {
 		return err
 	}
-	var lc, rc, ec counts
+	type scored struct {
+		pr       map[string]float64
+		rf, want map[string]bool
+	}
+	var hs []scored
 	for _, op := range hp {
 		p := prohibited.CorpusPage(op)
-		pr := m.Probabilities(p, maxText)
-		rf := map[string]bool{}
+		sc := scored{pr: m.Probabilities(p, maxText), rf: map[string]bool{}, want: map[string]bool{}}
 		for _, cr := range rmodel.ClassifyRules(p).Flagged() {
-			rf[cr.Category] = true
+			sc.rf[cr.Category] = true
 		}
-		want := map[string]bool{}
 		for _, c := range op.Categories {
-			want[c] = true
+			sc.want[c] = true
 		}
+		hs = append(hs, sc)
+	}
+	var lc, rc, ec counts
+	for _, sc := range hs {
 		for _, c := range cats {
-			lc.add(want[c], pr[c] >= th[c])
-			rc.add(want[c], rf[c])
-			ec.add(want[c], pr[c] >= th[c] || rf[c])
+			lc.add(sc.want[c], sc.pr[c] >= th[c])
+			rc.add(sc.want[c], sc.rf[c])
+			ec.add(sc.want[c], sc.pr[c] >= th[c] || sc.rf[c])
 		}
 	}
 	fmt.Printf("== blind round (fixtures/pages/heldout, %d pages, never trained on; category decisions) ==\n", len(hp))
@@ -309,6 +357,15 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		c counts
 	}{{"learned", lc}, {"phrases+concepts (before)", rc}, {"learned OR phrases+concepts (the detector)", ec}} {
 		fmt.Printf("%-44s %4d %4d %4d %9s %7s\n", r.n, r.c.tp, r.c.fp, r.c.fn, ratio(r.c.tp, r.c.tp+r.c.fp), ratio(r.c.tp, r.c.tp+r.c.fn))
+	}
+	for _, t := range []float64{0.5, 0.7, 0.8, 0.9, 0.95} {
+		var c counts
+		for _, sc := range hs {
+			for _, cat := range cats {
+				c.add(sc.want[cat], sc.pr[cat] >= t || sc.rf[cat])
+			}
+		}
+		fmt.Printf("%-44s %4d %4d %4d %9s %7s\n", fmt.Sprintf("the detector, one threshold %.2f", t), c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
 	}
 	return nil
 }

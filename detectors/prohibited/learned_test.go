@@ -3,14 +3,17 @@ package prohibited
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"affwatch/crawler"
 	"affwatch/fixtures/pages/real"
@@ -230,5 +233,83 @@ func TestLearnedOnWrittenPages(t *testing.T) {
 				t.Errorf("flagged %v, want %v (probabilities %v)", got, tc.want, probs)
 			}
 		})
+	}
+}
+
+// Platt scaling recovers a known calibration and stays finite on
+// separated and on uninformative scores.
+func TestFitPlatt(t *testing.T) {
+	var raw []float64
+	var y []bool
+	// p(y) = 1/(1+e^(−2r+1)): a = −2, b = 1, on a grid of scores
+	for i := 0; i < 4000; i++ {
+		r := -3 + 6*float64(i%400)/400
+		p := 1 / (1 + math.Exp(-2*r+1))
+		raw = append(raw, r)
+		y = append(y, float64((i*7919)%1000)/1000 < p)
+	}
+	a, b := fitPlatt(raw, y)
+	if math.Abs(a+2) > 0.2 || math.Abs(b-1) > 0.2 {
+		t.Errorf("a %.3f b %.3f, want about −2 and 1", a, b)
+	}
+	// perfectly separated: finite, increasing
+	a, b = fitPlatt([]float64{-2, -1, 1, 2}, []bool{false, false, true, true})
+	if !(a < 0) || math.IsInf(a, 0) || math.IsNaN(a) || math.IsNaN(b) || math.Abs(a) > 100 {
+		t.Errorf("separated: a %v b %v", a, b)
+	}
+	// every score equal: no slope to learn, nothing blows up
+	a, b = fitPlatt([]float64{1, 1, 1, 1, 1}, []bool{false, true, false, false, false})
+	if math.IsNaN(a) || math.IsNaN(b) || math.Abs(a) > 100 || math.Abs(b) > 100 {
+		t.Errorf("constant scores: a %v b %v", a, b)
+	}
+}
+
+// A site is flagged by one clear page among clean ones, and its evidence
+// names the probability and quotes the model's words; a site whose only
+// hint is one word in a sidebar is not flagged.
+func TestRunLearnedSite(t *testing.T) {
+	env := newEnv(t)
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	withURL := func(p Page, u string) Page { p.URL = u; return p }
+	crawl(t, env, "r/1", "P1", "https://velvet.example/", at,
+		withURL(learnedPage(t, "blog-sidebar-en.html"), "https://velvet.example/blog"),
+		withURL(learnedPage(t, "escort-en.html"), "https://velvet.example/girls"),
+		withURL(learnedPage(t, "pharmacy-rx-en.html"), "https://velvet.example/about"))
+	crawl(t, env, "r/2", "P2", "https://dinners.example/", at,
+		withURL(learnedPage(t, "blog-sidebar-en.html"), "https://dinners.example/"),
+		withURL(learnedPage(t, "news-gambling-law-en.html"), "https://dinners.example/news"))
+	fs, err := Detector{}.Run(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].PublisherID != "P1" {
+		t.Fatalf("findings %+v, want one for P1", fs)
+	}
+	var ev struct {
+		Category     string `json:"category"`
+		PagesFlagged int    `json:"pages_flagged"`
+		Pages        []struct {
+			URL         string  `json:"url"`
+			Probability float64 `json:"probability"`
+			Matches     []Match `json:"matches"`
+		} `json:"pages"`
+	}
+	if err := json.Unmarshal(fs[0].Evidence, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Category != "adult" || ev.PagesFlagged != 1 || len(ev.Pages) != 1 || ev.Pages[0].URL != "https://velvet.example/girls" {
+		t.Fatalf("evidence %s", fs[0].Evidence)
+	}
+	if ev.Pages[0].Probability < 0.5 {
+		t.Errorf("probability %v", ev.Pages[0].Probability)
+	}
+	learned := 0
+	for _, m := range ev.Pages[0].Matches {
+		if m.Tier == "learned" && m.Snippet != "" && strings.Contains(strings.ToLower(m.Snippet), strings.ToLower(m.Phrase)) {
+			learned++
+		}
+	}
+	if learned == 0 {
+		t.Errorf("no learned phrase quoted with its snippet: %s", fs[0].Evidence)
 	}
 }

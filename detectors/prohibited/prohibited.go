@@ -197,7 +197,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			severity = capSeverity
 		}
 		ws, we := s.started.UTC(), s.finished.UTC()
-		body, err := json.Marshal(map[string]any{
+		body := map[string]any{
 			"source":        "page",
 			"site_url":      k.site,
 			"crawl_id":      s.crawlID,
@@ -209,7 +209,12 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			"pages_read":    len(s.pages),
 			"pages":         pages,
 			"thresholds":    m.th,
-		})
+		}
+		if len(m.minProb) > 0 {
+			// the learned path's thresholds, for reading each page's probability
+			body["min_probability"] = m.minProb
+		}
+		evidence, err := json.Marshal(body)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +228,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			Score:         score,
 			PolicyRef:     policy,
 			Summary:       summary(k.site, c, flagged, len(s.pages), pages[0]),
-			Evidence:      body,
+			Evidence:      evidence,
 			WindowStart:   ws,
 			WindowEnd:     we,
 			OrderIDs:      []string{},

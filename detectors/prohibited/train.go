@@ -215,7 +215,9 @@ func sigmoid(z float64) float64 {
 
 // fitPlatt fits p = 1/(1+e^(a·raw+b)) by Newton's method on the log loss,
 // with Platt's smoothed targets so a perfectly separated fold does not
-// push the slope to infinity.
+// push the slope to infinity, and a backtracking line search so a nearly
+// singular Hessian cannot throw the parameters off (each step must lower
+// the loss).
 func fitPlatt(raw []float64, y []bool) (a, b float64) {
 	var np, nn float64
 	for _, v := range y {
@@ -226,16 +228,33 @@ func fitPlatt(raw []float64, y []bool) (a, b float64) {
 		}
 	}
 	hi, lo := (np+1)/(np+2), 1/(nn+2)
-	a, b = -1, math.Log((nn+1)/(np+1))
+	target := func(i int) float64 {
+		if y[i] {
+			return hi
+		}
+		return lo
+	}
+	loss := func(a, b float64) float64 {
+		var l float64
+		for i, r := range raw {
+			f := a*r + b
+			t := target(i)
+			// −[t·log p + (1−t)·log(1−p)] with p = 1/(1+e^f), stably
+			if f >= 0 {
+				l += t*f + math.Log1p(math.Exp(-f))
+			} else {
+				l += (t-1)*f + math.Log1p(math.Exp(f))
+			}
+		}
+		return l
+	}
+	a, b = 0, math.Log((nn+1)/(np+1))
+	cur := loss(a, b)
 	for it := 0; it < 100; it++ {
 		var g1, g2, h11, h22, h21 float64
 		for i, r := range raw {
-			t := lo
-			if y[i] {
-				t = hi
-			}
 			p := 1 / (1 + math.Exp(a*r+b))
-			d := t - p // derivative of the loss w.r.t. (a·r+b) is t − p
+			d := target(i) - p
 			g1 += d * r
 			g2 += d
 			s := p * (1 - p)
@@ -243,17 +262,24 @@ func fitPlatt(raw []float64, y []bool) (a, b float64) {
 			h22 += s
 			h21 += s * r
 		}
-		h11 += 1e-9
-		h22 += 1e-9
+		h11 += 1e-12
+		h22 += 1e-12
 		det := h11*h22 - h21*h21
 		if det <= 0 {
 			break
 		}
 		da := -(h22*g1 - h21*g2) / det
 		db := -(-h21*g1 + h11*g2) / det
-		a += da
-		b += db
-		if math.Abs(da) < 1e-9 && math.Abs(db) < 1e-9 {
+		step, improved := 1.0, false
+		for k := 0; k < 30; k++ {
+			na, nb := a+step*da, b+step*db
+			if l := loss(na, nb); l < cur {
+				a, b, cur, improved = na, nb, l, true
+				break
+			}
+			step /= 2
+		}
+		if !improved || (math.Abs(step*da) < 1e-10 && math.Abs(step*db) < 1e-10) {
 			break
 		}
 	}
