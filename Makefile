@@ -136,7 +136,7 @@ eval-content: deps
 
 # Classifying one page on one core (phrases, concepts and the learned
 # model); appends the figures to docs/BENCHMARKS.md.
-BENCH_CONTENT_CMD := $(GO) test $(GOFLAGS) -run '^$$' -bench 'ClassifyLearned|LearnedOnly|ClassifyLongPage' -cpu 1 -benchtime 3s ./detectors/prohibited/
+BENCH_CONTENT_CMD := $(GO) test $(GOFLAGS) -run '^$$' -bench 'ClassifyLearned|ClassifyRulesOnly|LearnedOnly|ClassifyLongPage' -cpu 1 -benchtime 3s ./detectors/prohibited/
 bench-content: deps
 	@out=$$($(BENCH_CONTENT_CMD) 2>&1); status=$$?; echo "$$out"; \
 	{ echo; echo "## prohibited_content: one page on one core ($$(date -u +%Y-%m-%d))"; echo; \

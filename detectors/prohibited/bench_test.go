@@ -59,6 +59,25 @@ func BenchmarkClassifyLearned(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/page")
 }
 
+// BenchmarkClassifyRulesOnly is the same pages through the phrase and
+// concept paths alone: the cost before the learned path, side by side.
+func BenchmarkClassifyRulesOnly(b *testing.B) {
+	m := defaultModel(b)
+	corpus, err := pages.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := make([]Page, len(corpus))
+	for i, p := range corpus {
+		ps[i] = CorpusPage(p)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.ClassifyRules(ps[i%len(ps)])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/page")
+}
+
 // BenchmarkLearnedOnly is the learned path alone: features and twelve
 // dot products, no explanation.
 func BenchmarkLearnedOnly(b *testing.B) {
