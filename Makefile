@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
+.PHONY: content-corpus train-content eval-content bench-content all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
 
 all: build
 
@@ -140,7 +140,39 @@ eval: build reflists
 	./$(BIN) eval --seeds $(EVAL_SEEDS) --scales $(EVAL_SCALES) --data .cache/eval || status=1; \
 	echo "== nightly operation: one run per day, findings of all nights together =="; \
 	./$(BIN) eval --night --corpus=false --seeds $(EVAL_SEEDS) --scales $(EVAL_NIGHT_SCALES) --data .cache/eval || status=1; \
+	echo "== prohibited content on real pages (grouped cross-validation) =="; \
+	$(MAKE) --no-print-directory eval-content || status=1; \
 	exit $$status
 
 clean:
 	rm -rf bin demo-out
+
+# Prohibited content, learned path (issue 18). The real-page corpus lives
+# outside the repository (.cache/content-corpus), rebuilt from the manifest
+# fixtures/pages/real/manifest.csv out of fetched snapshots of the public
+# repositories it names (CONTENT_MIRROR/<owner>+<name>/repo). train-content
+# NEEDS that corpus; without it, it stops and says which repositories are
+# missing. Training is deterministic: the same corpus gives the same model
+# file, byte for byte.
+CONTENT_MIRROR ?= /work/.mirror
+content-corpus: deps
+	$(GO) run ./cmd/content-corpus build --mirror $(CONTENT_MIRROR)
+
+train-content: content-corpus
+	$(GO) run $(GOFLAGS) ./cmd/train-content
+
+# Grouped cross-validation per category and language, the blind round and
+# the hand-written corpus; without the real corpus (a fresh clone) it
+# scores the committed model on the blind round and says so.
+eval-content: deps
+	-@$(GO) run ./cmd/content-corpus build --mirror $(CONTENT_MIRROR) >/dev/null 2>&1
+	$(GO) run $(GOFLAGS) ./cmd/train-content --eval
+
+# Classifying one page on one core (phrases, concepts and the learned
+# model); appends the figures to docs/BENCHMARKS.md.
+BENCH_CONTENT_CMD := $(GO) test $(GOFLAGS) -run '^$$' -bench 'ClassifyLearned|ClassifyRulesOnly|LearnedOnly|ClassifyLongPage' -cpu 1 -benchtime 3s ./detectors/prohibited/
+bench-content: deps
+	@out=$$($(BENCH_CONTENT_CMD) 2>&1); status=$$?; echo "$$out"; \
+	{ echo; echo "## prohibited_content: one page on one core ($$(date -u +%Y-%m-%d))"; echo; \
+	  echo "Command: \`$(BENCH_CONTENT_CMD)\`; machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average $$(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds: figures are noisy)."; \
+	  echo; echo '```'; echo "$$out" | grep -E '^Benchmark'; echo '```'; } >> docs/BENCHMARKS.md; exit $$status

@@ -34,6 +34,10 @@ type Model struct {
 	rules    map[string]*conceptRule
 	th       Thresholds
 	minBy    map[string]float64 // per-category min_strength overrides
+	// the learned path (learned.go): nil when the rule sets no
+	// <category>_min_probability
+	learned *Learned
+	minProb map[string]float64
 }
 
 // Category is one kind of prohibited content and the clause it breaks.
@@ -83,7 +87,7 @@ type Thresholds struct {
 }
 
 // perCategorySuffixes are the thresholds a category may set for itself.
-var perCategorySuffixes = []string{"min_strength", "concept_window", "concept_min_groups", "concept_min_topic"}
+var perCategorySuffixes = []string{"min_strength", "min_probability", "concept_window", "concept_min_groups", "concept_min_topic"}
 
 // Validate implements rules.Validator: a per-category key must end in a
 // known suffix, so a misspelt one is an error instead of a silent no-op.
@@ -105,6 +109,9 @@ func (t Thresholds) Validate() error {
 		}
 		if v := t.PerCategory[k]; v < 0 {
 			return &rules.FieldError{Key: k, Msg: fmt.Sprintf("%v is out of range: want a number of at least 0", v)}
+		}
+		if v := t.PerCategory[k]; strings.HasSuffix(k, "_min_probability") && !(v > 0 && v <= 1) {
+			return &rules.FieldError{Key: k, Msg: fmt.Sprintf("%v is out of range: want a probability in (0, 1]", v)}
 		}
 	}
 	return nil
@@ -186,6 +193,9 @@ func NewModel(rule rules.Rule) (*Model, error) {
 		}
 	}
 	sort.Strings(keys)
+	if err := m.loadLearned(rule, th.PerCategory); err != nil {
+		return nil, err
+	}
 	added := map[string]bool{}
 	for _, k := range keys {
 		if added[k] {
@@ -210,7 +220,7 @@ func (m *Model) Thresholds() Thresholds { return m.th }
 // Match is one phrase found on a page, as the evidence shows it.
 type Match struct {
 	Phrase  string   `json:"phrase"`
-	Tier    string   `json:"tier"`            // strong, medium, weak, or concept
+	Tier    string   `json:"tier"`            // strong, medium, weak, concept, or learned
 	Group   string   `json:"group,omitempty"` // a concept word's group
 	Field   string   `json:"field"`
 	Weight  float64  `json:"weight"` // after title boost and context discount
@@ -237,7 +247,11 @@ type CategoryResult struct {
 	// lexicons' phrases), "concepts" (co-occurring concept groups) or both
 	Basis    string          `json:"basis,omitempty"`
 	Concepts *ConceptFigures `json:"concepts,omitempty"`
-	Matches  []Match         `json:"matches"`
+	// Probability is the learned path's calibrated probability that the
+	// page is about the category (0 without a learned model)
+	Probability float64        `json:"probability,omitempty"`
+	Learned     *LearnedResult `json:"learned,omitempty"`
+	Matches     []Match        `json:"matches"`
 }
 
 // ConceptFigures are the concept path's figures for one category.
@@ -294,8 +308,52 @@ type scored struct {
 // help, protection), repeats of one phrase decaying, weighed against the
 // page's length; and, on the concept path (concept.go), the groups of
 // concept words that occur together. A category is flagged when either
-// path reaches its thresholds; Basis says which.
+// path reaches its thresholds; Basis says which. The learned path
+// (learned.go), when the rule sets its thresholds, flags a category too
+// and adds the phrases that pushed its probability most.
 func (m *Model) Classify(p Page) PageResult {
+	res := m.ClassifyRules(p)
+	if m.learned == nil {
+		return res
+	}
+	lr := m.learned.classify(p, int(m.th.MaxTextChars), m.minProb, int(m.th.MaxMatches), int(m.th.MaxSnippetChars))
+	for i := range res.Categories {
+		cr := &res.Categories[i]
+		l, ok := lr[cr.Category]
+		if !ok {
+			continue
+		}
+		cr.Learned = &l
+		cr.Probability = l.Probability
+		if !l.Flagged {
+			continue
+		}
+		if cr.Flagged {
+			cr.Basis += "+learned"
+		} else {
+			cr.Basis = "learned"
+			// the lexicons' matches were not quoted below their thresholds
+			cr.Matches = nil
+		}
+		cr.Flagged = true
+		cr.Score = math.Max(cr.Score, l.Probability)
+		// the learned phrases lead (at most half the quota when the
+		// lexicons found the page too, so both kinds of evidence show)
+		lp := l.Phrases
+		if cr.Basis != "learned" && len(lp) > int(m.th.MaxMatches)/2 {
+			lp = lp[:int(m.th.MaxMatches)/2]
+		}
+		cr.Matches = append(append([]Match(nil), lp...), cr.Matches...)
+		if len(cr.Matches) > int(m.th.MaxMatches) {
+			cr.Matches = cr.Matches[:int(m.th.MaxMatches)]
+		}
+	}
+	return res
+}
+
+// ClassifyRules is Classify without the learned path: the phrase and
+// concept paths alone (for comparison in the evaluation).
+func (m *Model) ClassifyRules(p Page) PageResult {
 	maxText := int(m.th.MaxTextChars)
 	fields := []field{
 		{"title", p.Title, m.th.TitleBoost},

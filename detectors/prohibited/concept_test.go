@@ -3,6 +3,7 @@ package prohibited
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,8 @@ func TestConceptPath(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]string{}
-			for _, c := range m.Classify(Page{Title: tc.title, Text: tc.text}).Flagged() {
+			// the concept path is under test: without the learned model
+			for _, c := range m.ClassifyRules(Page{Title: tc.title, Text: tc.text}).Flagged() {
 				got[c.Category] = c.Basis
 				if c.Basis == "concepts" {
 					if c.Score > m.th.ConceptMaxScore || c.Concepts == nil || len(c.Concepts.Groups) < 2 {
@@ -102,7 +104,7 @@ func TestConceptPath(t *testing.T) {
 // first, so an analyst sees why the groups were taken together.
 func TestConceptEvidence(t *testing.T) {
 	m := conceptModel(t)
-	r := m.Classify(Page{Title: "Semaglutide shipped overnight", Text: "Semaglutide and tirzepatide vials, no script needed. Order online, we ship overnight in a discreet box, pay by card or crypto."})
+	r := m.ClassifyRules(Page{Title: "Semaglutide shipped overnight", Text: "Semaglutide and tirzepatide vials, no script needed. Order online, we ship overnight in a discreet box, pay by card or crypto."})
 	var cr *CategoryResult
 	for i := range r.Categories {
 		if r.Categories[i].Category == "prescription_drugs" {
@@ -177,6 +179,7 @@ func TestStemMatcher(t *testing.T) {
 // and its severity stays at the concept path's cap.
 func TestRunConceptFinding(t *testing.T) {
 	env := newEnv(t)
+	withoutLearned(env.Pack)
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	crawl(t, env, "r/1", "WEED", "https://greens.example/", at, Page{URL: "https://greens.example/menu", Title: "Kush and hash delivered",
 		Text: "Fresh kush buds and Moroccan hash in stock. Order from 3 grams, we ship discreet in vacuum sealed bags. Pay with bitcoin."})
@@ -204,4 +207,24 @@ func TestRunConceptFinding(t *testing.T) {
 	if len(ev.Pages) != 1 || ev.Pages[0].Basis != "concepts" || ev.Pages[0].Concepts == nil || len(ev.Pages[0].Matches) == 0 || ev.Pages[0].Matches[0].Group == "" || ev.Pages[0].Matches[0].Snippet == "" {
 		t.Errorf("evidence %s", f.Evidence)
 	}
+}
+
+// withoutLearned drops the rule's <category>_min_probability keys: the
+// learned path is off, the phrase and concept paths are under test.
+func withoutLearned(p *rules.Pack) {
+	th, err := thresholds.Of(p)
+	if err != nil {
+		panic(err)
+	}
+	drop := map[string]float64{}
+	for k := range th.PerCategory {
+		if strings.HasSuffix(k, "_min_probability") {
+			drop[k] = math.NaN()
+		}
+	}
+	q, err := p.WithThresholds(RuleName, drop)
+	if err != nil {
+		panic(err)
+	}
+	*p = *q
 }

@@ -154,7 +154,9 @@ type evidencePage struct {
 	// both); Concepts holds the concept path's figures
 	Basis    string          `json:"basis,omitempty"`
 	Concepts *ConceptFigures `json:"concepts,omitempty"`
-	Matches  []Match         `json:"matches"`
+	// Probability is the learned model's calibrated probability (issue 18)
+	Probability float64 `json:"probability,omitempty"`
+	Matches     []Match `json:"matches"`
 }
 
 // siteFindings makes one finding per category the site is about: the
@@ -173,7 +175,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 				best = math.Max(best, cr.Score)
 				pages = append(pages, evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
 					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted,
-					Basis: cr.Basis, Concepts: cr.Concepts, Matches: cr.Matches})
+					Basis: cr.Basis, Concepts: cr.Concepts, Probability: cr.Probability, Matches: cr.Matches})
 			}
 		}
 		if len(pages) == 0 {
@@ -195,7 +197,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			severity = capSeverity
 		}
 		ws, we := s.started.UTC(), s.finished.UTC()
-		body, err := json.Marshal(map[string]any{
+		body := map[string]any{
 			"source":        "page",
 			"site_url":      k.site,
 			"crawl_id":      s.crawlID,
@@ -207,7 +209,12 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			"pages_read":    len(s.pages),
 			"pages":         pages,
 			"thresholds":    m.th,
-		})
+		}
+		if len(m.minProb) > 0 {
+			// the learned path's thresholds, for reading each page's probability
+			body["min_probability"] = m.minProb
+		}
+		evidence, err := json.Marshal(body)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +228,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			Score:         score,
 			PolicyRef:     policy,
 			Summary:       summary(k.site, c, flagged, len(s.pages), pages[0]),
-			Evidence:      body,
+			Evidence:      evidence,
 			WindowStart:   ws,
 			WindowEnd:     we,
 			OrderIDs:      []string{},
@@ -260,6 +267,10 @@ func summary(siteURL string, c Category, flagged, read int, top evidencePage) st
 	}
 	s := fmt.Sprintf("The publisher's site %s is about %s (%s): %d of %d crawled page(s), e.g. %s on %s.",
 		siteURL, what, c.Clause, flagged, read, strings.Join(phrases, ", "), top.URL)
+	if top.Basis == "learned" {
+		// no lexicon phrase: the model's words are quoted instead
+		s += fmt.Sprintf(" Found by the learned model (probability %.2f), not by a known phrase.", top.Probability)
+	}
 	if top.Basis == "concepts" && top.Concepts != nil {
 		// no known phrase: say what was taken together
 		s += fmt.Sprintf(" Found by co-occurring concepts (%s), not by a known phrase.", strings.Join(top.Concepts.Groups, ", "))

@@ -1,0 +1,558 @@
+// Command train-content trains the learned path of the prohibited_content
+// detector (detectors/prohibited, issue 18) and measures it honestly.
+//
+//	train-content [--cache DIR] [--out FILE]    train on the real corpus and the
+//	                                            hand-written one, write the model
+//	train-content --eval [--folds 5]            grouped cross-validation, per
+//	                                            category and language, plus the
+//	                                            blind round and the own corpus
+//
+// Training needs the real-page corpus in the cache (content-corpus build
+// fills it from the fetched repositories the manifest names); the
+// committed model records the manifest's hash. Everything is
+// deterministic: the same corpus gives the same model file, byte for byte.
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"affwatch/crawler"
+	"affwatch/detectors/prohibited"
+	"affwatch/fixtures/pages"
+	"affwatch/fixtures/pages/real"
+	"affwatch/rules"
+)
+
+// trainOpt is the trainer's settings (flags for experiments; the
+// committed model uses the defaults).
+var trainOpt prohibited.TrainOptions
+
+type page struct {
+	prohibited.TrainPage
+	lang     string
+	source   string // real, own, heldout
+	adjacent bool
+	id       string
+	page     prohibited.Page
+}
+
+func main() {
+	cache := flag.String("cache", real.DefaultCache, "directory of the real-page corpus (content-corpus build)")
+	out := flag.String("out", "detectors/prohibited/model/content.model.gz", "model file to write")
+	evalMode := flag.Bool("eval", false, "measure instead of training: grouped cross-validation per category and language")
+	folds := flag.Int("folds", 5, "folds of the grouped cross-validation")
+	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
+	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
+	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
+	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: train-content [--eval] [flags]\n\nTrains (or, with --eval, cross-validates) the learned classifier of prohibited_content.\nThe real-page corpus must be in --cache: run `go run ./cmd/content-corpus build` first.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := run(*cache, *out, *heldout, *evalMode, *folds); err != nil {
+		fmt.Fprintf(os.Stderr, "train-content: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
+	pack, err := rules.Default()
+	if err != nil {
+		return err
+	}
+	rule, err := pack.Rule(prohibited.RuleName)
+	if err != nil {
+		return err
+	}
+	model, err := prohibited.NewModel(rule)
+	if err != nil {
+		return err
+	}
+	var cats []string
+	for _, c := range model.Categories() {
+		cats = append(cats, c.Name)
+	}
+	maxText := int(model.Thresholds().MaxTextChars)
+	rows, err := real.Manifest()
+	if err != nil {
+		return err
+	}
+	realPages, missing, err := real.Load(cache, rows)
+	if err != nil {
+		return err
+	}
+	if len(realPages) == 0 && evalMode {
+		fmt.Printf("The real-page corpus is not in %s (%d pages in the manifest): grouped cross-validation needs it (go run ./cmd/content-corpus build, with the repositories fetched).\nScoring the committed model instead.\n\n", cache, len(rows))
+		return evalCommitted(heldoutDir, model, maxText, cats)
+	}
+	if len(realPages) == 0 {
+		return fmt.Errorf("no page of the real corpus in %s (%d in the manifest): run `go run ./cmd/content-corpus build` with the repositories fetched", cache, len(rows))
+	}
+	if missing > 0 {
+		fmt.Fprintf(os.Stderr, "train-content: %d of %d manifest pages are not in %s; training on the %d present\n", missing, len(rows), cache, len(realPages))
+	}
+	var train []page
+	for _, rp := range realPages {
+		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example/" + rp.Path)
+		info := crawler.Extract(u, real.Prepare(rp.Path, rp.HTML))
+		p := prohibited.Page{URL: u.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
+		labels := map[string]bool{}
+		if rp.Label != real.Clean {
+			labels[rp.Label] = true
+		}
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "real:" + rp.Group},
+			lang: rp.Language, source: "real", adjacent: rp.Adjacent, id: rp.ID, page: p})
+	}
+	own, err := pages.Load()
+	if err != nil {
+		return err
+	}
+	for _, op := range own {
+		p := prohibited.CorpusPage(op)
+		labels := map[string]bool{}
+		for _, c := range op.Categories {
+			labels[c] = true
+		}
+		// each hand-written page stands for a site of its own
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "own:" + op.File},
+			lang: op.Language, source: "own", adjacent: len(op.Categories) == 0 && adjacentNote(op.Note), id: op.File, page: p})
+	}
+	tps := make([]prohibited.TrainPage, len(train))
+	for i, p := range train {
+		tps[i] = p.TrainPage
+	}
+	if !evalMode {
+		start := time.Now()
+		h, w, err := prohibited.Train(tps, cats, trainOpt)
+		if err != nil {
+			return err
+		}
+		h.ManifestSHA256 = real.ManifestSHA256()
+		h.OwnSHA256 = ownHash(own)
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams, Platt-calibrated on 3 grouped folds; %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
+		var buf bytes.Buffer
+		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s: %d bytes, %d categories, %d pages, %.1fs\n", out, buf.Len(), len(h.Categories), len(tps), time.Since(start).Seconds())
+		for _, c := range h.Categories {
+			fmt.Printf("  %-20s positives %4d\n", c.Name, c.Positives)
+		}
+		return nil
+	}
+	return evaluate(train, tps, cats, folds, heldoutDir, rule, model, maxText)
+}
+
+func adjacentNote(note string) bool {
+	n := strings.ToLower(note)
+	for _, w := range []string{"news", "law", "help", "review", "addiction", "regulat", "police", "court", "memorial", "parental", "security", "hunting", "recipe", "coupon", "pharmacy"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func ownHash(own []pages.Page) string {
+	var b bytes.Buffer
+	for _, p := range own {
+		b.WriteString(p.File)
+		b.Write(p.HTML)
+	}
+	return fmt.Sprintf("%x", sha256sum(b.Bytes()))
+}
+
+type counts struct{ tp, fp, fn, tn int }
+
+func (c *counts) add(want, got bool) {
+	switch {
+	case want && got:
+		c.tp++
+	case !want && got:
+		c.fp++
+	case want && !got:
+		c.fn++
+	default:
+		c.tn++
+	}
+}
+
+func ratio(a, b int) string {
+	if b == 0 {
+		return "   –"
+	}
+	return fmt.Sprintf("%.3f", float64(a)/float64(b))
+}
+
+func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, heldoutDir string, rule rules.Rule, rmodel *prohibited.Model, maxText int) error {
+	start := time.Now()
+	folds := prohibited.GroupFolds(tps, k)
+	probs := make([]map[string]float64, len(all))
+	for f := 0; f < k; f++ {
+		var train []prohibited.TrainPage
+		for i, p := range tps {
+			if folds[i] != f {
+				train = append(train, p)
+			}
+		}
+		h, w, err := prohibited.Train(train, cats, trainOpt)
+		if err != nil {
+			return err
+		}
+		m, err := roundTrip(h, w)
+		if err != nil {
+			return err
+		}
+		for i := range all {
+			if folds[i] == f {
+				probs[i] = m.Probabilities(all[i].page, maxText)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "fold %d/%d done (%.0fs)\n", f+1, k, time.Since(start).Seconds())
+	}
+	th := map[string]float64{}
+	minProb, err := prohibited.MinProbabilities(rule)
+	if err != nil {
+		return err
+	}
+	for _, c := range cats {
+		v, ok := minProb[c]
+		if !ok {
+			v = 0.5
+		}
+		th[c] = v
+	}
+	type decider func(i int, cat string) bool
+	learned := func(i int, cat string) bool { return probs[i][cat] >= th[cat] }
+	rulesFlag := make([]map[string]bool, len(all))
+	for i, p := range all {
+		rulesFlag[i] = map[string]bool{}
+		for _, cr := range rmodel.ClassifyRules(p.page).Flagged() {
+			rulesFlag[i][cr.Category] = true
+		}
+	}
+	rulesOnly := func(i int, cat string) bool { return rulesFlag[i][cat] }
+	either := func(i int, cat string) bool { return learned(i, cat) || rulesOnly(i, cat) }
+
+	nReal, nOwn := 0, 0
+	perCat := map[string]int{}
+	for _, p := range all {
+		if p.source == "real" {
+			nReal++
+			for c := range p.Labels {
+				perCat[c]++
+			}
+		} else {
+			nOwn++
+		}
+	}
+	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
+	for _, d := range []struct {
+		name string
+		f    decider
+	}{{"learned", learned}, {"phrases+concepts (before)", rulesOnly}, {"learned OR phrases+concepts (the detector)", either}} {
+		fmt.Printf("== decision: %s ==\n", d.name)
+		table(all, cats, d.f, perCat)
+		fmt.Println()
+	}
+	// how the detector's decision moves with one threshold for every
+	// category (chosen on these same folds: read it as a sensitivity, not
+	// as an unseen measure)
+	fmt.Println("== the detector's decision with one <category>_min_probability for all categories (real pages) ==")
+	fmt.Printf("%-10s %9s %7s %10s %13s\n", "threshold", "precision", "recall", "clean FPR", "adjacent FPR")
+	for _, t := range []float64{0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
+		var c, cl, ca counts
+		for i, p := range all {
+			if p.source != "real" {
+				continue
+			}
+			want := len(p.Labels) > 0
+			got, right := false, false
+			for _, cat := range cats {
+				if probs[i][cat] >= t || rulesFlag[i][cat] {
+					got = true
+					right = right || p.Labels[cat]
+				}
+			}
+			switch {
+			case want && right:
+				c.tp++
+			case want && got:
+				c.fn++
+				c.fp++
+			case want:
+				c.fn++
+			case got:
+				c.fp++
+			default:
+				c.tn++
+			}
+			if !want {
+				cl.add(false, got)
+				if p.adjacent {
+					ca.add(false, got)
+				}
+			}
+		}
+		fmt.Printf("%-10.2f %9s %7s %10s %13s\n", t, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
+	}
+	fmt.Println()
+	// blind round: the model trained on everything else
+	hp, err := loadHeldOut(heldoutDir)
+	if err != nil {
+		fmt.Printf("blind round: not scored (%v)\n", err)
+		return nil
+	}
+	h, w, err := prohibited.Train(tps, cats, trainOpt)
+	if err != nil {
+		return err
+	}
+	m, err := roundTrip(h, w)
+	if err != nil {
+		return err
+	}
+	type scored struct {
+		pr       map[string]float64
+		rf, want map[string]bool
+	}
+	var hs []scored
+	for _, op := range hp {
+		p := prohibited.CorpusPage(op)
+		sc := scored{pr: m.Probabilities(p, maxText), rf: map[string]bool{}, want: map[string]bool{}}
+		for _, cr := range rmodel.ClassifyRules(p).Flagged() {
+			sc.rf[cr.Category] = true
+		}
+		for _, c := range op.Categories {
+			sc.want[c] = true
+		}
+		hs = append(hs, sc)
+	}
+	var lc, rc, ec counts
+	for _, sc := range hs {
+		for _, c := range cats {
+			lc.add(sc.want[c], sc.pr[c] >= th[c])
+			rc.add(sc.want[c], sc.rf[c])
+			ec.add(sc.want[c], sc.pr[c] >= th[c] || sc.rf[c])
+		}
+	}
+	fmt.Printf("== blind round (fixtures/pages/heldout, %d pages, never trained on; category decisions) ==\n", len(hp))
+	fmt.Printf("%-44s %4s %4s %4s %9s %7s\n", "decision", "TP", "FP", "FN", "precision", "recall")
+	for _, r := range []struct {
+		n string
+		c counts
+	}{{"learned", lc}, {"phrases+concepts (before)", rc}, {"learned OR phrases+concepts (the detector)", ec}} {
+		fmt.Printf("%-44s %4d %4d %4d %9s %7s\n", r.n, r.c.tp, r.c.fp, r.c.fn, ratio(r.c.tp, r.c.tp+r.c.fp), ratio(r.c.tp, r.c.tp+r.c.fn))
+	}
+	for _, t := range []float64{0.5, 0.7, 0.8, 0.9, 0.95} {
+		var c counts
+		for _, sc := range hs {
+			for _, cat := range cats {
+				c.add(sc.want[cat], sc.pr[cat] >= t || sc.rf[cat])
+			}
+		}
+		fmt.Printf("%-44s %4d %4d %4d %9s %7s\n", fmt.Sprintf("the detector, one threshold %.2f", t), c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
+	}
+	return nil
+}
+
+func groups(all []page, source string) int {
+	g := map[string]bool{}
+	for _, p := range all {
+		if p.source == source {
+			g[p.Group] = true
+		}
+	}
+	return len(g)
+}
+
+// table prints page-level figures: a page is positive when it carries any
+// label, flagged when any category is decided on it (category-level
+// counts per category row); FPR on clean and topic-adjacent clean pages.
+func table(all []page, cats []string, decide func(int, string) bool, perCat map[string]int) {
+	fmt.Printf("%-22s %5s %4s %4s %4s %5s %9s %7s\n", "row", "pages", "TP", "FP", "FN", "TN", "precision", "recall")
+	row := func(name string, keep func(p page) bool, onlyCat string) {
+		var c counts
+		n := 0
+		for i, p := range all {
+			if !keep(p) {
+				continue
+			}
+			n++
+			if onlyCat != "" {
+				c.add(p.Labels[onlyCat], decide(i, onlyCat))
+				continue
+			}
+			want := len(p.Labels) > 0
+			got := false
+			right := false
+			for _, cat := range cats {
+				if decide(i, cat) {
+					got = true
+					if p.Labels[cat] {
+						right = true
+					}
+				}
+			}
+			// a violating page flagged for another category is a miss and a false alarm
+			switch {
+			case want && right:
+				c.tp++
+			case want && got:
+				c.fn++
+				c.fp++
+			case want:
+				c.fn++
+			case got:
+				c.fp++
+			default:
+				c.tn++
+			}
+		}
+		fmt.Printf("%-22s %5d %4d %4d %4d %5d %9s %7s\n", name, n, c.tp, c.fp, c.fn, c.tn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
+	}
+	isReal := func(p page) bool { return p.source == "real" }
+	row("real: all", isReal, "")
+	for _, c := range cats {
+		if perCat[c] == 0 {
+			continue
+		}
+		c := c
+		row("real: "+c, isReal, c)
+	}
+	langs := map[string]bool{}
+	for _, p := range all {
+		if p.source == "real" {
+			langs[p.lang] = true
+		}
+	}
+	var ls []string
+	for l := range langs {
+		ls = append(ls, l)
+	}
+	sort.Strings(ls)
+	for _, l := range ls {
+		l := l
+		row("real lang "+l, func(p page) bool { return p.source == "real" && p.lang == l }, "")
+	}
+	var cl, ca counts
+	for i, p := range all {
+		if p.source != "real" || len(p.Labels) > 0 {
+			continue
+		}
+		got := false
+		for _, cat := range cats {
+			got = got || decide(i, cat)
+		}
+		cl.add(false, got)
+		if p.adjacent {
+			ca.add(false, got)
+		}
+	}
+	fmt.Printf("%-22s %5d FPR %s\n", "real: clean", cl.fp+cl.tn, ratio(cl.fp, cl.fp+cl.tn))
+	fmt.Printf("%-22s %5d FPR %s\n", "real: topic-adjacent", ca.fp+ca.tn, ratio(ca.fp, ca.fp+ca.tn))
+	row("own corpus (CV)", func(p page) bool { return p.source == "own" }, "")
+}
+
+func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
+	var buf bytes.Buffer
+	if err := prohibited.WriteLearned(&buf, h, w); err != nil {
+		return nil, err
+	}
+	return prohibited.ReadLearned(&buf)
+}
+
+func loadHeldOut(dir string) ([]pages.Page, error) {
+	f, err := os.Open(filepath.Join(dir, "labels.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	var out []pages.Page
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s/labels.csv:%d: %v", dir, line, err)
+		}
+		if line == 1 || len(rec) < 3 {
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join(dir, filepath.Base(rec[0])))
+		if err != nil {
+			continue
+		}
+		p := pages.Page{File: filepath.Base(rec[0]), Language: rec[1], HTML: body}
+		for _, c := range strings.Split(rec[2], ";") {
+			if c = strings.TrimSpace(c); c != "" {
+				p.Categories = append(p.Categories, c)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func sha256sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// evalCommitted scores the committed model on the blind round and on the
+// hand-written corpus (which it was trained on: an in-sample figure) when
+// the real corpus is absent, as on a fresh clone.
+func evalCommitted(heldoutDir string, model *prohibited.Model, maxText int, cats []string) error {
+	if model.Learned() == nil {
+		return fmt.Errorf("the rule sets no <category>_min_probability: no learned path to score")
+	}
+	own, err := pages.Load()
+	if err != nil {
+		return err
+	}
+	hp, err := loadHeldOut(heldoutDir)
+	if err != nil {
+		fmt.Printf("blind round: not scored (%v)\n", err)
+	}
+	fmt.Printf("%-46s %5s %4s %4s %4s %9s %7s\n", "pages (category decisions of the detector)", "pages", "TP", "FP", "FN", "precision", "recall")
+	for _, set := range []struct {
+		name string
+		ps   []pages.Page
+	}{{"blind round (never trained on)", hp}, {"own corpus (trained on: in-sample)", own}} {
+		var c counts
+		for _, op := range set.ps {
+			res := model.Classify(prohibited.CorpusPage(op))
+			want := map[string]bool{}
+			for _, x := range op.Categories {
+				want[x] = true
+			}
+			got := map[string]bool{}
+			for _, cr := range res.Flagged() {
+				got[cr.Category] = true
+			}
+			for _, cat := range cats {
+				c.add(want[cat], got[cat])
+			}
+		}
+		fmt.Printf("%-46s %5d %4d %4d %4d %9s %7s\n", set.name, len(set.ps), c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
+	}
+	return nil
+}

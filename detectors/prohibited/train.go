@@ -1,0 +1,324 @@
+package prohibited
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// TrainPage is one labelled page for Train: its features and the
+// categories it is about; pages of one Group (a site, a repository) are
+// kept on one side of every split.
+type TrainPage struct {
+	Features []Feature
+	Labels   map[string]bool
+	Group    string
+}
+
+// TrainOptions are the trainer's settings; zero values take the defaults.
+type TrainOptions struct {
+	Dim         int     // hashed buckets (DefaultDim)
+	Epochs      int     // passes over the pages (12)
+	Rate        float64 // AdaGrad step (0.4)
+	L2          float64 // weight decay per step on touched weights (1e-6)
+	MaxPosRatio float64 // positives weigh at most this many negatives (1: unweighted, so scores stay probabilities for rare categories)
+	CalibFolds  int     // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
+	Seed        uint64  // shuffling (1)
+}
+
+func (o *TrainOptions) defaults() {
+	if o.Dim == 0 {
+		o.Dim = DefaultDim
+	}
+	if o.Epochs == 0 {
+		o.Epochs = 12
+	}
+	if o.Rate == 0 {
+		o.Rate = 0.4
+	}
+	if o.L2 == 0 {
+		o.L2 = 1e-6
+	}
+	if o.MaxPosRatio == 0 {
+		o.MaxPosRatio = 1
+	}
+	if o.CalibFolds == 0 {
+		o.CalibFolds = 3
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+}
+
+// Train fits one calibrated logistic model per category that has at least
+// one positive page. It is deterministic: the same pages in the same order
+// with the same options give the same bytes.
+func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader, [][]int8, error) {
+	opt.defaults()
+	h := LearnedHeader{Version: LearnedVersion, Dim: opt.Dim, CharMin: charMin, CharMax: charMax, TrainedPages: len(ps)}
+	// categories are independent: fit them side by side, keep their order
+	type fitted struct {
+		ok  bool
+		cat LearnedCategory
+		q   []int8
+	}
+	res := make([]fitted, len(categories))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for ci, cat := range categories {
+		pos := 0
+		for _, p := range ps {
+			if p.Labels[cat] {
+				pos++
+			}
+		}
+		if pos == 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(ci int, cat string, pos int) {
+			defer func() { <-sem; wg.Done() }()
+			bias, scale, q := fitOne(ps, cat, opt)
+			a, b := calibrate(ps, cat, opt)
+			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: bias, Scale: scale, PlattA: a, PlattB: b, Positives: pos}, q}
+		}(ci, cat, pos)
+	}
+	wg.Wait()
+	var weights [][]int8
+	for _, r := range res {
+		if r.ok {
+			h.Categories = append(h.Categories, r.cat)
+			weights = append(weights, r.q)
+		}
+	}
+	if len(h.Categories) == 0 {
+		return h, nil, fmt.Errorf("no category has a positive page")
+	}
+	return h, weights, nil
+}
+
+// calibrate fits Platt scaling on out-of-fold raw scores of grouped
+// folds: scores of pages the model did not see, as in production.
+func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
+	folds := GroupFolds(ps, opt.CalibFolds)
+	raws := make([]float64, len(ps))
+	for f := 0; f < opt.CalibFolds; f++ {
+		var train []TrainPage
+		var test []int
+		for i, p := range ps {
+			if folds[i] == f {
+				test = append(test, i)
+			} else {
+				train = append(train, p)
+			}
+		}
+		if len(test) == 0 || len(train) == 0 {
+			continue
+		}
+		bb, s, w := fitOne(train, cat, opt)
+		for _, i := range test {
+			raws[i] = rawScore(bb, s, w, ps[i].Features)
+		}
+	}
+	labels := make([]bool, len(ps))
+	for i, p := range ps {
+		labels[i] = p.Labels[cat]
+	}
+	a, b = fitPlatt(raws, labels)
+	if !(a < 0) {
+		// out of fold the model ranks no better than chance (a category
+		// with a few pages from one site): a calibration that rises as the
+		// score falls would flag everything else, so keep the model's own
+		// probability instead
+		return -1, 0
+	}
+	return a, b
+}
+
+func rawScore(bias, scale float64, w []int8, fs []Feature) float64 {
+	var s float64
+	for _, f := range fs {
+		s += float64(w[f.Index]) * float64(f.Value)
+	}
+	return bias + scale*s
+}
+
+// fitOne trains one category's logistic regression with AdaGrad and
+// quantizes the weights to int8 (scale = max |w| / 127).
+func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, q []int8) {
+	w := make([]float64, opt.Dim)
+	g := make([]float64, opt.Dim)
+	var b, gb float64
+	pos := 0
+	for _, p := range ps {
+		if p.Labels[cat] {
+			pos++
+		}
+	}
+	posW := 1.0
+	if pos > 0 {
+		posW = math.Min(opt.MaxPosRatio, math.Max(1, float64(len(ps)-pos)/float64(pos)))
+	}
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	for e := 0; e < opt.Epochs; e++ {
+		r := rand.New(rand.NewPCG(opt.Seed, uint64(e)))
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			p := ps[i]
+			z := b
+			for _, f := range p.Features {
+				z += w[f.Index] * float64(f.Value)
+			}
+			y, cw := 0.0, 1.0
+			if p.Labels[cat] {
+				y, cw = 1, posW
+			}
+			grad := cw * (sigmoid(z) - y)
+			for _, f := range p.Features {
+				gi := grad*float64(f.Value) + opt.L2*w[f.Index]
+				g[f.Index] += gi * gi
+				w[f.Index] -= opt.Rate * gi / (math.Sqrt(g[f.Index]) + 1e-8)
+			}
+			gb += grad * grad
+			b -= opt.Rate * grad / (math.Sqrt(gb) + 1e-8)
+		}
+	}
+	maxAbs := 0.0
+	for _, x := range w {
+		maxAbs = math.Max(maxAbs, math.Abs(x))
+	}
+	scale = maxAbs / 127
+	if scale == 0 {
+		scale = 1
+	}
+	q = make([]int8, opt.Dim)
+	for i, x := range w {
+		q[i] = int8(math.Round(x / scale))
+	}
+	return b, scale, q
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+// fitPlatt fits p = 1/(1+e^(a·raw+b)) by Newton's method on the log loss,
+// with Platt's smoothed targets so a perfectly separated fold does not
+// push the slope to infinity, and a backtracking line search so a nearly
+// singular Hessian cannot throw the parameters off (each step must lower
+// the loss).
+func fitPlatt(raw []float64, y []bool) (a, b float64) {
+	var np, nn float64
+	for _, v := range y {
+		if v {
+			np++
+		} else {
+			nn++
+		}
+	}
+	hi, lo := (np+1)/(np+2), 1/(nn+2)
+	target := func(i int) float64 {
+		if y[i] {
+			return hi
+		}
+		return lo
+	}
+	loss := func(a, b float64) float64 {
+		var l float64
+		for i, r := range raw {
+			f := a*r + b
+			t := target(i)
+			// −[t·log p + (1−t)·log(1−p)] with p = 1/(1+e^f), stably
+			if f >= 0 {
+				l += t*f + math.Log1p(math.Exp(-f))
+			} else {
+				l += (t-1)*f + math.Log1p(math.Exp(f))
+			}
+		}
+		return l
+	}
+	a, b = 0, math.Log((nn+1)/(np+1))
+	cur := loss(a, b)
+	for it := 0; it < 100; it++ {
+		var g1, g2, h11, h22, h21 float64
+		for i, r := range raw {
+			p := 1 / (1 + math.Exp(a*r+b))
+			d := target(i) - p
+			g1 += d * r
+			g2 += d
+			s := p * (1 - p)
+			h11 += s * r * r
+			h22 += s
+			h21 += s * r
+		}
+		h11 += 1e-12
+		h22 += 1e-12
+		det := h11*h22 - h21*h21
+		if det <= 0 {
+			break
+		}
+		da := -(h22*g1 - h21*g2) / det
+		db := -(-h21*g1 + h11*g2) / det
+		step, improved := 1.0, false
+		for k := 0; k < 30; k++ {
+			na, nb := a+step*da, b+step*db
+			if l := loss(na, nb); l < cur {
+				a, b, cur, improved = na, nb, l, true
+				break
+			}
+			step /= 2
+		}
+		if !improved || (math.Abs(step*da) < 1e-10 && math.Abs(step*db) < 1e-10) {
+			break
+		}
+	}
+	return a, b
+}
+
+// GroupFolds assigns each page to one of k folds so that a group's pages
+// share a fold: groups sorted by size (then name) go one by one to the
+// fold with the fewest pages so far. Deterministic.
+func GroupFolds(ps []TrainPage, k int) []int {
+	size := map[string]int{}
+	for _, p := range ps {
+		size[p.Group]++
+	}
+	groups := make([]string, 0, len(size))
+	for g := range size {
+		groups = append(groups, g)
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		if size[groups[i]] != size[groups[j]] {
+			return size[groups[i]] > size[groups[j]]
+		}
+		return groups[i] < groups[j]
+	})
+	load := make([]int, k)
+	fold := map[string]int{}
+	for _, g := range groups {
+		best := 0
+		for f := 1; f < k; f++ {
+			if load[f] < load[best] {
+				best = f
+			}
+		}
+		fold[g] = best
+		load[best] += size[g]
+	}
+	out := make([]int, len(ps))
+	for i, p := range ps {
+		out[i] = fold[p.Group]
+	}
+	return out
+}
