@@ -253,7 +253,7 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	if err != nil {
 		return nil, err
 	}
-	events, caseOf := judgeCases(priorCases, appeals, acting, steps, suppressed, runDate, pen.CaseCloseQuietNights)
+	events, caseOf := judgeCases(priorCases, appeals, acting, steps, suppressed, runDate, pen.QuietNights())
 	statusOf := map[string]string{}
 	for _, e := range events {
 		if len(e.FindingIDs) > 0 {
