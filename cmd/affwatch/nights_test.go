@@ -223,7 +223,7 @@ func TestLedgerAcrossNights(t *testing.T) {
 	// explain tells the appealed publisher's story: its cases night by
 	// night, the clearance and the ledger (it exited 2 once every finding
 	// was cleared).
-	code, stdout, errs := runCLI(t, "explain", pub, "--db", db, "--date", nights[6])
+	code, stdout, errs := runCLI(t, "explain", pub, "--db", db)
 	if code != 0 || !strings.Contains(stdout, "Cases (publisher × detector") || !strings.Contains(stdout, "cleared by the appeal decided on "+nights[6]) ||
 		!strings.Contains(stdout, "Ledger (7.8)") {
 		t.Errorf("explain %s after the appeal: exit %d, stderr %s, stdout:\n%s", pub, code, errs, stdout)
