@@ -9,7 +9,9 @@
 //   - recommendations.json: the penalty suggested per publisher (clause F.11)
 //     with its appeal deadline (clause G.12), for the enforcement workflow;
 //   - disqualified_orders.csv: clause 7.8's itemized Disqualified Purchases
-//     Report, for the enforcement workflow and the publisher;
+//     Report of tonight's dispositions (the ledger's rows of the run: each
+//     order new once across nights, later amended or released), for the
+//     enforcement workflow and the publisher;
 //   - report.html: the compliance reviewers' report, one self-contained page
 //     (inline CSS and SVG, no script, no external URL) that shows every flag
 //     with the evidence a reviewer needs to defend it in an appeal;
@@ -17,7 +19,8 @@
 //     rows, signals unavailable, timings, counts, output hashes), written
 //     last: its presence says the outputs are complete.
 //
-// and three more, the same rows for other tools: recommendations.csv (the
+// and four more, the same rows for other tools (disqualified_orders.parquet
+// is the dispositions typed): recommendations.csv (the
 // enforcement team's spreadsheet), findings.parquet and
 // recommendations.parquet (typed, for DuckDB, pandas or Spark). Every
 // amount of money leaves in cents, rounded once from the tables'

@@ -356,9 +356,12 @@ func Explain(ctx context.Context, db *sql.DB, q ExplainQuery) (*Explanation, err
 	if err := explainCases(ctx, db, q.PublisherID, e); err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	// A publisher whose findings were suppressed or cleared on appeal still
-	// has a story to tell: its cases, appeals and history.
-	if findings == 0 && suppressed == 0 && len(e.Cases) == 0 && len(e.Appeals) == 0 {
+	// A publisher whose findings were cleared on appeal (or stopped) still
+	// has a story to tell: without --run or --date, its cases and history
+	// are shown even when the latest run holds nothing of it. A run or
+	// night asked for by name that holds nothing is an error with a hint.
+	latest := q.RunID == "" && q.Night.IsZero() && !q.AllNights
+	if findings == 0 && suppressed == 0 && !(latest && len(e.Cases) > 0) && !(q.AllNights && len(e.Cases) > 0) {
 		elsewhere := 0
 		for _, h := range e.History {
 			if h.Kind == "finding" {

@@ -564,8 +564,8 @@ func actionRows(recs []Recommendation) []actionRow {
 }
 
 // readPublisherStats lists every publisher with findings or a
-// recommendation, by money at stake (withhold + clawback), then number of
-// findings, then id: the order a reviewer's time is best spent in.
+// recommendation in the review queue's order (sortQueue): the order a
+// reviewer's time is best spent in.
 func readPublisherStats(ctx context.Context, db *sql.DB, runID string, recs []Recommendation) ([]*publisherStats, error) {
 	by := map[string]*publisherStats{}
 	var list []*publisherStats

@@ -237,3 +237,47 @@ func row(key string, v evValue) evRow {
 	}
 	return r
 }
+
+// TestTextCell: ids a spreadsheet would read as numbers keep their digits
+// behind one apostrophe; others are only formula-neutralized.
+func TestTextCell(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"8180640394258381", "'8180640394258381"},
+		{"0012", "'0012"},
+		{"1E5", "'1E5"},
+		{"12.30", "'12.30"},
+		{"-5", "'-5"},
+		{"P000104", "P000104"},
+		{"o-1", "o-1"},
+		{"=1+1", "'=1+1"},
+		{"'quoted", "''quoted"},
+		{"", ""},
+	} {
+		if got := TextCell(tc.in); got != tc.want {
+			t.Errorf("TextCell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := TextCell(tc.in); tc.in != "" && strings.TrimPrefix(got, "'") != tc.in && got != tc.in {
+			t.Errorf("TextCell(%q) = %q does not give the id back by removing one apostrophe", tc.in, got)
+		}
+	}
+}
+
+// TestHumanLabel: evidence keys read as words, units in parentheses;
+// what is not a snake_case key stays as it is.
+func TestHumanLabel(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"commission_at_stake_usd", "Commission at stake (US$)"},
+		{"click_id", "Click ID"},
+		{"dwell_ms", "Dwell (ms)"},
+		{"ks_p_value", "KS test p-value"},
+		{"single_signal", "Rests on one signal only"},
+		{"8180640394258381", "8180640394258381"},
+		{"Already Labeled", "Already Labeled"},
+		{"a.b", "a.b"},
+		{"usd", "Usd"},
+	} {
+		if got := HumanLabel(tc.in); got != tc.want {
+			t.Errorf("HumanLabel(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -94,6 +94,38 @@ type Penalties struct {
 	} `yaml:"correction_review"`
 }
 
+// Defaults of the cross-night settings, for packs that do not set them.
+const (
+	DefaultCaseCloseQuietNights = 7
+	DefaultCorrectionMinOrders  = 5
+	DefaultCorrectionMinRatio   = 2.0
+	DefaultCorrectionMaxPValue  = 0.001
+)
+
+// QuietNights is CaseCloseQuietNights, or its default when unset.
+func (p Penalties) QuietNights() int {
+	if p.CaseCloseQuietNights > 0 {
+		return p.CaseCloseQuietNights
+	}
+	return DefaultCaseCloseQuietNights
+}
+
+// CorrectionTest is CorrectionReview with defaults for what is unset:
+// min_orders, min_ratio, max_p_value.
+func (p Penalties) CorrectionTest() (int, float64, float64) {
+	cr := p.CorrectionReview
+	if cr.MinOrders <= 0 {
+		cr.MinOrders = DefaultCorrectionMinOrders
+	}
+	if cr.MinRatio <= 0 {
+		cr.MinRatio = DefaultCorrectionMinRatio
+	}
+	if cr.MaxPValue <= 0 {
+		cr.MaxPValue = DefaultCorrectionMaxPValue
+	}
+	return cr.MinOrders, cr.MinRatio, cr.MaxPValue
+}
+
 // IsCorrection reports whether detector's findings are commission
 // corrections.
 func (p Penalties) IsCorrection(detector string) bool {
@@ -215,10 +247,12 @@ func (p *Pack) validatePenalties() []error {
 			bad(fmt.Sprintf("corrections[%d]", i), p.unknownRuleMsg(c))
 		}
 	}
-	if pen.CaseCloseQuietNights <= 0 {
+	// Zero means "not given" (a pack written before these keys): the
+	// defaults below apply.
+	if pen.CaseCloseQuietNights < 0 {
 		bad("case_close_quiet_nights", "must be positive: the nights without a finding after which a case closes")
 	}
-	if cr := pen.CorrectionReview; cr.MinOrders < 1 || cr.MinRatio < 1 || !(cr.MaxPValue > 0 && cr.MaxPValue < 1) {
+	if cr := pen.CorrectionReview; cr.MinOrders < 0 || (cr.MinRatio != 0 && cr.MinRatio < 1) || cr.MaxPValue < 0 || cr.MaxPValue >= 1 {
 		bad("correction_review", fmt.Sprintf("want min_orders ≥ 1, min_ratio ≥ 1, 0 < max_p_value < 1; have %d, %v, %v", cr.MinOrders, cr.MinRatio, cr.MaxPValue))
 	}
 	for i, e := range p.AllowList {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,47 @@ rules: {}
 	}
 	if p.Penalties.Ladder["high"]["high"] != def.Penalties.Ladder["high"]["high"] || p.Penalties.AppealWorkingDays != 5 {
 		t.Errorf("penalties = %+v", p.Penalties)
+	}
+}
+
+// The cross-night settings: a pack that sets penalties without them (one
+// written before issue 14) gets their defaults; set, they are checked.
+func TestCrossNightSettings(t *testing.T) {
+	const old = `extends: default
+penalties:
+  confidence: {high: 0.8, medium: 0.5}
+  ladder:
+    low: {low: warning, medium: warning, high: warning}
+    medium: {low: warning, medium: warning, high: warning}
+    high: {low: warning, medium: warning, high: warning}
+    critical: {low: warning, medium: warning, high: warning}
+  max_action: {low: warning, medium: warning, high: warning, critical: warning}
+  history: {lookback_days: 365, strike_gap_days: 7}
+  shadow_max_action: warning
+  appeal_working_days: 5
+`
+	p, err := Load(writePack(t, old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ratio, pv := p.Penalties.CorrectionTest()
+	if got := []any{p.Penalties.QuietNights(), n, ratio, pv}; fmt.Sprint(got) != fmt.Sprint([]any{7, 5, 2.0, 0.001}) {
+		t.Errorf("defaults: quiet nights, min orders, min ratio, max p = %v", got)
+	}
+	def, _ := Default()
+	if def.Penalties.QuietNights() != 7 || def.Penalties.CorrectionReview.MinOrders != 5 {
+		t.Errorf("default pack: case_close_quiet_nights %d, correction_review %+v", def.Penalties.CaseCloseQuietNights, def.Penalties.CorrectionReview)
+	}
+	p, err = Load(writePack(t, old+"  case_close_quiet_nights: 3\n  correction_review: {min_orders: 10, min_ratio: 3, max_p_value: 0.01}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ratio, pv := p.Penalties.CorrectionTest(); p.Penalties.QuietNights() != 3 || n != 10 || ratio != 3 || pv != 0.01 {
+		t.Errorf("set: %d %d %v %v", p.Penalties.QuietNights(), n, ratio, pv)
+	}
+	for _, bad := range []string{"  case_close_quiet_nights: -1\n", "  correction_review: {min_ratio: 0.5}\n", "  correction_review: {max_p_value: 1.5}\n"} {
+		if _, err := Load(writePack(t, old+bad)); err == nil {
+			t.Errorf("%q: loaded, want an error", strings.TrimSpace(bad))
+		}
 	}
 }

@@ -21,13 +21,17 @@ deadline (G.12) and why (severity, confidence, earlier strikes), then every
 finding with its score, clause, window, orders at stake and evidence as an
 indented tree; findings the allow-list or an appeal suppressed; the
 publisher's findings and recommendations on other nights, one line each;
-and the appeals decided.
+its cases (publisher × detector) night by night and what the 7.8 ledger
+holds for it; and the appeals decided.
 
 By default it shows the latest successful run; --date shows the latest
 successful run of that night, --run a given run, --all-nights every night
 the database still holds. Text from the logs and crawled pages is printed
 with control characters escaped (\x1b), never raw. Exit status 2 when the
-database does not exist or the publisher has no findings there.
+database does not exist or the publisher has no findings there; without
+--run or --date a publisher with cases (findings cleared on appeal, say)
+is shown with its case history even when the latest run holds nothing of
+it.
 
 Examples:
   affwatch explain P000111 --out /reports/2026-11-21

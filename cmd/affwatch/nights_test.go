@@ -220,6 +220,15 @@ func TestLedgerAcrossNights(t *testing.T) {
 		}
 	}
 
+	// explain tells the appealed publisher's story: its cases night by
+	// night, the clearance and the ledger (it exited 2 once every finding
+	// was cleared).
+	code, stdout, errs := runCLI(t, "explain", pub, "--db", db)
+	if code != 0 || !strings.Contains(stdout, "Cases (publisher × detector") || !strings.Contains(stdout, "cleared by the appeal decided on "+nights[6]) ||
+		!strings.Contains(stdout, "Ledger (7.8)") {
+		t.Errorf("explain %s after the appeal: exit %d, stderr %s, stdout:\n%s", pub, code, errs, stdout)
+	}
+
 	// Re-running night 5 changes nothing: the same rows (but the run id),
 	// the same ledger.
 	ledgerBefore := query(`SELECT order_id || ' ' || change || ' ' || CAST(as_of AS VARCHAR) || ' ' || CAST(delta_usd AS VARCHAR) FROM dispositions ORDER BY 1`)
@@ -300,7 +309,7 @@ func TestLedgerAcrossNights(t *testing.T) {
 	}
 
 	// A night the database has no data for fails loudly, unless allowed.
-	code, _, errs := runCLI(t, "run", "--in", in, "--out", filepath.Join(out, "empty"), "--db", db, "--date", "2025-01-01", "--no-crawl", "--log-level", "error")
+	code, _, errs = runCLI(t, "run", "--in", in, "--out", filepath.Join(out, "empty"), "--db", db, "--date", "2025-01-01", "--no-crawl", "--log-level", "error")
 	if code != 1 || !strings.Contains(errs, "night 2025-01-01 has no clicks and no orders") || !strings.Contains(errs, "2026-11-21") || !strings.Contains(errs, "--allow-empty-night") {
 		t.Errorf("empty night: exit %d, stderr %s", code, errs)
 	}

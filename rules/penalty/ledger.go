@@ -196,7 +196,7 @@ func judgeLedger(prior map[string]*ledgerEntry, tonight []dqOrder, appeals []cle
 		return out[i].OrderID < out[j].OrderID
 	})
 	for _, e := range out {
-		e.Commission, e.Delta = e.commission.decimal(), e.deltaUnits().decimal()
+		e.Commission, e.Delta = e.commission.decimal(), e.delta.decimal()
 	}
 	return out
 }
@@ -238,8 +238,6 @@ func release(p *ledgerEntry, note string) *ledgerEntry {
 	}
 	return &e
 }
-
-func (e *ledgerEntry) deltaUnits() unit { return e.delta }
 
 func union(a, b []string) []string {
 	seen := map[string]bool{}

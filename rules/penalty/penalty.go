@@ -25,6 +25,13 @@
 // order, never more than was booked. Pending orders are withheld, completed
 // ones clawed back; sums are kept in US$0.0001 units, rounded to the cent
 // only in the outputs.
+//
+// Across nights (issue 14): the ledger of dispositions (ledger.go) makes
+// each disqualified order new once and says what later nights change
+// (amended, released by a cleared appeal), so the nightly 7.8 reports add
+// up; cases (cases.go) follow a publisher × detector while findings keep
+// coming. Routine commission corrections need no review unless the
+// publisher's rate of invalid orders is anomalous (review.go).
 package penalty
 
 import (
@@ -137,8 +144,8 @@ type Result struct {
 	Dispositions int
 }
 
-// Apply decides and stores the recommendations, disqualified orders and
-// suppressions of a run. runDate is the day the action would be taken (the
+// Apply decides and stores the recommendations, disqualified orders,
+// suppressions, dispositions and case events of a run. runDate is the day the action would be taken (the
 // night processed; the last day of a backfill): the appeal deadline counts
 // from it, allow-list expiry and history are judged on it.
 func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, night, runDate time.Time, findings []detectors.Finding) (*Result, error) {
@@ -246,7 +253,7 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	if err != nil {
 		return nil, err
 	}
-	events, caseOf := judgeCases(priorCases, appeals, acting, steps, suppressed, runDate, pen.CaseCloseQuietNights)
+	events, caseOf := judgeCases(priorCases, appeals, acting, steps, suppressed, runDate, pen.QuietNights())
 	statusOf := map[string]string{}
 	for _, e := range events {
 		if len(e.FindingIDs) > 0 {

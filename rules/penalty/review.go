@@ -15,7 +15,7 @@ import (
 // time (the same shape as the behavioural detectors' tests: a count floor,
 // an effect size and a significance level). It says why in words.
 func correctionAnomalous(pen rules.Penalties, f evidenceFacts) (bool, string) {
-	cr := pen.CorrectionReview
+	minOrders, minRatio, maxP := pen.CorrectionTest()
 	k, n := f.OrdersDisqualified, f.OrdersAttributed
 	pk, pn := f.Program.OrdersDisqualified, f.Program.OrdersAttributed
 	if n <= 0 || pn <= 0 {
@@ -29,18 +29,18 @@ func correctionAnomalous(pen rules.Penalties, f evidenceFacts) (bool, string) {
 	}
 	share := float64(k) / float64(n)
 	desc := fmt.Sprintf("%d of %d orders invalid (%.1f %%) against the program's %.1f %%", k, n, 100*share, 100*p)
-	if k < cr.MinOrders {
-		return false, desc + fmt.Sprintf(": routine, fewer than %d invalid orders; no review needed", cr.MinOrders)
+	if k < minOrders {
+		return false, desc + fmt.Sprintf(": routine, fewer than %d invalid orders; no review needed", minOrders)
 	}
 	if p <= 0 {
 		p = 0.5 / float64(pn) // no invalid order elsewhere: a continuity floor
 	}
-	if share < cr.MinRatio*p {
-		return false, desc + fmt.Sprintf(": routine, under %.1f× the program's share; no review needed", cr.MinRatio)
+	if share < minRatio*p {
+		return false, desc + fmt.Sprintf(": routine, under %.1f× the program's share; no review needed", minRatio)
 	}
 	pv := binomialTail(k, n, p)
-	if pv > cr.MaxPValue {
-		return false, desc + fmt.Sprintf(": routine (binomial p = %.2g > %.2g); no review needed", pv, cr.MaxPValue)
+	if pv > maxP {
+		return false, desc + fmt.Sprintf(": routine (binomial p = %.2g > %.2g); no review needed", pv, maxP)
 	}
 	return true, desc + fmt.Sprintf(": anomalous (%.1f× the program's share, binomial p = %.2g): a reviewer decides whether this is a breach", share/p, pv)
 }
