@@ -21,7 +21,7 @@ deps:
 build: deps
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/affwatch
 
-demo: build reflists
+demo: build reflists chromium
 	./$(BIN) demo --out demo-out
 
 test: deps lint chromium reflists
@@ -36,6 +36,7 @@ REFLISTS_DIR       := .cache/reflists
 CRAWLER_UA_VERSION ?= 1.60.0
 CRAWLER_UA_PKG     := $(REFLISTS_DIR)/node_modules/crawler-user-agents/package.json
 reflists:
+	@command -v npm >/dev/null || (apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends npm) || echo "warning: npm not installed"
 	@grep -qs '"version": "$(CRAWLER_UA_VERSION)"' $(CRAWLER_UA_PKG) || \
 		(mkdir -p $(REFLISTS_DIR) && npm install --prefix $(REFLISTS_DIR) --no-save --no-audit --no-fund --no-package-lock crawler-user-agents@$(CRAWLER_UA_VERSION)) || \
 		echo "warning: crawler-user-agents not installed: runs will list reference_lists.bot_user_agents as unavailable"
@@ -44,7 +45,7 @@ reflists:
 # (issue 7); without the browser that one test skips and says so.
 # Installing needs root and the package mirror.
 chromium:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium) || echo "warning: chromium not installed: the report's browser test (reports.TestReportInChromium) will skip"
+	@command -v chromium >/dev/null || (apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends chromium) || echo "warning: chromium not installed: the report's browser test (reports.TestReportInChromium) will skip"
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
