@@ -444,7 +444,7 @@ func TestManySmallFiles(t *testing.T) {
 	want := map[string]string{} // click_id → file:line
 	n := 0
 	for d := 0; d < 3; d++ {
-		for p := 0; p < 150; p++ {
+		for p := 0; p < 100; p++ {
 			rel := fmt.Sprintf("clicks/date=2026-11-%02d/part-%03d.csv", 19+d, p)
 			var b strings.Builder
 			b.WriteString(clickHeader)
