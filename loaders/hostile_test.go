@@ -517,3 +517,30 @@ func TestManySmallFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestSetAsideBrokenFiles(t *testing.T) {
+	whole, flushAt := compressCut(t, "gz", clickHeader+clickLines(1, 100, false), clickLines(101, 100, false))
+	dir := writeInputs(t, map[string]string{"clicks.csv": ""})
+	writeFile(t, filepath.Join(dir, "clicks/part-0.csv.gz"), string(whole[:flushAt]))
+	writeFile(t, filepath.Join(dir, "clicks/part-1.csv"), clickHeader+clickLines(500, 3, false))
+	if _, err := DiscoverInputs(dir); err == nil {
+		t.Fatal("without the option a truncated file must stop the input")
+	}
+	in, err := DiscoverInputsWith(dir, DiscoverOptions{SetAsideBroken: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.SetAside) != 1 || !strings.HasPrefix(in.SetAside[0], "clicks/part-0.csv.gz: the gzip stream is cut short") {
+		t.Errorf("SetAside = %q", in.SetAside)
+	}
+	for _, f := range in.Files {
+		if f.Rel == "clicks/part-0.csv.gz" {
+			t.Error("the broken file is still among the files to load")
+		}
+	}
+	// a required dataset whose only file is broken is still missing
+	os.Remove(filepath.Join(dir, "clicks/part-1.csv"))
+	if _, err := DiscoverInputsWith(dir, DiscoverOptions{SetAsideBroken: true}); err == nil || !strings.Contains(err.Error(), "every file was set aside as broken") {
+		t.Errorf("DiscoverInputsWith = %v, want the dataset reported empty", err)
+	}
+}
