@@ -580,7 +580,7 @@ func scanFile(path, compression string, scanQuotes, scanCR, scanLong bool) (file
 		defer zr.Close()
 		text = zr
 	case "zst":
-		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<27))
+		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return out, fmt.Errorf("not a zstd file: %v", err)
 		}
