@@ -105,6 +105,18 @@ type Inputs struct {
 	// Warnings are entries of the input directory that look like a dataset
 	// but are not read (Buyers.csv, buyers.json, buyers.csv.bz2).
 	Warnings []string
+	// SetAside are the files not loaded because their compressed stream
+	// does not end properly (DiscoverOptions.SetAsideBroken): "path: reason".
+	SetAside []string
+}
+
+// DiscoverOptions change what Discover refuses.
+type DiscoverOptions struct {
+	// SetAsideBroken sets a compressed file whose stream does not end
+	// properly aside (listed in Inputs.SetAside, not loaded) instead of
+	// refusing the input. A required dataset left without files is still
+	// a contract error.
+	SetAsideBroken bool
 }
 
 // maxFolderDepth bounds how deep a dataset folder is walked (hive
@@ -125,6 +137,11 @@ func Discover(dir string) ([]File, error) {
 
 // DiscoverInputs is Discover with what it skipped and what it warns about.
 func DiscoverInputs(dir string) (*Inputs, error) {
+	return DiscoverInputsWith(dir, DiscoverOptions{})
+}
+
+// DiscoverInputsWith is DiscoverInputs with options.
+func DiscoverInputsWith(dir string, opts DiscoverOptions) (*Inputs, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, &ContractError{File: dir, Msg: "input directory: " + errMsg(err)}
@@ -141,6 +158,22 @@ func DiscoverInputs(dir string) (*Inputs, error) {
 	for _, ds := range Datasets {
 		found, skipped, err := discoverDataset(dir, entries, ds, in.Warnings)
 		in.Skipped = append(in.Skipped, skipped...)
+		if opts.SetAsideBroken && err != nil {
+			var kept []error
+			for _, e := range unjoin(err) {
+				var ce *ContractError
+				var ze *CompressedError
+				if errors.As(e, &ce) && errors.As(e, &ze) {
+					in.SetAside = append(in.SetAside, e.Error())
+					continue
+				}
+				kept = append(kept, e)
+			}
+			err = errors.Join(kept...)
+			if err == nil && len(found) == 0 && !ds.Optional {
+				err = &ContractError{Dataset: ds.Name, File: ds.Name, Msg: fmt.Sprintf("required dataset %s has no file left: every file was set aside as broken", ds.Name)}
+			}
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -151,6 +184,14 @@ func DiscoverInputs(dir string) (*Inputs, error) {
 		return nil, errors.Join(errs...)
 	}
 	return in, nil
+}
+
+// unjoin lists the errors an errors.Join holds (or err alone).
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // nearMisses lists top-level entries that look meant as a dataset but are
@@ -539,7 +580,7 @@ func scanFile(path, compression string, scanQuotes, scanCR, scanLong bool) (file
 		defer zr.Close()
 		text = zr
 	case "zst":
-		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<27))
+		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return out, fmt.Errorf("not a zstd file: %v", err)
 		}

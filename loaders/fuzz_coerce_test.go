@@ -428,7 +428,7 @@ func TestCoercionRegressions(t *testing.T) {
 					clicks = append(clicks, f)
 				}
 			}
-			if _, err := Load(t.Context(), st, clicks, Options{RunID: "r", BackfillSpanDays: -1}); err != nil {
+			if _, err := Load(t.Context(), st, clicks, Options{RunID: "r", SpanDays: -1}); err != nil {
 				t.Fatal(err)
 			}
 			var got string

@@ -107,7 +107,7 @@ func fuzzLoadFile(t *testing.T, f File) (*store.Store, *Result) {
 			t.Fatal(err)
 		}
 	}
-	res, err := Load(t.Context(), st, []File{f}, Options{RunID: "fuzz", BackfillSpanDays: -1})
+	res, err := Load(t.Context(), st, []File{f}, Options{RunID: "fuzz", SpanDays: -1})
 	if err != nil {
 		t.Fatalf("load failed on hostile input: %v", err)
 	}

@@ -52,7 +52,7 @@ func fuzzLoad(t *testing.T, files map[string]string) (*store.Store, *Result) {
 		in = append(in, f)
 	}
 	fuzzRun++
-	res, err := Load(t.Context(), st, in, Options{RunID: "fuzz", BackfillSpanDays: -1})
+	res, err := Load(t.Context(), st, in, Options{RunID: "fuzz", SpanDays: -1})
 	if err != nil {
 		t.Fatalf("load failed on hostile input: %v", err)
 	}

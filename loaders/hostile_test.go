@@ -383,30 +383,25 @@ func TestCROnlyCSV(t *testing.T) {
 
 // TestTimestampWindow: a dated row far from the rest is quarantined with
 // the reason, so no detector reads a span the input did not mean (a click
-// in 2099 made click_burst build an hourly grid to 2099).
+// in 2099 made click_burst build an hourly grid to 2099). The window is
+// the same for a night and a backfill: a night re-run with a file that
+// also holds later days (a replay of history) must lose nothing, since
+// the same file is skipped as unchanged on the later nights.
 func TestTimestampWindow(t *testing.T) {
-	night := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	night := time.Date(2026, 11, 13, 0, 0, 0, 0, time.UTC)
 	body := clickHeader + clickLines(1, 5, false) +
 		"C2099,2099-12-31T23:59:59Z,P1\n" + // far future
-		"C2000,2000-01-01T00:00:00Z,P1\n" + // far past (epoch range allows it)
-		"CLATE,2026-08-01T00:00:00Z,P1\n" + // 112 days before the night
-		"CNEXT,2026-11-22T23:59:59Z,P1\n" // the day after the night
+		"C2000,2000-01-01T00:00:00Z,P1\n" + // far past (the epoch range allows it)
+		"CLATE,2026-08-01T00:00:00Z,P1\n" + // 112 days before: kept
+		"CNEXT,2026-11-22T23:59:59Z,P1\n" // after the night: kept
+	want := map[int64]string{
+		7: "timestamp more than 366 days from the middle of the input (median day 2026-11-21); a load accepts 2025-11-20 to 2027-11-22; a clock or unit error",
+		8: "timestamp more than 366 days from the middle of the input (median day 2026-11-21)",
+	}
 	for _, tc := range []struct {
 		name  string
 		night time.Time
-		want  map[int64]string // line → reason prefix
-		kept  int64
-	}{
-		{"backfill", time.Time{}, map[int64]string{
-			7: "timestamp more than 366 days from the middle of the input (median day 2026-11-21); a backfill accepts 2025-11-20 to 2027-11-22",
-			8: "timestamp more than 366 days from the middle of the input",
-		}, 7},
-		{"night", night, map[int64]string{
-			7: "timestamp outside what the night 2026-11-21 accepts (2026-08-23 to 2026-11-22: the longest look-back, 90 days, before it and 1 day(s) after)",
-			8: "timestamp outside what the night 2026-11-21 accepts",
-			9: "timestamp outside what the night 2026-11-21 accepts",
-		}, 6},
-	} {
+	}{{"backfill", time.Time{}}, {"night with later days in the file", night}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeInputs(t, map[string]string{"clicks.csv": body})
 			st := openStore(t)
@@ -418,19 +413,19 @@ func TestTimestampWindow(t *testing.T) {
 				}
 				got[q.Line] = q.Reason
 			}
-			if len(got) != len(tc.want) {
-				t.Errorf("quarantined lines %v, want %v", got, tc.want)
+			if len(got) != len(want) {
+				t.Errorf("quarantined lines %v, want %v", got, want)
 			}
-			for line, prefix := range tc.want {
+			for line, prefix := range want {
 				if !strings.HasPrefix(got[line], prefix) {
 					t.Errorf("line %d: reason %q, want it to start %q", line, got[line], prefix)
 				}
 			}
-			if n := count(t, st, "SELECT count(*) FROM clicks"); n != tc.kept {
-				t.Errorf("%d clicks kept, want %d", n, tc.kept)
+			if n := count(t, st, "SELECT count(*) FROM clicks"); n != 7 {
+				t.Errorf("%d clicks kept, want 7", n)
 			}
-			if q := res.Quarantined(); q != int64(len(tc.want)) {
-				t.Errorf("Quarantined() = %d, want %d", q, len(tc.want))
+			if q := res.Quarantined(); q != int64(len(want)) {
+				t.Errorf("Quarantined() = %d, want %d", q, len(want))
 			}
 		})
 	}
@@ -444,7 +439,7 @@ func TestManySmallFiles(t *testing.T) {
 	want := map[string]string{} // click_id → file:line
 	n := 0
 	for d := 0; d < 3; d++ {
-		for p := 0; p < 150; p++ {
+		for p := 0; p < 100; p++ {
 			rel := fmt.Sprintf("clicks/date=2026-11-%02d/part-%03d.csv", 19+d, p)
 			var b strings.Builder
 			b.WriteString(clickHeader)
@@ -515,5 +510,32 @@ func TestManySmallFiles(t *testing.T) {
 		if f.Status != StatusUnchanged {
 			t.Fatalf("%s: %s on the second load, want unchanged", f.Rel, f.Status)
 		}
+	}
+}
+
+func TestSetAsideBrokenFiles(t *testing.T) {
+	whole, flushAt := compressCut(t, "gz", clickHeader+clickLines(1, 100, false), clickLines(101, 100, false))
+	dir := writeInputs(t, map[string]string{"clicks.csv": ""})
+	writeFile(t, filepath.Join(dir, "clicks/part-0.csv.gz"), string(whole[:flushAt]))
+	writeFile(t, filepath.Join(dir, "clicks/part-1.csv"), clickHeader+clickLines(500, 3, false))
+	if _, err := DiscoverInputs(dir); err == nil {
+		t.Fatal("without the option a truncated file must stop the input")
+	}
+	in, err := DiscoverInputsWith(dir, DiscoverOptions{SetAsideBroken: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.SetAside) != 1 || !strings.HasPrefix(in.SetAside[0], "clicks/part-0.csv.gz: the gzip stream is cut short") {
+		t.Errorf("SetAside = %q", in.SetAside)
+	}
+	for _, f := range in.Files {
+		if f.Rel == "clicks/part-0.csv.gz" {
+			t.Error("the broken file is still among the files to load")
+		}
+	}
+	// a required dataset whose only file is broken is still missing
+	os.Remove(filepath.Join(dir, "clicks/part-1.csv"))
+	if _, err := DiscoverInputsWith(dir, DiscoverOptions{SetAsideBroken: true}); err == nil || !strings.Contains(err.Error(), "every file was set aside as broken") {
+		t.Errorf("DiscoverInputsWith = %v, want the dataset reported empty", err)
 	}
 }

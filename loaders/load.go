@@ -44,31 +44,21 @@ type Options struct {
 	Night    time.Time
 	Progress Progress
 	Logger   *slog.Logger
-	// Sane timestamps (see DefaultNightPastDays); zero values take the
-	// defaults; a negative BackfillSpanDays turns the check off for a
-	// backfill (the coercion fuzz targets, which judge every instant).
-	NightPastDays    int // DefaultNightPastDays
-	NightFutureDays  int // DefaultNightFutureDays
-	BackfillSpanDays int // DefaultBackfillSpanDays
+	// SpanDays bounds the timestamps of a dated dataset around the median
+	// of its new rows (DefaultSpanDays when zero; a negative value turns
+	// the check off, for the coercion fuzz targets, which judge every
+	// instant).
+	SpanDays int
 }
 
-// Which timestamps of a dated dataset (clicks.ts, orders.ts) a run
-// accepts; the others are quarantined with the reason. A click dated 2099
-// in a backfill made click_burst zero-fill an hourly grid to 2099 (23.7 GB);
-// no legitimate row is that far from the rest.
-const (
-	// DefaultNightPastDays: a night (--date D) accepts rows from D minus
-	// the longest look-back of the default rule pack (self_purchase, 90
-	// days): a late row of an earlier day is data, one older is not.
-	DefaultNightPastDays = 90
-	// DefaultNightFutureDays: and up to this many days after D (clock skew,
-	// a file cut after midnight).
-	DefaultNightFutureDays = 1
-	// DefaultBackfillSpanDays: a backfill accepts rows within this many
-	// days of the median timestamp of the dataset's new rows, so one
-	// wrong year cannot stretch the span every detector reads.
-	DefaultBackfillSpanDays = 366
-)
+// DefaultSpanDays: a load accepts the rows of a dated dataset (clicks.ts,
+// orders.ts) within this many days of the median timestamp of the
+// dataset's new rows, and quarantines the rest with the reason. A click
+// dated 2099 in a backfill made click_burst zero-fill an hourly grid to
+// 2099 (23.7 GB). The median, not the night, anchors the window: a night
+// re-run with a file that also holds later days (a replay) loses nothing,
+// and the same files always get the same window.
+const DefaultSpanDays = 366
 
 // FileResult is what happened to one input file.
 type FileResult struct {
@@ -431,37 +421,27 @@ func (l *datasetLoad) runOnce(ctx context.Context, files []File) (_ []FileResult
 }
 
 // quarantineOutsideWindow marks the new rows of a dated dataset whose
-// timestamp is outside the window this run accepts (see
-// DefaultNightPastDays).
+// timestamp is outside the window the load accepts (see DefaultSpanDays).
 func (l *datasetLoad) quarantineOutsideWindow(ctx context.Context, tx *sql.Tx, newList string) error {
 	col := l.ds.DateColumn
 	if col == "" {
 		return nil
 	}
-	past, future, span := orDefault(l.opts.NightPastDays, DefaultNightPastDays), orDefault(l.opts.NightFutureDays, DefaultNightFutureDays), orDefault(l.opts.BackfillSpanDays, DefaultBackfillSpanDays)
-	var lo, hi time.Time
-	var why string
-	if night := l.opts.Night; !night.IsZero() {
-		day := night.UTC().Truncate(24 * time.Hour)
-		lo, hi = day.AddDate(0, 0, -past), day.AddDate(0, 0, 1+future)
-		why = fmt.Sprintf("timestamp outside what the night %s accepts (%s to %s: the longest look-back, %d days, before it and %d day(s) after); a clock or unit error",
-			day.Format(time.DateOnly), lo.Format(time.DateOnly), hi.Add(-time.Second).Format(time.DateOnly), past, future)
-	} else {
-		if l.opts.BackfillSpanDays < 0 {
-			return nil
-		}
-		var mid sql.NullTime
-		if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT quantile_disc(%s, 0.5) FROM %s WHERE _file_id IN (%s) AND _q IS NULL`, col, l.ds.Name, newList)).Scan(&mid); err != nil {
-			return fmt.Errorf("median %s: %w", col, err)
-		}
-		if !mid.Valid {
-			return nil
-		}
-		m := mid.Time.UTC().Truncate(24 * time.Hour)
-		lo, hi = m.AddDate(0, 0, -span), m.AddDate(0, 0, span+1)
-		why = fmt.Sprintf("timestamp more than %d days from the middle of the input (median day %s); a backfill accepts %s to %s; a clock or unit error",
-			span, m.Format(time.DateOnly), lo.Format(time.DateOnly), hi.Add(-time.Second).Format(time.DateOnly))
+	span := orDefault(l.opts.SpanDays, DefaultSpanDays)
+	if l.opts.SpanDays < 0 {
+		return nil
 	}
+	var mid sql.NullTime
+	if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT quantile_disc(%s, 0.5) FROM %s WHERE _file_id IN (%s) AND _q IS NULL`, col, l.ds.Name, newList)).Scan(&mid); err != nil {
+		return fmt.Errorf("median %s: %w", col, err)
+	}
+	if !mid.Valid {
+		return nil
+	}
+	m := mid.Time.UTC().Truncate(24 * time.Hour)
+	lo, hi := m.AddDate(0, 0, -span), m.AddDate(0, 0, span+1)
+	why := fmt.Sprintf("timestamp more than %d days from the middle of the input (median day %s); a load accepts %s to %s; a clock or unit error",
+		span, m.Format(time.DateOnly), lo.Format(time.DateOnly), hi.Add(-time.Second).Format(time.DateOnly))
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %[1]s SET _q = [{'col': %[2]s, 'reason': ?, 'val': strftime(%[3]s, '%%Y-%%m-%%dT%%H:%%M:%%SZ')}]
 		WHERE _file_id IN (%[4]s) AND _q IS NULL AND (%[3]s < ? OR %[3]s >= ?)`, l.ds.Name, sqlString(col), col, newList), why, lo, hi)
 	if err != nil {

@@ -46,7 +46,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--date %q: want YYYY-MM-DD", date)
 		}
 	}
-	inputs, err := discover(in, log)
+	inputs, err := discover(in, log, loaders.DiscoverOptions{})
 	if err != nil {
 		return err
 	}

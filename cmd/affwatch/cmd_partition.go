@@ -65,7 +65,7 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	inputs, err := discover(o.in, log)
+	inputs, err := discover(o.in, log, loaders.DiscoverOptions{})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"affwatch/detectors"
@@ -90,6 +91,7 @@ type runOptions struct {
 	crawl                    crawlOptions // tuning beyond the three contract flags
 	strict                   bool
 	allowEmptyNight          bool
+	setAsideBroken           bool
 	metricsFile              string
 	stage                    string // "" (everything) or "baselines"
 	partition                string // i/N
@@ -107,7 +109,8 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noCrawl, "no-crawl", false, "do not visit publisher sites")
 	fs.StringVar(&o.dnsServer, "dns-server", "", "send every crawler DNS lookup to HOST:PORT")
 	fs.BoolVar(&o.allowPrivate, "allow-private-networks", false, "let the crawler reach private, loopback and link-local addresses")
-	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined")
+	fs.BoolVar(&o.strict, "strict", false, "fail the run if any input row is quarantined (or any file set aside)")
+	fs.BoolVar(&o.setAsideBroken, "set-aside-broken-files", false, "a .gz/.zst file whose stream does not end properly (truncated, corrupt, trailing bytes) is set aside and the run goes on without it, listed in run.json; without this flag such a file stops the run before any work (exit 2)")
 	fs.BoolVar(&o.allowEmptyNight, "allow-empty-night", false, "accept a --date with no clicks or no orders in the database (otherwise the run fails, exit 1, naming the days the database holds)")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end of the run (node_exporter textfile collector)")
 	fs.StringVar(&o.stage, "stage", "", "'baselines': only the first pass of a partitioned night: the program-wide state every partition needs, as Parquet in --out (needs --date)")
@@ -225,11 +228,14 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		return nil, err
 	}
 	t0 := time.Now()
-	inputs, err := discover(o.in, log)
+	inputs, err := discover(o.in, log, loaders.DiscoverOptions{SetAsideBroken: o.setAsideBroken})
 	if err != nil {
 		return nil, err
 	}
 	files := inputs.Files
+	if n := len(inputs.SetAside); n > 0 && o.strict {
+		return nil, fmt.Errorf("--strict: %d broken input file(s) would be set aside, nothing was loaded: %s", n, strings.Join(inputs.SetAside, "; "))
+	}
 	var baselines *baselinesManifest
 	if !part.Whole() {
 		if files, err = partitionFiles(files, part); err != nil {
@@ -345,7 +351,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		RunID: runID, Command: "run", ToolVersion: version, Night: night,
 		InputDir: o.in, DBPath: st.Path(), RulesSource: pack.Source, RulesVersion: pack.Version, RulesSHA256: pack.SHA256,
 		Strict: o.strict, StartedAt: started, Inputs: inputFiles(loaded),
-		SkippedInputs: inputs.Skipped, InputWarnings: inputs.Warnings,
+		SkippedInputs: inputs.Skipped, InputWarnings: append(append([]string(nil), inputs.Warnings...), setAsideWarnings(inputs.SetAside)...),
 	}
 	t0 = beginStage(log, "report")
 	meta.Timings = append(timings, reports.Timing{Stage: "report"})

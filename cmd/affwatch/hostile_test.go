@@ -84,3 +84,34 @@ func TestSkippedInputsInManifest(t *testing.T) {
 		t.Errorf("run.json skipped_inputs %q input_warnings %q", man.Skipped, man.Warnings)
 	}
 }
+
+// TestBrokenCompressedFile: a truncated .gz stops the run before any work
+// (exit 2), or with --set-aside-broken-files is left out and listed.
+func TestBrokenCompressedFile(t *testing.T) {
+	in := sampleInput(t)
+	b, err := os.ReadFile(filepath.Join(in, "ads.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(in, "ads.csv.gz"), b[:len(b)-12], 0o644)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, errs := runCLI(t, "run", "--in", in, "--out", out, "--no-crawl", "--log-level", "error")
+	if code != 2 || !strings.Contains(errs, "ads.csv.gz: the gzip stream is cut short") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "affwatch.duckdb")); err == nil {
+		t.Error("a broken file must stop the run before any work (database created)")
+	}
+	code, _, errs = runCLI(t, "run", "--in", in, "--out", out, "--no-crawl", "--log-level", "error", "--set-aside-broken-files")
+	if code != 0 {
+		t.Fatalf("with --set-aside-broken-files: exit %d, stderr:\n%s", code, errs)
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	if !strings.Contains(string(raw), "set aside, not loaded (--set-aside-broken-files): ads.csv.gz: the gzip stream is cut short") {
+		t.Errorf("run.json does not list the file set aside")
+	}
+	code, _, errs = runCLI(t, "run", "--in", in, "--out", t.TempDir(), "--no-crawl", "--log-level", "error", "--set-aside-broken-files", "--strict")
+	if code != 1 || !strings.Contains(errs, "--strict: 1 broken input file(s) would be set aside") {
+		t.Errorf("with --strict: exit %d, stderr:\n%s", code, errs)
+	}
+}

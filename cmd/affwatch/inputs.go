@@ -12,10 +12,13 @@ import (
 // discover finds the input files and says, in the log, what it did not
 // read: entries skipped as hidden or marker names, and names that look
 // meant as a dataset. Nothing in the input vanishes unsaid.
-func discover(in string, log *slog.Logger) (*loaders.Inputs, error) {
-	inputs, err := loaders.DiscoverInputs(in)
+func discover(in string, log *slog.Logger, opts loaders.DiscoverOptions) (*loaders.Inputs, error) {
+	inputs, err := loaders.DiscoverInputsWith(in, opts)
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range inputs.SetAside {
+		log.Warn("broken file set aside, not loaded (--set-aside-broken-files)", "detail", s)
 	}
 	for _, s := range inputs.Skipped {
 		log.Warn("input skipped: names starting with . or _ are not data (hidden files, _SUCCESS markers); rename it to load it", "path", s)
@@ -51,4 +54,13 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// setAsideWarnings words the files set aside for run.json's input_warnings.
+func setAsideWarnings(setAside []string) []string {
+	out := make([]string, len(setAside))
+	for i, s := range setAside {
+		out[i] = "set aside, not loaded (--set-aside-broken-files): " + s
+	}
+	return out
 }
