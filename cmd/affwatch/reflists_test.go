@@ -238,11 +238,17 @@ func TestReferenceListsEndToEnd(t *testing.T) {
 			Aside struct {
 				GIVT      int64 `json:"givt_clicks"`
 				Automated int64 `json:"automated_not_rendered"`
+				Matches   []struct {
+					List, Version, Entry string
+				} `json:"givt_matches"`
 			} `json:"set_aside"`
 		}
 		json.Unmarshal(cs.Evidence, &ev)
 		if ev.Aside.GIVT+ev.Aside.Automated < 50 {
 			t.Errorf("%s: stuffing evidence sets aside %+v, want its botnet's hits", l.PublisherID, ev.Aside)
+		}
+		if ev.Aside.GIVT > 0 && (len(ev.Aside.Matches) == 0 || ev.Aside.Matches[0].List == "" || ev.Aside.Matches[0].Version == "" || ev.Aside.Matches[0].Entry == "") {
+			t.Errorf("%s: GIVT clicks set aside without the list entries that matched: %+v", l.PublisherID, ev.Aside)
 		}
 		both++
 	}

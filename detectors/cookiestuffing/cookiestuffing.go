@@ -572,6 +572,18 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 			top = j
 		}
 	}
+	// The list entries behind the GIVT clicks set aside: a finding that
+	// used a list names it, its version and what matched.
+	givtMatches := []any{}
+	if top.givtClicks > 0 {
+		var v any
+		if err := env.DB.QueryRowContext(ctx, queries["PublisherGIVTMatches"], winStart, winEnd, pub).Scan(&v); err != nil {
+			return detectors.Finding{}, fmt.Errorf("cookie_stuffing: GIVT matches of %s: %w", pub, err)
+		}
+		if xs, ok := v.([]any); ok {
+			givtMatches = xs
+		}
+	}
 	evidence := map[string]any{
 		"window_start":          winStart.UTC().Format(time.RFC3339),
 		"window_end":            winEnd.UTC().Format(time.RFC3339),
@@ -586,6 +598,7 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 		// click_burst, never counted as stuffing: what was set aside.
 		"set_aside": map[string]any{
 			"givt_clicks":            top.givtClicks,
+			"givt_matches":           givtMatches,
 			"automated_not_rendered": top.automatedHits,
 			"why":                    "clicks the reference lists label general invalid traffic, and non-rendered hits on devices that never rendered a page through another publisher's link nor paid an order, are automated traffic (E.10.c), not stuffing of shoppers' cookies",
 		},

@@ -296,3 +296,18 @@ WITH k AS (
     WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND f.ts >= c.ts
 )
 SELECT coalesce(list(ctit ORDER BY ctit), []) FROM k;
+
+-- name: PublisherGIVTMatches
+-- The list entries that made one publisher's clicks of the window GIVT
+-- (set aside, not counted as stuffing), each with its list and version.
+-- $1 window_start, $2 window_end, $3 publisher_id
+SELECT coalesce(list(struct_pack(kind := kind, list := list, version := version, entry := entry, clicks := n)
+                     ORDER BY n DESC, kind, list, entry), [])
+FROM (
+    SELECT kind, list, version, entry, count(*) AS n FROM (
+        SELECT 'user_agent' AS kind, ua_list AS list, ua_version AS version, ua_entry AS entry
+        FROM click_traffic WHERE publisher_id = $3 AND ts >= $1 AND ts < $2 AND ua_list IS NOT NULL
+        UNION ALL
+        SELECT 'ip_range', ip_list, ip_version, ip_range
+        FROM click_traffic WHERE publisher_id = $3 AND ts >= $1 AND ts < $2 AND ip_class = 'datacenter')
+    GROUP BY ALL ORDER BY n DESC, kind, list, entry LIMIT 5);
