@@ -934,6 +934,16 @@ func (sl *slot) onEvent(ev any) {
 }
 
 func (sl *slot) drop() {
+	if sl.tabCtx != nil && sl.tabCtx.Err() == nil {
+		// A page stuck in a script loop keeps its renderer spinning a
+		// core after its tab is closed (the hang monitor is off):
+		// interrupt the script first, then crash the renderer so its
+		// process goes with the tab.
+		ctx, cancel := context.WithTimeout(sl.tabCtx, time.Second)
+		chromedp.Call(ctx, runtime.TerminateExecution, cdp.Empty{})
+		chromedp.Call(ctx, page.Crash, cdp.Empty{})
+		cancel()
+	}
 	if sl.cancel != nil {
 		sl.cancel()
 	}
