@@ -777,19 +777,12 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	})
 	defer sl.proxy.SetSink(nil)
 
-	trace := func(what string) {
-		if os.Getenv("AFFWATCH_RENDER_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "render %s %s: %s at %s\n", s.URL, prof.Name, what, time.Since(v.StartedAt))
-		}
-	}
-	defer trace("done")
 	if prof.RespectRobots {
 		if allowed, why := r.robotsAllow(ctx, sl.proxy, u, prof.UserAgent); !allowed {
 			v.Status, v.Error = StatusRobotsDisallowed, why
 			return v
 		}
 	}
-	trace("robots")
 	fail := func(status, msg string) *Visit {
 		v.Status, v.Error = status, truncate(msg, 1024)
 		return v
@@ -808,7 +801,6 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 			return fail(StatusError, "open tab: "+err.Error())
 		}
 	}
-	trace("tab ready")
 	rec.mainID = sl.mainID
 	sl.cur.Store(rec)
 	keep := false
@@ -860,7 +852,6 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		}
 		p, snap := r.renderPage(visitCtx, rec, no, queue[no], referrer)
 		referrer = queue[no]
-		trace(fmt.Sprintf("page %d", no))
 		v.Pages = append(v.Pages, p)
 		if p.Err != "" {
 			clean = false
