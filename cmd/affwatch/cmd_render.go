@@ -41,6 +41,9 @@ func (o *renderOptions) register(fs *flag.FlagSet) {
 // the run goes on with the crawler's evidence.
 func renderSites(ctx context.Context, st *store.Store, runID string, co crawlOptions, pack *rules.Pack, log *slog.Logger, stderr io.Writer) error {
 	ro := co.render
+	if ro.tabs <= 0 {
+		ro.tabs = render.DefaultTabs // the demo and tests set no flags
+	}
 	if ro.off {
 		log.Info("--no-render: rendered signals unavailable")
 		return nil

@@ -2,12 +2,15 @@ package render
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"affwatch/crawler"
 )
 
 // TestGuardBrowserReachesNothing renders pages that try every way out of
@@ -156,5 +159,21 @@ func TestProxyRefusesDirectAndForeign(t *testing.T) {
 	}
 	if !strings.HasPrefix(p.URL(), "http://127.0.0.1:") {
 		t.Errorf("proxy listens on %s, want loopback", p.URL())
+	}
+}
+
+// TestNoBrowser: without Chromium the renderer says so with ErrNoBrowser,
+// which the run turns into "rendered signals unavailable" and goes on.
+func TestNoBrowser(t *testing.T) {
+	res, err := crawler.NewResolver(crawler.ResolverOptions{Server: "127.0.0.1:1", Timeout: time.Second, DialControl: crawler.LoopbackOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(context.Background(), Options{ExecPath: "/nonexistent/chromium", Resolver: res})
+	if !errors.Is(err, ErrNoBrowser) {
+		t.Fatalf("New with a missing browser: %v, want ErrNoBrowser", err)
+	}
+	if !strings.Contains(err.Error(), "rendered signals unavailable") {
+		t.Errorf("error %q does not tell the user what is missing", err)
 	}
 }

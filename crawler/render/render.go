@@ -777,19 +777,12 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	})
 	defer sl.proxy.SetSink(nil)
 
-	trace := func(what string) {
-		if os.Getenv("AFFWATCH_RENDER_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "render %s %s: %s at %s\n", s.URL, prof.Name, what, time.Since(v.StartedAt))
-		}
-	}
-	defer trace("done")
 	if prof.RespectRobots {
 		if allowed, why := r.robotsAllow(ctx, sl.proxy, u, prof.UserAgent); !allowed {
 			v.Status, v.Error = StatusRobotsDisallowed, why
 			return v
 		}
 	}
-	trace("robots")
 	fail := func(status, msg string) *Visit {
 		v.Status, v.Error = status, truncate(msg, 1024)
 		return v
@@ -808,7 +801,6 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 			return fail(StatusError, "open tab: "+err.Error())
 		}
 	}
-	trace("tab ready")
 	rec.mainID = sl.mainID
 	sl.cur.Store(rec)
 	keep := false
@@ -860,7 +852,6 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 		}
 		p, snap := r.renderPage(visitCtx, rec, no, queue[no], referrer)
 		referrer = queue[no]
-		trace(fmt.Sprintf("page %d", no))
 		v.Pages = append(v.Pages, p)
 		if p.Err != "" {
 			clean = false
@@ -934,6 +925,16 @@ func (sl *slot) onEvent(ev any) {
 }
 
 func (sl *slot) drop() {
+	if sl.tabCtx != nil && sl.tabCtx.Err() == nil {
+		// A page stuck in a script loop keeps its renderer spinning a
+		// core after its tab is closed (the hang monitor is off):
+		// interrupt the script first, then crash the renderer so its
+		// process goes with the tab.
+		ctx, cancel := context.WithTimeout(sl.tabCtx, time.Second)
+		chromedp.Call(ctx, runtime.TerminateExecution, cdp.Empty{})
+		chromedp.Call(ctx, page.Crash, cdp.Empty{})
+		cancel()
+	}
 	if sl.cancel != nil {
 		sl.cancel()
 	}
