@@ -347,7 +347,7 @@ func build(root *yaml.Node, src origins, removed map[string]position, file, dir 
 	}
 	var p Pack
 	if err := root.Content[0].Decode(&p); err != nil {
-		return nil, &ValidationError{File: file, Msg: err.Error()}
+		return nil, decodeErrors(err, file)
 	}
 	p.Source, p.Dir, p.root, p.src, p.removed = file, dir, root, src, removed
 	p.index = map[string]position{}
@@ -755,4 +755,26 @@ func copyNode(n *yaml.Node) *yaml.Node {
 		c.Content[i] = copyNode(x)
 	}
 	return &c
+}
+
+var decodeLine = regexp.MustCompile(`^line (\d+): ([^:]+): (.*)$`)
+
+// decodeErrors turns the errors a section's own UnmarshalYAML reports
+// ("line N: key: message") into ValidationErrors at the pack's file:line,
+// so they read like every other pack error.
+func decodeErrors(err error, file string) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &ValidationError{File: file, Msg: err.Error()}
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		if m := decodeLine.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			errs = append(errs, &ValidationError{File: file, Line: line, Key: m[2], Msg: m[3]})
+			continue
+		}
+		errs = append(errs, &ValidationError{File: file, Msg: e})
+	}
+	return joinSorted(errs)
 }

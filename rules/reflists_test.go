@@ -30,33 +30,33 @@ func TestReferenceListsErrors(t *testing.T) {
 reference_lists:
   bot_user_agent:
     path: x.json
-`, []string{"line 4: reference_lists.bot_user_agent: unknown key (did you mean \"bot_user_agents\"?)"}},
+`, []string{"pack.yaml:4: reference_lists.bot_user_agent: unknown key; did you mean bot_user_agents?"}},
 		{"misspelled nested key", `
 reference_lists:
   bot_user_agents:
     pth: x.json
-`, []string{"line 5: reference_lists.bot_user_agents.pth: unknown key (did you mean \"path\"?)"}},
+`, []string{"pack.yaml:5: reference_lists.bot_user_agents.pth: unknown key; did you mean path?"}},
 		{"bad pattern", `
 reference_lists:
   bot_user_agents:
     extra_patterns:
       - {pattern: "(unclosed"}
       - {note: "no pattern"}
-`, []string{"line 6: reference_lists.bot_user_agents.extra_patterns[0].pattern: not a valid RE2 pattern", "line 7: reference_lists.bot_user_agents.extra_patterns[1].pattern: required"}},
+`, []string{"pack.yaml:6: reference_lists.bot_user_agents.extra_patterns[5].pattern: not a valid RE2 pattern", "pack.yaml:7: reference_lists.bot_user_agents.extra_patterns[6].pattern: required"}},
 		{"bad class and missing path", `
 reference_lists:
   ip_ranges:
     - {class: cloud, path: a.cidr}
     - {class: tor}
     - {class: datacenter, path: a.cidr}
-`, []string{"line 5: reference_lists.ip_ranges[0].class: \"cloud\" is not one of internal, datacenter, tor",
-			"line 6: reference_lists.ip_ranges[1].path: required",
-			"line 7: reference_lists.ip_ranges[2].name: \"a.cidr\" names two lists"}},
+`, []string{"pack.yaml:5: reference_lists.ip_ranges[0].class: \"cloud\" is not one of internal, datacenter, tor",
+			"pack.yaml:6: reference_lists.ip_ranges[1].path: required",
+			"pack.yaml:7: reference_lists.ip_ranges[2].name: \"a.cidr\" names two lists"}},
 		{"unknown key in a range entry", `
 reference_lists:
   ip_ranges:
     - {class: tor, path: t.txt, clas: x}
-`, []string{"line 5: reference_lists.ip_ranges[0].clas: unknown key (did you mean \"class\"?)"}},
+`, []string{"pack.yaml:5: reference_lists.ip_ranges[0].clas: unknown key; did you mean class?"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writePack(t, "extends: default\nversion: \"t\""+tc.body)

@@ -69,7 +69,9 @@ func TestOverrideRunChangesOnlyThatThreshold(t *testing.T) {
 	in := t.TempDir()
 	copyDir(t, filepath.Join("..", "..", "fixtures", "sample"), in)
 	pack := filepath.Join(t.TempDir(), "pack.yaml")
-	os.WriteFile(pack, []byte("extends: default\nversion: \"local\"\nrules:\n  click_burst:\n    thresholds:\n      min_bucket_clicks: 1000000\n"), 0o644)
+	// The pack keeps the default's version: evidence names the pack version of
+	// the reference patterns it matched (reference_lists.extra_patterns).
+	os.WriteFile(pack, []byte("extends: default\nrules:\n  click_burst:\n    thresholds:\n      min_bucket_clicks: 1000000\n"), 0o644)
 	findings := func(extra ...string) (burst int, others []string) {
 		out := filepath.Join(t.TempDir(), "out")
 		args := append([]string{"run", "--in", in, "--out", out, "--no-crawl"}, extra...)
