@@ -99,7 +99,7 @@ WITH call AS NOT MATERIALIZED (
            c.device_id IS NULL OR sd.ordered OR sd.landed_pubs >= 2 OR (sd.landed_pubs = 1 AND sd.landed_pub <> c.publisher_id) AS shopper
     FROM clicks c LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
     LEFT JOIN click_traffic t ON t.click_id = c.click_id
-    LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = c.device_id AND c.landed = false
+    LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = c.device_id
     WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
 ),
 -- What this rule judges: everything but GIVT.
