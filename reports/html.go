@@ -157,7 +157,7 @@ type reportData struct {
 	Withhold, Clawback          string
 	DisqualifiedCommission      string
 	Detectors                   []detectorRow
-	DetectorsOther              bool // a severity outside DESIGN §6's four
+	DetectorsOther              bool // a severity outside the output contract's four
 	Actions                     []actionRow
 	Severities                  []severityRow
 	Datasets                    []datasetRow

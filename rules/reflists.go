@@ -82,14 +82,14 @@ func (rl *ReferenceLists) UnmarshalYAML(n *yaml.Node) error {
 		errs = append(errs, fmt.Sprintf("line %d: reference_lists%s: %s", line, key, msg))
 	}
 	lines := map[string]int{"": n.Line}
-	checkKeys(n, "", []string{"bot_user_agents", "ip_ranges"}, lines, bad)
+	recordLines(n, "", lines)
 	if b := mappingValue(n, "bot_user_agents"); b != nil {
-		checkKeys(b, ".bot_user_agents", []string{"path", "iab_path", "extra_patterns"}, lines, bad)
+		recordLines(b, ".bot_user_agents", lines)
 		if ep := mappingValue(b, "extra_patterns"); ep != nil && ep.Kind == yaml.SequenceNode {
 			for i, e := range ep.Content {
 				k := fmt.Sprintf(".bot_user_agents.extra_patterns[%d]", i)
 				lines[k] = e.Line
-				checkKeys(e, k, []string{"pattern", "note"}, lines, bad)
+				recordLines(e, k, lines)
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (rl *ReferenceLists) UnmarshalYAML(n *yaml.Node) error {
 		for i, e := range ir.Content {
 			k := fmt.Sprintf(".ip_ranges[%d]", i)
 			lines[k] = e.Line
-			checkKeys(e, k, []string{"class", "path", "name"}, lines, bad)
+			recordLines(e, k, lines)
 		}
 	}
 	var p plain
@@ -138,55 +138,16 @@ func (rl *ReferenceLists) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// checkKeys reports keys of a mapping that are not in known, with the
-// nearest known key, and records the known keys' lines.
-func checkKeys(n *yaml.Node, prefix string, known []string, lines map[string]int, bad func(int, string, string)) {
+// recordLines records the line of each key of a mapping. Unknown keys and
+// values of the wrong type are the pack loader's (its schema check runs
+// before this decoder, with "did you mean").
+func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if contains(known, k.Value) {
-			lines[prefix+"."+k.Value] = k.Line
-			continue
-		}
-		msg := "unknown key"
-		if s := nearest(k.Value, known); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		bad(k.Line, prefix+"."+k.Value, msg)
+		lines[prefix+"."+n.Content[i].Value] = n.Content[i].Line
 	}
-}
-
-// nearest is the known key within two edits of s, if any.
-func nearest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // ListName is the name the list goes by in evidence and run.json.
