@@ -77,7 +77,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ok := eval.Print(stdout, results)
 	var scored []eval.CorpusScore
-	for _, c := range all.Corpora() {
+	for _, c := range eval.Corpora() {
 		if !corpus {
 			break
 		}

@@ -121,7 +121,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		return err
 	}
 	for _, op := range own {
-		p := prohibited.CorpusPage(op)
+		p := prohibited.CorpusPage(op.File, op.HTML)
 		labels := map[string]bool{}
 		for _, c := range op.Categories {
 			labels[c] = true
@@ -336,7 +336,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	}
 	var hs []scored
 	for _, op := range hp {
-		p := prohibited.CorpusPage(op)
+		p := prohibited.CorpusPage(op.File, op.HTML)
 		sc := scored{pr: m.Probabilities(p, maxText), rf: map[string]bool{}, want: map[string]bool{}}
 		for _, cr := range rmodel.ClassifyRules(p).Flagged() {
 			sc.rf[cr.Category] = true
@@ -539,7 +539,7 @@ func evalCommitted(heldoutDir string, model *prohibited.Model, maxText int, cats
 	}{{"blind round (never trained on)", hp}, {"own corpus (trained on: in-sample)", own}} {
 		var c counts
 		for _, op := range set.ps {
-			res := model.Classify(prohibited.CorpusPage(op))
+			res := model.Classify(prohibited.CorpusPage(op.File, op.HTML))
 			want := map[string]bool{}
 			for _, x := range op.Categories {
 				want[x] = true

@@ -3,8 +3,6 @@
 package all
 
 import (
-	"context"
-
 	"affwatch/detectors"
 	"affwatch/detectors/branddomain"
 	"affwatch/detectors/brandmisuse"
@@ -17,7 +15,6 @@ import (
 	"affwatch/detectors/prohibited"
 	"affwatch/detectors/selfpromotion"
 	"affwatch/detectors/selfpurchase"
-	"affwatch/eval"
 	"affwatch/rules"
 )
 
@@ -43,21 +40,5 @@ func Detectors() []detectors.Detector {
 		// Commission corrections (7.8): the penalty ladder withholds or
 		// deducts their orders without alleging a breach (pack: penalties.corrections).
 		invalidcommission.Detector{},
-	}
-}
-
-// Corpus measures a site detector on its labeled corpus (issue 6).
-type Corpus struct {
-	Code     string
-	Evaluate func(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
-}
-
-// Corpora returns the site detectors' corpus evaluations.
-func Corpora() []Corpus {
-	return []Corpus{
-		{detectors.BrandDomain, branddomain.Evaluate},
-		{detectors.ProhibitedContent, prohibited.Evaluate},
-		{detectors.LogoCopy, logocopy.Evaluate},
-		{detectors.BrandMisuse, brandmisuse.Evaluate},
 	}
 }

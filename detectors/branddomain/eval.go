@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"affwatch/detectors"
-	"affwatch/eval"
 	"affwatch/rules"
 )
 
@@ -83,7 +82,7 @@ func (m *Matcher) isStopHost(n Name) bool {
 // Evaluate measures brand_domain on the labeled corpus: recall per
 // permutation class, the false-positive rate on the real domains, and the
 // whole ("all").
-func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error) {
+func Evaluate(ctx context.Context, pack *rules.Pack) ([]detectors.CorpusScore, error) {
 	rule, err := pack.Rule(RuleName)
 	if err != nil {
 		return nil, err
@@ -103,8 +102,8 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		return nil, err
 	}
 	corpus := BuildCorpus(pack, m)
-	all := eval.CorpusScore{Detector: detectors.BrandDomain, Class: "all"}
-	var out []eval.CorpusScore
+	all := detectors.CorpusScore{Detector: detectors.BrandDomain, Class: "all"}
+	var out []detectors.CorpusScore
 	classes := make([]string, 0, len(corpus.Positives))
 	for c := range corpus.Positives {
 		classes = append(classes, c)
@@ -114,7 +113,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s := eval.CorpusScore{Detector: detectors.BrandDomain, Class: class}
+		s := detectors.CorpusScore{Detector: detectors.BrandDomain, Class: class}
 		for _, h := range corpus.Positives[class] {
 			if mt, ok := m.MatchHost(h); ok && mt.Score >= p.MinScore {
 				s.TP++
@@ -132,7 +131,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		all.FN += s.FN
 		out = append(out, s)
 	}
-	neg := eval.CorpusScore{Detector: detectors.BrandDomain, Class: "real_domains"}
+	neg := detectors.CorpusScore{Detector: detectors.BrandDomain, Class: "real_domains"}
 	for _, h := range corpus.Negatives {
 		if mt, ok := m.MatchHost(h); ok && mt.Score >= p.MinScore {
 			neg.FP++

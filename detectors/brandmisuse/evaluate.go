@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"affwatch/detectors"
-	"affwatch/eval"
 	"affwatch/rules"
 )
 
@@ -119,7 +118,7 @@ func label(s string) string {
 // add counts one outcome. A positive is found only with the right verdict:
 // a mention taken for a claim is a false accusation (FP), a claim taken
 // for a mention a miss (FN).
-func add(s *eval.CorpusScore, o Outcome) {
+func add(s *detectors.CorpusScore, o Outcome) {
 	note := func(what string) {
 		if len(s.Notes) < 10 {
 			s.Notes = append(s.Notes, fmt.Sprintf("%s %s (%s): want %q, got %q", what, o.ID, o.Note, o.Expect, o.Got))
@@ -144,7 +143,7 @@ func add(s *eval.CorpusScore, o Outcome) {
 
 // Evaluate scores brand_misuse on the labeled corpus (testdata/): classes
 // "ads", "pages", each language, and "all".
-func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error) {
+func Evaluate(ctx context.Context, pack *rules.Pack) ([]detectors.CorpusScore, error) {
 	rule, err := pack.Rule(RuleName)
 	if err != nil {
 		return nil, err
@@ -163,9 +162,9 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	outcomes := Judge(md, ads, pages)
 	classes := append([]string{"ads", "pages"}, Languages...)
 	classes = append(classes, "all")
-	scores := map[string]*eval.CorpusScore{}
+	scores := map[string]*detectors.CorpusScore{}
 	for _, c := range classes {
-		scores[c] = &eval.CorpusScore{Detector: detectors.BrandMisuse, Class: c}
+		scores[c] = &detectors.CorpusScore{Detector: detectors.BrandMisuse, Class: c}
 	}
 	for _, o := range outcomes {
 		for _, c := range []string{o.Source, o.Lang, "all"} {
@@ -174,7 +173,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 			}
 		}
 	}
-	out := make([]eval.CorpusScore, 0, len(classes))
+	out := make([]detectors.CorpusScore, 0, len(classes))
 	for _, c := range classes {
 		out = append(out, *scores[c])
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"affwatch/detectors"
-	"affwatch/eval"
 	"affwatch/rules"
 )
 
@@ -20,7 +19,7 @@ const (
 // Evaluate measures the detector on the test matrix of the pack's
 // reference logos (every transformation of Transformations) and on the
 // non-brand logos: one score per transformation, "negatives" and "all".
-func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error) {
+func Evaluate(ctx context.Context, pack *rules.Pack) ([]detectors.CorpusScore, error) {
 	rule, err := pack.Rule(RuleName)
 	if err != nil {
 		return nil, err
@@ -49,13 +48,13 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		}
 	}
 	cases = append(cases, NegativeCases(ProceduralNegatives, MaxIconNegatives)...)
-	scores := map[string]*eval.CorpusScore{}
+	scores := map[string]*detectors.CorpusScore{}
 	type note struct {
 		class, text string
 		key         float64
 	}
 	var notes []note
-	all := &eval.CorpusScore{Detector: detectors.LogoCopy, Class: "all"}
+	all := &detectors.CorpusScore{Detector: detectors.LogoCopy, Class: "all"}
 	closest, closestName := Match{Mean: 2}, ""
 	hardest, hardestName := Match{Mean: 2}, ""
 	type far struct {
@@ -69,7 +68,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 		}
 		s := scores[c.Class]
 		if s == nil {
-			s = &eval.CorpusScore{Detector: detectors.LogoCopy, Class: c.Class}
+			s = &detectors.CorpusScore{Detector: detectors.LogoCopy, Class: c.Class}
 			scores[c.Class] = s
 		}
 		a := m.Prepare(c.Bytes)
@@ -136,7 +135,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	if s := scores["negatives"]; s != nil && hardestName != "" && len(s.Notes) < 10 {
 		s.Notes = append(s.Notes, fmt.Sprintf("closest hard negative %s: distances %v, mean %.3f", hardestName, hardest.Distances, hardest.Mean))
 	}
-	var out []eval.CorpusScore
+	var out []detectors.CorpusScore
 	for _, cl := range append(append([]string{}, Transformations...), "negatives") {
 		if s := scores[cl]; s != nil {
 			out = append(out, *s)

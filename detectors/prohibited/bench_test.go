@@ -25,7 +25,7 @@ func BenchmarkClassify(b *testing.B) {
 	ps := make([]Page, len(corpus))
 	bytes := 0
 	for i, p := range corpus {
-		ps[i] = CorpusPage(p)
+		ps[i] = CorpusPage(p.File, p.HTML)
 		bytes += len(ps[i].Text) + len(ps[i].Title) + len(ps[i].Description)
 	}
 	b.SetBytes(int64(bytes))
@@ -50,7 +50,7 @@ func BenchmarkClassifyLearned(b *testing.B) {
 	}
 	ps := make([]Page, len(corpus))
 	for i, p := range corpus {
-		ps[i] = CorpusPage(p)
+		ps[i] = CorpusPage(p.File, p.HTML)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -69,7 +69,7 @@ func BenchmarkClassifyRulesOnly(b *testing.B) {
 	}
 	ps := make([]Page, len(corpus))
 	for i, p := range corpus {
-		ps[i] = CorpusPage(p)
+		ps[i] = CorpusPage(p.File, p.HTML)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -88,7 +88,7 @@ func BenchmarkLearnedOnly(b *testing.B) {
 	}
 	ps := make([]Page, len(corpus))
 	for i, p := range corpus {
-		ps[i] = CorpusPage(p)
+		ps[i] = CorpusPage(p.File, p.HTML)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

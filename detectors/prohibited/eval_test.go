@@ -29,7 +29,7 @@ func TestCorpusQuality(t *testing.T) {
 	if len(corpus) < minCorpusPages {
 		t.Errorf("corpus has %d pages, want at least %d", len(corpus), minCorpusPages)
 	}
-	scores, err := Evaluate(context.Background(), pack)
+	scores, err := Evaluate(context.Background(), pack, labeledPages(corpus))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,4 +59,13 @@ func TestCorpusQuality(t *testing.T) {
 	for _, f := range failed {
 		t.Errorf("target missed (precision ≥ %.2f, recall ≥ %.2f): %s", targetPrecision, targetRecall, f)
 	}
+}
+
+// labeledPages hands the hand-written corpus to Evaluate.
+func labeledPages(ps []pages.Page) []LabeledPage {
+	out := make([]LabeledPage, len(ps))
+	for i, p := range ps {
+		out[i] = LabeledPage{File: p.File, Categories: p.Categories, HTML: p.HTML}
+	}
+	return out
 }

@@ -9,20 +9,18 @@ import (
 
 	"affwatch/crawler"
 	"affwatch/detectors"
-	"affwatch/eval"
-	"affwatch/fixtures/pages"
 	"affwatch/rules"
 )
 
 // CorpusBase is the URL the corpus pages are read as if crawled from.
 const CorpusBase = "https://corpus.example/"
 
-// Evaluate classifies every page of the labeled corpus (fixtures/pages)
+// Evaluate classifies every page of a labeled corpus
 // the way Run does, after the crawler's own extraction of title, meta and
 // visible text, and scores each category of the pack: a page counts as
 // positive for a category when it is labeled so, as flagged when the
 // classifier says so. Class "all" pools every category's decisions.
-func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error) {
+func Evaluate(ctx context.Context, pack *rules.Pack, corpus []LabeledPage) ([]detectors.CorpusScore, error) {
 	rule, err := pack.Rule(RuleName)
 	if err != nil {
 		return nil, err
@@ -31,18 +29,14 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	if err != nil {
 		return nil, err
 	}
-	corpus, err := pages.Load()
-	if err != nil {
-		return nil, err
-	}
 	known := map[string]bool{}
 	for _, c := range model.cats {
 		known[c.Name] = true
 	}
-	scores := map[string]*eval.CorpusScore{}
-	all := &eval.CorpusScore{Detector: detectors.ProhibitedContent, Class: "all"}
+	scores := map[string]*detectors.CorpusScore{}
+	all := &detectors.CorpusScore{Detector: detectors.ProhibitedContent, Class: "all"}
 	for _, c := range model.cats {
-		scores[c.Name] = &eval.CorpusScore{Detector: detectors.ProhibitedContent, Class: c.Name}
+		scores[c.Name] = &detectors.CorpusScore{Detector: detectors.ProhibitedContent, Class: c.Name}
 	}
 	for _, p := range corpus {
 		if err := ctx.Err(); err != nil {
@@ -55,7 +49,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 			}
 			labeled[c] = true
 		}
-		res := model.Classify(CorpusPage(p))
+		res := model.Classify(CorpusPage(p.File, p.HTML))
 		flagged := map[string]CategoryResult{}
 		for _, cr := range res.Flagged() {
 			flagged[cr.Category] = cr
@@ -64,7 +58,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 			s := scores[c.Name]
 			cr, got := flagged[c.Name]
 			want := labeled[c.Name]
-			for _, x := range []*eval.CorpusScore{s, all} {
+			for _, x := range []*detectors.CorpusScore{s, all} {
 				switch {
 				case want && got:
 					x.TP++
@@ -80,7 +74,7 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 			}
 		}
 	}
-	out := []eval.CorpusScore{*all}
+	out := []detectors.CorpusScore{*all}
 	names := make([]string, 0, len(scores))
 	for n := range scores {
 		names = append(names, n)
@@ -92,10 +86,19 @@ func Evaluate(ctx context.Context, pack *rules.Pack) ([]eval.CorpusScore, error)
 	return out, nil
 }
 
+// LabeledPage is one page of a labeled corpus: its file name, its HTML and
+// the categories it violates (none: a clean page). The corpora themselves
+// live with the fixtures and the evaluation; the detector only reads them.
+type LabeledPage struct {
+	File       string
+	Categories []string
+	HTML       []byte
+}
+
 // CorpusPage extracts a corpus page as the crawler would have stored it.
-func CorpusPage(p pages.Page) Page {
-	base, _ := url.Parse(CorpusBase + p.File)
-	info := crawler.Extract(base, p.HTML)
+func CorpusPage(file string, html []byte) Page {
+	base, _ := url.Parse(CorpusBase + file)
+	info := crawler.Extract(base, html)
 	return Page{URL: base.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
 }
 

@@ -81,7 +81,7 @@ func TestHeldOut(t *testing.T) {
 			positives++
 		}
 		got := map[string]bool{}
-		for _, cr := range m.Classify(CorpusPage(p)).Flagged() {
+		for _, cr := range m.Classify(CorpusPage(p.File, p.HTML)).Flagged() {
 			got[cr.Category] = true
 		}
 		for _, n := range names {

@@ -29,7 +29,7 @@ func corpusPage(t *testing.T, file string) Page {
 	}
 	for _, p := range all {
 		if p.File == file {
-			return CorpusPage(p)
+			return CorpusPage(p.File, p.HTML)
 		}
 	}
 	t.Fatalf("no corpus page %s", file)
