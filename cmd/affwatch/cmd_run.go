@@ -288,7 +288,7 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 		}
 	}
 	t0 = time.Now()
-	signals, err := labelTraffic(ctx, st, pack, runID, o.botList, log)
+	signals, err := labelTraffic(ctx, st, pack, runID, o.botList, night, log)
 	if err != nil {
 		return nil, err
 	}
@@ -376,9 +376,9 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 // labelTraffic labels every stored click and order from the pack's
 // reference lists (general invalid traffic) and returns the signals the
 // detectors go without because a list is not installed.
-func labelTraffic(ctx context.Context, st *store.Store, pack *rules.Pack, runID, botList string, log *slog.Logger) (*detectors.Signals, error) {
+func labelTraffic(ctx context.Context, st *store.Store, pack *rules.Pack, runID, botList string, night time.Time, log *slog.Logger) (*detectors.Signals, error) {
 	beginStage(log, "reflists")
-	res, err := reflists.Label(ctx, st.DB, pack, runID, reflists.Options{BotList: botList})
+	res, err := reflists.Label(ctx, st.DB, pack, runID, reflists.Options{BotList: botList, Night: night})
 	if err != nil {
 		return nil, err
 	}

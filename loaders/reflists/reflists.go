@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"affwatch/detectors"
 	"affwatch/rules"
@@ -67,6 +68,9 @@ type Unavailable struct {
 type Options struct {
 	// BotList replaces reference_lists.bot_user_agents.path.
 	BotList string
+	// Night is the night being run (zero: a backfill): its stored rows were
+	// replaced by tonight's files, so its labels are computed again.
+	Night time.Time
 }
 
 // Result is what Label read and did.
@@ -74,6 +78,9 @@ type Result struct {
 	Lists       []Info
 	Unavailable []Unavailable
 	GIVTClicks  int64
+	// Relabelled: the lists differ from those the stored labels were
+	// computed with, so every stored click and order was labelled again.
+	Relabelled bool
 }
 
 type patternList struct {
@@ -147,7 +154,7 @@ func Label(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, opt 
 	if len(rls) == 0 {
 		res.Unavailable = append(res.Unavailable, Unavailable{"reference_lists.ip_ranges.datacenter", "no data-centre CIDR file configured or installed: clicks from hosting providers are not GIVT by address"})
 	}
-	if err := label(ctx, db, pls, rls, res); err != nil {
+	if err := label(ctx, db, pls, rls, opt.Night, res); err != nil {
 		return nil, err
 	}
 	for _, l := range res.Lists {
@@ -241,7 +248,7 @@ func nullIf(s string) any {
 
 // label fills the temp tables on one connection (temp tables are per
 // connection) and rewrites the label tables.
-func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, res *Result) error {
+func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, night0 time.Time, res *Result) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -253,7 +260,7 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 		}
 		return nil
 	}
-	for _, q := range []string{"CreatePatterns", "CreateLists", "CreateRanges", "CreateCandidates", "ClearClicks", "ClearOrders"} {
+	for _, q := range []string{"CreatePatterns", "CreateLists", "CreateRanges", "CreateCandidates"} {
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -301,6 +308,31 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 	if err := insertRanges(ctx, conn, rrows); err != nil {
 		return err
 	}
+	// The labels stored so far hold while the lists are the same ones.
+	fp := fingerprint(rows, rrows, pls)
+	var stored sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT max(fingerprint) FROM reflist_state`).Scan(&stored); err != nil {
+		return fmt.Errorf("reference lists: read state: %w", err)
+	}
+	if stored.String != fp {
+		for _, stmt := range strings.Split(queries["Reset"], ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("reference lists: reset: %w", err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO reflist_state VALUES (?)`, fp); err != nil {
+			return fmt.Errorf("reference lists: record state: %w", err)
+		}
+		res.Relabelled = true
+	}
+	for _, q := range []string{"NewFiles", "NewValues"} {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
 	if len(pls) > 0 {
 		if err := exec("LiteralCandidates"); err != nil {
 			return err
@@ -311,7 +343,21 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 			}
 		}
 	}
-	for _, q := range []string{"IPMatches", "LabelClicks", "LabelOrders"} {
+	var night any
+	if !night0.IsZero() {
+		night = night0.Format(time.DateOnly)
+	}
+	for _, q := range []string{"RememberUserAgents", "IPMatches", "RememberAddresses"} {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{"TouchedClickDays", "TouchedOrderDays"} {
+		if err := exec(q, night); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{"ClearTouchedClicks", "ClearTouchedOrders", "LabelClicks", "LabelOrders", "RememberFiles"} {
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -400,4 +446,22 @@ func inBatches(rows [][]any, fn func([][]any) error) error {
 		rows = rows[k:]
 	}
 	return nil
+}
+
+// fingerprint identifies the lists as the labels use them: every pattern
+// (precedence, expression, list, version, entry) and every range.
+func fingerprint(lists, ranges [][]any, pls []patternList) string {
+	h := sha256.New()
+	for _, pl := range pls {
+		for _, p := range pl.patterns {
+			fmt.Fprintf(h, "p\x00%s\x00%s\x00%t\x00%s\x00%s\x00%s\n", p.Regexp, p.Literal, p.Fold, pl.info.Name, pl.info.Version, p.Entry)
+		}
+	}
+	for _, group := range [][][]any{lists, ranges} {
+		for _, r := range group {
+			fmt.Fprintf(h, "r\x00%v\n", r)
+		}
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,10 +1,13 @@
 -- reflists — labels clicks and orders from the maintained reference lists
 -- (general invalid traffic, MRC IVT guidelines: GIVT is list-based).
--- Inputs: clicks (click_id, publisher_id, ts, user_agent, ip), orders
--- (order_id, publisher_id, buyer_ip), and the temp tables rl_patterns and
--- rl_ranges the Go side fills from the list files.
--- Set-based: user agents and addresses are matched once per distinct
--- value, never per click, then joined back to the clicks.
+-- Inputs: clicks (click_id, publisher_id, ts, user_agent, ip, _file_id),
+-- orders (order_id, publisher_id, ts, buyer_ip, _file_id), load_ledger, and
+-- the temp tables rl_patterns, rl_lists and rl_ranges the Go side fills
+-- from the list files.
+-- Set-based and incremental (issue 16): user agents and addresses are
+-- matched once per distinct value ever seen (reflist_ua, reflist_ip, kept
+-- while the lists' fingerprint holds), and only the days the newly loaded
+-- files touch are relabelled; a night does not re-read the history.
 
 -- name: CreatePatterns
 -- One row per user-agent pattern, in precedence order (idx): the
@@ -22,13 +25,43 @@ CREATE OR REPLACE TEMP TABLE rl_ranges (lid INTEGER, rank INTEGER, entry VARCHAR
 -- name: CreateCandidates
 CREATE OR REPLACE TEMP TABLE rl_ua_cand (ua VARCHAR, idx INTEGER);
 
+-- name: Reset
+-- Other lists than the stored labels were computed with: start over.
+DELETE FROM reflist_ua; DELETE FROM reflist_ip; DELETE FROM reflist_files;
+DELETE FROM click_traffic; DELETE FROM order_ip_class; DELETE FROM reflist_state;
+DELETE FROM reflist_patterns; DELETE FROM reflist_lists;
+INSERT INTO reflist_patterns SELECT idx, list, version, entry FROM rl_patterns;
+INSERT INTO reflist_lists SELECT lid, name, version, class FROM rl_lists;
+
+-- name: NewFiles
+-- Click and order files not labelled yet (all of them after a Reset).
+-- (Read off the rows, not the load ledger: one compressed column to scan.)
+CREATE OR REPLACE TEMP TABLE rl_new_files AS
+SELECT file_id, dataset FROM (
+    SELECT DISTINCT _file_id AS file_id, 'clicks' AS dataset FROM clicks
+    UNION ALL
+    SELECT DISTINCT _file_id, 'orders' FROM orders)
+WHERE file_id NOT IN (SELECT file_id FROM reflist_files);
+
+-- name: NewValues
+-- User agents and addresses of the new files never matched before.
+CREATE OR REPLACE TEMP TABLE rl_new_ua AS
+SELECT DISTINCT user_agent AS ua FROM clicks
+WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'clicks') AND user_agent IS NOT NULL
+  AND user_agent NOT IN (SELECT ua FROM reflist_ua);
+CREATE OR REPLACE TEMP TABLE rl_new_ip AS
+SELECT DISTINCT ip FROM (
+    SELECT ip FROM clicks WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'clicks') AND ip IS NOT NULL
+    UNION ALL
+    SELECT buyer_ip FROM orders WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'orders') AND buyer_ip IS NOT NULL)
+WHERE ip NOT IN (SELECT ip FROM reflist_ip);
+
 -- name: LiteralCandidates
 -- Patterns with a required literal: a plain substring test picks the
 -- candidates, the regular expression (compiled per candidate pair, so only
 -- for the few user agents that contain the literal) confirms.
 INSERT INTO rl_ua_cand
-WITH u AS (SELECT DISTINCT user_agent AS ua FROM clicks WHERE user_agent IS NOT NULL),
-ul AS (SELECT ua, lower(ua) AS lua FROM u),
+WITH ul AS (SELECT ua, lower(ua) AS lua FROM rl_new_ua),
 cand AS (
     SELECT ul.ua, p.idx, p.re
     FROM ul JOIN rl_patterns p
@@ -40,8 +73,11 @@ SELECT ua, idx FROM cand WHERE regexp_matches(ua, re);
 -- One pattern without a usable literal, as a constant (compiled once).
 -- $1 the pattern, $2 its index
 INSERT INTO rl_ua_cand
-SELECT ua, $2 FROM (SELECT DISTINCT user_agent AS ua FROM clicks WHERE user_agent IS NOT NULL)
-WHERE regexp_matches(ua, $1);
+SELECT ua, $2 FROM rl_new_ua WHERE regexp_matches(ua, $1);
+
+-- name: RememberUserAgents
+INSERT INTO reflist_ua
+SELECT u.ua, min(c.idx) FROM rl_new_ua u LEFT JOIN rl_ua_cand c ON c.ua = u.ua GROUP BY u.ua;
 
 -- name: IPMatches
 -- Every distinct click and checkout address as a 128-bit number (IPv4 as
@@ -49,13 +85,7 @@ WHERE regexp_matches(ua, $1);
 -- it (ties: the class listed first in rules.IPClasses). An address that is
 -- not a well-formed IPv4 or IPv6 literal has no number and no class.
 CREATE OR REPLACE TEMP TABLE rl_ip_match AS
-WITH ips AS (
-    SELECT DISTINCT ip FROM (
-        SELECT ip FROM clicks WHERE ip IS NOT NULL
-        UNION ALL
-        SELECT buyer_ip FROM orders WHERE buyer_ip IS NOT NULL)
-    WHERE length(ip) <= 45
-),
+WITH ips AS (SELECT ip FROM rl_new_ip WHERE length(ip) <= 45),
 v4s AS (
     SELECT ip, CASE WHEN starts_with(lower(ip), '::ffff:') THEN substr(ip, 8) ELSE ip END AS s
     FROM ips WHERE contains(ip, '.')
@@ -99,34 +129,58 @@ SELECT n.ip, arg_min(r.lid, (r.hi - r.lo, r.rank, r.lid)) AS lid,
 FROM n JOIN rl_ranges r ON n.v >= r.lo AND n.v <= r.hi
 GROUP BY n.ip;
 
--- name: ClearClicks
-DELETE FROM click_traffic;
+-- name: RememberAddresses
+INSERT INTO reflist_ip
+SELECT n.ip, m.lid, m.entry FROM rl_new_ip n LEFT JOIN rl_ip_match m ON m.ip = n.ip;
 
--- name: ClearOrders
-DELETE FROM order_ip_class;
+-- name: TouchedClickDays
+-- The days whose stored rows the new files may have changed: the days of
+-- their rows, and the night being loaded (its rows of other files were
+-- replaced). Rows without a timestamp are relabelled every time.
+-- $1 the night (NULL for a backfill)
+CREATE OR REPLACE TEMP TABLE rl_click_days AS
+SELECT DISTINCT CAST(ts AS DATE) AS d FROM clicks
+WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'clicks') AND ts IS NOT NULL
+UNION SELECT CAST($1 AS DATE) WHERE $1 IS NOT NULL;
+
+-- name: TouchedOrderDays
+CREATE OR REPLACE TEMP TABLE rl_order_days AS
+SELECT DISTINCT CAST(ts AS DATE) AS d FROM orders
+WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'orders') AND ts IS NOT NULL
+UNION SELECT CAST($1 AS DATE) WHERE $1 IS NOT NULL;
+
+-- name: ClearTouchedClicks
+DELETE FROM click_traffic WHERE ts IS NULL OR CAST(ts AS DATE) IN (SELECT d FROM rl_click_days);
+
+-- name: ClearTouchedOrders
+DELETE FROM order_ip_class WHERE ts IS NULL OR CAST(ts AS DATE) IN (SELECT d FROM rl_order_days);
 
 -- name: LabelClicks
 -- A click a list matched: the first pattern (by precedence) its user agent
 -- matches, the range its address falls in.
 INSERT INTO click_traffic
-WITH ua AS (SELECT ua, min(idx) AS idx FROM rl_ua_cand GROUP BY ua)
 SELECT c.click_id, c.publisher_id, c.ts,
        p.list IS NOT NULL OR coalesce(rl.class = 'datacenter', false) AS givt,
        p.list, p.version, p.entry,
        rl.class, rl.name, rl.version, m.entry
 FROM clicks c
-LEFT JOIN ua ON ua.ua = c.user_agent
-LEFT JOIN rl_patterns p ON p.idx = ua.idx
-LEFT JOIN rl_ip_match m ON m.ip = c.ip
-LEFT JOIN rl_lists rl ON rl.lid = m.lid
-WHERE ua.ua IS NOT NULL OR m.ip IS NOT NULL;
+LEFT JOIN reflist_ua ua ON ua.ua = c.user_agent AND ua.idx IS NOT NULL
+LEFT JOIN reflist_patterns p ON p.idx = ua.idx
+LEFT JOIN reflist_ip m ON m.ip = c.ip AND m.lid IS NOT NULL
+LEFT JOIN reflist_lists rl ON rl.lid = m.lid
+WHERE (ua.ua IS NOT NULL OR m.ip IS NOT NULL)
+  AND (c.ts IS NULL OR CAST(c.ts AS DATE) IN (SELECT d FROM rl_click_days));
 
 -- name: LabelOrders
 INSERT INTO order_ip_class
-SELECT o.order_id, o.publisher_id, rl.class, rl.name, rl.version, m.entry
+SELECT o.order_id, o.publisher_id, rl.class, rl.name, rl.version, m.entry, o.ts
 FROM orders o
-JOIN rl_ip_match m ON m.ip = o.buyer_ip
-JOIN rl_lists rl ON rl.lid = m.lid;
+JOIN reflist_ip m ON m.ip = o.buyer_ip AND m.lid IS NOT NULL
+JOIN reflist_lists rl ON rl.lid = m.lid
+WHERE o.ts IS NULL OR CAST(o.ts AS DATE) IN (SELECT d FROM rl_order_days);
+
+-- name: RememberFiles
+INSERT INTO reflist_files SELECT file_id FROM rl_new_files;
 
 -- name: MatchedByPatternList
 -- Clicks each user-agent list matched (its name as the Go side wrote it).

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -331,5 +332,110 @@ func TestLabelBrokenList(t *testing.T) {
 	_, err := Label(context.Background(), st.DB, pack, "r", Options{})
 	if err == nil || !strings.Contains(err.Error(), "reference_lists.bot_user_agents.path") || !strings.Contains(err.Error(), "bots.json:2") {
 		t.Errorf("err = %v, want the pack key and bots.json:2", err)
+	}
+}
+
+// A night labels only what its files brought, yet the stored labels equal
+// those of labelling everything from scratch: across a new day, a re-run
+// night whose rows replace the stored ones, and a changed list.
+func TestLabelIncrementalEqualsFull(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	list := writeFile(t, dir, "node_modules/crawler-user-agents/crawler-user-agents.json", `[{"pattern": "Googlebot\\/"}, {"pattern": "[wW]get"}]`)
+	writeFile(t, dir, "node_modules/crawler-user-agents/package.json", `{"name": "crawler-user-agents", "version": "1.0.0"}`)
+	dc := writeFile(t, dir, "dc.cidr", "198.18.0.0/15\n")
+	pack := packWith(t, rules.ReferenceLists{
+		BotUserAgents: rules.BotUserAgents{Path: list},
+		IPRanges:      []rules.IPRangeFile{{Class: "datacenter", Path: dc, Name: "cloud"}},
+	})
+	st := openStore(t, [][3]string{
+		{"c1", "240.1.2.3", "Mozilla/5.0 (compatible; Googlebot/2.1)"},
+		{"c2", "198.18.9.9", "Mozilla/5.0 Chrome/154"},
+		{"c3", "240.1.2.4", "Mozilla/5.0 Firefox"},
+	}, [][2]string{{"o1", "198.18.1.1"}})
+	labels := func() string {
+		t.Helper()
+		var s string
+		if err := st.DB.QueryRowContext(ctx, `SELECT coalesce(string_agg(x, '; ' ORDER BY x), '') FROM (
+			SELECT click_id || ' ' || givt::VARCHAR || ' ' || coalesce(ua_entry, '-') || ' ' || coalesce(ip_range, '-') AS x FROM click_traffic
+			UNION ALL SELECT order_id || ' ' || ip_class || ' ' || ip_range FROM order_ip_class)`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	full := func() string {
+		t.Helper()
+		if _, err := st.DB.ExecContext(ctx, `DELETE FROM reflist_state`); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Label(ctx, st.DB, pack, "full", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Relabelled {
+			t.Error("a database without stored state was not labelled from scratch")
+		}
+		return labels()
+	}
+	night := func(day string) {
+		t.Helper()
+		d, _ := time.Parse(time.DateOnly, day)
+		res, err := Label(ctx, st.DB, pack, "night-"+day, Options{Night: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Relabelled {
+			t.Errorf("night %s relabelled everything though the lists did not change", day)
+		}
+	}
+	if _, err := Label(ctx, st.DB, pack, "first", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := st.DB.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Night 21: a new file with a bot, a data-centre click, a late click of
+	// the 20th, and an order from a known address.
+	exec(`INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, _file_id, _line) VALUES
+		('c4', TIMESTAMP '2026-11-21 01:00:00', 'P2', '198.19.0.1', 'Wget/1.2', 3, 2),
+		('c5', TIMESTAMP '2026-11-21 02:00:00', 'P2', '240.9.9.9', 'Mozilla/5.0 Firefox', 3, 3),
+		('c6', TIMESTAMP '2026-11-20 23:59:00', 'P2', '240.1.2.3', 'Mozilla/5.0 (compatible; Googlebot/2.1)', 3, 4)`)
+	exec(`INSERT INTO orders (order_id, ts, buyer_id, amount_usd, publisher_id, buyer_ip, _file_id, _line) VALUES
+		('o2', TIMESTAMP '2026-11-21 03:00:00', 'B', 10, 'P2', '198.18.1.1', 4, 2)`)
+	night("2026-11-21")
+	got := labels()
+	if want := full(); got != want {
+		t.Errorf("after a new night:\n incremental %s\n full        %s", got, want)
+	}
+	if !strings.Contains(got, "c4 true [wW]get") || !strings.Contains(got, "o2 datacenter") {
+		t.Errorf("new night's rows not labelled: %s", got)
+	}
+	// Night 21 re-run: its rows replaced by a corrected file (c4 gone, c7 new).
+	exec(`DELETE FROM clicks WHERE _file_id = 3 AND CAST(ts AS DATE) = DATE '2026-11-21'`)
+	exec(`INSERT INTO clicks (click_id, ts, publisher_id, ip, user_agent, _file_id, _line) VALUES
+		('c7', TIMESTAMP '2026-11-21 05:00:00', 'P2', '198.18.7.7', 'Mozilla/5.0 Firefox', 5, 2)`)
+	night("2026-11-21")
+	got = labels()
+	if want := full(); got != want {
+		t.Errorf("after a re-run night:\n incremental %s\n full        %s", got, want)
+	}
+	if strings.Contains(got, "c4 ") || !strings.Contains(got, "c7 true") {
+		t.Errorf("re-run night's labels are stale: %s", got)
+	}
+	// A list update: the stored labels are computed again.
+	writeFile(t, dir, "node_modules/crawler-user-agents/crawler-user-agents.json", `[{"pattern": "Firefox"}]`)
+	res, err := Label(ctx, st.DB, pack, "update", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Relabelled {
+		t.Error("a changed list did not relabel the stored clicks")
+	}
+	got = labels()
+	if want := full(); got != want || strings.Contains(got, "Googlebot") || !strings.Contains(got, "c3 true Firefox") {
+		t.Errorf("after a list update:\n incremental %s\n full        %s", got, want)
 	}
 }

@@ -1,0 +1,32 @@
+-- 008_state: what a night keeps for the next one, so that a night costs
+-- what the night brings rather than what the database holds (issue 16).
+
+-- Reference-list labels are computed once per distinct user agent and
+-- address and once per loaded file, not again every night for every stored
+-- click. reflist_state holds the fingerprint of the lists the stored labels
+-- were computed with: other lists (an update, another pack) relabel all.
+CREATE TABLE reflist_state (
+    fingerprint VARCHAR NOT NULL
+);
+-- Every distinct user agent already matched against the lists: idx is the
+-- first pattern (by precedence) it matched, NULL for none.
+CREATE TABLE reflist_ua (
+    ua  VARCHAR NOT NULL,
+    idx INTEGER
+);
+-- Every distinct click or checkout address already classed: the range list
+-- (lid) and entry holding it, NULL for none.
+CREATE TABLE reflist_ip (
+    ip    VARCHAR NOT NULL,
+    lid   INTEGER,
+    entry VARCHAR
+);
+-- The pattern and range lists the labels refer to by idx and lid.
+CREATE TABLE reflist_patterns (idx INTEGER, list VARCHAR, version VARCHAR, entry VARCHAR);
+CREATE TABLE reflist_lists (lid INTEGER, name VARCHAR, version VARCHAR, class VARCHAR);
+-- Loaded click and order files whose rows are labelled.
+CREATE TABLE reflist_files (
+    file_id BIGINT NOT NULL
+);
+
+ALTER TABLE order_ip_class ADD COLUMN ts TIMESTAMP;
