@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: content-corpus train-content eval-content bench-content all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
+.PHONY: bench-night content-corpus train-content eval-content bench-content all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
 
 all: build
 
@@ -177,3 +177,11 @@ bench-content: deps
 	{ echo; echo "## prohibited_content: one page on one core ($$(date -u +%Y-%m-%d))"; echo; \
 	  echo "Command: \`$(BENCH_CONTENT_CMD)\`; machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average $$(cut -d' ' -f1-3 /proc/loadavg) (shared with other builds: figures are noisy)."; \
 	  echo; echo '```'; echo "$$out" | grep -E '^Benchmark'; echo '```'; } >> docs/BENCHMARKS.md; exit $$status
+
+# One night as the database grows (issue 16): a generated program of 28
+# days at each size; the last night on a database holding the earlier days
+# beside the same night on an empty one and a load of its files alone.
+# Inputs and the history database are cached in .cache/bench-night.
+BENCH_NIGHT_SIZES ?= 150000,1500000
+bench-night: build
+	$(GO) run ./cmd/bench-night --affwatch $(BIN) --clicks-per-night $(BENCH_NIGHT_SIZES) --append docs/BENCHMARKS.md

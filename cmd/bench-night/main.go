@@ -1,0 +1,369 @@
+// Command bench-night measures what one night costs as the database grows
+// (issue 16): a generated program with DAYS days of traffic at each size;
+// the last night run on a database that already holds the earlier days
+// (loaded, and the night before run, so the state a night keeps is in
+// place), beside the same night run on an empty database and a bare load
+// of the night's files alone, side by side in one run.
+//
+//	go run -tags duckdb_arrow ./cmd/bench-night --affwatch bin/affwatch --clicks-per-night 150000,1500000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var (
+		affwatch = flag.String("affwatch", "bin/affwatch", "the affwatch binary measured")
+		sizes    = flag.String("clicks-per-night", "150000,1500000", "comma-separated clicks per night; one program per size")
+		days     = flag.Int("days", 28, "days of traffic; the last is the night measured")
+		end      = flag.String("end", "2026-11-28", "the night measured (the last day), YYYY-MM-DD")
+		dir      = flag.String("dir", ".cache/bench-night", "where the generated programs and databases live (inputs are reused)")
+		appendTo = flag.String("append", "", "append the results as Markdown to this file")
+	)
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: bench-night [flags]\n\nMeasures one night's run on a database with history against the same night on an empty database and a load of the night's files alone.\n\nFlags:")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	night, err := time.Parse(time.DateOnly, *end)
+	if err != nil || *days < 3 {
+		fmt.Fprintln(os.Stderr, "bench-night: want --end YYYY-MM-DD and --days ≥ 3")
+		os.Exit(2)
+	}
+	bin, err := filepath.Abs(*affwatch)
+	if err != nil {
+		fail(err)
+	}
+	ctx := context.Background()
+	load0 := loadavg()
+	var rs []result
+	for _, s := range strings.Split(*sizes, ",") {
+		perNight, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || perNight < 1000 {
+			fail(fmt.Errorf("--clicks-per-night %q: want numbers ≥ 1000", s))
+		}
+		r, err := measure(ctx, bin, filepath.Join(*dir, strconv.Itoa(perNight)), perNight, *days, night)
+		if err != nil {
+			fail(err)
+		}
+		rs = append(rs, r)
+		fmt.Print(renderOne(r))
+	}
+	md := render(rs, *days, load0, loadavg(), strings.Join(os.Args[1:], " "))
+	fmt.Print(md)
+	if *appendTo != "" {
+		f, err := os.OpenFile(*appendTo, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			fail(err)
+		}
+		defer f.Close()
+		if _, err := io.WriteString(f, md); err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench-night:", err)
+	os.Exit(1)
+}
+
+// run is one measured command: wall seconds, peak RSS, and (for runs) the
+// stage and detector times it logged.
+type run struct {
+	Seconds   float64
+	PeakMiB   float64
+	Stages    map[string]float64
+	Detectors map[string]float64
+	Findings  int
+}
+
+type result struct {
+	PerNight, Days int
+	OnHistory      run // the night on a database holding the earlier days
+	OnEmpty        run // the same night on an empty database
+	LoadAlone      run // affwatch load of the night's files into an empty database
+}
+
+func measure(ctx context.Context, bin, dir string, perNight, days int, night time.Time) (result, error) {
+	r := result{PerNight: perNight, Days: days}
+	all := filepath.Join(dir, "program")
+	if _, err := os.Stat(filepath.Join(all, "labels.csv")); err != nil {
+		fmt.Fprintf(os.Stderr, "bench-night: generating %d days × %d clicks in %s\n", days, perNight, all)
+		os.RemoveAll(all)
+		if err := sh(ctx, bin, "fixtures", "generate", "--seed", "1", "--clicks", strconv.Itoa(perNight*days), "--days", strconv.Itoa(days),
+			"--end", night.Format(time.DateOnly), "--format", "parquet", "--partition-by-date", "--out", all); err != nil {
+			return r, err
+		}
+	}
+	// Inputs: the history before the night before, the night before, and
+	// the night; each with the program's reference datasets.
+	hist, before, tonight := filepath.Join(dir, "in-history"), filepath.Join(dir, "in-before"), filepath.Join(dir, "in-night")
+	nightBefore := night.AddDate(0, 0, -1)
+	for _, in := range []struct {
+		dir      string
+		from, to time.Time
+	}{{hist, night.AddDate(0, 0, -days+1), night.AddDate(0, 0, -2)}, {before, nightBefore, nightBefore}, {tonight, night, night}} {
+		if err := linkInput(all, in.dir, in.from, in.to); err != nil {
+			return r, err
+		}
+	}
+	var err error
+	work := filepath.Join(dir, "work")
+	os.RemoveAll(work)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(work)
+	histDB := filepath.Join(dir, "history.duckdb")
+	if _, err := os.Stat(histDB); err != nil {
+		fmt.Fprintf(os.Stderr, "bench-night: building the history database (load of %d days, then the night %s run)\n", days-2, nightBefore.Format(time.DateOnly))
+		tmp := histDB + ".tmp"
+		os.Remove(tmp)
+		if err := sh(ctx, bin, "load", "--in", hist, "--out", filepath.Join(work, "hist-load"), "--db", tmp, "--log-level", "warn"); err != nil {
+			return r, err
+		}
+		if err := sh(ctx, bin, "run", "--in", before, "--out", filepath.Join(work, "before"), "--db", tmp, "--date", nightBefore.Format(time.DateOnly), "--no-crawl", "--log-level", "warn"); err != nil {
+			return r, err
+		}
+		if err := os.Rename(tmp, histDB); err != nil {
+			return r, err
+		}
+	}
+	db := filepath.Join(work, "night.duckdb")
+	if err := copyFile(histDB, db); err != nil {
+		return r, err
+	}
+	date := night.Format(time.DateOnly)
+	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: the night on the history database\n", perNight)
+	if r.OnHistory, err = timedRun(ctx, bin, filepath.Join(work, "out-history"), "run", "--in", tonight, "--out", filepath.Join(work, "out-history"), "--db", db, "--date", date, "--no-crawl"); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: the night on an empty database\n", perNight)
+	if r.OnEmpty, err = timedRun(ctx, bin, filepath.Join(work, "out-empty"), "run", "--in", tonight, "--out", filepath.Join(work, "out-empty"), "--db", filepath.Join(work, "empty.duckdb"), "--date", date, "--no-crawl"); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: a load of the night's files alone\n", perNight)
+	if r.LoadAlone, err = timedRun(ctx, bin, "", "load", "--in", tonight, "--out", filepath.Join(work, "out-load"), "--db", filepath.Join(work, "load.duckdb"), "--log-level", "warn"); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// linkInput hard-links the reference datasets and the dated folders of
+// clicks and orders from..to (inclusive) of the program into dir.
+func linkInput(program, dir string, from, to time.Time) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(program)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
+			if err := os.Link(filepath.Join(program, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ds := range []string{"clicks", "orders"} {
+		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+			part := "date=" + d.Format(time.DateOnly)
+			src := filepath.Join(program, ds, part)
+			files, err := os.ReadDir(src)
+			if err != nil {
+				return err
+			}
+			dst := filepath.Join(tmp, ds, part)
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			for _, f := range files {
+				if err := os.Link(filepath.Join(src, f.Name()), filepath.Join(dst, f.Name())); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return os.Rename(tmp, dir)
+}
+
+func sh(ctx context.Context, bin string, args ...string) error {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(stderr.String()))
+	}
+	return nil
+}
+
+var detectorDone = regexp.MustCompile(`detector done.* detector=([a-z_]+) seconds=([0-9.]+)`)
+
+// timedRun runs one affwatch command and reads its wall time, peak RSS,
+// and, when out is a run's output folder, its stage timings (run.json) and
+// detector times (log).
+func timedRun(ctx context.Context, bin, out string, args ...string) (run, error) {
+	var r run
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	r.Seconds = time.Since(t0).Seconds()
+	if err != nil {
+		return r, fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(stderr.String()))
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.PeakMiB = float64(ru.Maxrss) / 1024
+	}
+	if out == "" {
+		return r, nil
+	}
+	r.Detectors = map[string]float64{}
+	for _, m := range detectorDone.FindAllStringSubmatch(stderr.String(), -1) {
+		s, _ := strconv.ParseFloat(m[2], 64)
+		r.Detectors[m[1]] += s
+	}
+	b, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		return r, err
+	}
+	var manifest struct {
+		Timings []struct {
+			Stage   string  `json:"stage"`
+			Seconds float64 `json:"seconds"`
+		} `json:"timings"`
+		Counts struct {
+			Findings int `json:"findings"`
+		} `json:"counts"`
+	}
+	if err := json.Unmarshal(b, &manifest); err != nil {
+		return r, fmt.Errorf("%s: %w", filepath.Join(out, "run.json"), err)
+	}
+	r.Stages = map[string]float64{}
+	for _, t := range manifest.Timings {
+		r.Stages[t.Stage] += t.Seconds
+	}
+	r.Findings = manifest.Counts.Findings
+	return r, nil
+}
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func renderOne(r result) string {
+	return fmt.Sprintf("%d clicks/night, %d days: night on history %.1f s, on empty %.1f s (ratio %.2f); load alone %.1f s (night on history / load %.2f)\n",
+		r.PerNight, r.Days, r.OnHistory.Seconds, r.OnEmpty.Seconds, r.OnHistory.Seconds/r.OnEmpty.Seconds, r.LoadAlone.Seconds, r.OnHistory.Seconds/r.LoadAlone.Seconds)
+}
+
+func stages(r run) string {
+	order := []string{"discover", "load", "reflists", "detect", "penalties", "report"}
+	var parts []string
+	for _, s := range order {
+		if v, ok := r.Stages[s]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f", s, v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func detectorsLine(r run) string {
+	type kv struct {
+		k string
+		v float64
+	}
+	var xs []kv
+	for k, v := range r.Detectors {
+		if v >= 0.5 {
+			xs = append(xs, kv{k, v})
+		}
+	}
+	sort.Slice(xs, func(i, j int) bool { return xs[i].v > xs[j].v })
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprintf("%s %.1f", x.k, x.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func render(rs []result, days int, loadBefore, loadAfter, args string) string {
+	host, _ := os.Hostname()
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## One night as the database grows (issue 16) — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "Command: `go run -tags duckdb_arrow ./cmd/bench-night %s` (`make bench-night`). Machine: %s, %s/%s, %d CPUs, load average before %s, after %s (shared machine: the ratios, measured side by side, are the figures).\n\n",
+		args, host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadBefore, loadAfter)
+	fmt.Fprintf(&b, "A generated program of %d days (Parquet, one folder per day, `--no-crawl`). *History*: a database holding the first %d days, loaded, and the night before run on it (so the state nights keep is in place); *empty*: a new database. Target: history ÷ empty ≤ 1.3, and the night ≤ 3× a load of its files alone.\n\n", days, days-1)
+	b.WriteString("| clicks/night | night on history s | night on empty s | **history ÷ empty** | load of the night alone s | **night ÷ load** | peak RSS MiB (history / empty) | findings (history / empty) |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "| %d | %.1f | %.1f | **%.2f** %s | %.1f | **%.2f** %s | %.0f / %.0f | %d / %d |\n", r.PerNight, r.OnHistory.Seconds, r.OnEmpty.Seconds,
+			r.OnHistory.Seconds/r.OnEmpty.Seconds, verdict(r.OnHistory.Seconds/r.OnEmpty.Seconds <= 1.3), r.LoadAlone.Seconds,
+			r.OnHistory.Seconds/r.LoadAlone.Seconds, verdict(r.OnHistory.Seconds/r.LoadAlone.Seconds <= 3), r.OnHistory.PeakMiB, r.OnEmpty.PeakMiB,
+			r.OnHistory.Findings, r.OnEmpty.Findings)
+	}
+	b.WriteString("\nWhere the time goes (seconds, from run.json and the run's log):\n\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "- %d clicks/night, on history: %s; detectors: %s\n", r.PerNight, stages(r.OnHistory), detectorsLine(r.OnHistory))
+		fmt.Fprintf(&b, "- %d clicks/night, on empty: %s; detectors: %s\n", r.PerNight, stages(r.OnEmpty), detectorsLine(r.OnEmpty))
+	}
+	return b.String()
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "(met)"
+	}
+	return "(MISSED)"
+}
