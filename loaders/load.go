@@ -486,7 +486,7 @@ func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
 	keyName := strings.Join(l.ds.Key, "+")
 	on := make([]string, len(l.ds.Key))
 	for i, k := range l.ds.Key {
-		on[i] = fmt.Sprintf("t.%s = k.%s", k, k)
+		on[i] = fmt.Sprintf("t.%s IS NOT DISTINCT FROM k.%s", k, k)
 	}
 	keyVal := "t." + l.ds.Key[0]
 	if len(l.ds.Key) > 1 {
@@ -496,15 +496,23 @@ func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
 		}
 		keyVal = strings.Join(parts, " || ' ' || ")
 	}
-	// One hash aggregate finds the keys seen more than once that touch a
-	// new file (file ids grow, so "touches a new file" is max(_file_id) >=
-	// the first new id). Usually there are none and nothing else runs.
+	// The keys seen more than once that touch a new file (file ids grow,
+	// so the new rows are those with _file_id >= the first new id): keys
+	// repeated among the new rows, and new keys already stored. The stored
+	// rows are only probed against the new keys (a semi join, whose hash
+	// table holds the night's keys), never grouped: grouping every stored
+	// row made a night's load grow with the history it sits on.
 	var firstNew int64
 	if err := tx.QueryRowContext(ctx, "SELECT min(file_id) FROM aw_new").Scan(&firstNew); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_dupkeys AS
-		SELECT %[2]s FROM %[1]s WHERE _q IS NULL GROUP BY %[2]s HAVING count(*) > 1 AND max(_file_id) >= ?`, l.ds.Name, key), firstNew); err != nil {
+		WITH fresh AS (SELECT %[2]s FROM %[1]s WHERE _q IS NULL AND _file_id >= ?),
+		fresh_keys AS (SELECT %[2]s, count(*) AS n FROM fresh GROUP BY %[2]s)
+		SELECT %[2]s FROM fresh_keys WHERE n > 1
+		UNION
+		SELECT %[2]s FROM fresh_keys k WHERE EXISTS (
+			SELECT 1 FROM %[1]s t WHERE t._q IS NULL AND t._file_id < ? AND %[3]s)`, l.ds.Name, key, strings.Join(on, " AND ")), firstNew, firstNew); err != nil {
 		return fmt.Errorf("find duplicate keys: %w", err)
 	}
 	var n int64
