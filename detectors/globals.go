@@ -29,6 +29,10 @@ type GlobalTable struct {
 	// survive Parquet (cast HUGEINT sums to BIGINT or DECIMAL).
 	Query string
 	Args  []any
+	// Prepare, when set, runs before Query whenever the table is computed
+	// (not when read from a baselines pass): it brings the state the query
+	// reads up to date, so that a night computes only what is new.
+	Prepare func(ctx context.Context, db *sql.DB) error
 }
 
 // GlobalStater is a detector with program-wide state. Its Run calls
@@ -47,6 +51,11 @@ func PrepareGlobals(ctx context.Context, env Env, tables []GlobalTable) error {
 			return fmt.Errorf("global table %q: bad name", t.Name)
 		}
 		if env.Baselines == "" {
+			if t.Prepare != nil {
+				if err := t.Prepare(ctx, env.DB); err != nil {
+					return fmt.Errorf("global table %s: %w", t.Name, err)
+				}
+			}
 			if _, err := env.DB.ExecContext(ctx, "CREATE OR REPLACE TABLE globals."+t.Name+" AS "+t.Query, t.Args...); err != nil {
 				return fmt.Errorf("global table %s: %w", t.Name, err)
 			}

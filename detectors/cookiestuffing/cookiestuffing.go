@@ -189,7 +189,10 @@ func (pl plan) mechanismArgs() []any {
 // the order they are made (the mechanisms read the three before it).
 func (pl plan) globalTables() []detectors.GlobalTable {
 	return []detectors.GlobalTable{
-		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd, int64(pl.p.OverwriteGapSeconds)}},
+		{Name: "cookie_stuffing_overwrites", Query: queries["GlobalOverwrites"], Args: []any{pl.winStart, pl.winEnd},
+			Prepare: func(ctx context.Context, db *sql.DB) error {
+				return prepareOverwrites(ctx, db, pl.winStart, pl.winEnd, pl.p.OverwriteGapSeconds)
+			}},
 		{Name: "cookie_stuffing_shopper_devices", Query: queries["GlobalShopperDevices"], Args: []any{pl.winStart, pl.winEnd}},
 		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd}},
 		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},

@@ -30,3 +30,19 @@ CREATE TABLE reflist_files (
 );
 
 ALTER TABLE order_ip_class ADD COLUMN ts TIMESTAMP;
+
+-- cookie_stuffing's overwrites (a click on a device another publisher's
+-- click reached at most overwrite_gap_seconds before), kept per day: a
+-- night computes its own day and reads the look-back's days from here.
+-- A day's rows hold while the clicks they were computed from are the same:
+-- deps is the fingerprint of the gap and of the clicks of the day and of
+-- the days its look-back reaches into (detectors/cookiestuffing).
+CREATE TABLE cookie_stuffing_overwrite_days (
+    day  DATE NOT NULL,
+    deps VARCHAR NOT NULL
+);
+CREATE TABLE cookie_stuffing_overwrite_state (
+    day      DATE NOT NULL,
+    click_id VARCHAR,
+    prev_pub VARCHAR
+);

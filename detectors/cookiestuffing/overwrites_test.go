@@ -1,0 +1,119 @@
+package cookiestuffing
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"affwatch/detectors/detectortest"
+)
+
+// The per-day overwrite state a night reuses equals the overwrites computed
+// from scratch over the same window: after nights that add a day, a re-run
+// night whose clicks changed (including a click just after midnight that
+// overwrites one of the day before), and a changed gap.
+func TestOverwriteStateEqualsFromScratch(t *testing.T) {
+	ctx := context.Background()
+	st := detectortest.Store(t)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := st.DB.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two publishers taking turns on devices (each device two clicks 7 s
+	// apart), every day of a week.
+	exec(`INSERT INTO clicks (click_id, ts, publisher_id, device_id, _file_id, _line)
+		SELECT 'c' || i, TIMESTAMP '2026-11-01 00:00:00' + to_seconds(i * 7), 'P' || (i % 2), 'd' || (i // 2), 1, i
+		FROM range(0, 86400) t(i)`)
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	state := func(from, to time.Time) map[string]string {
+		t.Helper()
+		rows, err := st.DB.QueryContext(ctx, queries["GlobalOverwrites"], from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var id, prev string
+			if err := rows.Scan(&id, &prev); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = prev
+		}
+		return out
+	}
+	scratch := func(from, to time.Time, gap int) map[string]string {
+		t.Helper()
+		exec(`DELETE FROM cookie_stuffing_overwrite_days`)
+		exec(`DELETE FROM cookie_stuffing_overwrite_state`)
+		if err := prepareOverwrites(ctx, st.DB, from, to, gap); err != nil {
+			t.Fatal(err)
+		}
+		return state(from, to)
+	}
+	marked := func() int {
+		var n int
+		if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM cookie_stuffing_overwrite_state WHERE prev_pub = 'MARK'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	check := func(label string, from, to time.Time, gap int) {
+		t.Helper()
+		if err := prepareOverwrites(ctx, st.DB, from, to, gap); err != nil {
+			t.Fatal(err)
+		}
+		got := state(from, to)
+		want := scratch(from, to, gap)
+		if len(want) == 0 {
+			t.Fatalf("%s: no overwrites at all: the fixture is broken", label)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d overwrites from state, %d from scratch", label, len(got), len(want))
+		}
+		for id, prev := range want {
+			if got[id] != prev {
+				t.Errorf("%s: click %s overwrote %q from state, %q from scratch", label, id, got[id], prev)
+				break
+			}
+		}
+	}
+	// Nights of a three-day look-back, one after the other.
+	for _, night := range []string{"2026-11-03", "2026-11-04", "2026-11-05"} {
+		end := day(night).AddDate(0, 0, 1)
+		check("night "+night, end.AddDate(0, 0, -3), end, 30)
+	}
+	// A night reuses the stored days of its look-back and computes only its
+	// own: a mark left in day 4's stored rows survives night 6.
+	exec(`UPDATE cookie_stuffing_overwrite_state SET prev_pub = 'MARK' WHERE day = DATE '2026-11-04'`)
+	if err := prepareOverwrites(ctx, st.DB, day("2026-11-04"), day("2026-11-07"), 30); err != nil {
+		t.Fatal(err)
+	}
+	if n := marked(); n == 0 {
+		t.Error("night 6 computed day 4 again instead of reading the stored day")
+	}
+	if got := state(day("2026-11-06"), day("2026-11-07")); len(got) == 0 {
+		t.Error("night 6's own day was not computed")
+	}
+	exec(`UPDATE cookie_stuffing_overwrite_days SET deps = 'stale' WHERE day = DATE '2026-11-04'`)
+	// Night 5 re-run: a different click set, and a click at 00:00:05 on the
+	// 6th overwriting one at 23:59:50 on the 5th of another publisher.
+	exec(`DELETE FROM clicks WHERE CAST(ts AS DATE) = DATE '2026-11-05' AND click_id LIKE '%3'`)
+	exec(`INSERT INTO clicks (click_id, ts, publisher_id, device_id, _file_id, _line) VALUES
+		('late', TIMESTAMP '2026-11-05 23:59:50', 'PX', 'dz', 2, 1),
+		('early', TIMESTAMP '2026-11-06 00:00:05', 'PY', 'dz', 2, 2)`)
+	if err := prepareOverwrites(ctx, st.DB, day("2026-11-04"), day("2026-11-07"), 30); err != nil {
+		t.Fatal(err)
+	}
+	if n := marked(); n != 0 {
+		t.Errorf("%d marked rows survived though their day's state was stale", n)
+	}
+	check("re-run night", day("2026-11-04"), day("2026-11-07"), 30)
+	if got := state(day("2026-11-06"), day("2026-11-07")); got["early"] != "PX" {
+		t.Errorf("a click overwriting one of the day before: prev_pub %q, want PX", got["early"])
+	}
+	// Another gap: every day is computed again.
+	check("gap 120", day("2026-11-04"), day("2026-11-07"), 120)
+}
