@@ -1,4 +1,4 @@
-package pipeline
+package all
 
 import (
 	"go/build"
@@ -15,7 +15,7 @@ import (
 // code, and a change to the generator must not change a night's findings.
 // Commands (cmd/) wire them together, and test helpers may use them.
 func TestProductionImportsNoEvalOrFixtures(t *testing.T) {
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
