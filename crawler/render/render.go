@@ -65,6 +65,12 @@ type Profile struct {
 	RespectRobots bool
 	Mobile        bool
 	Width, Height int64
+	// Screenshot takes the first viewport of page 0. One screenshot per
+	// site is what the report shows (the shopper's, what a visitor is
+	// shown; affwatch's own when the pack forbids posing as a shopper):
+	// Profiles sets it on the last profile only, and a screenshot is a
+	// seventh of a visit's CPU (bench-render).
+	Screenshot bool
 }
 
 // Profile names.
@@ -120,14 +126,17 @@ type Options struct {
 	MaxDOMNodes int
 	// MaxScreenshot is the largest PNG kept; a bigger one is dropped with
 	// an event. Negative disables screenshots.
-	MaxScreenshot  int
-	MaxBodyBytes   int64
-	MaxRequests    int
-	MaxAssetBytes  int
-	Progress       func(done, total, failed int)
-	ExtraFlags     map[string]any // tests: nothing; kept for operators' debugging
-	BrowserLogf    func(string, ...any)
-	StartupTimeout time.Duration
+	MaxScreenshot int
+	// ScreenshotEveryProfile takes a screenshot in every profile instead
+	// of the site's last one only.
+	ScreenshotEveryProfile bool
+	MaxBodyBytes           int64
+	MaxRequests            int
+	MaxAssetBytes          int
+	Progress               func(done, total, failed int)
+	ExtraFlags             map[string]any // tests: nothing; kept for operators' debugging
+	BrowserLogf            func(string, ...any)
+	StartupTimeout         time.Duration
 }
 
 func (o *Options) fill() {
@@ -554,10 +563,14 @@ func (r *Renderer) Close() {
 
 // Profiles are the profiles each site is rendered in.
 func (r *Renderer) Profiles() []Profile {
+	ps := []Profile{r.honest, r.shopper}
 	if r.opt.HonestOnly {
-		return []Profile{r.honest}
+		ps = ps[:1]
 	}
-	return []Profile{r.honest, r.shopper}
+	for i := range ps {
+		ps[i].Screenshot = r.opt.ScreenshotEveryProfile || i == len(ps)-1
+	}
+	return ps
 }
 
 // Render renders each site in every profile, at most Tabs at a time, and
@@ -634,6 +647,22 @@ type visitRec struct {
 	maxReq   int
 	reqLimit bool
 	blocked  func(string) bool
+	// screenshot: this visit's profile takes the site's screenshot
+	screenshot bool
+	// What the page still has going: documents (execution contexts) with
+	// timers pending, by the instrumentation's word, and requests not yet
+	// finished or failed. waitQuiet reads them.
+	busy     map[runtime.ExecutionContextID]bool
+	inflight map[network.RequestID]bool
+	contexts map[string]runtime.ExecutionContextID // unique id → id
+}
+
+// quiet says whether no document has timers pending and no request is
+// in flight.
+func (rec *visitRec) quiet() bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.busy) == 0 && len(rec.inflight) == 0
 }
 
 func (rec *visitRec) event(e Event) {
@@ -662,6 +691,9 @@ func (rec *visitRec) onEvent(ev any) {
 		}
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
+		if len(rec.inflight) < 10000 {
+			rec.inflight[e.RequestID] = true
+		}
 		if len(rec.v.Requests) >= rec.maxReq {
 			rec.reqLimit = true
 			return
@@ -694,6 +726,34 @@ func (rec *visitRec) onEvent(ev any) {
 		}
 		req.Blocked = req.Host != "" && rec.blocked(req.Host)
 		rec.v.Requests = append(rec.v.Requests, req)
+	case *network.EventLoadingFinished:
+		rec.mu.Lock()
+		delete(rec.inflight, e.RequestID)
+		rec.mu.Unlock()
+	case *network.EventLoadingFailed:
+		rec.mu.Lock()
+		delete(rec.inflight, e.RequestID)
+		rec.mu.Unlock()
+	case *runtime.EventExecutionContextCreated:
+		if e.Context != nil {
+			rec.mu.Lock()
+			if len(rec.contexts) < 1000 {
+				rec.contexts[e.Context.UniqueID] = e.Context.ID
+			}
+			rec.mu.Unlock()
+		}
+	case *runtime.EventExecutionContextDestroyed:
+		rec.mu.Lock()
+		if id, ok := rec.contexts[e.ExecutionContextUniqueID]; ok {
+			delete(rec.busy, id)
+			delete(rec.contexts, e.ExecutionContextUniqueID)
+		}
+		rec.mu.Unlock()
+	case *runtime.EventExecutionContextsCleared:
+		rec.mu.Lock()
+		clear(rec.busy)
+		clear(rec.contexts)
+		rec.mu.Unlock()
 	case *page.EventFrameRequestedNavigation:
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -731,6 +791,12 @@ func (rec *visitRec) onEvent(ev any) {
 			}
 		case "dialog":
 			rec.v.Dialogs++
+		case "busy":
+			if len(rec.busy) < 1000 {
+				rec.busy[e.ExecutionContextID] = true
+			}
+		case "idle":
+			delete(rec.busy, e.ExecutionContextID)
 		}
 	case *page.EventJavascriptDialogOpening:
 		rec.mu.Lock()
@@ -757,7 +823,8 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	v := &Visit{Site: s, Profile: prof.Name, UserAgent: prof.UserAgent, StartedAt: time.Now().UTC()}
 	defer func() { v.FinishedAt = time.Now().UTC() }()
 	rec := &visitRec{v: v, first: map[string]string{}, loaded: make(chan struct{}, 1),
-		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load"}
+		busy: map[runtime.ExecutionContextID]bool{}, inflight: map[network.RequestID]bool{}, contexts: map[string]runtime.ExecutionContextID{},
+		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load", screenshot: prof.Screenshot}
 
 	u, err := url.Parse(strings.TrimSpace(s.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
@@ -1163,9 +1230,10 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		rec.event(Event{Stage: "limit", Kind: "limit", URL: rawURL, Detail: "no load event within " + r.opt.PageTimeout.String()})
 	}
 	lcancel()
-	sleepCtx(pctx, r.opt.Settle)
-	rec.setPhase(no, "timer")
-	sleepCtx(pctx, r.opt.TimerWait)
+	// The page's timers (shortened by the instrumentation) and the
+	// requests they make, until nothing is left pending or the bound;
+	// what happens after Settle is the timer phase.
+	waitQuiet(pctx, rec, r.opt.Settle+r.opt.TimerWait, r.opt.Settle, func() { rec.setPhase(no, "timer") })
 
 	// The snapshot, screenshot and click have their own budget: a page
 	// that used its navigation time must still be looked at.
@@ -1194,7 +1262,7 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 			Hidden: e.Hidden, HiddenBy: e.By, W: e.W, H: e.H, X: e.X, Y: e.Y, Opacity: e.Op, ZIndex: e.Z, Classes: e.Cls, Snippet: e.Snippet})
 	}
 	rec.mu.Unlock()
-	if no == 0 && r.opt.MaxScreenshot > 0 {
+	if no == 0 && rec.screenshot && r.opt.MaxScreenshot > 0 {
 		r.screenshot(pctx, rec)
 	}
 	if snap.Click != nil && pctx.Err() == nil {
@@ -1211,9 +1279,50 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		if err := chromedp.Do(pctx, click); err != nil {
 			rec.event(Event{Stage: "page", Kind: "error", URL: snap.URL, Detail: "synthetic click: " + describe(err, pctx)})
 		}
-		sleepCtx(pctx, r.opt.ClickWait)
+		waitQuiet(pctx, rec, r.opt.ClickWait, 0, nil)
 	}
 	return p, snap
+}
+
+// quietFor is how long a page must have had nothing pending to be done:
+// a callback that a finished request or timer schedules arrives within it.
+const quietFor = 40 * time.Millisecond
+
+// waitQuiet waits until the page has had no timer pending and no request
+// in flight for quietFor, or for limit, whichever comes first; after
+// phaseAt it calls phase once (even when the page was quiet before).
+func waitQuiet(ctx context.Context, rec *visitRec, limit, phaseAt time.Duration, phase func()) {
+	t0 := time.Now()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var quietSince time.Time
+	for {
+		elapsed := time.Since(t0)
+		if phase != nil && elapsed >= phaseAt {
+			phase()
+			phase = nil
+		}
+		if rec.quiet() {
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+			} else if time.Since(quietSince) >= quietFor {
+				break
+			}
+		} else {
+			quietSince = time.Time{}
+		}
+		if elapsed >= limit {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if phase != nil {
+		phase()
+	}
 }
 
 func describe(err error, ctx context.Context) string {
