@@ -65,6 +65,13 @@ type Profile struct {
 	RespectRobots bool
 	Mobile        bool
 	Width, Height int64
+	// Scale is the device pixel ratio (0: 1); Touch emulates a touch
+	// screen, and the synthetic click is a tap.
+	Scale float64
+	Touch bool
+	// Metadata is what the browser says of itself in client hints
+	// (Sec-CH-UA-*, navigator.userAgentData); nil keeps Chromium's.
+	Metadata *emulation.UserAgentMetadata
 	// Screenshot takes the first viewport of page 0. One screenshot per
 	// site is what the report shows (the shopper's, what a visitor is
 	// shown; affwatch's own when the pack forbids posing as a shopper):
@@ -98,6 +105,32 @@ func ShopperProfile(chromeMajor string) Profile {
 		Referrer: "https://www.google.com/", Width: DefaultViewportW, Height: DefaultViewportH}
 }
 
+// Mobile viewport: a common Android phone's CSS pixels and pixel ratio.
+const (
+	MobileViewportW = 412
+	MobileViewportH = 915
+	MobileScale     = 2.625
+)
+
+// MobileShopperProfile is ShopperProfile on a current Android phone:
+// Chrome's mobile user agent (its reduced form: Android 10, model "K"),
+// matching client hints, a phone's viewport and pixel ratio, a touch
+// screen. Some publishers serve their stuffing to phones only.
+func MobileShopperProfile(chromeMajor string) Profile {
+	if chromeMajor == "" {
+		chromeMajor = "140"
+	}
+	p := ShopperProfile(chromeMajor)
+	p.UserAgent = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/" + chromeMajor + ".0.0.0 Mobile Safari/537.36"
+	p.Mobile, p.Touch, p.Scale = true, true, MobileScale
+	p.Width, p.Height = MobileViewportW, MobileViewportH
+	p.Metadata = &emulation.UserAgentMetadata{
+		Brands:   []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: chromeMajor}, {Brand: "Google Chrome", Version: chromeMajor}, {Brand: "Not_A Brand", Version: "24"}},
+		Platform: "Android", PlatformVersion: "10.0.0", Model: "K", Mobile: true,
+	}
+	return p
+}
+
 // Options configure a Renderer. Zero values take the defaults.
 type Options struct {
 	Version string
@@ -115,15 +148,18 @@ type Options struct {
 	BlockHosts []string
 	// ShopperOnly false renders with both profiles; HonestOnly renders
 	// as affwatch alone (programs whose terms forbid posing as a shopper).
-	HonestOnly  bool
-	Tabs        int
-	MaxPages    int
-	PageTimeout time.Duration
-	SiteTimeout time.Duration
-	Settle      time.Duration
-	TimerWait   time.Duration
-	ClickWait   time.Duration
-	MaxDOMNodes int
+	HonestOnly bool
+	// MobileShopper renders the shopper as a phone (MobileShopperProfile)
+	// instead of a desktop browser.
+	MobileShopper bool
+	Tabs          int
+	MaxPages      int
+	PageTimeout   time.Duration
+	SiteTimeout   time.Duration
+	Settle        time.Duration
+	TimerWait     time.Duration
+	ClickWait     time.Duration
+	MaxDOMNodes   int
 	// MaxScreenshot is the largest PNG kept; a bigger one is dropped with
 	// an event. Negative disables screenshots.
 	MaxScreenshot int
@@ -332,6 +368,7 @@ type Renderer struct {
 	proxies  []*Proxy
 	allSlots []*slot
 	shopper  Profile
+	mobile   Profile
 	honest   Profile
 
 	mu          sync.Mutex
@@ -380,6 +417,7 @@ func New(ctx context.Context, o Options) (*Renderer, error) {
 	}
 	major, _, _ := strings.Cut(r.BrowserVer, ".")
 	r.shopper = ShopperProfile(major)
+	r.mobile = MobileShopperProfile(major)
 	r.honest = HonestProfile(o.Version)
 	return r, nil
 }
@@ -563,7 +601,11 @@ func (r *Renderer) Close() {
 
 // Profiles are the profiles each site is rendered in.
 func (r *Renderer) Profiles() []Profile {
-	ps := []Profile{r.honest, r.shopper}
+	shopper := r.shopper
+	if r.opt.MobileShopper {
+		shopper = r.mobile
+	}
+	ps := []Profile{r.honest, shopper}
 	if r.opt.HonestOnly {
 		ps = ps[:1]
 	}
@@ -649,6 +691,7 @@ type visitRec struct {
 	blocked  func(string) bool
 	// screenshot: this visit's profile takes the site's screenshot
 	screenshot bool
+	profile    Profile
 	// What the page still has going: documents (execution contexts) with
 	// timers pending, by the instrumentation's word, and requests not yet
 	// finished or failed. waitQuiet reads them.
@@ -680,6 +723,52 @@ func (rec *visitRec) setPhase(pageNo int, phase string) {
 	rec.mu.Lock()
 	rec.pageNo, rec.phase = pageNo, phase
 	rec.mu.Unlock()
+}
+
+// onWorkerEvent records a service worker's requests (script: the
+// worker's script URL): the same rows as the page's, initiated by
+// "service_worker". Its request ids are its own: kept apart.
+func (rec *visitRec) onWorkerEvent(ev any, script string) {
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.Request == nil {
+			return
+		}
+		id := network.RequestID("sw:" + string(e.RequestID))
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.inflight) < 10000 {
+			rec.inflight[id] = true
+		}
+		if len(rec.v.Requests) >= rec.maxReq {
+			rec.reqLimit = true
+			return
+		}
+		req := Request{PageNo: rec.pageNo, RequestID: string(id), URL: truncate(e.Request.URL, 4096), Type: string(e.Type),
+			InitiatorType: "service_worker", InitiatorURL: script, UserGesture: e.HasUserGesture, Phase: rec.phase}
+		if u, err := url.Parse(e.Request.URL); err == nil {
+			req.Host = strings.ToLower(u.Hostname())
+		}
+		if e.RedirectResponse != nil {
+			req.RedirectFrom = truncate(e.RedirectResponse.URL, 4096)
+		}
+		if f, ok := rec.first[string(id)]; ok {
+			req.FirstURL = f
+		} else {
+			rec.first[string(id)] = req.URL
+			req.FirstURL = req.URL
+		}
+		req.Blocked = req.Host != "" && rec.blocked(req.Host)
+		rec.v.Requests = append(rec.v.Requests, req)
+	case *network.EventLoadingFinished:
+		rec.mu.Lock()
+		delete(rec.inflight, network.RequestID("sw:"+string(e.RequestID)))
+		rec.mu.Unlock()
+	case *network.EventLoadingFailed:
+		rec.mu.Lock()
+		delete(rec.inflight, network.RequestID("sw:"+string(e.RequestID)))
+		rec.mu.Unlock()
+	}
 }
 
 // onEvent runs in chromedp's reader goroutine: it must return at once.
@@ -824,7 +913,7 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	defer func() { v.FinishedAt = time.Now().UTC() }()
 	rec := &visitRec{v: v, first: map[string]string{}, loaded: make(chan struct{}, 1),
 		busy: map[runtime.ExecutionContextID]bool{}, inflight: map[network.RequestID]bool{}, contexts: map[string]runtime.ExecutionContextID{},
-		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load", screenshot: prof.Screenshot}
+		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load", screenshot: prof.Screenshot, profile: prof}
 
 	u, err := url.Parse(strings.TrimSpace(s.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
@@ -884,17 +973,25 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	defer stopOnParent()
 	sctx, cancel := context.WithTimeout(visitCtx, r.opt.PageTimeout)
 	err = chromedp.Do(sctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: prof.UserAgent, AcceptLanguage: "en-US,en;q=0.9"}); err != nil {
+		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: prof.UserAgent, AcceptLanguage: "en-US,en;q=0.9",
+			Platform: map[bool]string{true: "Linux armv81"}[prof.Mobile], UserAgentMetadata: prof.Metadata}); err != nil {
 			return err
+		}
+		if sl.touch != prof.Touch {
+			if _, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: prof.Touch, MaxTouchPoints: map[bool]int64{true: 5, false: 1}[prof.Touch]}); err != nil {
+				return err
+			}
+			sl.touch = prof.Touch
 		}
 		// A resize relayouts the page: only when the profile's viewport
 		// differs from the tab's.
-		if sl.width == prof.Width && sl.height == prof.Height && sl.mobile == prof.Mobile {
+		scale := max(prof.Scale, 1)
+		if sl.width == prof.Width && sl.height == prof.Height && sl.mobile == prof.Mobile && sl.scale == scale {
 			return nil
 		}
-		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: 1, Mobile: prof.Mobile})
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: scale, Mobile: prof.Mobile})
 		if err == nil {
-			sl.width, sl.height, sl.mobile = prof.Width, prof.Height, prof.Mobile
+			sl.width, sl.height, sl.mobile, sl.scale = prof.Width, prof.Height, prof.Mobile, scale
 		}
 		return err
 	}))
@@ -974,12 +1071,89 @@ type slot struct {
 	bcID    cdp.BrowserContextID
 	cur     atomic.Pointer[visitRec]
 	dialogs chan struct{}
-	// the viewport set on the tab
+	// the viewport and touch emulation set on the tab
 	width, height int64
-	mobile        bool
+	mobile, touch bool
+	scale         float64
+	// service workers of the tab's browser context the render attached
+	// to, by target: their requests are recorded as the page's
+	workerMu sync.Mutex
+	workers  map[target.ID]context.CancelFunc
+}
+
+// maxWorkers bounds the service workers one tab attaches to.
+const maxWorkers = 8
+
+// attachWorker attaches to a service worker of the tab's browser context
+// and records its requests in the current visit. Its traffic goes through
+// the context's proxy like the page's (the guard and the interception of
+// affiliate hosts apply to it); attaching is for the record, with the
+// worker's script as the initiator.
+func (sl *slot) attachWorker(tabCtx context.Context, info *target.Info) {
+	sl.workerMu.Lock()
+	if sl.workers == nil {
+		sl.workers = map[target.ID]context.CancelFunc{}
+	}
+	if _, ok := sl.workers[info.TargetID]; ok || len(sl.workers) >= maxWorkers || tabCtx.Err() != nil {
+		sl.workerMu.Unlock()
+		return
+	}
+	script := truncate(info.URL, 2048)
+	wctx, cancel := chromedp.NewContext(tabCtx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel(),
+		// from the target's first message: its first requests too
+		chromedp.WithListener(func(ev any) {
+			if rec := sl.cur.Load(); rec != nil {
+				rec.onWorkerEvent(ev, script)
+			}
+		}))
+	sl.workers[info.TargetID] = cancel
+	sl.workerMu.Unlock()
+	go func() {
+		// The first call attaches, with the context's own lifetime (the
+		// target's reader lives as long as it); a hung browser must not
+		// hang us.
+		done := make(chan error, 1)
+		go func() {
+			done <- chromedp.Listen(wctx, func(any) {})
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(3 * time.Second):
+			err = errors.New("no answer within 3s")
+		}
+		if err != nil {
+			if rec := sl.cur.Load(); rec != nil {
+				rec.event(Event{Stage: "page", Kind: "error", URL: script, Detail: "service worker not attached: " + truncate(err.Error(), 300)})
+			}
+			sl.workerMu.Lock()
+			delete(sl.workers, info.TargetID)
+			sl.workerMu.Unlock()
+			cancel()
+		}
+	}()
+}
+
+func (sl *slot) dropWorkers() {
+	sl.workerMu.Lock()
+	defer sl.workerMu.Unlock()
+	for id, cancel := range sl.workers {
+		cancel()
+		delete(sl.workers, id)
+	}
 }
 
 func (sl *slot) onEvent(ev any) {
+	if e, ok := ev.(*target.EventTargetCreated); ok {
+		// Target discovery reports every target of the browser: a service
+		// worker of this tab's context is the page's.
+		if info := e.TargetInfo; info != nil && info.Type == "service_worker" && sl.bcID != "" && info.BrowserContextID == sl.bcID {
+			if tabCtx := sl.tabCtx; tabCtx != nil {
+				go sl.attachWorker(tabCtx, info)
+			}
+		}
+		return
+	}
 	if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 		select {
 		case sl.dialogs <- struct{}{}:
@@ -992,6 +1166,7 @@ func (sl *slot) onEvent(ev any) {
 }
 
 func (sl *slot) drop() {
+	sl.dropWorkers()
 	if sl.tabCtx != nil && sl.tabCtx.Err() == nil {
 		// A page stuck in a script loop keeps its renderer spinning a
 		// core after its tab is closed (the hang monitor is off):
@@ -1006,7 +1181,7 @@ func (sl *slot) drop() {
 		sl.cancel()
 	}
 	sl.cancel, sl.tabCtx, sl.mainID = nil, nil, ""
-	sl.width, sl.height, sl.mobile = 0, 0, false
+	sl.width, sl.height, sl.mobile, sl.touch, sl.scale = 0, 0, false, false, 0
 }
 
 // openTab creates the slot's browser context and tab and instruments it.
@@ -1263,11 +1438,20 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 	}
 	rec.mu.Unlock()
 	if no == 0 && rec.screenshot && r.opt.MaxScreenshot > 0 {
-		r.screenshot(pctx, rec)
+		r.screenshot(pctx, rec, rec.profile)
 	}
 	if snap.Click != nil && pctx.Err() == nil {
 		rec.setPhase(no, "click")
 		click := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if rec.profile.Touch {
+				// a tap: the browser makes the click (and the gesture) of it
+				if _, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchStart,
+					TouchPoints: []*input.TouchPoint{{X: snap.Click.X, Y: snap.Click.Y}}}); err != nil {
+					return err
+				}
+				_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchEnd, TouchPoints: []*input.TouchPoint{}})
+				return err
+			}
 			for _, typ := range []input.DispatchMouseEventType{input.DispatchMouseEventTypeMousePressed, input.DispatchMouseEventTypeMouseReleased} {
 				if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: typ, X: snap.Click.X, Y: snap.Click.Y,
 					Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1}); err != nil {
@@ -1372,9 +1556,14 @@ func (r *Renderer) snapshot(ctx context.Context, rec *visitRec) (*snapshot, erro
 	return &s, nil
 }
 
-func (r *Renderer) screenshot(ctx context.Context, rec *visitRec) {
+func (r *Renderer) screenshot(ctx context.Context, rec *visitRec, prof Profile) {
+	w, h := float64(prof.Width), float64(prof.Height)
+	if w <= 0 || h <= 0 {
+		w, h = DefaultViewportW, DefaultViewportH
+	}
+	// the same bytes whatever the device's pixel ratio: CSS pixels × scale
 	shot, err := chromedp.Call(ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng,
-		Clip: &page.Viewport{X: 0, Y: 0, Width: DefaultViewportW, Height: DefaultViewportH, Scale: DefaultScreenshotScale}, OptimizeForSpeed: ptr(true)})
+		Clip: &page.Viewport{X: 0, Y: 0, Width: w, Height: h, Scale: DefaultScreenshotScale / max(prof.Scale, 1)}, OptimizeForSpeed: ptr(true)})
 	if err != nil {
 		rec.event(Event{Stage: "page", Kind: "error", Detail: "screenshot: " + truncate(err.Error(), 300)})
 		return
