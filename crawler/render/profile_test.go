@@ -171,3 +171,26 @@ func TestServiceWorkerRequests(t *testing.T) {
 		t.Fatalf("dials outside the allow-list: %v", w.stranger)
 	}
 }
+
+// TestTabRecycled: a tab that served RecycleTabAfter visits is closed and
+// the next visit opens a new one, and renders as the others did.
+func TestTabRecycled(t *testing.T) {
+	w := startWorld(t)
+	for _, h := range []string{"a.test", "b.test", "c.test"} {
+		w.html(h, "/", `<html><body><h1>`+h+`</h1></body></html>`)
+	}
+	r := newRenderer(t, w, func(o *Options) { o.HonestOnly, o.MaxPages, o.Tabs, o.RecycleTabAfter = true, 1, 1, 2 })
+	sl := r.allSlots[0]
+	var tabs []context.Context
+	for _, h := range []string{"a.test", "b.test", "c.test"} {
+		v := r.Visit(context.Background(), w.site(h), r.honest)
+		if v.Status != StatusOK || len(v.Pages) != 1 || !strings.Contains(v.Pages[0].Text, h) {
+			t.Fatalf("%s: %s %q %+v", h, v.Status, v.Error, v.Pages)
+		}
+		tabs = append(tabs, sl.tabCtx)
+	}
+	// after a and b the tab was dropped (nil); c opened a new one
+	if tabs[0] == nil || tabs[1] != nil || tabs[2] == nil || tabs[2] == tabs[0] {
+		t.Errorf("tabs after each visit: %v, want the first kept, dropped after the second, a new one for the third", tabs)
+	}
+}
