@@ -1159,14 +1159,16 @@ func (sl *slot) dropWorkers() {
 	}
 }
 
-func (sl *slot) onEvent(ev any) {
+// onEvent gets the events of the tab of tabCtx (chromedp's reader
+// goroutine: it must return at once).
+func (sl *slot) onEvent(tabCtx context.Context, ev any) {
 	if e, ok := ev.(*target.EventTargetCreated); ok {
 		// Target discovery reports every target of the browser: a service
-		// worker of this tab's context is the page's.
-		if info := e.TargetInfo; info != nil && info.Type == "service_worker" && sl.bcID != "" && info.BrowserContextID == sl.bcID {
-			if tabCtx := sl.tabCtx; tabCtx != nil {
-				go sl.attachWorker(tabCtx, info)
-			}
+		// worker of this tab's context is the page's. (The context's id
+		// was set before the tab's first event.)
+		bc := chromedp.FromContext(tabCtx).BrowserContextID
+		if info := e.TargetInfo; info != nil && info.Type == "service_worker" && bc != "" && info.BrowserContextID == bc {
+			go sl.attachWorker(tabCtx, info)
 		}
 		return
 	}
@@ -1215,7 +1217,7 @@ func (r *Renderer) openTab(ctx context.Context, sl *slot, bctx context.Context, 
 	go func() {
 		// The first call creates the target; a hung browser must not
 		// hang us, hence the timer below.
-		if err := chromedp.Listen(tabCtx, sl.onEvent); err != nil {
+		if err := chromedp.Listen(tabCtx, func(ev any) { sl.onEvent(tabCtx, ev) }); err != nil {
 			done <- err
 			return
 		}
