@@ -9,11 +9,12 @@ package render
 // window.open returns null: the render never opens a second window (a
 // pop-up would load an affiliate link, i.e. click it).
 //
-// It also says when the document has timers pending ("busy": a timeout not
-// yet run, or an interval) and when it has none left ("idle"), only on
-// those transitions, so the render waits for the page's timers instead
-// of a fixed time. A page that flips too often stays "busy" for good and
-// gets the whole bounded wait.
+// It also says when the document has timers pending or CSS transitions
+// and animations running ("busy": a timeout not yet run, an interval, a
+// transition not yet ended) and when it has none left ("idle"), only on
+// those transitions, so the render waits for the page instead of a fixed
+// time — a banner fading in is judged once it has faded in. A page that
+// flips too often stays "busy" for good and gets the whole bounded wait.
 const instrumentJS = `(() => {
   if (window.__awInstalled) return;
   Object.defineProperty(window, '__awInstalled', {value: true});
@@ -38,11 +39,11 @@ const instrumentJS = `(() => {
   const callback = (fn, self, args) => typeof fn === 'function' ? apply(fn, self, args) : origEval(String(fn));
   // Plain objects, not Set: the page may redefine Set.prototype.
   const pending = Object.create(null), intervals = Object.create(null);
-  let nPending = 0, nIntervals = 0, busy = false, flips = 0;
+  let nPending = 0, nIntervals = 0, nMoving = 0, busy = false, flips = 0;
   const add = (m, id) => { if (!(id in m)) { m[id] = 1; return 1; } return 0; };
   const del = (m, id) => { if (id in m) { delete m[id]; return 1; } return 0; };
   const state = () => {
-    const now = nPending > 0 || nIntervals > 0;
+    const now = nPending > 0 || nIntervals > 0 || nMoving > 0;
     if (now === busy || flips > 200) return;
     busy = now;
     flips++;
@@ -82,6 +83,11 @@ const instrumentJS = `(() => {
     state();
     return apply(origClearInterval, window, [id]);
   };
+  // CSS transitions and animations, counted by their start and end
+  // events (capture on the window: before the page's own listeners).
+  const moving = (d) => function () { nMoving = Math.max(0, nMoving + d); state(); };
+  for (const t of ['transitionrun', 'animationstart']) window.addEventListener(t, moving(1), true);
+  for (const t of ['transitionend', 'transitioncancel', 'animationend', 'animationcancel']) window.addEventListener(t, moving(-1), true);
   const dialog = (type, ret) => function () { send({k: 'dialog', type: type}); return ret; };
   window.alert = dialog('alert', undefined);
   window.confirm = dialog('confirm', false);
