@@ -83,7 +83,7 @@ bench-render: deps chromium
 # Rendered findings on the fixture world of issue 17, static-only figures
 # beside (the same test make test runs, verbose).
 eval-render: deps chromium
-	$(GO) test $(GOFLAGS) -count=1 -run '^TestRenderWorld$$' -v ./fixtures/sites/ | grep -A6 'rendered evidence'
+	$(GO) test $(GOFLAGS) -count=1 -run '^TestRenderWorld$$' -v ./fixtures/sites/ | grep -A9 'rendered evidence'
 
 # Brand-domain screening (issue 6): 1 M host names against the default
 # pack's brands on one core; prints domains/s and appends the result.

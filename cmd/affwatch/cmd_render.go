@@ -22,9 +22,10 @@ type renderOptions struct {
 	tabs     int
 	maxPages int
 	browser  string
-	// honestOnly comes from the pack (page_cookie_stuffing
-	// render_shopper_profile: 0), not from a flag.
-	honestOnly bool
+	// honestOnly and mobileShopper come from the pack
+	// (page_cookie_stuffing render_shopper_profile: 0 or 2), not from a
+	// flag.
+	honestOnly, mobileShopper bool
 }
 
 func (o *renderOptions) register(fs *flag.FlagSet) {
@@ -48,11 +49,12 @@ func renderSites(ctx context.Context, st *store.Store, runID string, co crawlOpt
 		log.Info("--no-render: rendered signals unavailable")
 		return nil
 	}
-	shopper, err := pagecode.RenderShopperProfile(pack)
+	device, err := pagecode.RenderShopperDevice(pack)
 	if err != nil {
 		return err
 	}
-	ro.honestOnly = !shopper
+	ro.honestOnly = device == pagecode.ShopperNone
+	ro.mobileShopper = device == pagecode.ShopperMobile
 	rows, err := st.DB.QueryContext(ctx, `SELECT publisher_id, site_url FROM crawl_sites WHERE run_id = ? AND status = 'ok' ORDER BY publisher_id, site_url`, runID)
 	if err != nil {
 		return fmt.Errorf("render: sites: %w", err)
@@ -81,7 +83,7 @@ func renderSites(ctx context.Context, st *store.Store, runID string, co crawlOpt
 	r, err := render.New(ctx, render.Options{
 		Version: version, ExecPath: ro.browser, Resolver: res, DialControl: co.dialControl,
 		Guard:      &crawler.Guard{AllowPrivate: co.allowPrivate, Allow: co.allow},
-		BlockHosts: pagecode.InterceptHosts(pack), HonestOnly: ro.honestOnly, Tabs: ro.tabs, MaxPages: ro.maxPages,
+		BlockHosts: pagecode.InterceptHosts(pack), HonestOnly: ro.honestOnly, MobileShopper: ro.mobileShopper, Tabs: ro.tabs, MaxPages: ro.maxPages,
 		Progress: newRenderProgress(stderr),
 	})
 	if errors.Is(err, render.ErrNoBrowser) {

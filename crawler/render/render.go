@@ -45,15 +45,20 @@ const (
 	// timers after the load event; the instrumentation shortens every
 	// timer to at most 150 ms, so a pop-under scheduled for minutes fires
 	// within it.
-	DefaultTimerWait         = 350 * time.Millisecond
-	DefaultClickWait         = 250 * time.Millisecond
-	DefaultMaxDOMNodes       = 50000     // beyond it the element walk stops early and says so
-	DefaultMaxScreenshot     = 384 << 10 // PNG bytes kept per site
-	DefaultViewportW         = 1280
-	DefaultViewportH         = 800
-	DefaultScreenshotScale   = 0.5 // 640×400: enough for a reviewer to recognise the page
-	DefaultMaxRequests       = 1000
-	DefaultMaxAssetBytes     = 256 << 10
+	DefaultTimerWait       = 350 * time.Millisecond
+	DefaultClickWait       = 250 * time.Millisecond
+	DefaultMaxDOMNodes     = 50000     // beyond it the element walk stops early and says so
+	DefaultMaxScreenshot   = 384 << 10 // PNG bytes kept per site
+	DefaultViewportW       = 1280
+	DefaultViewportH       = 800
+	DefaultScreenshotScale = 0.5 // 640×400: enough for a reviewer to recognise the page
+	DefaultMaxRequests     = 1000
+	DefaultMaxAssetBytes   = 256 << 10
+	// DefaultRecycleTabAfter bounds what a reused tab's renderer
+	// accumulates over a night (bench-render: peak PSS grew from 0.9 GB
+	// after 40 sites to 1.7 GB after 1,000 without it); a new tab every
+	// 200 visits is a fraction of a percent of their work.
+	DefaultRecycleTabAfter   = 200
 	defaultBrowserStartLimit = 20 * time.Second
 )
 
@@ -65,6 +70,19 @@ type Profile struct {
 	RespectRobots bool
 	Mobile        bool
 	Width, Height int64
+	// Scale is the device pixel ratio (0: 1); Touch emulates a touch
+	// screen, and the synthetic click is a tap.
+	Scale float64
+	Touch bool
+	// Metadata is what the browser says of itself in client hints
+	// (Sec-CH-UA-*, navigator.userAgentData); nil keeps Chromium's.
+	Metadata *emulation.UserAgentMetadata
+	// Screenshot takes the first viewport of page 0. One screenshot per
+	// site is what the report shows (the shopper's, what a visitor is
+	// shown; affwatch's own when the pack forbids posing as a shopper):
+	// Profiles sets it on the last profile only, and a screenshot is a
+	// seventh of a visit's CPU (bench-render).
+	Screenshot bool
 }
 
 // Profile names.
@@ -92,6 +110,32 @@ func ShopperProfile(chromeMajor string) Profile {
 		Referrer: "https://www.google.com/", Width: DefaultViewportW, Height: DefaultViewportH}
 }
 
+// Mobile viewport: a common Android phone's CSS pixels and pixel ratio.
+const (
+	MobileViewportW = 412
+	MobileViewportH = 915
+	MobileScale     = 2.625
+)
+
+// MobileShopperProfile is ShopperProfile on a current Android phone:
+// Chrome's mobile user agent (its reduced form: Android 10, model "K"),
+// matching client hints, a phone's viewport and pixel ratio, a touch
+// screen. Some publishers serve their stuffing to phones only.
+func MobileShopperProfile(chromeMajor string) Profile {
+	if chromeMajor == "" {
+		chromeMajor = "140"
+	}
+	p := ShopperProfile(chromeMajor)
+	p.UserAgent = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/" + chromeMajor + ".0.0.0 Mobile Safari/537.36"
+	p.Mobile, p.Touch, p.Scale = true, true, MobileScale
+	p.Width, p.Height = MobileViewportW, MobileViewportH
+	p.Metadata = &emulation.UserAgentMetadata{
+		Brands:   []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: chromeMajor}, {Brand: "Google Chrome", Version: chromeMajor}, {Brand: "Not_A Brand", Version: "24"}},
+		Platform: "Android", PlatformVersion: "10.0.0", Model: "K", Mobile: true,
+	}
+	return p
+}
+
 // Options configure a Renderer. Zero values take the defaults.
 type Options struct {
 	Version string
@@ -109,25 +153,34 @@ type Options struct {
 	BlockHosts []string
 	// ShopperOnly false renders with both profiles; HonestOnly renders
 	// as affwatch alone (programs whose terms forbid posing as a shopper).
-	HonestOnly  bool
-	Tabs        int
-	MaxPages    int
-	PageTimeout time.Duration
-	SiteTimeout time.Duration
-	Settle      time.Duration
-	TimerWait   time.Duration
-	ClickWait   time.Duration
-	MaxDOMNodes int
+	HonestOnly bool
+	// MobileShopper renders the shopper as a phone (MobileShopperProfile)
+	// instead of a desktop browser.
+	MobileShopper bool
+	Tabs          int
+	MaxPages      int
+	PageTimeout   time.Duration
+	SiteTimeout   time.Duration
+	Settle        time.Duration
+	TimerWait     time.Duration
+	ClickWait     time.Duration
+	MaxDOMNodes   int
 	// MaxScreenshot is the largest PNG kept; a bigger one is dropped with
 	// an event. Negative disables screenshots.
-	MaxScreenshot  int
-	MaxBodyBytes   int64
-	MaxRequests    int
-	MaxAssetBytes  int
-	Progress       func(done, total, failed int)
-	ExtraFlags     map[string]any // tests: nothing; kept for operators' debugging
-	BrowserLogf    func(string, ...any)
-	StartupTimeout time.Duration
+	MaxScreenshot int
+	// ScreenshotEveryProfile takes a screenshot in every profile instead
+	// of the site's last one only.
+	ScreenshotEveryProfile bool
+	// RecycleTabAfter closes a tab after this many visits and opens a new
+	// one (0: DefaultRecycleTabAfter).
+	RecycleTabAfter int
+	MaxBodyBytes    int64
+	MaxRequests     int
+	MaxAssetBytes   int
+	Progress        func(done, total, failed int)
+	ExtraFlags      map[string]any // more Chromium switches: tests (a secure origin for a service worker), bench-render --flag
+	BrowserLogf     func(string, ...any)
+	StartupTimeout  time.Duration
 }
 
 func (o *Options) fill() {
@@ -160,6 +213,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxRequests <= 0 {
 		o.MaxRequests = DefaultMaxRequests
+	}
+	if o.RecycleTabAfter <= 0 {
+		o.RecycleTabAfter = DefaultRecycleTabAfter
 	}
 	if o.MaxAssetBytes <= 0 {
 		o.MaxAssetBytes = DefaultMaxAssetBytes
@@ -323,6 +379,7 @@ type Renderer struct {
 	proxies  []*Proxy
 	allSlots []*slot
 	shopper  Profile
+	mobile   Profile
 	honest   Profile
 
 	mu          sync.Mutex
@@ -371,6 +428,7 @@ func New(ctx context.Context, o Options) (*Renderer, error) {
 	}
 	major, _, _ := strings.Cut(r.BrowserVer, ".")
 	r.shopper = ShopperProfile(major)
+	r.mobile = MobileShopperProfile(major)
 	r.honest = HonestProfile(o.Version)
 	return r, nil
 }
@@ -554,10 +612,18 @@ func (r *Renderer) Close() {
 
 // Profiles are the profiles each site is rendered in.
 func (r *Renderer) Profiles() []Profile {
-	if r.opt.HonestOnly {
-		return []Profile{r.honest}
+	shopper := r.shopper
+	if r.opt.MobileShopper {
+		shopper = r.mobile
 	}
-	return []Profile{r.honest, r.shopper}
+	ps := []Profile{r.honest, shopper}
+	if r.opt.HonestOnly {
+		ps = ps[:1]
+	}
+	for i := range ps {
+		ps[i].Screenshot = r.opt.ScreenshotEveryProfile || i == len(ps)-1
+	}
+	return ps
 }
 
 // Render renders each site in every profile, at most Tabs at a time, and
@@ -634,6 +700,23 @@ type visitRec struct {
 	maxReq   int
 	reqLimit bool
 	blocked  func(string) bool
+	// screenshot: this visit's profile takes the site's screenshot
+	screenshot bool
+	profile    Profile
+	// What the page still has going: documents (execution contexts) with
+	// timers pending, by the instrumentation's word, and requests not yet
+	// finished or failed. waitQuiet reads them.
+	busy     map[runtime.ExecutionContextID]bool
+	inflight map[network.RequestID]bool
+	contexts map[string]runtime.ExecutionContextID // unique id → id
+}
+
+// quiet says whether no document has timers pending and no request is
+// in flight.
+func (rec *visitRec) quiet() bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.busy) == 0 && len(rec.inflight) == 0
 }
 
 func (rec *visitRec) event(e Event) {
@@ -653,6 +736,52 @@ func (rec *visitRec) setPhase(pageNo int, phase string) {
 	rec.mu.Unlock()
 }
 
+// onWorkerEvent records a service worker's requests (script: the
+// worker's script URL): the same rows as the page's, initiated by
+// "service_worker". Its request ids are its own: kept apart.
+func (rec *visitRec) onWorkerEvent(ev any, script string) {
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.Request == nil {
+			return
+		}
+		id := network.RequestID("sw:" + string(e.RequestID))
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.inflight) < 10000 {
+			rec.inflight[id] = true
+		}
+		if len(rec.v.Requests) >= rec.maxReq {
+			rec.reqLimit = true
+			return
+		}
+		req := Request{PageNo: rec.pageNo, RequestID: string(id), URL: truncate(e.Request.URL, 4096), Type: string(e.Type),
+			InitiatorType: "service_worker", InitiatorURL: script, UserGesture: e.HasUserGesture, Phase: rec.phase}
+		if u, err := url.Parse(e.Request.URL); err == nil {
+			req.Host = strings.ToLower(u.Hostname())
+		}
+		if e.RedirectResponse != nil {
+			req.RedirectFrom = truncate(e.RedirectResponse.URL, 4096)
+		}
+		if f, ok := rec.first[string(id)]; ok {
+			req.FirstURL = f
+		} else {
+			rec.first[string(id)] = req.URL
+			req.FirstURL = req.URL
+		}
+		req.Blocked = req.Host != "" && rec.blocked(req.Host)
+		rec.v.Requests = append(rec.v.Requests, req)
+	case *network.EventLoadingFinished:
+		rec.mu.Lock()
+		delete(rec.inflight, network.RequestID("sw:"+string(e.RequestID)))
+		rec.mu.Unlock()
+	case *network.EventLoadingFailed:
+		rec.mu.Lock()
+		delete(rec.inflight, network.RequestID("sw:"+string(e.RequestID)))
+		rec.mu.Unlock()
+	}
+}
+
 // onEvent runs in chromedp's reader goroutine: it must return at once.
 func (rec *visitRec) onEvent(ev any) {
 	switch e := ev.(type) {
@@ -662,6 +791,9 @@ func (rec *visitRec) onEvent(ev any) {
 		}
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
+		if len(rec.inflight) < 10000 {
+			rec.inflight[e.RequestID] = true
+		}
 		if len(rec.v.Requests) >= rec.maxReq {
 			rec.reqLimit = true
 			return
@@ -694,6 +826,34 @@ func (rec *visitRec) onEvent(ev any) {
 		}
 		req.Blocked = req.Host != "" && rec.blocked(req.Host)
 		rec.v.Requests = append(rec.v.Requests, req)
+	case *network.EventLoadingFinished:
+		rec.mu.Lock()
+		delete(rec.inflight, e.RequestID)
+		rec.mu.Unlock()
+	case *network.EventLoadingFailed:
+		rec.mu.Lock()
+		delete(rec.inflight, e.RequestID)
+		rec.mu.Unlock()
+	case *runtime.EventExecutionContextCreated:
+		if e.Context != nil {
+			rec.mu.Lock()
+			if len(rec.contexts) < 1000 {
+				rec.contexts[e.Context.UniqueID] = e.Context.ID
+			}
+			rec.mu.Unlock()
+		}
+	case *runtime.EventExecutionContextDestroyed:
+		rec.mu.Lock()
+		if id, ok := rec.contexts[e.ExecutionContextUniqueID]; ok {
+			delete(rec.busy, id)
+			delete(rec.contexts, e.ExecutionContextUniqueID)
+		}
+		rec.mu.Unlock()
+	case *runtime.EventExecutionContextsCleared:
+		rec.mu.Lock()
+		clear(rec.busy)
+		clear(rec.contexts)
+		rec.mu.Unlock()
 	case *page.EventFrameRequestedNavigation:
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -731,6 +891,12 @@ func (rec *visitRec) onEvent(ev any) {
 			}
 		case "dialog":
 			rec.v.Dialogs++
+		case "busy":
+			if len(rec.busy) < 1000 {
+				rec.busy[e.ExecutionContextID] = true
+			}
+		case "idle":
+			delete(rec.busy, e.ExecutionContextID)
 		}
 	case *page.EventJavascriptDialogOpening:
 		rec.mu.Lock()
@@ -757,7 +923,8 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	v := &Visit{Site: s, Profile: prof.Name, UserAgent: prof.UserAgent, StartedAt: time.Now().UTC()}
 	defer func() { v.FinishedAt = time.Now().UTC() }()
 	rec := &visitRec{v: v, first: map[string]string{}, loaded: make(chan struct{}, 1),
-		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load"}
+		busy: map[runtime.ExecutionContextID]bool{}, inflight: map[network.RequestID]bool{}, contexts: map[string]runtime.ExecutionContextID{},
+		crashed: make(chan struct{}, 1), maxReq: r.opt.MaxRequests, blocked: r.blocked, phase: "load", screenshot: prof.Screenshot, profile: prof}
 
 	u, err := url.Parse(strings.TrimSpace(s.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
@@ -806,8 +973,12 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	keep := false
 	defer func() {
 		sl.cur.Store(nil)
-		if !keep || !r.resetTab(sl, v) {
-			sl.drop() // a tab that misbehaved is not reused
+		sl.visits++
+		// A tab that misbehaved is not reused; one that served
+		// RecycleTabAfter visits makes way for a new one, with what its
+		// renderer heap grew to.
+		if !keep || sl.visits >= r.opt.RecycleTabAfter || !r.resetTab(sl, v) {
+			sl.drop()
 		}
 	}()
 
@@ -817,17 +988,25 @@ func (r *Renderer) Visit(ctx context.Context, s crawler.Site, prof Profile) *Vis
 	defer stopOnParent()
 	sctx, cancel := context.WithTimeout(visitCtx, r.opt.PageTimeout)
 	err = chromedp.Do(sctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: prof.UserAgent, AcceptLanguage: "en-US,en;q=0.9"}); err != nil {
+		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: prof.UserAgent, AcceptLanguage: "en-US,en;q=0.9",
+			Platform: map[bool]string{true: "Linux armv81"}[prof.Mobile], UserAgentMetadata: prof.Metadata}); err != nil {
 			return err
+		}
+		if sl.touch != prof.Touch {
+			if _, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: prof.Touch, MaxTouchPoints: map[bool]int64{true: 5, false: 1}[prof.Touch]}); err != nil {
+				return err
+			}
+			sl.touch = prof.Touch
 		}
 		// A resize relayouts the page: only when the profile's viewport
 		// differs from the tab's.
-		if sl.width == prof.Width && sl.height == prof.Height && sl.mobile == prof.Mobile {
+		scale := max(prof.Scale, 1)
+		if sl.width == prof.Width && sl.height == prof.Height && sl.mobile == prof.Mobile && sl.scale == scale {
 			return nil
 		}
-		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: 1, Mobile: prof.Mobile})
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: prof.Width, Height: prof.Height, DeviceScaleFactor: scale, Mobile: prof.Mobile})
 		if err == nil {
-			sl.width, sl.height, sl.mobile = prof.Width, prof.Height, prof.Mobile
+			sl.width, sl.height, sl.mobile, sl.scale = prof.Width, prof.Height, prof.Mobile, scale
 		}
 		return err
 	}))
@@ -907,12 +1086,92 @@ type slot struct {
 	bcID    cdp.BrowserContextID
 	cur     atomic.Pointer[visitRec]
 	dialogs chan struct{}
-	// the viewport set on the tab
+	// the viewport and touch emulation set on the tab
 	width, height int64
-	mobile        bool
+	mobile, touch bool
+	scale         float64
+	visits        int // visits since the tab was opened
+	// service workers of the tab's browser context the render attached
+	// to, by target: their requests are recorded as the page's
+	workerMu sync.Mutex
+	workers  map[target.ID]context.CancelFunc
 }
 
-func (sl *slot) onEvent(ev any) {
+// maxWorkers bounds the service workers one tab attaches to.
+const maxWorkers = 8
+
+// attachWorker attaches to a service worker of the tab's browser context
+// and records its requests in the current visit. Its traffic goes through
+// the context's proxy like the page's (the guard and the interception of
+// affiliate hosts apply to it); attaching is for the record, with the
+// worker's script as the initiator.
+func (sl *slot) attachWorker(tabCtx context.Context, info *target.Info) {
+	sl.workerMu.Lock()
+	if sl.workers == nil {
+		sl.workers = map[target.ID]context.CancelFunc{}
+	}
+	if _, ok := sl.workers[info.TargetID]; ok || len(sl.workers) >= maxWorkers || tabCtx.Err() != nil {
+		sl.workerMu.Unlock()
+		return
+	}
+	script := truncate(info.URL, 2048)
+	wctx, cancel := chromedp.NewContext(tabCtx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel(),
+		// from the target's first message: its first requests too
+		chromedp.WithListener(func(ev any) {
+			if rec := sl.cur.Load(); rec != nil {
+				rec.onWorkerEvent(ev, script)
+			}
+		}))
+	sl.workers[info.TargetID] = cancel
+	sl.workerMu.Unlock()
+	go func() {
+		// The first call attaches, with the context's own lifetime (the
+		// target's reader lives as long as it); a hung browser must not
+		// hang us.
+		done := make(chan error, 1)
+		go func() {
+			done <- chromedp.Listen(wctx, func(any) {})
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(3 * time.Second):
+			err = errors.New("no answer within 3s")
+		}
+		if err != nil {
+			if rec := sl.cur.Load(); rec != nil {
+				rec.event(Event{Stage: "page", Kind: "error", URL: script, Detail: "service worker not attached: " + truncate(err.Error(), 300)})
+			}
+			sl.workerMu.Lock()
+			delete(sl.workers, info.TargetID)
+			sl.workerMu.Unlock()
+			cancel()
+		}
+	}()
+}
+
+func (sl *slot) dropWorkers() {
+	sl.workerMu.Lock()
+	defer sl.workerMu.Unlock()
+	for id, cancel := range sl.workers {
+		cancel()
+		delete(sl.workers, id)
+	}
+}
+
+// onEvent gets the events of the tab of tabCtx (chromedp's reader
+// goroutine: it must return at once).
+func (sl *slot) onEvent(tabCtx context.Context, ev any) {
+	if e, ok := ev.(*target.EventTargetCreated); ok {
+		// Target discovery reports every target of the browser: a service
+		// worker of this tab's context is the page's. (The context's id
+		// was set before the tab's first event.)
+		bc := chromedp.FromContext(tabCtx).BrowserContextID
+		if info := e.TargetInfo; info != nil && info.Type == "service_worker" && bc != "" && info.BrowserContextID == bc {
+			go sl.attachWorker(tabCtx, info)
+		}
+		return
+	}
 	if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 		select {
 		case sl.dialogs <- struct{}{}:
@@ -925,6 +1184,7 @@ func (sl *slot) onEvent(ev any) {
 }
 
 func (sl *slot) drop() {
+	sl.dropWorkers()
 	if sl.tabCtx != nil && sl.tabCtx.Err() == nil {
 		// A page stuck in a script loop keeps its renderer spinning a
 		// core after its tab is closed (the hang monitor is off):
@@ -939,7 +1199,7 @@ func (sl *slot) drop() {
 		sl.cancel()
 	}
 	sl.cancel, sl.tabCtx, sl.mainID = nil, nil, ""
-	sl.width, sl.height, sl.mobile = 0, 0, false
+	sl.width, sl.height, sl.mobile, sl.touch, sl.scale = 0, 0, false, false, 0
 }
 
 // openTab creates the slot's browser context and tab and instruments it.
@@ -957,7 +1217,7 @@ func (r *Renderer) openTab(ctx context.Context, sl *slot, bctx context.Context, 
 	go func() {
 		// The first call creates the target; a hung browser must not
 		// hang us, hence the timer below.
-		if err := chromedp.Listen(tabCtx, sl.onEvent); err != nil {
+		if err := chromedp.Listen(tabCtx, func(ev any) { sl.onEvent(tabCtx, ev) }); err != nil {
 			done <- err
 			return
 		}
@@ -1016,7 +1276,7 @@ func (r *Renderer) openTab(ctx context.Context, sl *slot, bctx context.Context, 
 		go cancel() // closing a hung tab may itself wait
 		return err
 	}
-	sl.tabCtx, sl.cancel, sl.gen = tabCtx, cancel, gen
+	sl.tabCtx, sl.cancel, sl.gen, sl.visits = tabCtx, cancel, gen, 0
 	go func() {
 		for {
 			select {
@@ -1163,9 +1423,10 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		rec.event(Event{Stage: "limit", Kind: "limit", URL: rawURL, Detail: "no load event within " + r.opt.PageTimeout.String()})
 	}
 	lcancel()
-	sleepCtx(pctx, r.opt.Settle)
-	rec.setPhase(no, "timer")
-	sleepCtx(pctx, r.opt.TimerWait)
+	// The page's timers (shortened by the instrumentation) and the
+	// requests they make, until nothing is left pending or the bound;
+	// what happens after Settle is the timer phase.
+	waitQuiet(pctx, rec, r.opt.Settle+r.opt.TimerWait, r.opt.Settle, func() { rec.setPhase(no, "timer") })
 
 	// The snapshot, screenshot and click have their own budget: a page
 	// that used its navigation time must still be looked at.
@@ -1194,12 +1455,21 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 			Hidden: e.Hidden, HiddenBy: e.By, W: e.W, H: e.H, X: e.X, Y: e.Y, Opacity: e.Op, ZIndex: e.Z, Classes: e.Cls, Snippet: e.Snippet})
 	}
 	rec.mu.Unlock()
-	if no == 0 && r.opt.MaxScreenshot > 0 {
-		r.screenshot(pctx, rec)
+	if no == 0 && rec.screenshot && r.opt.MaxScreenshot > 0 {
+		r.screenshot(pctx, rec, rec.profile)
 	}
 	if snap.Click != nil && pctx.Err() == nil {
 		rec.setPhase(no, "click")
 		click := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if rec.profile.Touch {
+				// a tap: the browser makes the click (and the gesture) of it
+				if _, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchStart,
+					TouchPoints: []*input.TouchPoint{{X: snap.Click.X, Y: snap.Click.Y}}}); err != nil {
+					return err
+				}
+				_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchEnd, TouchPoints: []*input.TouchPoint{}})
+				return err
+			}
 			for _, typ := range []input.DispatchMouseEventType{input.DispatchMouseEventTypeMousePressed, input.DispatchMouseEventTypeMouseReleased} {
 				if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: typ, X: snap.Click.X, Y: snap.Click.Y,
 					Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1}); err != nil {
@@ -1211,9 +1481,50 @@ func (r *Renderer) renderPage(tabCtx context.Context, rec *visitRec, no int, raw
 		if err := chromedp.Do(pctx, click); err != nil {
 			rec.event(Event{Stage: "page", Kind: "error", URL: snap.URL, Detail: "synthetic click: " + describe(err, pctx)})
 		}
-		sleepCtx(pctx, r.opt.ClickWait)
+		waitQuiet(pctx, rec, r.opt.ClickWait, 0, nil)
 	}
 	return p, snap
+}
+
+// quietFor is how long a page must have had nothing pending to be done:
+// a callback that a finished request or timer schedules arrives within it.
+const quietFor = 40 * time.Millisecond
+
+// waitQuiet waits until the page has had no timer pending and no request
+// in flight for quietFor, or for limit, whichever comes first; after
+// phaseAt it calls phase once (even when the page was quiet before).
+func waitQuiet(ctx context.Context, rec *visitRec, limit, phaseAt time.Duration, phase func()) {
+	t0 := time.Now()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var quietSince time.Time
+	for {
+		elapsed := time.Since(t0)
+		if phase != nil && elapsed >= phaseAt {
+			phase()
+			phase = nil
+		}
+		if rec.quiet() {
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+			} else if time.Since(quietSince) >= quietFor {
+				break
+			}
+		} else {
+			quietSince = time.Time{}
+		}
+		if elapsed >= limit {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if phase != nil {
+		phase()
+	}
 }
 
 func describe(err error, ctx context.Context) string {
@@ -1263,9 +1574,14 @@ func (r *Renderer) snapshot(ctx context.Context, rec *visitRec) (*snapshot, erro
 	return &s, nil
 }
 
-func (r *Renderer) screenshot(ctx context.Context, rec *visitRec) {
+func (r *Renderer) screenshot(ctx context.Context, rec *visitRec, prof Profile) {
+	w, h := float64(prof.Width), float64(prof.Height)
+	if w <= 0 || h <= 0 {
+		w, h = DefaultViewportW, DefaultViewportH
+	}
+	// the same bytes whatever the device's pixel ratio: CSS pixels × scale
 	shot, err := chromedp.Call(ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng,
-		Clip: &page.Viewport{X: 0, Y: 0, Width: DefaultViewportW, Height: DefaultViewportH, Scale: DefaultScreenshotScale}, OptimizeForSpeed: ptr(true)})
+		Clip: &page.Viewport{X: 0, Y: 0, Width: w, Height: h, Scale: DefaultScreenshotScale / max(prof.Scale, 1)}, OptimizeForSpeed: ptr(true)})
 	if err != nil {
 		rec.event(Event{Stage: "page", Kind: "error", Detail: "screenshot: " + truncate(err.Error(), 300)})
 		return

@@ -1,22 +1,29 @@
 package render
 
 // instrumentJS runs in the page's own world at the start of every
-// document, before the page's scripts. It does not judge anything: it
-// reports window.open calls (with the browser's own user-activation state
-// and whether a timer callback made the call), answers dialogs without
-// blocking, and shortens timers so that a pop-under scheduled for 30 s
-// fires within the render's bounded wait. window.open returns null: the
-// render never opens a second window (a pop-up would load an affiliate
-// link, i.e. click it).
+// document (every frame), before the page's scripts. It does not judge
+// anything: it reports window.open calls (with the browser's own
+// user-activation state and whether a timer callback made the call),
+// answers dialogs without blocking, and shortens timers so that a
+// pop-under scheduled for 30 s fires within the render's bounded wait.
+// window.open returns null: the render never opens a second window (a
+// pop-up would load an affiliate link, i.e. click it).
+//
+// It also says when the document has timers pending or CSS transitions
+// and animations running ("busy": a timeout not yet run, an interval, a
+// transition not yet ended) and when it has none left ("idle"), only on
+// those transitions, so the render waits for the page instead of a fixed
+// time — a banner fading in is judged once it has faded in. A page that
+// flips too often stays "busy" for good and gets the whole bounded wait.
 const instrumentJS = `(() => {
   if (window.__awInstalled) return;
   Object.defineProperty(window, '__awInstalled', {value: true});
-  const report = window.__awReport;
+  const report = window.__awReport, stringify = JSON.stringify, apply = Reflect.apply;
   let sent = 0, inTimer = 0;
-  const send = (o) => {
-    if (sent >= 200 || typeof report !== 'function') return;
-    sent++;
-    try { report(JSON.stringify(o)); } catch (e) {}
+  const send = (o, control) => {
+    if (typeof report !== 'function' || (!control && sent >= 200)) return;
+    if (!control) sent++;
+    try { report(stringify(o)); } catch (e) {}
   };
   const gesture = () => !!(navigator.userActivation && navigator.userActivation.isActive);
   const MAX_DELAY = 150, MIN_INTERVAL = 50;
@@ -26,17 +33,61 @@ const instrumentJS = `(() => {
     send({k: 'open', url: url.slice(0, 2048), gesture: gesture(), timer: inTimer > 0, doc: String(location.href).slice(0, 2048)});
     return null;
   };
-  const wrap = (orig, interval) => function (fn, d, ...rest) {
-    let f = fn;
-    if (typeof fn === 'function') {
-      f = function (...a) { inTimer++; try { return fn.apply(this, a); } finally { inTimer--; } };
-    }
-    let delay = Number(d) || 0;
-    delay = interval ? Math.max(MIN_INTERVAL, Math.min(delay, MAX_DELAY)) : Math.min(delay, MAX_DELAY);
-    return orig.call(window, f, delay, ...rest);
+  const origEval = window.eval;
+  // A timer's callback with the page's own this and arguments; a string
+  // callback runs as the browser would run it, in the global scope.
+  const callback = (fn, self, args) => typeof fn === 'function' ? apply(fn, self, args) : origEval(String(fn));
+  // Plain objects, not Set: the page may redefine Set.prototype.
+  const pending = Object.create(null), intervals = Object.create(null);
+  let nPending = 0, nIntervals = 0, nMoving = 0, busy = false, flips = 0;
+  const add = (m, id) => { if (!(id in m)) { m[id] = 1; return 1; } return 0; };
+  const del = (m, id) => { if (id in m) { delete m[id]; return 1; } return 0; };
+  const state = () => {
+    const now = nPending > 0 || nIntervals > 0 || nMoving > 0;
+    if (now === busy || flips > 200) return;
+    busy = now;
+    flips++;
+    // Past the cap the last word is "busy": the render waits its bound.
+    send({k: flips > 200 ? 'busy' : (now ? 'busy' : 'idle')}, true);
   };
-  window.setTimeout = wrap(window.setTimeout, false);
-  window.setInterval = wrap(window.setInterval, true);
+  const origSetTimeout = window.setTimeout, origClearTimeout = window.clearTimeout;
+  const origSetInterval = window.setInterval, origClearInterval = window.clearInterval;
+  window.setTimeout = function (fn, d, ...rest) {
+    const delay = Math.min(Number(d) || 0, MAX_DELAY);
+    const id = apply(origSetTimeout, window, [function (...a) {
+      nPending -= del(pending, id);
+      inTimer++;
+      try { return callback(fn, this, a); } finally { inTimer--; state(); }
+    }, delay, ...rest]);
+    nPending += add(pending, id);
+    state();
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    nPending -= del(pending, id);
+    state();
+    return apply(origClearTimeout, window, [id]);
+  };
+  window.setInterval = function (fn, d, ...rest) {
+    const delay = Math.max(MIN_INTERVAL, Math.min(Number(d) || 0, MAX_DELAY));
+    const id = apply(origSetInterval, window, [function (...a) {
+      inTimer++;
+      try { return callback(fn, this, a); } finally { inTimer--; }
+    }, delay, ...rest]);
+    nIntervals += add(intervals, id);
+    state();
+    return id;
+  };
+  window.clearInterval = function (id) {
+    nIntervals -= del(intervals, id);
+    state();
+    return apply(origClearInterval, window, [id]);
+  };
+  // CSS transitions and animations, counted by their start and end
+  // events (capture on the window: before the page's own listeners).
+  const moving = (d) => function () { nMoving = Math.max(0, nMoving + d); state(); };
+  for (const t of ['transitionrun', 'animationstart']) window.addEventListener(t, moving(1), true);
+  for (const t of ['transitionend', 'transitioncancel', 'animationend', 'animationcancel']) window.addEventListener(t, moving(-1), true);
   const dialog = (type, ret) => function () { send({k: 'dialog', type: type}); return ret; };
   window.alert = dialog('alert', undefined);
   window.confirm = dialog('confirm', false);

@@ -62,8 +62,8 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err != nil {
 		return nil, err
 	}
-	var nAds, nSites, nHTML, thisRun int64
-	if err := env.DB.QueryRowContext(ctx, queries["State"], env.RunID).Scan(&nAds, &nSites, &nHTML, &thisRun); err != nil {
+	var nAds, nSites, nHTML, thisRun, renders int64
+	if err := env.DB.QueryRowContext(ctx, queries["State"], env.RunID).Scan(&nAds, &nSites, &nHTML, &thisRun, &renders); err != nil {
 		return nil, fmt.Errorf("%s: state: %w", code, err)
 	}
 	mk := findingMaker{rule: rule.ID, status: rule.Status, policy: rule.Policy, cap: rule.Severity, p: md.p}
@@ -86,16 +86,16 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		}
 		out = append(out, fs...)
 	}
-	if nSites == 0 {
+	if nSites == 0 && renders == 0 {
 		env.Signals.Add(code, "crawl_pages.title", "no site was crawled (--no-crawl or no sites): page titles, meta tags and headings not judged")
 	} else {
-		if thisRun == 0 {
+		if thisRun == 0 && nSites > 0 {
 			env.Signals.Add(code, "crawl_sites", "no site was crawled in this run (--no-crawl): the newest stored visits are judged; each finding's evidence says when its site was crawled")
 		}
-		if nHTML == 0 {
+		if nHTML == 0 && nSites > 0 {
 			env.Signals.Add(code, "crawl_pages.html", "no crawled page kept its HTML: headings not judged, titles and meta tags only")
 		}
-		fs, err := pageFindings(ctx, env, md, mk)
+		fs, err := pageFindings(ctx, env, md, mk, renders > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -232,19 +232,15 @@ type pageRow struct {
 	page              Page
 }
 
-// pageFindings: one finding per crawled site whose pages use a brand.
-func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMaker) ([]detectors.Finding, error) {
+// pageFindings: one finding per site whose pages use a brand, read from
+// the crawler's HTML and, when the render stage ran, from the pages as
+// headless Chromium showed them in each profile.
+func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMaker, rendered bool) ([]detectors.Finding, error) {
 	rows, err := env.DB.QueryContext(ctx, queries["Pages"], int64(md.maxField), int64(md.p.MaxHTMLBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
 	}
 	defer rows.Close()
-	type siteKey struct{ pub, site string }
-	type siteHits struct {
-		pageRow
-		pages, pagesFlagged int
-		hits                []Hit
-	}
 	bySite := map[siteKey]*siteHits{}
 	var order []siteKey
 	for rows.Next() {
@@ -258,15 +254,19 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		k := siteKey{pub, r.site}
 		sh := bySite[k]
 		if sh == nil {
-			sh = &siteHits{pageRow: r}
+			sh = &siteHits{pageRow: r, crawled: true}
 			bySite[k] = sh
 			order = append(order, k)
 		}
 		sh.pages++
+		sh.crawlURLs = append(sh.crawlURLs, r.page.URL)
 		r.page.Headings = Headings(html, md.p.MaxHTMLBytes, md.p.MaxHeadings)
 		if hs := md.JudgePage(r.page); len(hs) > 0 {
 			sh.pagesFlagged++
 			sh.hits = append(sh.hits, hs...)
+			for range hs {
+				sh.seen = append(sh.seen, map[string]bool{"crawl": true})
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -275,12 +275,25 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
 	}
+	rows.Close()
+	if rendered {
+		if order, err = readRendered(ctx, env, md, bySite, order); err != nil {
+			return nil, err
+		}
+	}
 	var out []detectors.Finding
 	for _, k := range order {
 		sh := bySite[k]
 		v := Verdict(sh.hits)
 		if v == "" || v == KindMention && md.p.ReportMentions < 1 {
 			continue
+		}
+		var cloak cloaking
+		if len(sh.rendered) > 0 {
+			for i := range sh.hits {
+				sh.hits[i].SeenBy = sortedKeys(sh.seen[i])
+			}
+			cloak = sh.cloaking(v)
 		}
 		hits := topHits(sh.hits, md.p.MaxEvidence)
 		h := hits[0]
@@ -306,13 +319,186 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 			"verdict": v, "affiliation_claim": v == KindClaim, "disclaimers_found": negated,
 			"pages_read": sh.pages, "pages_flagged": sh.pagesFlagged, "matches": hits, "matches_total": len(sh.hits),
 		}
-		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s, ev)
+		if len(sh.rendered) > 0 {
+			ev["rendered"] = true
+			ev["profiles"] = sortedKeys(sh.rendered)
+			ev["rendered_only"] = cloak.renderedOnly
+			ev["shopper_only"] = cloak.shopperOnly
+		}
+		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s+cloak.note(), ev)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+type siteKey struct{ pub, site string }
+
+// siteHits gathers one site's hits; seen[i] says where hits[i] was read
+// (crawl, render:honest, render:shopper).
+type siteHits struct {
+	pageRow
+	pages, pagesFlagged int
+	hits                []Hit
+	seen                []map[string]bool
+	crawled             bool
+	crawlURLs           []string
+	rendered            map[string]bool // profiles whose render was read
+}
+
+// maxRenderedText bounds the rendered text read per page (the render
+// stage keeps at most 60,000 characters).
+const maxRenderedText = 64 << 10
+
+// readRendered judges the rendered pages of every site: the title as any
+// page's, the visible text for claims of affiliation and their
+// disclaimers only (a page of deals names the brand everywhere; a claim
+// in the body says what the title may not). A hit the crawl or another
+// profile already read is that hit seen another way, not one more; a
+// rendered page whose URL the crawler read is not one more page.
+func readRendered(ctx context.Context, env detectors.Env, md *Model, bySite map[siteKey]*siteHits, order []siteKey) ([]siteKey, error) {
+	rows, err := env.DB.QueryContext(ctx, queries["RenderedPages"], int64(md.maxField), int64(maxRenderedText))
+	if err != nil {
+		return nil, fmt.Errorf("%s: rendered pages: %w", RuleName, err)
+	}
+	defer rows.Close()
+	type hitKey struct{ field, where, phrase, kind string }
+	index := map[siteKey]map[hitKey]int{}
+	pageSeen := map[siteKey]map[string]bool{}
+	flaggedSeen := map[siteKey]map[string]bool{}
+	for rows.Next() {
+		var pub, site, renderID, profile, url, title, text string
+		var started, finished time.Time
+		var pageNo int64
+		if err := rows.Scan(&pub, &site, &renderID, &profile, &started, &finished, &pageNo, &url, &title, &text); err != nil {
+			return nil, fmt.Errorf("%s: rendered pages: %w", RuleName, err)
+		}
+		k := siteKey{pub, site}
+		sh := bySite[k]
+		if sh == nil {
+			// rendered, never crawled: the render stands for the visit
+			sh = &siteHits{pageRow: pageRow{site: site, crawlID: renderID, started: started, finished: finished}}
+			bySite[k] = sh
+			order = append(order, k)
+		}
+		if !sh.crawled {
+			if started.Before(sh.started) {
+				sh.started = started
+			}
+			if finished.After(sh.finished) {
+				sh.finished = finished
+			}
+		}
+		if sh.rendered == nil {
+			sh.rendered = map[string]bool{}
+		}
+		sh.rendered[profile] = true
+		if index[k] == nil {
+			index[k] = map[hitKey]int{}
+			for i, h := range sh.hits {
+				index[k][hitKey{h.Field, h.Where, h.Phrase, h.Kind}] = i
+			}
+			pageSeen[k], flaggedSeen[k] = map[string]bool{}, map[string]bool{}
+			for _, u := range sh.crawlURLs {
+				pageSeen[k][u] = true
+			}
+			for _, h := range sh.hits {
+				flaggedSeen[k][h.Where] = true
+			}
+		}
+		if !pageSeen[k][url] {
+			pageSeen[k][url] = true
+			sh.pages++
+		}
+		var hs []Hit
+		if host, _ := splitURL(url); host == "" || !md.Own(host) {
+			hs = md.Analyze("title", url, title)
+			for _, h := range analyzeText(md, url, text) {
+				if h.Kind != KindMention {
+					hs = append(hs, h)
+				}
+			}
+		}
+		if len(hs) > 0 && !flaggedSeen[k][url] {
+			flaggedSeen[k][url] = true
+			sh.pagesFlagged++
+		}
+		from := "render:" + profile
+		for _, h := range hs {
+			hk := hitKey{h.Field, h.Where, h.Phrase, h.Kind}
+			if i, ok := index[k][hk]; ok {
+				sh.seen[i][from] = true
+				continue
+			}
+			index[k][hk] = len(sh.hits)
+			sh.hits = append(sh.hits, h)
+			sh.seen = append(sh.seen, map[string]bool{from: true})
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: rendered pages: %w", RuleName, err)
+	}
+	return order, nil
+}
+
+// analyzeText reads a page's visible text in windows of the model's field
+// size, overlapping so that a phrase across a window's edge is read whole.
+func analyzeText(md *Model, where, text string) []Hit {
+	const overlap = 256
+	var hs []Hit
+	for off := 0; off < len(text); {
+		end := min(off+md.maxField, len(text))
+		hs = append(hs, md.Analyze("visible_text", where, strings.ToValidUTF8(text[off:end], ""))...)
+		if end == len(text) {
+			break
+		}
+		off = max(end-overlap, off+1)
+	}
+	return hs
+}
+
+// cloaking is what the renders say about where the site's verdict was
+// read: the verdict's hits (claims for a claim, every hit for a mention).
+type cloaking struct{ renderedOnly, shopperOnly bool }
+
+func (sh *siteHits) cloaking(verdict string) cloaking {
+	where := map[string]bool{}
+	for i, h := range sh.hits {
+		if verdict == KindClaim && (h.Kind != KindClaim || h.Negated) {
+			continue
+		}
+		for s := range sh.seen[i] {
+			where[s] = true
+		}
+	}
+	return cloaking{
+		renderedOnly: sh.crawled && !where["crawl"],
+		shopperOnly:  sh.rendered["honest"] && len(where) == 1 && where["render:shopper"],
+	}
+}
+
+func (c cloaking) note() string {
+	switch {
+	case c.shopperOnly:
+		return " Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit or the crawler — cloaking."
+	case c.renderedOnly:
+		return " Seen only in the rendered page (text a script writes or a browser is served), not in the crawler's HTML."
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // topHits orders hits for the evidence: claims first (not negated), then

@@ -31,13 +31,28 @@ JOIN crawl_pages p ON p.crawl_id = s.crawl_id
 WHERE p.title IS NOT NULL OR p.meta_description IS NOT NULL OR p.meta_keywords IS NOT NULL OR p.html IS NOT NULL
 ORDER BY s.publisher_id, s.site_url, p.page_no
 
+-- name: RenderedPages
+-- Every page of the newest completed render of each site in each profile
+-- (honest: affwatch's announced visit; shopper: a browser arriving from a
+-- search engine): the title and the text the browser laid out, where a
+-- claim a script writes, or one served only to shoppers, shows. Title cut
+-- to $1 bytes, text to $2.
+SELECT v.publisher_id, v.site_url, v.render_id, v.profile, v.started_at, v.finished_at,
+       p.page_no, coalesce(p.final_url, p.url) AS url,
+       coalesce(substr(p.title, 1, $1), '') AS title,
+       coalesce(substr(p.visible_text, 1, $2), '') AS visible_text
+FROM render_latest_ok v
+JOIN render_pages p ON p.render_id = v.render_id
+ORDER BY v.publisher_id, v.site_url, v.profile, p.page_no
+
 -- name: State
--- How much there is to read: ads, crawled sites, pages with HTML, and
--- sites crawled in this run ($1).
+-- How much there is to read: ads, crawled sites, pages with HTML, sites
+-- crawled in this run ($1), and site × profile renders.
 SELECT (SELECT count(*) FROM ads) AS ads,
        (SELECT count(*) FROM crawl_sites) AS sites,
        (SELECT count(*) FROM crawl_pages WHERE html IS NOT NULL) AS pages_with_html,
-       (SELECT count(*) FROM crawl_sites WHERE run_id = $1) AS sites_this_run
+       (SELECT count(*) FROM crawl_sites WHERE run_id = $1) AS sites_this_run,
+       (SELECT count(*) FROM render_latest_ok) AS renders
 
 -- name: ClickSpan
 -- The run's scope for ad findings in a backfill (ads carry no time).

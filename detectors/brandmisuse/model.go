@@ -68,7 +68,10 @@ type Hit struct {
 	Negated  bool   `json:"negated"`       // a negation cancels the claim ("not affiliated with")
 	Negation string `json:"negation"`      // the negating word
 	Lang     string `json:"claim_lang"`    // the claim list that matched
-	start    int
+	// SeenBy lists where the hit was read when the site was also
+	// rendered: crawl, render:honest, render:shopper
+	SeenBy []string `json:"seen_by,omitempty"`
+	start  int
 }
 
 // Model finds brand uses and claims of affiliation in text.

@@ -85,8 +85,12 @@ type AssetEvidence struct {
 	Distances    map[string]int `json:"distances"`
 	MeanDistance float64        `json:"mean_distance"`
 	Score        float64        `json:"score"`
-	CrawlID      string         `json:"crawl_id"`
-	crawled      [2]time.Time
+	CrawlID      string         `json:"crawl_id"` // or the render's id
+	// SeenBy lists where the asset was read when renders were read too:
+	// crawl, render:honest, render:shopper
+	SeenBy  []string `json:"seen_by,omitempty"`
+	crawled [2]time.Time
+	seen    map[string]bool
 }
 
 // Run implements detectors.Detector.
@@ -100,11 +104,13 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return nil, err
 	}
 	db := env.DB
-	var crawled, ok, kept int64
-	if err := db.QueryRowContext(ctx, queries["Counts"]).Scan(&crawled, &ok, &kept); err != nil {
+	var crawled, ok, kept, renderedKept int64
+	if err := db.QueryRowContext(ctx, queries["Counts"]).Scan(&crawled, &ok, &kept, &renderedKept); err != nil {
 		return nil, fmt.Errorf("logo_copy: counts: %w", err)
 	}
 	switch {
+	case renderedKept > 0:
+		// the browser's favicons and logos are read even without a crawl
 	case crawled == 0:
 		env.Signals.Add(detectors.LogoCopy, "crawl_assets.bytes", "no crawl in this run (--no-crawl or nothing crawled): logos and favicons not compared")
 		return nil, nil
@@ -145,6 +151,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		base := AssetEvidence{
 			SiteURL: clip(a.site, 300), PageURL: clip(a.page, 300), Kind: Kind(a.role), Role: a.role, AssetURL: clip(a.url, 300),
 			ContentType: clip(a.ctype, 100), CrawlID: a.crawlID, crawled: [2]time.Time{a.started.UTC(), a.finished.UTC()},
+			seen: map[string]bool{"crawl": true},
 		}
 		if len(a.data) == 0 {
 			// over the crawler's storage cap: the whole file's sha256 and
@@ -197,6 +204,19 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
+	var renderedSites map[[2]string]map[string]bool
+	if renderedKept > 0 {
+		type key2 = key
+		add := func(publisher, ref string, ev AssetEvidence) {
+			hits[key2{publisher, ref}] = append(hits[key2{publisher, ref}], ev)
+		}
+		if renderedSites, err = readRendered(ctx, env, rule.Exceptions, m, cache, refByPath, func(publisher, ref string) []AssetEvidence {
+			return hits[key2{publisher, ref}]
+		}, add); err != nil {
+			return nil, err
+		}
+	}
 	var out []detectors.Finding
 	for k, evs := range hits {
 		sort.SliceStable(evs, func(i, j int) bool {
@@ -208,17 +228,40 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			}
 			return evs[i].AssetURL < evs[j].AssetURL
 		})
-		ws, we := evs[0].crawled[0], evs[0].crawled[1]
+		// The crawl's times are the finding's window when the crawl saw
+		// the logo (its id stays what it was before renders were read);
+		// the renders' when only a browser did.
+		fromCrawl := false
+		for _, e := range evs {
+			fromCrawl = fromCrawl || e.seen["crawl"]
+		}
+		var ws, we time.Time
 		sites := map[string]bool{}
+		seenAll := map[string]bool{}
+		rendered := false
 		for _, e := range evs {
 			sites[e.SiteURL] = true
-			if e.crawled[0].Before(ws) {
+			for s := range e.seen {
+				seenAll[s] = true
+			}
+			rendered = rendered || renderedSites[[2]string{k.publisher, e.SiteURL}] != nil
+			if fromCrawl && !e.seen["crawl"] {
+				continue
+			}
+			if ws.IsZero() || e.crawled[0].Before(ws) {
 				ws = e.crawled[0]
 			}
 			if e.crawled[1].After(we) {
 				we = e.crawled[1]
 			}
 		}
+		// Every site showing it showed it only to the shopper, and each
+		// was rendered as affwatch too.
+		shopperOnly := len(seenAll) == 1 && seenAll["render:shopper"]
+		for site := range sites {
+			shopperOnly = shopperOnly && renderedSites[[2]string{k.publisher, site}]["honest"]
+		}
+		renderedOnly := !fromCrawl
 		n := len(evs)
 		if len(evs) > p.MaxAssets {
 			evs = evs[:p.MaxAssets]
@@ -229,7 +272,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
 			severity = rule.Severity
 		}
-		ev, err := json.Marshal(map[string]any{
+		body := map[string]any{
 			"source":          "crawl_assets",
 			"brand":           r.Brand,
 			"reference":       map[string]any{"path": r.Path, "sha256": r.SHA256, "width": r.Width, "height": r.Height},
@@ -242,7 +285,26 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 				"mean_distance_max": p.MeanDistanceMax, "min_side": p.MinSide, "ahash_max": p.AHashMax,
 			},
 			"hash_bits": map[string]int{DHash8: Bits[0], DHash16: Bits[1], PHash8: Bits[2], PHash16: Bits[3]},
-		})
+		}
+		note := ""
+		if rendered {
+			for i := range evs {
+				evs[i].SeenBy = sortedKeys(evs[i].seen)
+			}
+			best.SeenBy = evs[0].SeenBy
+			body["best"], body["assets"] = best, evs
+			body["rendered"] = true
+			body["seen_by"] = sortedKeys(seenAll)
+			body["rendered_only"] = renderedOnly
+			body["shopper_only"] = shopperOnly
+			switch {
+			case shopperOnly:
+				note = " Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit or the crawler — cloaking."
+			case renderedOnly:
+				note = " Seen only as the browser loaded the page (a logo a script inserts or a browser is served), not by the crawler."
+			}
+		}
+		ev, err := json.Marshal(body)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +317,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			Severity:      severity,
 			Score:         best.Score,
 			PolicyRef:     rule.Policy,
-			Summary:       summary(r, best, n),
+			Summary:       summary(r, best, n) + note,
 			Evidence:      ev,
 			WindowStart:   ws,
 			WindowEnd:     we,
@@ -270,6 +332,109 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return out[i].FindingID < out[j].FindingID
 	})
 	return out, nil
+}
+
+// readRendered compares the favicons and logos the browser loaded with
+// the references. An asset whose bytes the crawl already matched on the
+// same site is that asset seen another way (its SeenBy grows); any other
+// match is new evidence from the render. It returns the sites rendered
+// in each profile (publisher, site URL → profiles).
+func readRendered(ctx context.Context, env detectors.Env, ex []rules.Exception, m *Matcher, cache map[[32]byte]Asset, refByPath map[string]Reference,
+	found func(publisher, ref string) []AssetEvidence, add func(publisher, ref string, ev AssetEvidence)) (map[[2]string]map[string]bool, error) {
+	profiles := map[[2]string]map[string]bool{}
+	prows, err := env.DB.QueryContext(ctx, queries["RenderedProfiles"])
+	if err != nil {
+		return nil, fmt.Errorf("logo_copy: rendered profiles: %w", err)
+	}
+	for prows.Next() {
+		var pub, site, profile string
+		if err := prows.Scan(&pub, &site, &profile); err != nil {
+			prows.Close()
+			return nil, err
+		}
+		k := [2]string{pub, site}
+		if profiles[k] == nil {
+			profiles[k] = map[string]bool{}
+		}
+		profiles[k][profile] = true
+	}
+	if err := prows.Err(); err != nil {
+		prows.Close()
+		return nil, err
+	}
+	prows.Close()
+	rows, err := env.DB.QueryContext(ctx, queries["RenderedAssets"])
+	if err != nil {
+		return nil, fmt.Errorf("logo_copy: rendered assets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var pub, site, renderID, profile, role, u, ctype, page string
+		var started, finished time.Time
+		var data []byte
+		if err := rows.Scan(&pub, &site, &renderID, &profile, &started, &finished, &role, &u, &ctype, &data, &page); err != nil {
+			return nil, err
+		}
+		if exempt(ex, pub, finished) {
+			continue
+		}
+		ck := sha256.Sum256(data)
+		prep, seen := cache[ck]
+		if !seen {
+			prep = m.Prepare(data)
+			cache[ck] = prep
+		}
+		from := "render:" + profile
+		for _, r := range m.Refs {
+			mt := m.Compare(prep, r)
+			if !mt.Matched {
+				continue
+			}
+			refByPath[r.Path] = r
+			merged := false
+			evs := found(pub, r.Path)
+			for i := range evs {
+				if evs[i].SiteURL == clip(site, 300) && evs[i].SHA256 == prep.SHA256 {
+					evs[i].seen[from] = true
+					merged = true
+					break
+				}
+			}
+			if merged {
+				continue
+			}
+			ev := AssetEvidence{
+				SiteURL: clip(site, 300), PageURL: clip(page, 300), Kind: Kind(role), Role: role, AssetURL: clip(u, 300),
+				ContentType: clip(ctype, 100), CrawlID: renderID, crawled: [2]time.Time{started.UTC(), finished.UTC()},
+				seen: map[string]bool{from: true},
+			}
+			ev.SHA256, ev.Format, ev.Picture, ev.Width, ev.Height = prep.SHA256, mt.Format, mt.Picture, mt.Width, mt.Height
+			ev.Exact, ev.MeanDistance, ev.Score, ev.ComparedBy = mt.Exact, mt.Mean, mt.Score, "bytes"
+			if mt.Picture >= 0 {
+				ev.Distances = map[string]int{}
+				for k, v := range mt.Distances {
+					ev.Distances[Kinds[k]] = v
+				}
+			}
+			add(pub, r.Path, ev)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return profiles, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // exempt reports whether an exception of the rule (a publisher id) is in

@@ -23,9 +23,33 @@ WHERE (a.bytes IS NOT NULL AND octet_length(a.bytes) > 0)
    OR (a.bytes IS NULL AND a.http_status = 200 AND (a.sha256 IS NOT NULL OR a.ahash IS NOT NULL))
 ORDER BY s.publisher_id, s.site_url, a.role, a.url
 
+-- name: RenderedAssets
+-- The favicons and logos headless Chromium loaded on the landing page of
+-- the newest completed render of each site in each profile (honest:
+-- affwatch's announced visit; shopper: a browser arriving from a search
+-- engine): a logo a script inserts, or one served only to shoppers, is
+-- only there. Ordered as Assets, honest before shopper.
+SELECT v.publisher_id, v.site_url, v.render_id, v.profile, v.started_at, v.finished_at,
+       a.role, a.url, coalesce(a.content_type, '') AS content_type, a.bytes,
+       coalesce(p.page_url, v.site_url) AS page_url
+FROM render_latest_ok v
+JOIN render_assets a ON a.render_id = v.render_id
+LEFT JOIN (
+    SELECT render_id, min(coalesce(final_url, url)) AS page_url
+    FROM render_pages WHERE page_no = 0 GROUP BY render_id
+) p ON p.render_id = v.render_id
+WHERE a.bytes IS NOT NULL AND octet_length(a.bytes) > 0
+ORDER BY v.publisher_id, v.site_url, v.profile, a.role, a.url
+
+-- name: RenderedProfiles
+-- The profiles each site's newest completed renders used.
+SELECT publisher_id, site_url, profile FROM render_latest_ok
+
 -- name: Counts
--- Sites crawled at all, crawled with their pages, and assets kept
--- (bytes, or the average hash of a file over the storage cap).
+-- Sites crawled at all, crawled with their pages, assets kept (bytes, or
+-- the average hash of a file over the storage cap), and rendered assets
+-- kept.
 SELECT (SELECT count(*) FROM crawl_sites),
        (SELECT count(*) FROM crawl_latest_ok),
-       (SELECT count(*) FROM crawl_assets a JOIN crawl_latest_ok s ON s.crawl_id = a.crawl_id WHERE a.bytes IS NOT NULL OR a.ahash IS NOT NULL)
+       (SELECT count(*) FROM crawl_assets a JOIN crawl_latest_ok s ON s.crawl_id = a.crawl_id WHERE a.bytes IS NOT NULL OR a.ahash IS NOT NULL),
+       (SELECT count(*) FROM render_assets a JOIN render_latest_ok v ON v.render_id = a.render_id WHERE a.bytes IS NOT NULL)

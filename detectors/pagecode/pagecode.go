@@ -93,16 +93,37 @@ type StuffingThresholds struct {
 	MaxExamples int     `yaml:"max_examples" range:"[1,100]"`
 	Snippet     int     `yaml:"max_snippet_chars" range:"[1,10000]"`
 	// RenderShopperProfile 1: the render stage also opens each site as a
-	// shopper would arrive (cloaking shows only there); 0: honest profile
-	// only, for programs that forbid the second.
-	RenderShopperProfile int `yaml:"render_shopper_profile" range:"[0,1]"`
+	// shopper would arrive (cloaking shows only there) on a desktop
+	// browser, 2: on a phone; 0: honest profile only, for programs that
+	// forbid the second.
+	RenderShopperProfile int `yaml:"render_shopper_profile" range:"[0,2]"`
 }
+
+// Shopper devices of render_shopper_profile.
+const (
+	ShopperNone    = ""
+	ShopperDesktop = "desktop"
+	ShopperMobile  = "mobile"
+)
 
 // RenderShopperProfile reports whether the pack lets the render stage open
 // sites in the shopper profile too.
 func RenderShopperProfile(p *rules.Pack) (bool, error) {
+	d, err := RenderShopperDevice(p)
+	return d != ShopperNone, err
+}
+
+// RenderShopperDevice is the device the render's shopper profile poses
+// as: ShopperDesktop, ShopperMobile, or ShopperNone (honest profile only).
+func RenderShopperDevice(p *rules.Pack) (string, error) {
 	th, err := stuffingThresholds.Of(p)
-	return th.RenderShopperProfile == 1, err
+	switch {
+	case err != nil || th.RenderShopperProfile == 0:
+		return ShopperNone, err
+	case th.RenderShopperProfile == 2:
+		return ShopperMobile, nil
+	}
+	return ShopperDesktop, nil
 }
 
 // PopupThresholds are page_popup's tunable values.

@@ -134,3 +134,29 @@ func TestListsAndExceptionsFromThePack(t *testing.T) {
 		t.Errorf("an expired exception still applies: %+v", findings)
 	}
 }
+
+// TestRenderShopperDevice reads the pack's choice of shopper for the
+// render stage: none, a desktop browser, or a phone; anything else is a
+// pack error.
+func TestRenderShopperDevice(t *testing.T) {
+	pack, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[float64]string{0: ShopperNone, 1: ShopperDesktop, 2: ShopperMobile} {
+		p, err := pack.WithThresholds(StuffingRule, map[string]float64{"render_shopper_profile": v})
+		if err != nil {
+			t.Fatalf("render_shopper_profile %v: %v", v, err)
+		}
+		got, err := RenderShopperDevice(p)
+		if err != nil || got != want {
+			t.Errorf("render_shopper_profile %v: %q, %v; want %q", v, got, err, want)
+		}
+		if on, _ := RenderShopperProfile(p); on != (want != ShopperNone) {
+			t.Errorf("render_shopper_profile %v: RenderShopperProfile %v", v, on)
+		}
+	}
+	if _, err := pack.WithThresholds(StuffingRule, map[string]float64{"render_shopper_profile": 3}); err == nil {
+		t.Error("render_shopper_profile 3 accepted, want a range error")
+	}
+}

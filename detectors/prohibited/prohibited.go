@@ -7,7 +7,11 @@
 // traffic.
 //
 // It reads the text, title and meta of every page of the newest crawl of
-// each site (crawl_latest, crawl_pages) and classifies it two ways, both
+// each site (crawl_latest, crawl_pages) and, when the render stage ran,
+// the text headless Chromium laid out in each profile (render_latest_ok,
+// render_pages): text a script writes is only there, and text served only
+// to a visitor that looks like a shopper is cloaking, said in the finding.
+// It classifies each page two ways, both
 // from lists of the prohibited_content rule in English, Russian, Spanish,
 // Portuguese and French. Words are folded first (case, diacritics,
 // leetspeak, look-alike letters of other scripts, s.p.e.l.l.e.d-out
@@ -62,6 +66,29 @@ type site struct {
 	started, finished time.Time
 	pages             []PageResult
 	pageNos           []int64
+	// views says where each of pages was read: the crawler's HTML or a
+	// render in a profile
+	views []view
+	// rendered: the profiles whose render of the site was read
+	rendered map[string]bool
+	crawled  bool
+}
+
+// view is where a page's text was read and which page it stands for: a
+// rendered page whose URL the crawler also read is the same page seen
+// another way (key), not one more page about the category.
+type view struct {
+	source  string // page (the crawler's HTML) or render
+	profile string // render: honest or shopper
+	key     string
+}
+
+// seenAs names a view in the evidence: crawl, render:honest, render:shopper.
+func (v view) seenAs() string {
+	if v.source == "render" {
+		return "render:" + v.profile
+	}
+	return "crawl"
 }
 
 // Run implements detectors.Detector.
@@ -75,18 +102,18 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return nil, err
 	}
 	code := detectors.ProhibitedContent
-	var crawled, withText, thisRun int64
-	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"], env.RunID).Scan(&crawled, &withText, &thisRun); err != nil {
+	var crawled, withText, thisRun, renders int64
+	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"], env.RunID).Scan(&crawled, &withText, &thisRun, &renders); err != nil {
 		return nil, fmt.Errorf("%s: crawl state: %w", code, err)
 	}
-	if crawled == 0 {
+	if crawled == 0 && renders == 0 {
 		env.Signals.Add(code, "crawl_pages.visible_text", "no site was crawled in this run (--no-crawl or no sites): site content not judged")
 		return nil, nil
 	}
-	if thisRun == 0 {
+	if thisRun == 0 && crawled > 0 {
 		env.Signals.Add(code, "crawl_sites", "no site was crawled in this run (--no-crawl): the newest stored visits are judged; each finding's evidence says when its site was crawled")
 	}
-	if withText == 0 {
+	if withText == 0 && renders == 0 {
 		env.Signals.Add(code, "crawl_pages.visible_text", "no crawled page carries text: site content not judged")
 	}
 	rows, err := env.DB.QueryContext(ctx, queries["Pages"], int64(model.th.MaxTextChars))
@@ -107,18 +134,25 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		}
 		s := sites[k]
 		if s == nil {
-			s = &site{crawlID: crawlID, started: started, finished: finished}
+			s = &site{crawlID: crawlID, started: started, finished: finished, crawled: true}
 			sites[k] = s
 			order = append(order, k)
 		}
 		s.pages = append(s.pages, model.Classify(p))
 		s.pageNos = append(s.pageNos, pageNo)
+		s.views = append(s.views, view{source: "page", key: fmt.Sprintf("page\x00%d", pageNo)})
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: pages: %w", code, err)
+	}
+	rows.Close()
+	if renders > 0 {
+		if order, err = readRendered(ctx, env, model, sites, order); err != nil {
+			return nil, err
+		}
 	}
 	var out []detectors.Finding
 	for _, k := range order {
@@ -135,6 +169,73 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		return out[i].FindingID < out[j].FindingID
 	})
 	return out, nil
+}
+
+// readRendered adds the pages of each site's newest renders to sites. A
+// rendered page whose URL the crawler read (or another profile rendered)
+// is that page seen another way: it shares its key.
+func readRendered(ctx context.Context, env detectors.Env, model *Model, sites map[siteKey]*site, order []siteKey) ([]siteKey, error) {
+	code := detectors.ProhibitedContent
+	rows, err := env.DB.QueryContext(ctx, queries["RenderedPages"], int64(model.th.MaxTextChars))
+	if err != nil {
+		return nil, fmt.Errorf("%s: rendered pages: %w", code, err)
+	}
+	defer rows.Close()
+	keyOf := map[siteKey]map[string]string{} // site → page URL → key
+	for rows.Next() {
+		var k siteKey
+		var renderID, profile string
+		var started, finished time.Time
+		var pageNo int64
+		var p Page
+		if err := rows.Scan(&k.publisher, &k.site, &renderID, &profile, &started, &finished, &pageNo, &p.URL, &p.Title, &p.Text); err != nil {
+			return nil, fmt.Errorf("%s: rendered pages: %w", code, err)
+		}
+		s := sites[k]
+		if s == nil {
+			// rendered, never crawled: the renders' times are the window
+			s = &site{crawlID: renderID, started: started, finished: finished}
+			sites[k] = s
+			order = append(order, k)
+		}
+		if !s.crawled {
+			if started.Before(s.started) {
+				s.started = started
+			}
+			if finished.After(s.finished) {
+				s.finished = finished
+			}
+		}
+		if s.rendered == nil {
+			s.rendered = map[string]bool{}
+		}
+		s.rendered[profile] = true
+		urls := keyOf[k]
+		if urls == nil {
+			urls = map[string]string{}
+			for i, pr := range s.pages {
+				if s.views[i].source == "page" {
+					urls[pr.URL] = s.views[i].key
+				}
+			}
+			keyOf[k] = urls
+		}
+		key, ok := urls[p.URL]
+		if !ok {
+			key = "url\x00" + p.URL
+			urls[p.URL] = key
+		}
+		s.pages = append(s.pages, model.Classify(p))
+		s.pageNos = append(s.pageNos, pageNo)
+		s.views = append(s.views, view{source: "render", profile: profile, key: key})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: rendered pages: %w", code, err)
+	}
+	return order, nil
 }
 
 // evidencePage is one flagged page in a finding's evidence.
@@ -157,6 +258,10 @@ type evidencePage struct {
 	// Probability is the learned model's calibrated probability (issue 18)
 	Probability float64 `json:"probability,omitempty"`
 	Matches     []Match `json:"matches"`
+	// SeenBy lists where the page was read about the category when the
+	// site was also rendered: crawl, render:honest, render:shopper
+	SeenBy []string `json:"seen_by,omitempty"`
+	key    string
 }
 
 // siteFindings makes one finding per category the site is about: the
@@ -164,8 +269,15 @@ type evidencePage struct {
 // page about the same thing.
 func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
 	var out []detectors.Finding
+	read := map[string]bool{}
+	for _, v := range s.views {
+		read[v.key] = true
+	}
 	for _, c := range m.cats {
 		var pages []evidencePage
+		at := map[string]int{}               // page key → index in pages
+		seen := map[string]map[string]bool{} // page key → where it was flagged
+		seenAll := map[string]bool{}
 		best := 0.0
 		for i, pr := range s.pages {
 			for _, cr := range pr.Categories {
@@ -173,13 +285,31 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 					continue
 				}
 				best = math.Max(best, cr.Score)
-				pages = append(pages, evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
+				v := s.views[i]
+				if seen[v.key] == nil {
+					seen[v.key] = map[string]bool{}
+				}
+				seen[v.key][v.seenAs()] = true
+				seenAll[v.seenAs()] = true
+				ep := evidencePage{URL: pr.URL, PageNo: s.pageNos[i], Words: pr.Tokens, TextLength: pr.TextLength, Score: cr.Score,
 					Strength: cr.Strength, Density: cr.Density, Distinct: cr.Distinct, Strong: cr.Strong, Negated: cr.Negated, Discounted: cr.Discounted,
-					Basis: cr.Basis, Concepts: cr.Concepts, Probability: cr.Probability, Matches: cr.Matches})
+					Basis: cr.Basis, Concepts: cr.Concepts, Probability: cr.Probability, Matches: cr.Matches, key: v.key}
+				// one page read several ways counts once, as its best reading
+				if j, ok := at[v.key]; !ok {
+					at[v.key] = len(pages)
+					pages = append(pages, ep)
+				} else if cr.Score > pages[j].Score {
+					pages[j] = ep
+				}
 			}
 		}
 		if len(pages) == 0 {
 			continue
+		}
+		if len(s.rendered) > 0 {
+			for i := range pages {
+				pages[i].SeenBy = sortedKeys(seen[pages[i].key])
+			}
 		}
 		score := round3(math.Min(1, best+0.05*float64(len(pages)-1)))
 		sort.SliceStable(pages, func(i, j int) bool {
@@ -206,13 +336,29 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			"clause":        c.Clause,
 			"score":         score,
 			"pages_flagged": flagged,
-			"pages_read":    len(s.pages),
+			"pages_read":    len(read),
 			"pages":         pages,
 			"thresholds":    m.th,
 		}
 		if len(m.minProb) > 0 {
 			// the learned path's thresholds, for reading each page's probability
 			body["min_probability"] = m.minProb
+		}
+		var cloak cloaking
+		if len(s.rendered) > 0 {
+			cloak = cloaking{
+				// the crawler read the site and never saw it: a script
+				// writes it, or the server shows it to browsers only
+				renderedOnly: s.crawled && !seenAll["crawl"],
+				// only a visitor that looks like a shopper was shown it,
+				// and affwatch's announced render read the site too
+				shopperOnly: s.rendered["honest"] && len(seenAll) == 1 && seenAll["render:shopper"],
+			}
+			body["rendered"] = true
+			body["profiles"] = sortedKeys(s.rendered)
+			body["seen_by"] = sortedKeys(seenAll)
+			body["rendered_only"] = cloak.renderedOnly
+			body["shopper_only"] = cloak.shopperOnly
 		}
 		evidence, err := json.Marshal(body)
 		if err != nil {
@@ -227,7 +373,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			Severity:      severity,
 			Score:         score,
 			PolicyRef:     policy,
-			Summary:       summary(k.site, c, flagged, len(s.pages), pages[0]),
+			Summary:       summary(k.site, c, flagged, len(read), pages[0]) + cloak.note(),
 			Evidence:      evidence,
 			WindowStart:   ws,
 			WindowEnd:     we,
@@ -236,6 +382,28 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 		})
 	}
 	return out, nil
+}
+
+// cloaking is what the renders say about where a category was seen.
+type cloaking struct{ renderedOnly, shopperOnly bool }
+
+func (c cloaking) note() string {
+	switch {
+	case c.shopperOnly:
+		return " Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit or the crawler — cloaking."
+	case c.renderedOnly:
+		return " Seen only in the rendered page (text a script writes or a browser is served), not in the crawler's HTML."
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 var categoryText = map[string]string{
