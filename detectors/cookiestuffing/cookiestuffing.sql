@@ -32,18 +32,10 @@
 SELECT click_id, prev_pub FROM cookie_stuffing_overwrite_state
 WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE);
 
--- name: OverwriteFingerprints
--- Per day from $1 to $2 (TIMESTAMP), what the overwrites of a day depend
--- on: its clicks' ids, times, publishers and devices.
-SELECT CAST(ts AS DATE) AS day, count(*) AS n,
-       CAST(sum(hash(click_id, ts, publisher_id, device_id)) AS VARCHAR) AS h
-FROM clicks WHERE ts >= $1 AND ts < $2
-GROUP BY 1;
-
 -- name: OverwriteDays
 -- The overwrites of the clicks of the days listed in temp table
--- cs_ow_days (day DATE), the earlier clicks they look back to from $1
--- (TIMESTAMP) on, before $2.
+-- day_state_days (day DATE; detectors.DayState), the earlier clicks they
+-- look back to from $1 (TIMESTAMP) on, before $2.
 -- $1 earliest look-back, $2 end, $3 overwrite_gap_seconds
 INSERT INTO cookie_stuffing_overwrite_state
 SELECT CAST(c.ts AS DATE), c.click_id, arg_max(q.publisher_id, struct_pack(ts := q.ts, publisher_id := q.publisher_id)) AS prev_pub
@@ -51,7 +43,7 @@ FROM clicks c
 JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - to_seconds($3::BIGINT)
              AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
 WHERE c.ts >= $1 AND c.ts < $2 AND q.ts >= $1 AND q.ts < $2
-  AND CAST(c.ts AS DATE) IN (SELECT day FROM cs_ow_days)
+  AND CAST(c.ts AS DATE) IN (SELECT day FROM day_state_days)
 GROUP BY c.click_id, CAST(c.ts AS DATE);
 
 -- name: GlobalShopperDevices

@@ -138,7 +138,15 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 	}
 	pl.tables = append(pl.tables,
 		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs}},
-		detectors.GlobalTable{Name: tablePopulation, Query: queries["Population"], Args: []any{pl.lbStart, pl.lbEnd, sellers}})
+		detectors.GlobalTable{Name: tablePopulation, Query: queries["Population"], Args: []any{pl.lbStart, pl.lbEnd, sellers},
+			Prepare: func(ctx context.Context, db *sql.DB) error {
+				// The population's clicks per day and target, kept across
+				// nights: a night counts its own day's clicks.
+				return detectors.DayState{
+					Days: "self_promotion_click_days", State: "self_promotion_click_counts",
+					Columns: "click_id, ts, target_type, target_id", Compute: queries["ClickCounts"],
+				}.Update(ctx, db, pl.lbStart, pl.lbEnd)
+			}})
 	return pl, nil
 }
 

@@ -164,15 +164,16 @@ WITH product_seller AS (
     GROUP BY product_id
     HAVING count(DISTINCT seller_id) = 1
 ),
+-- The look-back's clicks per target, from the per-day counts ClickCounts
+-- keeps (a click to a store or product without an id has no seller).
 c0 AS (
-    SELECT publisher_id, target_type, target_id,
+    SELECT target_type, target_id, clicks,
            CASE WHEN target_type = 'product' THEN target_id END AS product_key
-    FROM clicks
-    WHERE ts >= $1 AND ts < $2
+    FROM self_promotion_click_counts
+    WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
 ),
 c AS (
-    SELECT c0.publisher_id,
-           CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id
+    SELECT CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id, c0.clicks
     FROM c0 LEFT JOIN product_seller ps ON ps.product_id = c0.product_key
 ),
 o AS (
@@ -182,7 +183,7 @@ o AS (
 ),
 linked AS (SELECT DISTINCT unnest($3::VARCHAR[]) AS seller_id),
 store_clicks AS (
-    SELECT seller_id, count(*) AS n FROM c WHERE seller_id IN (SELECT seller_id FROM linked) GROUP BY seller_id
+    SELECT seller_id, sum(clicks) AS n FROM c WHERE seller_id IN (SELECT seller_id FROM linked) GROUP BY seller_id
 ),
 -- an order counts once per publisher it is attributed to
 store_orders AS (
@@ -195,7 +196,17 @@ FROM linked l
 LEFT JOIN store_clicks sc ON sc.seller_id = l.seller_id
 LEFT JOIN store_orders so ON so.seller_id = l.seller_id
 UNION ALL
-SELECT NULL, (SELECT count(seller_id) FROM c)::BIGINT, (SELECT count(*) FROM (SELECT DISTINCT order_id, publisher_id FROM o))::BIGINT;
+SELECT NULL, (SELECT coalesce(sum(clicks) FILTER (WHERE seller_id IS NOT NULL), 0) FROM c)::BIGINT, (SELECT count(*) FROM (SELECT DISTINCT order_id, publisher_id FROM o))::BIGINT;
+
+-- name: ClickCounts
+-- The clicks per day and target of the days listed in temp table
+-- day_state_days (detectors.DayState). $1, $2 the span (TIMESTAMP).
+INSERT INTO self_promotion_click_counts
+SELECT CAST(ts AS DATE), target_type, target_id, count(*)
+FROM clicks
+WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+  AND target_type IN ('store', 'product') AND target_id IS NOT NULL
+GROUP BY ALL;
 
 -- name: Inputs
 -- Global table self_promotion_inputs: which optional click and order

@@ -46,3 +46,17 @@ CREATE TABLE cookie_stuffing_overwrite_state (
     click_id VARCHAR,
     prev_pub VARCHAR
 );
+
+-- self_promotion's clicks per day and target (a store, or a product whose
+-- seller the orders tell at read time): the population's shares over the
+-- look-back sum these instead of reading the look-back's clicks.
+CREATE TABLE self_promotion_click_days (
+    day  DATE NOT NULL,
+    deps VARCHAR NOT NULL
+);
+CREATE TABLE self_promotion_click_counts (
+    day         DATE NOT NULL,
+    target_type VARCHAR NOT NULL,
+    target_id   VARCHAR NOT NULL,
+    clicks      BIGINT NOT NULL
+);

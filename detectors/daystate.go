@@ -1,0 +1,145 @@
+package detectors
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DayState is what a detector keeps per day of clicks so that a night
+// computes its own day and reads the look-back's days from the database
+// (issue 16). A day's stored rows hold while the clicks they were computed
+// from are the same: a fingerprint of the day's clicks (their count and
+// the sum of 64-bit hashes of the columns the computation reads) and of the
+// Reach days before it, plus Params, is kept beside them; a day whose
+// fingerprint changed — a re-run night, a late file, other thresholds — is
+// computed again, never patched.
+type DayState struct {
+	// Days is the table (day DATE, deps VARCHAR) of the days held; State
+	// the table of the rows, whose first column is the day.
+	Days, State string
+	// Columns are the click columns the computation reads (hashed).
+	Columns string
+	// Reach is how many days before a day its computation reads.
+	Reach int
+	// Params names the thresholds the rows depend on (e.g. "gap=30").
+	Params string
+	// Compute inserts the rows of the days listed in temp table
+	// day_state_days (day DATE) into State; $1 is the earliest click it
+	// may read, $2 the end, then Args.
+	Compute string
+	Args    []any
+	// Lead is how far before the first day Compute reads (its $1).
+	Lead time.Duration
+}
+
+// Update brings the state up to date for the days of [start, end).
+func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) error {
+	if !start.Before(end) {
+		return nil
+	}
+	for _, name := range []string{s.Days, s.State} {
+		if !isIdent(name) {
+			return fmt.Errorf("day state: bad table name %q", name)
+		}
+	}
+	fps, err := s.fingerprints(ctx, db, start.AddDate(0, 0, -s.Reach), end)
+	if err != nil {
+		return err
+	}
+	stored := map[string]string{}
+	rows, err := db.QueryContext(ctx, `SELECT CAST(day AS VARCHAR), deps FROM `+s.Days+` WHERE day >= CAST(? AS DATE) AND day < CAST(? AS DATE)`, start, end)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Days, err)
+	}
+	for rows.Next() {
+		var day, deps string
+		if err := rows.Scan(&day, &deps); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[day] = deps
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var stale []time.Time
+	deps := map[string]string{}
+	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
+		parts := []string{s.Params}
+		for k := s.Reach; k >= 0; k-- {
+			parts = append(parts, fps[d.AddDate(0, 0, -k).Format(time.DateOnly)])
+		}
+		key := d.Format(time.DateOnly)
+		deps[key] = strings.Join(parts, ";")
+		if stored[key] != deps[key] {
+			stale = append(stale, d)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE day_state_days (day DATE)`); err != nil {
+		return err
+	}
+	for _, d := range stale {
+		key := d.Format(time.DateOnly)
+		for _, q := range []string{
+			`INSERT INTO day_state_days VALUES (CAST(? AS DATE))`,
+			`DELETE FROM ` + s.State + ` WHERE day = CAST(? AS DATE)`,
+			`DELETE FROM ` + s.Days + ` WHERE day = CAST(? AS DATE)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, key); err != nil {
+				return fmt.Errorf("%s of %s: %w", s.State, key, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+s.Days+` VALUES (CAST(? AS DATE), ?)`, key, deps[key]); err != nil {
+			return fmt.Errorf("%s of %s: %w", s.Days, key, err)
+		}
+	}
+	first, last := stale[0], stale[len(stale)-1].AddDate(0, 0, 1)
+	if _, err := tx.ExecContext(ctx, s.Compute, append([]any{first.Add(-s.Lead), last}, s.Args...)...); err != nil {
+		return fmt.Errorf("%s of %s … %s: %w", s.State, first.Format(time.DateOnly), stale[len(stale)-1].Format(time.DateOnly), err)
+	}
+	return tx.Commit()
+}
+
+// fingerprints reads, per day with clicks in [from, to), the count and
+// hash sum of the columns; a day without clicks has none ("").
+func (s DayState) fingerprints(ctx context.Context, db *sql.DB, from, to time.Time) (map[string]string, error) {
+	for _, c := range strings.Split(s.Columns, ",") {
+		if !isIdent(strings.TrimSpace(c)) {
+			return nil, fmt.Errorf("day state: bad column %q", c)
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT CAST(ts AS DATE), count(*), CAST(sum(hash(`+s.Columns+`)) AS VARCHAR)
+		FROM clicks WHERE ts >= ? AND ts < ? GROUP BY 1`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("%s: fingerprints: %w", s.Days, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var day time.Time
+		var n int64
+		var h sql.NullString
+		if err := rows.Scan(&day, &n, &h); err != nil {
+			return nil, err
+		}
+		out[day.UTC().Format(time.DateOnly)] = fmt.Sprintf("%d:%s", n, h.String)
+	}
+	return out, rows.Err()
+}
