@@ -158,6 +158,7 @@ func scan(args []string) error {
 	require := fs.String("require", "", "regular expression (case-insensitive) the visible text must match")
 	exclude := fs.String("exclude", "", "regular expression (case-insensitive) that rejects a page")
 	pathRe := fs.String("path", "", "regular expression the file's path must match")
+	skipPath := fs.String("skip-path", "", "regular expression (case-insensitive) of paths that are not pages a visitor sees (admin views, READMEs, design notes)")
 	minWords := fs.Int("min-words", 60, "fewest words of visible text")
 	max := fs.Int("max", 60, "most pages taken from the repository (by hash order: deterministic)")
 	lang := fs.String("lang", "", "language of every page (default: guessed per page)")
@@ -182,7 +183,10 @@ func scan(args []string) error {
 	if err != nil {
 		return err
 	}
-	var req, exc, pr *regexp.Regexp
+	var req, exc, pr, skip *regexp.Regexp
+	if *skipPath != "" {
+		skip = regexp.MustCompile("(?i)" + *skipPath)
+	}
 	if *require != "" {
 		req = regexp.MustCompile("(?i)" + *require)
 	}
@@ -199,7 +203,7 @@ func scan(args []string) error {
 	var cands []cand
 	seenText := map[string]bool{}
 	for _, p := range strings.Split(strings.TrimSpace(list), "\n") {
-		if !pageExt.MatchString(p) || (pr != nil && !pr.MatchString(p)) {
+		if !pageExt.MatchString(p) || (pr != nil && !pr.MatchString(p)) || (skip != nil && skip.MatchString(p)) {
 			continue
 		}
 		b, err := real.Show(gd, commit, p)

@@ -57,6 +57,8 @@ func main() {
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
+	flag.Float64Var(&trainOpt.GroupPower, "group-power", 0, "pages weigh 1/group size^this (0: unweighted, the default)")
+	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: train-content [--eval] [flags]\n\nTrains (or, with --eval, cross-validates) the learned classifier of prohibited_content.\nThe real-page corpus must be in --cache: run `go run ./cmd/content-corpus build` first.\n\n")
 		flag.PrintDefaults()
@@ -142,7 +144,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
-		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams, Platt-calibrated on 3 grouped folds; %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, Platt-calibrated on 3 grouped folds; %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
 		var buf bytes.Buffer
 		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 			return err

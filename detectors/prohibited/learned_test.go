@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -311,5 +312,40 @@ func TestRunLearnedSite(t *testing.T) {
 	}
 	if learned == 0 {
 		t.Errorf("no learned phrase quoted with its snippet: %s", fs[0].Evidence)
+	}
+}
+
+// A feature only one site's pages carry (its name, its template's labels)
+// is not learned: MinGroups counts the groups, not the pages.
+func TestSharedFeatures(t *testing.T) {
+	page := func(group string, idx ...uint32) TrainPage {
+		var fs []Feature
+		for _, i := range idx {
+			fs = append(fs, Feature{Index: i, Value: 1})
+		}
+		return TrainPage{Features: fs, Group: group}
+	}
+	ps := []TrainPage{page("a", 1, 2), page("b", 1, 3), page("a", 1, 3, 4), page("c", 1, 2), page("a", 4)}
+	for _, tc := range []struct {
+		min  int
+		want []bool // features 0..4
+	}{
+		{1, []bool{true, true, true, true, true}},
+		{2, []bool{false, true, true, true, false}}, // 4 is on three pages of one site
+		{3, []bool{false, true, false, false, false}},
+	} {
+		got := sharedFeatures(ps, 5, tc.min)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("min %d: %v, want %v", tc.min, got, tc.want)
+		}
+	}
+	// group weights average 1 and a page of a big group weighs less
+	w := groupWeights(ps, 1)
+	var sum float64
+	for _, x := range w {
+		sum += x
+	}
+	if math.Abs(sum/float64(len(w))-1) > 1e-9 || !(w[0] < w[1]) {
+		t.Errorf("group weights %v", w)
 	}
 }
