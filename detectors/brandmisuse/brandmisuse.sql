@@ -43,6 +43,10 @@ SELECT v.publisher_id, v.site_url, v.render_id, v.profile, v.started_at, v.finis
        coalesce(substr(p.visible_text, 1, $2), '') AS visible_text
 FROM render_latest_ok v
 JOIN render_pages p ON p.render_id = v.render_id
+-- A document that is not the site's own (Chromium's error page after a
+-- navigation the proxy refused, about:blank) shows the browser's text,
+-- not the publisher's.
+WHERE regexp_matches(coalesce(p.final_url, p.url), '^https?://', 'i')
 ORDER BY v.publisher_id, v.site_url, v.profile, p.page_no
 
 -- name: State
