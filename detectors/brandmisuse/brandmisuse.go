@@ -288,10 +288,10 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		if v == "" || v == KindMention && md.p.ReportMentions < 1 {
 			continue
 		}
-		var cloak cloaking
+		var cloak detectors.Cloaking
 		if len(sh.rendered) > 0 {
 			for i := range sh.hits {
-				sh.hits[i].SeenBy = sortedKeys(sh.seen[i])
+				sh.hits[i].SeenBy = detectors.SortedKeys(sh.seen[i])
 			}
 			cloak = sh.cloaking(v)
 		}
@@ -321,11 +321,11 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		}
 		if len(sh.rendered) > 0 {
 			ev["rendered"] = true
-			ev["profiles"] = sortedKeys(sh.rendered)
-			ev["rendered_only"] = cloak.renderedOnly
-			ev["shopper_only"] = cloak.shopperOnly
+			ev["profiles"] = detectors.SortedKeys(sh.rendered)
+			ev["rendered_only"] = cloak.RenderedOnly
+			ev["shopper_only"] = cloak.ShopperOnly
 		}
-		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s+cloak.note(), ev)
+		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s+cloak.Note(), ev)
 		if err != nil {
 			return nil, err
 		}
@@ -462,11 +462,8 @@ func analyzeText(md *Model, where, text string) []Hit {
 	return hs
 }
 
-// cloaking is what the renders say about where the site's verdict was
-// read: the verdict's hits (claims for a claim, every hit for a mention).
-type cloaking struct{ renderedOnly, shopperOnly bool }
-
-func (sh *siteHits) cloaking(verdict string) cloaking {
+// cloaking says where the hits behind the site's verdict were seen.
+func (sh *siteHits) cloaking(verdict string) detectors.Cloaking {
 	where := map[string]bool{}
 	for i, h := range sh.hits {
 		if verdict == KindClaim && (h.Kind != KindClaim || h.Negated) {
@@ -476,29 +473,10 @@ func (sh *siteHits) cloaking(verdict string) cloaking {
 			where[s] = true
 		}
 	}
-	return cloaking{
-		renderedOnly: sh.crawled && !where["crawl"],
-		shopperOnly:  sh.rendered["honest"] && len(where) == 1 && where["render:shopper"],
+	return detectors.Cloaking{
+		RenderedOnly: sh.crawled && !where["crawl"],
+		ShopperOnly:  sh.rendered["honest"] && len(where) == 1 && where["render:shopper"],
 	}
-}
-
-func (c cloaking) note() string {
-	switch {
-	case c.shopperOnly:
-		return " Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit or the crawler — cloaking."
-	case c.renderedOnly:
-		return " Seen only in the rendered page (text a script writes or a browser is served), not in the crawler's HTML."
-	}
-	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // topHits orders hits for the evidence: claims first (not negated), then

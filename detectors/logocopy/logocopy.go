@@ -289,12 +289,12 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		note := ""
 		if rendered {
 			for i := range evs {
-				evs[i].SeenBy = sortedKeys(evs[i].seen)
+				evs[i].SeenBy = detectors.SortedKeys(evs[i].seen)
 			}
 			best.SeenBy = evs[0].SeenBy
 			body["best"], body["assets"] = best, evs
 			body["rendered"] = true
-			body["seen_by"] = sortedKeys(seenAll)
+			body["seen_by"] = detectors.SortedKeys(seenAll)
 			body["rendered_only"] = renderedOnly
 			body["shopper_only"] = shopperOnly
 			switch {
@@ -426,15 +426,6 @@ func readRendered(ctx context.Context, env detectors.Env, ex []rules.Exception, 
 		return nil, err
 	}
 	return profiles, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // exempt reports whether an exception of the rule (a publisher id) is in

@@ -308,7 +308,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 		}
 		if len(s.rendered) > 0 {
 			for i := range pages {
-				pages[i].SeenBy = sortedKeys(seen[pages[i].key])
+				pages[i].SeenBy = detectors.SortedKeys(seen[pages[i].key])
 			}
 		}
 		score := round3(math.Min(1, best+0.05*float64(len(pages)-1)))
@@ -344,21 +344,21 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			// the learned path's thresholds, for reading each page's probability
 			body["min_probability"] = m.minProb
 		}
-		var cloak cloaking
+		var cloak detectors.Cloaking
 		if len(s.rendered) > 0 {
-			cloak = cloaking{
+			cloak = detectors.Cloaking{
 				// the crawler read the site and never saw it: a script
 				// writes it, or the server shows it to browsers only
-				renderedOnly: s.crawled && !seenAll["crawl"],
+				RenderedOnly: s.crawled && !seenAll["crawl"],
 				// only a visitor that looks like a shopper was shown it,
 				// and affwatch's announced render read the site too
-				shopperOnly: s.rendered["honest"] && len(seenAll) == 1 && seenAll["render:shopper"],
+				ShopperOnly: s.rendered["honest"] && len(seenAll) == 1 && seenAll["render:shopper"],
 			}
 			body["rendered"] = true
-			body["profiles"] = sortedKeys(s.rendered)
-			body["seen_by"] = sortedKeys(seenAll)
-			body["rendered_only"] = cloak.renderedOnly
-			body["shopper_only"] = cloak.shopperOnly
+			body["profiles"] = detectors.SortedKeys(s.rendered)
+			body["seen_by"] = detectors.SortedKeys(seenAll)
+			body["rendered_only"] = cloak.RenderedOnly
+			body["shopper_only"] = cloak.ShopperOnly
 		}
 		evidence, err := json.Marshal(body)
 		if err != nil {
@@ -373,7 +373,7 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			Severity:      severity,
 			Score:         score,
 			PolicyRef:     policy,
-			Summary:       summary(k.site, c, flagged, len(read), pages[0]) + cloak.note(),
+			Summary:       summary(k.site, c, flagged, len(read), pages[0]) + cloak.Note(),
 			Evidence:      evidence,
 			WindowStart:   ws,
 			WindowEnd:     we,
@@ -382,28 +382,6 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 		})
 	}
 	return out, nil
-}
-
-// cloaking is what the renders say about where a category was seen.
-type cloaking struct{ renderedOnly, shopperOnly bool }
-
-func (c cloaking) note() string {
-	switch {
-	case c.shopperOnly:
-		return " Seen only by the shopper profile (a browser arriving from a search engine), not by affwatch's announced visit or the crawler — cloaking."
-	case c.renderedOnly:
-		return " Seen only in the rendered page (text a script writes or a browser is served), not in the crawler's HTML."
-	}
-	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var categoryText = map[string]string{
