@@ -315,13 +315,8 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 		return fmt.Errorf("reference lists: read state: %w", err)
 	}
 	if stored.String != fp {
-		for _, stmt := range strings.Split(queries["Reset"], ";") {
-			if strings.TrimSpace(stmt) == "" {
-				continue
-			}
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("reference lists: reset: %w", err)
-			}
+		if err := exec("Reset"); err != nil {
+			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO reflist_state VALUES (?)`, fp); err != nil {
 			return fmt.Errorf("reference lists: record state: %w", err)
