@@ -31,21 +31,11 @@ const (
 // Severities of DESIGN §6, weakest first.
 var Severities = []string{"low", "medium", "high", "critical"}
 
-// Scope is the stretch of activity a run judges: one night (DESIGN §4
-// --date) or, for a backfill, every day present in the input.
-type Scope struct {
-	// Night is the day processed; zero for a backfill.
-	Night time.Time
-}
-
-// IsNight reports whether the scope is a single night.
-func (s Scope) IsNight() bool { return !s.Night.IsZero() }
-
 // Env is what a detector may use.
 type Env struct {
 	DB      *sql.DB
 	RunID   string
-	Scope   Scope
+	Night   Night
 	Pack    *rules.Pack
 	Signals *Signals
 	// Part is the share of publishers judged; the zero value is all.

@@ -34,10 +34,7 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	var night any
-	if env.Scope.IsNight() {
-		night = env.Scope.Night.Format(time.DateOnly)
-	}
+	night := env.Night.DateArg()
 	for _, f := range all {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO findings VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)`,
 			f.FindingID, env.RunID, night, f.PublisherID, f.Detector, f.RuleID, f.RuleStatus, f.Severity, f.Score,

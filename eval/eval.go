@@ -229,7 +229,11 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 	if err := st.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM clicks), (SELECT count(*) FROM publishers)`).Scan(&res.Clicks, &res.Publishers); err != nil {
 		return Result{}, err
 	}
-	scopes := []detectors.Scope{{}}
+	backfill, err := detectors.ResolveNight(ctx, st.DB, detectors.BackfillNight())
+	if err != nil {
+		return Result{}, err
+	}
+	scopes := []detectors.Night{backfill}
 	if cfg.Night {
 		var first, last time.Time
 		if err := st.DB.QueryRowContext(ctx, `SELECT min(ts), max(ts) FROM clicks`).Scan(&first, &last); err != nil {
@@ -237,7 +241,7 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 		}
 		scopes = nil
 		for d := first.UTC().Truncate(24 * time.Hour); !d.After(last); d = d.AddDate(0, 0, 1) {
-			scopes = append(scopes, detectors.Scope{Night: d})
+			scopes = append(scopes, detectors.NightOf(d))
 		}
 	}
 	// Several detectors may enforce one code (behaviour and page code both
@@ -253,10 +257,10 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 			found[code] = nil
 		}
 		for _, sc := range scopes {
-			env := detectors.Env{DB: st.DB, RunID: "eval", Scope: sc, Pack: pack, Signals: &detectors.Signals{}}
+			env := detectors.Env{DB: st.DB, RunID: "eval", Night: sc, Pack: pack, Signals: &detectors.Signals{}}
 			got, err := d.Run(ctx, env)
 			if err != nil {
-				return Result{}, fmt.Errorf("detector %s (night %s): %w", code, sc.Night.Format(time.DateOnly), err)
+				return Result{}, fmt.Errorf("detector %s (night %s): %w", code, sc.Date.Format(time.DateOnly), err)
 			}
 			found[code] = append(found[code], got...)
 		}

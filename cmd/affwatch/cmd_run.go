@@ -312,7 +312,14 @@ func runBatch(ctx context.Context, o runOptions, log *slog.Logger, stderr io.Wri
 	}
 
 	t0 = beginStage(log, "detect")
-	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: signals,
+	judged := detectors.BackfillNight()
+	if !night.IsZero() {
+		judged = detectors.NightOf(night)
+	}
+	if judged, err = detectors.ResolveNight(ctx, st.DB, judged); err != nil {
+		return nil, err
+	}
+	env := detectors.Env{DB: st.DB, RunID: runID, Night: judged, Pack: pack, Signals: signals,
 		Part: part, Baselines: o.baselines,
 		OnDetector: func(code string, done bool, took time.Duration, n int) {
 			if !done {

@@ -197,8 +197,11 @@ func commitDir(tmp, dir string) error {
 // whole input and writes them, with baselines.json last, into o.out.
 func finishBaselines(ctx context.Context, st *store.Store, o runOptions, pack *rules.Pack, runID string, loaded *loaders.Result, timings []reports.Timing, log *slog.Logger) (*batchResult, error) {
 	t0 := beginStage(log, "baselines")
-	night, _ := time.Parse(time.DateOnly, o.date)
-	env := detectors.Env{DB: st.DB, RunID: runID, Scope: detectors.Scope{Night: night}, Pack: pack, Signals: &detectors.Signals{}}
+	night, err := time.Parse(time.DateOnly, o.date)
+	if err != nil {
+		return nil, usagef("--date %q: want YYYY-MM-DD", o.date)
+	}
+	env := detectors.Env{DB: st.DB, RunID: runID, Night: detectors.NightOf(night), Pack: pack, Signals: &detectors.Signals{}}
 	tables, err := detectors.AllGlobalTables(ctx, env, all.Detectors())
 	if err != nil {
 		return nil, err

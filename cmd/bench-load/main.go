@@ -302,15 +302,18 @@ func detectPhase(ctx context.Context, db string, night bool) error {
 	if err != nil {
 		return err
 	}
-	scope := detectors.Scope{}
+	scope := detectors.BackfillNight()
 	if night {
 		var last time.Time
 		if err := st.DB.QueryRowContext(ctx, `SELECT max(ts) FROM clicks`).Scan(&last); err != nil {
 			return err
 		}
-		scope.Night = last.UTC().Truncate(24 * time.Hour)
+		scope = detectors.NightOf(last)
 	}
-	env := detectors.Env{DB: st.DB, RunID: "bench", Scope: scope, Pack: pack, Signals: &detectors.Signals{}}
+	if scope, err = detectors.ResolveNight(ctx, st.DB, scope); err != nil {
+		return err
+	}
+	env := detectors.Env{DB: st.DB, RunID: "bench", Night: scope, Pack: pack, Signals: &detectors.Signals{}}
 	var lines []string
 	t0 := time.Now()
 	for _, d := range all.Detectors() {

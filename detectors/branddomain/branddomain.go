@@ -81,7 +81,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err != nil {
 		return nil, err
 	}
-	ws, we, err := scopeWindow(ctx, env)
+	ws, we, _, err := env.Night.Days()
 	if err != nil {
 		return nil, err
 	}
@@ -328,20 +328,6 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return strings.ToLower(u.Hostname())
-}
-
-// scopeWindow is the window of findings without a crawl: the night
-// processed, or the span of the clicks in a backfill.
-func scopeWindow(ctx context.Context, env detectors.Env) (time.Time, time.Time, error) {
-	if env.Scope.IsNight() {
-		n := env.Scope.Night.UTC().Truncate(24 * time.Hour)
-		return n, n.Add(24*time.Hour - time.Second), nil
-	}
-	var a, b sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, queries["ClickSpan"]).Scan(&a, &b); err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("brand_domain: scope: %w", err)
-	}
-	return a.Time.UTC(), b.Time.UTC(), nil
 }
 
 func clip(s string, n int) string {

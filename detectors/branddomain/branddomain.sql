@@ -44,7 +44,3 @@ ORDER BY 1
 
 -- name: CrawlCount
 SELECT count(*) FROM crawl_sites
-
--- name: ClickSpan
--- The run's scope for findings without a crawl in a backfill.
-SELECT min(ts), max(ts) FROM clicks

@@ -25,7 +25,6 @@ package brandmisuse
 
 import (
 	"context"
-	"database/sql"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -145,7 +144,7 @@ func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time
 
 // adFindings: one finding per publisher whose ads use a brand.
 func adFindings(ctx context.Context, env detectors.Env, md *Model, mk findingMaker) ([]detectors.Finding, error) {
-	ws, we, err := scopeWindow(ctx, env)
+	ws, we, _, err := env.Night.Days()
 	if err != nil {
 		return nil, err
 	}
@@ -535,20 +534,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// scopeWindow is the window of ad findings: the night processed, or the
-// span of the clicks in a backfill.
-func scopeWindow(ctx context.Context, env detectors.Env) (time.Time, time.Time, error) {
-	if env.Scope.IsNight() {
-		n := env.Scope.Night.UTC().Truncate(24 * time.Hour)
-		return n, n.Add(24*time.Hour - time.Second), nil
-	}
-	var a, b sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, queries["ClickSpan"]).Scan(&a, &b); err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("%s: scope: %w", RuleName, err)
-	}
-	return a.Time.UTC(), b.Time.UTC(), nil
 }
 
 func clip(s string, n int) string {

@@ -57,7 +57,3 @@ SELECT (SELECT count(*) FROM ads) AS ads,
        (SELECT count(*) FROM crawl_pages WHERE html IS NOT NULL) AS pages_with_html,
        (SELECT count(*) FROM crawl_sites WHERE run_id = $1) AS sites_this_run,
        (SELECT count(*) FROM render_latest_ok) AS renders
-
--- name: ClickSpan
--- The run's scope for ad findings in a backfill (ads carry no time).
-SELECT min(ts), max(ts) FROM clicks

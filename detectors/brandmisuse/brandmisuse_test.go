@@ -157,7 +157,7 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := detectors.Env{DB: st.DB, RunID: "t", Pack: pack, Signals: &detectors.Signals{}}
+	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.Backfill(t, st), Pack: pack, Signals: &detectors.Signals{}}
 	fs, err := Detector{}.Run(ctx, env)
 	if err != nil {
 		t.Fatal(err)

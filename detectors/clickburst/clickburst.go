@@ -90,12 +90,12 @@ type span struct {
 }
 
 func spanOf(ctx context.Context, env detectors.Env, p Thresholds) (span, error) {
-	start, end, ok, err := env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
+	start, end, ok, err := env.Night.Days()
 	if err != nil || !ok {
 		return span{}, err
 	}
 	baselineStart := start.AddDate(0, 0, -p.BaselineDays)
-	if !env.Scope.IsNight() {
+	if !env.Night.IsNight() {
 		baselineStart = start
 	}
 	return span{start, end, baselineStart, true}, nil

@@ -69,13 +69,13 @@ func TestBurstFlaggedViralSpikeNot(t *testing.T) {
 	st, pack := setup(t)
 	for _, tc := range []struct {
 		name  string
-		scope detectors.Scope
+		scope detectors.Night
 	}{
-		{"night", detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}},
-		{"backfill", detectors.Scope{}},
+		{"night", detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC))},
+		{"backfill", detectors.BackfillNight()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := detectors.Env{DB: st.DB, RunID: "t", Scope: tc.scope, Pack: pack, Signals: &detectors.Signals{}}
+			env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.ResolveNight(t, st, tc.scope), Pack: pack, Signals: &detectors.Signals{}}
 			fs, err := Detector{}.Run(context.Background(), env)
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +173,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals := &detectors.Signals{}
-	env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: pack, Signals: signals}
+	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), Pack: pack, Signals: signals}
 	fs, err := Detector{}.Run(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{}, Pack: pack, Signals: &detectors.Signals{}}
+	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.Backfill(t, st), Pack: pack, Signals: &detectors.Signals{}}
 	fs, err := Detector{}.Run(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, Pack: p, Signals: &detectors.Signals{}}
+			env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), Pack: p, Signals: &detectors.Signals{}}
 			fs, err := Detector{}.Run(ctx, env)
 			if err != nil {
 				t.Fatal(err)
@@ -302,7 +302,7 @@ func TestColdStartNeedsMoreEvidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := detectors.Env{DB: st.DB, RunID: "t", Scope: detectors.Scope{Night: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)}, Pack: p, Signals: &detectors.Signals{}}
+		env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)), Pack: p, Signals: &detectors.Signals{}}
 		fs, err := Detector{}.Run(ctx, env)
 		if err != nil {
 			t.Fatal(err)

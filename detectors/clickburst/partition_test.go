@@ -48,7 +48,7 @@ func TestPartitionReadsProgramConversion(t *testing.T) {
 		t.Fatal("FARM and SHOP hash to one partition: the case tests nothing")
 	}
 	st, pack := detectortest.Store(t, farm), detectortest.Pack(t)
-	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 4)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), 4)
 	if len(whole) != 1 || whole[0].PublisherID != "FARM" {
 		t.Fatalf("whole run found %d finding(s), want FARM's burst only", len(whole))
 	}

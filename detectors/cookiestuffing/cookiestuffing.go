@@ -320,11 +320,11 @@ func recordUnavailable(ctx context.Context, env detectors.Env) error {
 // lookback_days ending with the night (mechanisms must have a hit on the
 // night itself); for a backfill, every day with clicks.
 func window(ctx context.Context, env detectors.Env, p Thresholds) (start, end, scopeStart time.Time, ok bool, err error) {
-	start, end, ok, err = env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
-	if !ok || err != nil || !env.Scope.IsNight() {
+	start, end, ok, err = env.Night.Days()
+	if !ok || err != nil || !env.Night.IsNight() {
 		return start, end, start, ok, err
 	}
-	return end.AddDate(0, 0, -p.LookbackDays), end, start, true, nil
+	return env.Night.LookbackEnding(p.LookbackDays), end, start, true, nil
 }
 
 // loadCTIT reads the population's click-to-order times (GlobalCTIT).

@@ -121,7 +121,7 @@ func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
-func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
@@ -163,7 +163,7 @@ func byPublisher(t *testing.T, fs []detectors.Finding) map[string]detectors.Find
 
 func TestMechanismsFlaggedNegativesNot(t *testing.T) {
 	st, pack := setup(t)
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	got := byPublisher(t, fs)
 	want := map[string]struct {
 		signal           string
@@ -246,7 +246,7 @@ func TestMechanismsFlaggedNegativesNot(t *testing.T) {
 		t.Errorf("signals unavailable %+v with every column present", sig.List())
 	}
 	// Determinism: a second run gives the same ids and evidence.
-	again, _ := run(t, st, pack, detectors.Scope{})
+	again, _ := run(t, st, pack, detectors.BackfillNight())
 	for i := range fs {
 		if fs[i].FindingID != again[i].FindingID || string(fs[i].Evidence) != string(again[i].Evidence) {
 			t.Errorf("run 2 differs at %d: %s", i, fs[i].PublisherID)
@@ -259,7 +259,7 @@ func TestNightNeedsAHitOnTheNight(t *testing.T) {
 	// On the 21st only CAP (orders at 00:05 and 07:05) and OVER (its last
 	// re-stamp at 01:50) have forced hits; PIX, FRAME and REDIR stopped on
 	// the 19th, so a nightly run does not judge them again.
-	fs, _ := run(t, st, pack, detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
+	fs, _ := run(t, st, pack, detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)))
 	got := byPublisher(t, fs)
 	if len(got) != 2 || got["CAP"].PublisherID == "" || got["OVER"].PublisherID == "" {
 		for _, f := range fs {
@@ -279,7 +279,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE clicks SET device_id = NULL, referrer = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	want := map[string]bool{"clicks.device_id": true, "clicks.referrer": true}
 	for _, s := range sig.List() {
 		if !want[s.Signal] || s.Detector != "cookie_stuffing" {
@@ -309,7 +309,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	if len(fs) != 0 {
 		t.Errorf("got %d findings with min_hits=1000, want 0", len(fs))
 	}

@@ -35,7 +35,7 @@ func TestPartitionsAcrossPublishers(t *testing.T) {
 		!slices.ContainsFunc([]string{"C1", "C3", "C4", "C5"}, func(p string) bool { return part(p) != part("OVER") }) {
 		t.Fatalf("publishers hash into one partition: OVER %d, C2 %d, CAP %d, organic %d", part("OVER"), part("C2"), part("CAP"), part(""))
 	}
-	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, n)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), n)
 	got := byPublisher(t, whole)
 	over, ok := got["OVER"]
 	if !ok || !slices.Contains(over.OrderIDs, "o-booked-C2") || len(over.OrderIDs) != 7 {

@@ -60,15 +60,33 @@ func Pack(t testing.TB) *rules.Pack {
 func Env(t testing.TB, runID string, scripts ...string) detectors.Env {
 	t.Helper()
 	st := Store(t, scripts...)
-	return detectors.Env{DB: st.DB, RunID: runID, Pack: Pack(t), Signals: &detectors.Signals{}}
+	return detectors.Env{DB: st.DB, RunID: runID, Night: Backfill(t, st), Pack: Pack(t), Signals: &detectors.Signals{}}
+}
+
+// ResolveNight resolves a backfill's days on st, as the pipeline does
+// before the detectors run.
+func ResolveNight(t testing.TB, st *store.Store, n detectors.Night) detectors.Night {
+	t.Helper()
+	n, err := detectors.ResolveNight(context.Background(), st.DB, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Backfill is a backfill of everything st holds, resolved.
+func Backfill(t testing.TB, st *store.Store) detectors.Night {
+	t.Helper()
+	return ResolveNight(t, st, detectors.BackfillNight())
 }
 
 // Run runs d on st with pack over scope and returns its findings and the
 // signals it went without.
-func Run(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func Run(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	sig := &detectors.Signals{}
-	fs, err := d.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Scope: scope, Pack: pack, Signals: sig})
+	scope = ResolveNight(t, st, scope)
+	fs, err := d.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Night: scope, Pack: pack, Signals: sig})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,10 +28,11 @@ var partitionedTables = map[string]bool{"clicks": true, "orders": true}
 // the partitions together find exactly what the whole run found. It
 // returns the whole run's findings, for the caller to check the case is
 // not an empty one.
-func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, scope detectors.Scope, n int) []detectors.Finding {
+func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, scope detectors.Night, n int) []detectors.Finding {
 	t.Helper()
 	ctx := context.Background()
-	env := detectors.Env{DB: st.DB, RunID: "whole", Scope: scope, Pack: pack, Signals: &detectors.Signals{}}
+	scope = ResolveNight(t, st, scope)
+	env := detectors.Env{DB: st.DB, RunID: "whole", Night: scope, Pack: pack, Signals: &detectors.Signals{}}
 	whole, err := d.Run(ctx, env)
 	if err != nil {
 		t.Fatalf("whole run: %v", err)
@@ -69,7 +70,7 @@ func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *
 				t.Fatalf("partition %s, table %s: %v", part, name, err)
 			}
 		}
-		penv := detectors.Env{DB: pst.DB, RunID: "part", Scope: scope, Pack: pack, Signals: &detectors.Signals{},
+		penv := detectors.Env{DB: pst.DB, RunID: "part", Night: scope, Pack: pack, Signals: &detectors.Signals{},
 			Part: part, Baselines: baselines}
 		fs, err := d.Run(ctx, penv)
 		pst.Close()

@@ -248,7 +248,7 @@ func newAudit(ctx context.Context, env detectors.Env) (audit, error) {
 		return a, err
 	}
 	a.t = loadTerms(env.Pack.Commission)
-	if a.start, a.end, a.ok, err = env.Scope.Days(ctx, env.DB, queries["Span"]); err != nil || !a.ok {
+	if a.start, a.end, a.ok, err = env.Night.Days(); err != nil || !a.ok {
 		return a, err
 	}
 	t := a.t

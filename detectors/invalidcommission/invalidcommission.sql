@@ -207,8 +207,3 @@ SELECT order_id, publisher_id
 FROM b
 WHERE order_id IN (SELECT order_id FROM b GROUP BY order_id HAVING count(DISTINCT publisher_id) > 1)
 QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _file_id, _line) = 1;
-
--- name: Span
--- The days a backfill covers: those with attributed orders. Backfills are
--- whole runs; a partitioned night never reads it (Scope.Days).
-SELECT min(ts), max(ts) FROM orders WHERE publisher_id IS NOT NULL AND publisher_id <> '';

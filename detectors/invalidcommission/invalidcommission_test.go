@@ -102,7 +102,7 @@ func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
-func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
@@ -137,7 +137,7 @@ func byPublisher(fs []detectors.Finding) map[string]detectors.Finding {
 
 func TestReasons(t *testing.T) {
 	st, pack := setup(t)
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	got := byPublisher(fs)
 	if len(fs) != 3 || got["D"].PublisherID != "" {
 		t.Fatalf("got %d findings (%v), want A, B and C", len(fs), fs)
@@ -230,7 +230,7 @@ func TestReasons(t *testing.T) {
 
 func TestSeverity(t *testing.T) {
 	st, pack := setup(t)
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	c := byPublisher(fs)["C"]
 	ev := decode(t, c)
 	// C: 25 of 30 cancelled (83 %) at US$5.50, US$137.50; the program: 36
@@ -246,7 +246,7 @@ func TestSeverity(t *testing.T) {
 func TestCouponDisqualifiedWhereConfigured(t *testing.T) {
 	st, pack := setup(t)
 	pack.Commission.CouponOrders = rules.CouponDisqualify
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	a := decode(t, byPublisher(fs)["A"])
 	if diff := cmp.Diff(OrderStake{[]string{Coupon}, 0.70}, a.Orders["A8"]); diff != "" {
 		t.Errorf("A8 (-want +got):\n%s", diff)
@@ -257,7 +257,7 @@ func TestInSession(t *testing.T) {
 	st, pack := setup(t)
 	pack.Commission.InSession = []string{rules.RegionOther}
 	pack.Commission.SessionMinutes = 30
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	got := byPublisher(fs)
 	a := decode(t, got["A"])
 	// A3…A11 are paid an hour after the click: outside a 30-minute session.
@@ -274,7 +274,7 @@ func TestMissingColumns(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE clicks SET ip_country = NULL; UPDATE orders SET hot_sale = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	a := decode(t, byPublisher(fs)["A"])
 	if a.Counts[CountryMismatch] != 0 {
 		t.Errorf("country_mismatch judged without ip_country: %v", a.Counts)
@@ -301,7 +301,7 @@ func TestNoCommissionColumn(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE orders SET commission_usd = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	if len(fs) != 0 || len(sig.List()) != 1 || sig.List()[0].Signal != "orders.commission_usd" {
 		t.Errorf("findings %d, signals %+v", len(fs), sig.List())
 	}
@@ -310,7 +310,7 @@ func TestNoCommissionColumn(t *testing.T) {
 func TestNight(t *testing.T) {
 	st, pack := setup(t)
 	night := time.Date(2026, 11, 14, 0, 0, 0, 0, time.UTC)
-	fs, _ := run(t, st, pack, detectors.Scope{Night: night})
+	fs, _ := run(t, st, pack, detectors.NightOf(night))
 	// 14 Nov: A12, A20 (both expired) and B4 (inside the CIS window).
 	if len(fs) != 1 || fs[0].PublisherID != "A" {
 		t.Fatalf("findings = %+v, want A only", fs)
@@ -329,9 +329,9 @@ func TestNight(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	st, pack := setup(t)
-	first, _ := run(t, st, pack, detectors.Scope{})
+	first, _ := run(t, st, pack, detectors.BackfillNight())
 	for i := 0; i < 2; i++ {
-		again, _ := run(t, st, pack, detectors.Scope{})
+		again, _ := run(t, st, pack, detectors.BackfillNight())
 		a, _ := json.Marshal(first)
 		b, _ := json.Marshal(again)
 		if string(a) != string(b) {
@@ -369,7 +369,7 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	if l := sig.List(); len(l) != 0 {
 		t.Errorf("signals unavailable = %+v", l)
 	}
@@ -414,7 +414,7 @@ func TestGenerated(t *testing.T) {
 	// 5.5 %, the generator's bookings on those categories are overpaid.
 	five := 5.0
 	pack.Commission.DefaultRate = &five
-	fs, _ = run(t, st, pack, detectors.Scope{})
+	fs, _ = run(t, st, pack, detectors.BackfillNight())
 	var overpaid int
 	for _, f := range fs {
 		overpaid += decode(t, f).Counts[Overpaid]
@@ -468,7 +468,7 @@ func TestPartitionsAgreeAcrossPublishers(t *testing.T) {
 		}
 	}
 	st, pack := detectortest.Store(t, crossPartition), detectortest.Pack(t)
-	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)}, 4)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)), 4)
 	got := map[string]map[string]OrderStake{}
 	for _, f := range whole {
 		got[f.PublisherID] = decode(t, f).Orders

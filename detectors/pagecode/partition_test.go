@@ -16,7 +16,7 @@ func TestPartitions(t *testing.T) {
 	for _, d := range []detectors.Detector{Stuffing{}, Popup{}} {
 		t.Run(d.Code(), func(t *testing.T) {
 			st := detectortest.Store(t, detectortest.Files(t, "testdata/crawl.sql")...)
-			night := detectors.Scope{Night: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+			night := detectors.NightOf(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 			whole := detectortest.PartitionsAgree(t, d, st, detectortest.Pack(t), night, 4)
 			parts := map[int]bool{}
 			for _, f := range whole {

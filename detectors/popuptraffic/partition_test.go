@@ -39,7 +39,7 @@ func TestPartitionReadsProgramState(t *testing.T) {
 		t.Fatal("the whole population hashes to PU's partition: the case tests nothing")
 	}
 
-	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 4)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), 4)
 	if len(whole) != 1 || whole[0].PublisherID != "PU" {
 		t.Fatalf("whole run found %d finding(s), want PU's only (the others have no pop-up on the night)", len(whole))
 	}

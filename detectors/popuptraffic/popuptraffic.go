@@ -156,7 +156,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	}
 	var cands []candidate
 	for _, x := range pubs {
-		if c, ok := judge(x, base, p, env.Scope.IsNight()); ok {
+		if c, ok := judge(x, base, p, env.Night.IsNight()); ok {
 			cands = append(cands, c)
 		}
 	}
@@ -284,11 +284,11 @@ func judge(x pub, base population, p Thresholds, nightly bool) (candidate, bool)
 // that night; for a backfill, every day with clicks. night is the start of
 // the judged night (the window's start for a backfill).
 func scope(ctx context.Context, env detectors.Env, lookbackDays int) (start, end, night time.Time, ok bool, err error) {
-	start, end, ok, err = env.Scope.Days(ctx, env.DB, detectors.ClickSpanQuery)
-	if !ok || err != nil || !env.Scope.IsNight() {
+	start, end, ok, err = env.Night.Days()
+	if !ok || err != nil || !env.Night.IsNight() {
 		return start, end, start, ok, err
 	}
-	return end.AddDate(0, 0, -lookbackDays), end, start, true, nil
+	return env.Night.LookbackEnding(lookbackDays), end, start, true, nil
 }
 
 func brandDomains(pack *rules.Pack) []string {

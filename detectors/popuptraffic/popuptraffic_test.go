@@ -97,7 +97,7 @@ func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
-func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
@@ -138,7 +138,7 @@ func byPublisher(fs []detectors.Finding) map[string]detectors.Finding {
 
 func TestBackfill(t *testing.T) {
 	st, pack := setup(t)
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	got := byPublisher(fs)
 	if len(fs) != 3 || got["PU"].PublisherID == "" || got["SMALL"].PublisherID == "" || got["QUICK"].PublisherID == "" {
 		for _, f := range fs {
@@ -232,7 +232,7 @@ func TestBackfill(t *testing.T) {
 
 func TestNightScope(t *testing.T) {
 	st, pack := setup(t)
-	fs, _ := run(t, st, pack, detectors.Scope{Night: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
+	fs, _ := run(t, st, pack, detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)))
 	// SMALL and QUICK had no pop-ups on the 21st: a nightly run leaves them
 	// to the night they happened.
 	if len(fs) != 1 || fs[0].PublisherID != "PU" {
@@ -249,7 +249,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE clicks SET visible = NULL, referrer = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	fs, sig := run(t, st, pack, detectors.Scope{})
+	fs, sig := run(t, st, pack, detectors.BackfillNight())
 	var names []string
 	for _, s := range sig.List() {
 		names = append(names, s.Signal)
@@ -274,7 +274,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE clicks SET opener = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	fs, sig = run(t, st, pack, detectors.Scope{})
+	fs, sig = run(t, st, pack, detectors.BackfillNight())
 	if len(fs) != 0 || !strings.Contains(sig.List()[0].Signal, "clicks.opener") {
 		t.Errorf("without opener: %d findings, signals %+v", len(fs), sig.List())
 	}
@@ -296,7 +296,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fs, _ := run(t, st, pack, detectors.Scope{}); len(fs) != tc.want {
+		if fs, _ := run(t, st, pack, detectors.BackfillNight()); len(fs) != tc.want {
 			t.Errorf("%s = %v: %d findings, want %d", tc.key, tc.val, len(fs), tc.want)
 		}
 	}
@@ -336,14 +336,14 @@ SELECT 'old-' || i, TIMESTAMP '2026-11-17 00:00:00' + to_minutes((i * 17)::INTEG
 FROM range(0, 40) r(i)`); err != nil {
 		t.Fatal(err)
 	}
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	if f, ok := byPublisher(fs)["OLDPHONE"]; ok {
 		t.Fatalf("small phones flagged: %s", f.Summary)
 	}
 	if _, err := st.DB.Exec(`UPDATE clicks SET user_agent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' WHERE publisher_id = 'OLDPHONE'`); err != nil {
 		t.Fatal(err)
 	}
-	fs, _ = run(t, st, pack, detectors.Scope{})
+	fs, _ = run(t, st, pack, detectors.BackfillNight())
 	if _, ok := byPublisher(fs)["OLDPHONE"]; !ok {
 		t.Errorf("320×460 script-opened windows on a desktop browser not flagged")
 	}

@@ -246,20 +246,13 @@ func usable(ctx context.Context, env detectors.Env, pl plan) (usability, error) 
 // backfill every day in the input for both. A backfill's span reads the
 // local clicks and orders: backfills are whole runs, never partitioned.
 func scope(ctx context.Context, env detectors.Env, p Thresholds) (lbStart, lbEnd, ws, we time.Time, ok bool, err error) {
-	if env.Scope.IsNight() {
-		ws = env.Scope.Night.UTC()
-		we = ws.AddDate(0, 0, 1)
-		return we.AddDate(0, 0, -p.LookbackDays), we, ws, we, true, nil
+	ws, we, ok, err = env.Night.Days()
+	if err != nil || !ok {
+		return lbStart, lbEnd, ws, we, ok, err
 	}
-	var lo, hi sql.NullTime
-	if err := env.DB.QueryRowContext(ctx, queries["DataSpan"]).Scan(&lo, &hi); err != nil {
-		return lbStart, lbEnd, ws, we, false, fmt.Errorf("self_promotion: data span: %w", err)
+	if env.Night.IsNight() {
+		return env.Night.LookbackEnding(p.LookbackDays), we, ws, we, true, nil
 	}
-	if !lo.Valid || !hi.Valid {
-		return lbStart, lbEnd, ws, we, false, nil
-	}
-	ws = lo.Time.UTC().Truncate(24 * time.Hour)
-	we = hi.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	return ws, we, ws, we, true, nil
 }
 

@@ -216,8 +216,3 @@ SELECT c.*, o.*
 FROM (SELECT count(target_type) > 0 AS clicks_target_type, count(target_id) > 0 AS clicks_target_id FROM clicks) c,
      (SELECT count(seller_id) > 0 AS orders_seller_id, count(product_id) > 0 AS orders_product_id,
              count(commission_usd) > 0 AS orders_commission_usd FROM orders) o;
-
--- name: DataSpan
--- The days present in the input, for a backfill's window.
-SELECT least((SELECT min(ts) FROM clicks), (SELECT min(ts) FROM orders)),
-       greatest((SELECT max(ts) FROM clicks), (SELECT max(ts) FROM orders));

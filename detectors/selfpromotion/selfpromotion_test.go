@@ -97,7 +97,7 @@ func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
-func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
@@ -140,7 +140,7 @@ func digest(t *testing.T, fs []detectors.Finding) map[string]got {
 
 func TestLinkedPromotersFlaggedOthersNot(t *testing.T) {
 	st, pack := setup(t)
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	want := map[string]got{
 		"ENT": {Severity: "high", Score: 0.9, Kind: "entity_or_payout", Matched: []string{"entity_id"}, Clicks: [2]int64{60, 100}, Orders: [2]int64{10, 12},
 			Signals: []string{"clicks_to_own_store", "orders_from_own_store", "majority_to_own_store"}, OrderIDs: 10, Commission: 15},
@@ -182,7 +182,7 @@ func TestLinkedPromotersFlaggedOthersNot(t *testing.T) {
 		}
 	}
 	// Re-running gives byte-identical findings.
-	again, _ := run(t, st, pack, detectors.Scope{})
+	again, _ := run(t, st, pack, detectors.BackfillNight())
 	if diff := cmp.Diff(fs, again); diff != "" {
 		t.Errorf("second run differs:\n%s", diff)
 	}
@@ -190,7 +190,7 @@ func TestLinkedPromotersFlaggedOthersNot(t *testing.T) {
 
 func TestHardNegativesNotFlagged(t *testing.T) {
 	st, pack := setup(t)
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	for _, f := range fs {
 		switch {
 		case f.PublisherID == "POOLED", f.PublisherID == "FAN", f.PublisherID == "OTHERS", f.PublisherID == "BRANDLINK", strings.HasPrefix(f.PublisherID, "BG"):
@@ -216,7 +216,7 @@ func TestHardNegativesNotFlagged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fs, _ := run(t, st, pack, detectors.Scope{})
+			fs, _ := run(t, st, pack, detectors.BackfillNight())
 			if _, ok := digest(t, fs)[tc.pub]; !ok {
 				t.Errorf("%s not flagged with %s=%v: the test world does not exercise the threshold", tc.pub, tc.key, tc.value)
 			}
@@ -227,7 +227,7 @@ func TestHardNegativesNotFlagged(t *testing.T) {
 func TestNightJudgesTheNight(t *testing.T) {
 	st, pack := setup(t)
 	night := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	fs, _ := run(t, st, pack, detectors.Scope{Night: night})
+	fs, _ := run(t, st, pack, detectors.NightOf(night))
 	g := digest(t, fs)
 	ent, ok := g["ENT"]
 	if !ok {
@@ -243,7 +243,7 @@ func TestNightJudgesTheNight(t *testing.T) {
 		}
 	}
 	// A night without activity has nothing to judge.
-	fs, _ = run(t, st, pack, detectors.Scope{Night: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})
+	fs, _ = run(t, st, pack, detectors.NightOf(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)))
 	if len(fs) != 0 {
 		t.Errorf("quiet night: %d findings", len(fs))
 	}
@@ -267,7 +267,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 			if _, err := st.DB.Exec(tc.update); err != nil {
 				t.Fatal(err)
 			}
-			fs, signals := run(t, st, pack, detectors.Scope{})
+			fs, signals := run(t, st, pack, detectors.BackfillNight())
 			var names []string
 			for _, f := range fs {
 				names = append(names, f.PublisherID)
@@ -292,7 +292,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fs, _ := run(t, st, pack, detectors.Scope{}); len(fs) != 0 {
+	if fs, _ := run(t, st, pack, detectors.BackfillNight()); len(fs) != 0 {
 		t.Errorf("got %d findings with min_share=0.9, want 0", len(fs))
 	}
 }
@@ -337,7 +337,7 @@ func TestPartitionsAgreeOnTheWorld(t *testing.T) {
 			t.Fatalf("%s shares a partition with the organic orders: the case tests nothing", id)
 		}
 	}
-	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: night}, 4)
+	whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(night), 4)
 	g := digest(t, whole)
 	// Half of CLICKSONLY's 40 clicks to S_CO are on prod-S_CO.
 	if g["CLICKSONLY"].Clicks != [2]int64{40, 45} || g["ENT"].Clicks != [2]int64{45, 45} {

@@ -33,7 +33,7 @@ func TestPartitionsAcrossPartitions(t *testing.T) {
 	st := detectortest.Store(t, world, partitionWorld)
 	pack := detectortest.Pack(t)
 	for _, night := range []time.Time{time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)} {
-		whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.Scope{Night: night}, 4)
+		whole := detectortest.PartitionsAgree(t, Detector{}, st, pack, detectors.NightOf(night), 4)
 		if night.Day() != 21 {
 			continue
 		}

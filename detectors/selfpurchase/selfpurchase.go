@@ -97,16 +97,16 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 	if err != nil {
 		return plan{}, false, err
 	}
-	scopeStart, scopeEnd, ok, err := env.Scope.Days(ctx, env.DB, queries["OrderSpan"])
+	scopeStart, scopeEnd, ok, err := env.Night.Days()
 	if err != nil {
-		return plan{}, false, fmt.Errorf("self_purchase: order span: %w", err)
+		return plan{}, false, fmt.Errorf("self_purchase: %w", err)
 	}
 	if !ok {
 		return plan{rule: rule, p: p}, false, nil
 	}
 	identStart := scopeEnd.AddDate(0, 0, -p.LookbackDays)
 	historyStart := scopeStart.AddDate(0, 0, -p.OrderHistoryDays)
-	if !env.Scope.IsNight() {
+	if !env.Night.IsNight() {
 		// Backfill: every identifier in the tables, every order judged.
 		identStart, historyStart = time.Time{}, scopeStart
 	}
@@ -501,7 +501,7 @@ func finding(env detectors.Env, rule rules.Rule, p Thresholds, pub string, links
 		severity = rule.Severity
 	}
 	ws, we := scopeStart, scopeEnd
-	if !env.Scope.IsNight() {
+	if !env.Night.IsNight() {
 		ws = first.Truncate(24 * time.Hour)
 		we = last.Truncate(24*time.Hour).AddDate(0, 0, 1)
 	}
@@ -526,7 +526,7 @@ func finding(env detectors.Env, rule rules.Rule, p Thresholds, pub string, links
 	evidence := map[string]any{
 		"window_start":                ws.Format(time.RFC3339),
 		"window_end":                  we.Format(time.RFC3339),
-		"scope":                       map[string]any{"start": scopeStart.Format(time.RFC3339), "end": scopeEnd.Format(time.RFC3339), "night": env.Scope.IsNight(), "history_start": historyStart.Format(time.RFC3339)},
+		"scope":                       map[string]any{"start": scopeStart.Format(time.RFC3339), "end": scopeEnd.Format(time.RFC3339), "night": env.Night.IsNight(), "history_start": historyStart.Format(time.RFC3339)},
 		"earlier_orders_in_history":   earlier,
 		"linked_buyers":               buyers,
 		"linked_buyer_count":          len(buyers),

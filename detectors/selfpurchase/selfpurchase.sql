@@ -221,7 +221,3 @@ SELECT substr(node, 3) AS publisher_id, kind, val, buyers
 FROM globals.self_purchase_identifiers
 WHERE starts_with(node, 'P:') AND buyers > $1
 ORDER BY publisher_id, kind, val;
-
--- name: OrderSpan
--- Backfill scope: every day with orders.
-SELECT min(ts), max(ts) FROM orders;

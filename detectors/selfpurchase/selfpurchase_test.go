@@ -24,7 +24,7 @@ func setup(t *testing.T) (*store.Store, *rules.Pack) {
 	return detectortest.Store(t, world), detectortest.Pack(t)
 }
 
-func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Scope) ([]detectors.Finding, *detectors.Signals) {
+func run(t *testing.T, st *store.Store, pack *rules.Pack, scope detectors.Night) ([]detectors.Finding, *detectors.Signals) {
 	t.Helper()
 	return detectortest.Run(t, Detector{}, st, pack, scope)
 }
@@ -77,7 +77,7 @@ func decode(t *testing.T, f detectors.Finding) evidence {
 
 func TestBackfill(t *testing.T) {
 	st, pack := setup(t)
-	fs, _ := run(t, st, pack, detectors.Scope{})
+	fs, _ := run(t, st, pack, detectors.BackfillNight())
 	got := byPublisher(t, fs)
 	type want struct {
 		severity   string
@@ -180,7 +180,7 @@ func TestNight(t *testing.T) {
 	st, pack := setup(t)
 	st.DB.SetMaxOpenConns(1) // so the check below sees the detector's connection
 	night := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	fs, _ := run(t, st, pack, detectors.Scope{Night: night})
+	fs, _ := run(t, st, pack, detectors.NightOf(night))
 	got := map[string][2]string{}
 	for _, f := range fs {
 		got[f.PublisherID] = [2]string{f.Severity, f.FindingID}
@@ -210,7 +210,7 @@ func TestNight(t *testing.T) {
 	if err := st.DB.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'sp\_%' ESCAPE '\'`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("working tables left behind: %d (%v)", left, err)
 	}
-	again, _ := run(t, st, pack, detectors.Scope{Night: night})
+	again, _ := run(t, st, pack, detectors.NightOf(night))
 	for _, f := range again {
 		if got[f.PublisherID][1] != f.FindingID {
 			t.Errorf("finding id of %s changed between runs", f.PublisherID)
@@ -223,7 +223,7 @@ func TestAbsentColumnsAreSignalsUnavailable(t *testing.T) {
 	if _, err := st.DB.Exec(`UPDATE publishers SET payout_hash = NULL; DELETE FROM buyers`); err != nil {
 		t.Fatal(err)
 	}
-	fs, signals := run(t, st, pack, detectors.Scope{})
+	fs, signals := run(t, st, pack, detectors.BackfillNight())
 	got := map[string]bool{}
 	for _, s := range signals.List() {
 		got[s.Signal] = true
@@ -269,7 +269,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fs, _ := run(t, st, pack, detectors.Scope{})
+			fs, _ := run(t, st, pack, detectors.BackfillNight())
 			f, ok := byPublisher(t, fs)[tc.pub]
 			if ok != tc.flagged {
 				t.Fatalf("%s flagged = %v, want %v", tc.pub, ok, tc.flagged)

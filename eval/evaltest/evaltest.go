@@ -71,13 +71,13 @@ func CheckPartitions(t *testing.T, d detectors.Detector) {
 	}
 	var nights []night
 	for day := first.UTC().Truncate(24 * time.Hour); !day.After(last); day = day.AddDate(0, 0, 1) {
-		fs, _ := detectortest.Run(t, d, st, pack, detectors.Scope{Night: day})
+		fs, _ := detectortest.Run(t, d, st, pack, detectors.NightOf(day))
 		nights = append(nights, night{day, len(fs)})
 	}
 	sort.SliceStable(nights, func(i, j int) bool { return nights[i].findings > nights[j].findings })
 	total := 0
 	for _, n := range nights[:min(PartitionNights, len(nights))] {
-		whole := detectortest.PartitionsAgree(t, d, st, pack, detectors.Scope{Night: n.day}, 4)
+		whole := detectortest.PartitionsAgree(t, d, st, pack, detectors.NightOf(n.day), 4)
 		t.Logf("night %s: %d finding(s) in the whole run", n.day.Format(time.DateOnly), len(whole))
 		total += len(whole)
 	}
