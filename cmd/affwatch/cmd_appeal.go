@@ -127,32 +127,22 @@ func runAppeal(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func listAppeals(ctx context.Context, db *sql.DB, publisher string, stdout io.Writer) error {
-	rows, err := db.QueryContext(ctx, `SELECT appeal_id, publisher_id, detector, coalesce(finding_id, ''), outcome, CAST(decided_on AS VARCHAR), decided_by, note
-		FROM appeals WHERE ? = '' OR publisher_id = ? ORDER BY decided_on, publisher_id, appeal_id`, publisher, publisher)
+	appeals, err := penalty.ListAppeals(ctx, db, publisher)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	if len(appeals) == 0 {
+		fmt.Fprintln(stdout, "no appeal decisions recorded")
+		return nil
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "APPEAL\tPUBLISHER\tDETECTOR\tFINDING\tOUTCOME\tDECIDED\tBY\tNOTE")
-	n := 0
-	for rows.Next() {
-		var f [8]string
-		if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]); err != nil {
-			return err
-		}
+	for _, a := range appeals {
+		f := []string{a.ID, a.PublisherID, a.Detector, a.FindingID, a.Outcome, a.DecidedOn.Format(time.DateOnly), a.DecidedBy, a.Note}
 		for i := range f {
 			f[i] = safeTerm(f[i])
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f[0], f[1], f[2], dashIfEmpty(f[3]), f[4], f[5], f[6], f[7])
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if n == 0 {
-		fmt.Fprintln(stdout, "no appeal decisions recorded")
-		return nil
 	}
 	return tw.Flush()
 }

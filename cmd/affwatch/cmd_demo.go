@@ -10,6 +10,7 @@ import (
 
 	"affwatch/fixtures"
 	"affwatch/fixtures/sites"
+	"affwatch/pipeline"
 )
 
 const demoHelp = `
@@ -81,15 +82,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.rulesPath, err = fixtures.WriteReferencePack(filepath.Join(out, "reference-lists"), bots); err != nil {
 		return fmt.Errorf("demo reference lists: %w", err)
 	}
-	o.crawl.allow = web.Allow()
-	o.crawl.hostDelay = -1
-	res, err := runBatch(ctx, o, log, stderr)
+	o.crawl.Allow = web.Allow()
+	o.crawl.HostDelay = -1
+	cfg, err := o.config(log, stderr)
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(filepath.Join(out, "report.html"))
 	fmt.Fprintf(stdout, "demo: %d finding(s), %d recommendation(s) from generated data\n",
-		res.written.Findings, res.written.Recommendations)
+		res.Findings, res.Recommendations)
 	if keep {
 		fmt.Fprintf(stdout, "input and ground truth (labels.csv) kept in %s\n", in)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"affwatch/loaders"
+	"affwatch/pipeline"
 )
 
 const loadHelp = `
@@ -46,7 +47,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--date %q: want YYYY-MM-DD", date)
 		}
 	}
-	inputs, err := discover(in, log, loaders.DiscoverOptions{})
+	inputs, err := pipeline.Discover(in, log, loaders.DiscoverOptions{})
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	res, err := loaders.Load(ctx, st, files, loaders.Options{RunID: newRunID(time.Now().UTC()), Night: night, Progress: newLoadProgress(stderr), Logger: log})
+	res, err := loaders.Load(ctx, st, files, loaders.Options{RunID: pipeline.NewRunID(time.Now().UTC()), Night: night, Progress: newLoadProgress(stderr), Logger: log})
 	if err != nil {
 		return err
 	}

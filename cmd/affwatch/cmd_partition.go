@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"affwatch/detectors"
 	"affwatch/loaders"
-	"affwatch/store"
+	"affwatch/pipeline"
 )
 
 const partitionHelp = `
@@ -65,7 +64,7 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	inputs, err := discover(o.in, log, loaders.DiscoverOptions{})
+	inputs, err := pipeline.Discover(o.in, log, loaders.DiscoverOptions{})
 	if err != nil {
 		return err
 	}
@@ -95,59 +94,9 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	present := map[string]bool{}
-	for _, f := range files {
-		present[f.Dataset] = true
-	}
-	for _, ds := range loaders.Datasets {
-		if !present[ds.Name] {
-			continue
-		}
-		var cols []string
-		for _, c := range ds.Columns {
-			if c.Kind == loaders.StringList {
-				cols = append(cols, fmt.Sprintf("array_to_string(%s, ';') AS %s", c.Name, c.Name))
-			} else {
-				cols = append(cols, c.Name)
-			}
-		}
-		sel := "SELECT " + strings.Join(cols, ", ") + " FROM " + ds.Name
-		var q string
-		if partitionedDatasets[ds.Name] {
-			sel = "SELECT " + strings.Join(cols, ", ") + ", " + detectors.PartitionSQL("publisher_id", o.partitions) + " AS part FROM " + ds.Name
-			q = fmt.Sprintf("COPY (%s ORDER BY part, %s) TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))",
-				sel, ds.Key[0], store.QuoteLiteral(filepath.Join(out, ds.Name)))
-		} else {
-			q = fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", sel, store.QuoteLiteral(filepath.Join(out, ds.Name+".parquet")))
-		}
-		if _, err := st.DB.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("partition: write %s: %w", ds.Name, err)
-		}
-	}
-	if q := loaded.Quarantined(); q > 0 {
-		if _, err := st.DB.ExecContext(ctx, "COPY (SELECT dataset, file, line, column_name, reason, value FROM quarantine ORDER BY file, line) TO "+
-			store.QuoteLiteral(filepath.Join(out, "quarantine.parquet"))+" (FORMAT parquet)"); err != nil {
-			return err
-		}
-		log.Warn("input rows quarantined and left out of the split", "rows", q, "list", filepath.Join(o.out, "quarantine.parquet"))
-	}
-	var counts []string
-	for _, ds := range []string{"clicks", "orders"} {
-		rows, err := st.DB.QueryContext(ctx, fmt.Sprintf("SELECT %s AS part, count(*) FROM %s GROUP BY 1 ORDER BY 1", detectors.PartitionSQL("publisher_id", o.partitions), ds))
-		if err != nil {
-			return err
-		}
-		var parts []string
-		for rows.Next() {
-			var p, n int64
-			if err := rows.Scan(&p, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			parts = append(parts, fmt.Sprintf("%d:%d", p, n))
-		}
-		rows.Close()
-		counts = append(counts, ds+" "+strings.Join(parts, " "))
+	counts, err := pipeline.Split(ctx, st, files, loaded, out, o.partitions, log)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "split into %d partitions in %s (rows per partition: %s)\n", o.partitions, o.out, strings.Join(counts, "; "))
 	return nil

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"affwatch/loaders"
+	"affwatch/pipeline"
 	"affwatch/rules"
 )
 
@@ -123,10 +124,11 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	var ue *usageError
+	var pe *pipeline.UsageError
 	var ce *loaders.ContractError
 	var ve *rules.ValidationError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &pe):
 		fmt.Fprintf(stderr, "affwatch: %v\n", err)
 		return 2
 	case errors.As(err, &ve):

@@ -193,3 +193,30 @@ func ReadAppealsCSV(r io.Reader, name string) ([]Appeal, error) {
 	}
 	return out, nil
 }
+
+// RecordedAppeal is an appeal as the database holds it, with its id.
+type RecordedAppeal struct {
+	ID string
+	Appeal
+}
+
+// ListAppeals returns the recorded decisions, of one publisher or (empty)
+// of all, oldest first.
+func ListAppeals(ctx context.Context, db *sql.DB, publisher string) ([]RecordedAppeal, error) {
+	rows, err := db.QueryContext(ctx, `SELECT appeal_id, publisher_id, detector, coalesce(finding_id, ''), outcome, decided_on::TIMESTAMP, decided_by, note
+		FROM appeals WHERE ? = '' OR publisher_id = ? ORDER BY decided_on, publisher_id, appeal_id`, publisher, publisher)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RecordedAppeal
+	for rows.Next() {
+		var a RecordedAppeal
+		if err := rows.Scan(&a.ID, &a.PublisherID, &a.Detector, &a.FindingID, &a.Outcome, &a.DecidedOn, &a.DecidedBy, &a.Note); err != nil {
+			return nil, err
+		}
+		a.DecidedOn = a.DecidedOn.UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

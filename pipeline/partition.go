@@ -1,10 +1,9 @@
-package main
+package pipeline
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -194,90 +193,89 @@ func commitDir(tmp, dir string) error {
 }
 
 // finishBaselines computes every detector's program-wide tables over the
-// whole input and writes them, with baselines.json last, into o.out.
-func finishBaselines(ctx context.Context, st *store.Store, o runOptions, pack *rules.Pack, runID string, loaded *loaders.Result, timings []reports.Timing, log *slog.Logger) (*batchResult, error) {
+// whole input and writes them, with baselines.json last, into r.cfg.Out.
+func (r *nightRun) finishBaselines(ctx context.Context) error {
+	st, pack, runID, log := r.st, r.cfg.Pack, r.runID, r.log
 	t0 := beginStage(log, "baselines")
-	night, err := time.Parse(time.DateOnly, o.date)
-	if err != nil {
-		return nil, usagef("--date %q: want YYYY-MM-DD", o.date)
-	}
-	env := detectors.Env{DB: st.DB, RunID: runID, Night: detectors.NightOf(night), Pack: pack, Signals: &detectors.Signals{}}
+	env := detectors.Env{DB: st.DB, RunID: runID, Night: r.night, Pack: pack, Signals: &detectors.Signals{}}
 	tables, err := detectors.AllGlobalTables(ctx, env, all.Detectors())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := detectors.PrepareGlobals(ctx, env, tables); err != nil {
-		return nil, err
+		return err
 	}
-	tmp, err := os.MkdirTemp(o.out, ".baselines-")
+	tmp, err := os.MkdirTemp(r.cfg.Out, ".baselines-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	absTmp, err := filepath.Abs(tmp)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	files, err := detectors.ExportGlobals(ctx, st.DB, absTmp, tables)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	timings = append(timings, reports.Timing{Stage: "baselines", Seconds: time.Since(t0).Seconds()})
-	m := baselinesManifest{RunID: runID, Night: o.date, RulesVersion: pack.Version, RulesSHA256: pack.SHA256, ToolVersion: version,
-		Inputs: inputFiles(loaded), Tables: files, Timings: timings, FinishedAt: time.Now().UTC()}
+	r.timed("baselines", t0)
+	m := baselinesManifest{RunID: runID, Night: r.dateString(), RulesVersion: pack.Version, RulesSHA256: pack.SHA256, ToolVersion: r.cfg.ToolVersion,
+		Inputs: inputFiles(r.loaded), Tables: files, Timings: r.timings, FinishedAt: time.Now().UTC()}
 	// An older baselines.json must not vouch for the new tables while they
 	// are being moved in.
-	if err := os.Remove(filepath.Join(o.out, BaselinesManifestName)); err != nil && !os.IsNotExist(err) {
-		return nil, err
+	if err := os.Remove(filepath.Join(r.cfg.Out, BaselinesManifestName)); err != nil && !os.IsNotExist(err) {
+		return err
 	}
-	if err := commitDir(absTmp, o.out); err != nil {
-		return nil, err
+	if err := commitDir(absTmp, r.cfg.Out); err != nil {
+		return err
 	}
 	if err := succeedRun(ctx, st, runID, m); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writeJSONFile(filepath.Join(o.out, BaselinesManifestName), m); err != nil {
-		return nil, err
+	if err := writeJSONFile(filepath.Join(r.cfg.Out, BaselinesManifestName), m); err != nil {
+		return err
 	}
 	var rows int64
 	for _, f := range files {
 		rows += f.Rows
 	}
-	log.Info("baselines written", "tables", len(files), "rows", rows, "out", o.out)
-	return &batchResult{runID: runID, written: reports.Written{Findings: len(files)}}, nil
+	log.Info("baselines written", "tables", len(files), "rows", rows, "out", r.cfg.Out)
+	r.result.Tables = len(files)
+	return errDone
 }
 
-// finishPartition writes the partition's hand-over to the merge into o.out,
+// finishPartition writes the partition's hand-over to the merge into r.cfg.Out,
 // partition.json last.
-func finishPartition(ctx context.Context, st *store.Store, o runOptions, pack *rules.Pack, part detectors.Partition, b *baselinesManifest,
-	runID string, started time.Time, loaded *loaders.Result, findings []detectors.Finding, timings []reports.Timing, log *slog.Logger) (*batchResult, error) {
+func (r *nightRun) finishPartition(ctx context.Context) error {
+	st, pack, runID, log, part, b := r.st, r.cfg.Pack, r.runID, r.log, r.cfg.Part, r.baselines
 	t0 := beginStage(log, "hand-over")
-	if err := os.Remove(filepath.Join(o.out, PartitionManifestName)); err != nil && !os.IsNotExist(err) {
-		return nil, err
+	if err := os.Remove(filepath.Join(r.cfg.Out, PartitionManifestName)); err != nil && !os.IsNotExist(err) {
+		return err
 	}
-	tmp, err := os.MkdirTemp(o.out, ".partition-")
+	tmp, err := os.MkdirTemp(r.cfg.Out, ".partition-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	tables, err := store.ExportPartition(ctx, st.DB, runID, tmp)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	timings = append(timings, reports.Timing{Stage: "hand-over", Seconds: time.Since(t0).Seconds()})
-	m := partitionManifest{RunID: runID, Partition: part.String(), Index: part.Index, Count: part.Count, Night: o.date,
-		RulesVersion: pack.Version, RulesSHA256: pack.SHA256, ToolVersion: version, BaselinesRunID: b.RunID,
-		Findings: len(findings), Inputs: inputFiles(loaded), Tables: tables, Timings: timings,
-		StartedAt: started, FinishedAt: time.Now().UTC()}
-	if err := commitDir(tmp, o.out); err != nil {
-		return nil, err
+	r.timed("hand-over", t0)
+	m := partitionManifest{RunID: runID, Partition: part.String(), Index: part.Index, Count: part.Count, Night: r.dateString(),
+		RulesVersion: pack.Version, RulesSHA256: pack.SHA256, ToolVersion: r.cfg.ToolVersion, BaselinesRunID: b.RunID,
+		Findings: len(r.findings), Inputs: inputFiles(r.loaded), Tables: tables, Timings: r.timings,
+		StartedAt: r.started, FinishedAt: time.Now().UTC()}
+	if err := commitDir(tmp, r.cfg.Out); err != nil {
+		return err
 	}
 	if err := succeedRun(ctx, st, runID, m); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writeJSONFile(filepath.Join(o.out, PartitionManifestName), m); err != nil {
-		return nil, err
+	if err := writeJSONFile(filepath.Join(r.cfg.Out, PartitionManifestName), m); err != nil {
+		return err
 	}
-	log.Info("partition finished", "partition", part.String(), "findings", len(findings), "out", o.out)
-	return &batchResult{runID: runID, written: reports.Written{Findings: len(findings), QuarantinedRows: int(loaded.Quarantined())}}, nil
+	log.Info("partition finished", "partition", part.String(), "findings", len(r.findings), "out", r.cfg.Out)
+	r.result.Findings, r.result.QuarantinedRows = len(r.findings), int(r.loaded.Quarantined())
+	return errDone
 }

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"affwatch/loaders"
 )
 
-// discover finds the input files and says, in the log, what it did not
+// Discover finds the input files and says, in the log, what it did not
 // read: entries skipped as hidden or marker names, and names that look
 // meant as a dataset. Nothing in the input vanishes unsaid.
-func discover(in string, log *slog.Logger, opts loaders.DiscoverOptions) (*loaders.Inputs, error) {
+func Discover(in string, log *slog.Logger, opts loaders.DiscoverOptions) (*loaders.Inputs, error) {
 	inputs, err := loaders.DiscoverInputsWith(in, opts)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"affwatch/detectors"
 
 	"affwatch/reports"
 	"affwatch/rules"
@@ -37,13 +39,10 @@ func (m *metricsWriter) write(ctx context.Context, ok bool, timings []reports.Ti
 // recordRun inserts the run's row, status running; a zero night is a
 // backfill. It returns a function for a deferred call that marks the run
 // failed with the error, if there is one when the command returns.
-func recordRun(ctx context.Context, st *store.Store, runID, command string, night, started time.Time, pack *rules.Pack) (markFailed func(err error), err error) {
-	var nightArg any
-	if !night.IsZero() {
-		nightArg = night.Format(time.DateOnly)
-	}
+func recordRun(ctx context.Context, st *store.Store, runID, command string, night detectors.Night, started time.Time, pack *rules.Pack, toolVersion string) (markFailed func(err error), err error) {
+	nightArg := night.DateArg()
 	if _, err := st.DB.ExecContext(ctx, `INSERT INTO runs (run_id, command, night, started_at, status, rules_version, rules_sha256, tool_version)
-		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, version); err != nil {
+		VALUES (?, ?, ?::DATE, ?, 'running', ?, ?, ?)`, runID, command, nightArg, started, pack.Version, pack.SHA256, toolVersion); err != nil {
 		return nil, fmt.Errorf("record run: %w", err)
 	}
 	return func(err error) {

@@ -1,0 +1,129 @@
+// Package pipeline owns a night: the judged days (detectors.Night), the
+// one list of stages that a whole run, a baselines pass, a partition and a
+// merge share (stages.go), and what each stage stores. cmd/affwatch turns
+// flags into a Config and calls Run or Merge.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"affwatch/detectors"
+	"affwatch/loaders"
+	"affwatch/rules"
+	"affwatch/store"
+)
+
+// UsageError is a mistake in what the caller asked for (a baselines pass
+// of another night, a partition missing from a merge): the command line
+// exits with status 2 on it.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{fmt.Sprintf(format, args...)}
+}
+
+// DB says where the database is and how DuckDB runs.
+type DB struct {
+	Path        string // default: affwatch.duckdb in the output directory
+	MemoryLimit string
+	Threads     int
+	TempDir     string
+}
+
+// Open opens the database, creating it (and migrating it) when new.
+func (o DB) Open(ctx context.Context, outDir string) (*store.Store, error) {
+	path := o.Path
+	if path == "" {
+		path = filepath.Join(outDir, "affwatch.duckdb")
+	}
+	return store.Open(ctx, path, store.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDirectory: o.TempDir})
+}
+
+// Crawl tunes the crawl and render stages.
+type Crawl struct {
+	DNSServer    string
+	AllowPrivate bool
+	Force        bool
+	IgnoreRobots bool
+	TTL          time.Duration
+	MaxPages     int
+	Concurrency  int
+	HostDelay    time.Duration
+	// Allow lists exact listeners the crawler may reach although they are
+	// not public (the demo's fixture web server); never set from a flag.
+	Allow map[netip.AddrPort]bool
+	// DialControl is a last-resort dial check (tests: crawler.LoopbackOnly).
+	DialControl func(network, address string, c syscall.RawConn) error
+	Render      Render
+	// Progress draws sites done on a terminal; nil: the log says it.
+	Progress, RenderProgress func(done, total, failed int)
+}
+
+// Render tunes the render stage (issue 17).
+type Render struct {
+	Off      bool
+	Tabs     int
+	MaxPages int
+	Browser  string
+}
+
+// Config is one run of the night's pipeline.
+type Config struct {
+	In, Out string
+	// Pack is the rule pack; when nil, it is loaded from RulesPath (the
+	// embedded pack when empty) as the run's first step, so that a pack
+	// that does not load is a failed run with its metrics.
+	Pack      *rules.Pack
+	RulesPath string
+	// Night is detectors.NightOf(--date) or detectors.BackfillNight().
+	Night detectors.Night
+	// Mode is ModeWhole, ModeBaselines or ModePartition (a merge has
+	// MergeConfig).
+	Mode Mode
+	// Part and Baselines (the baselines pass's folder) are a partition's.
+	Part      detectors.Partition
+	Baselines string
+
+	NoCrawl         bool
+	Crawl           Crawl
+	Strict          bool
+	AllowEmptyNight bool
+	SetAsideBroken  bool
+	BotList         string
+	MetricsFile     string
+	DB              DB
+	ToolVersion     string
+	Log             *slog.Logger
+	// LoadProgress hears about each input file; nil: silent.
+	LoadProgress loaders.Progress
+}
+
+// MergeConfig is `affwatch merge`: the partitions' folders into one
+// night's outputs.
+type MergeConfig struct {
+	Out         string
+	Pack        *rules.Pack // nil: loaded from RulesPath
+	RulesPath   string
+	Date        string // checked against the partitions'; empty: theirs
+	Dirs        []string
+	MetricsFile string
+	DB          DB
+	ToolVersion string
+	Log         *slog.Logger
+}
+
+// Result is what a run or a merge wrote.
+type Result struct {
+	RunID string
+	// Findings, Recommendations and QuarantinedRows count what was written;
+	// a baselines pass counts its tables in Tables.
+	Findings, Recommendations, QuarantinedRows, Tables int
+}
