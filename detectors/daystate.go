@@ -20,8 +20,12 @@ type DayState struct {
 	// Days is the table (day DATE, deps VARCHAR) of the days held; State
 	// the table of the rows, whose first column is the day.
 	Days, State string
-	// Columns are the click columns the computation reads (hashed).
+	// Columns are the click columns the computation reads (hashed); empty
+	// when it reads no clicks.
 	Columns string
+	// OrderColumns, when set, are the order columns it reads: the day's
+	// orders join its fingerprint.
+	OrderColumns string
 	// Reach is how many days before a day its computation reads.
 	Reach int
 	// Params names the thresholds the rows depend on (e.g. "gap=30").
@@ -45,10 +49,35 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 			return fmt.Errorf("day state: bad table name %q", name)
 		}
 	}
-	fps, err := s.fingerprints(ctx, db, start.AddDate(0, 0, -s.Reach), end)
+	// Days whose raw rows --retain-days dropped keep the rows computed
+	// while the rows were there: nothing is left to compute them from.
+	horizon, err := RetainedFrom(ctx, db)
 	if err != nil {
 		return err
 	}
+	from := start.AddDate(0, 0, -s.Reach)
+	if from.Before(horizon) {
+		from = horizon
+	}
+	fps := map[string]string{}
+	if s.Columns != "" {
+		if fps, err = s.fingerprints(ctx, db, "clicks", s.Columns, from, end); err != nil {
+			return err
+		}
+	}
+	if s.OrderColumns != "" {
+		ofps, err := s.fingerprints(ctx, db, "orders", s.OrderColumns, from, end)
+		if err != nil {
+			return err
+		}
+		for d := from; d.Before(end); d = d.AddDate(0, 0, 1) {
+			key := d.Format(time.DateOnly)
+			if fps[key] != "" || ofps[key] != "" {
+				fps[key] += "|" + ofps[key]
+			}
+		}
+	}
+
 	stored := map[string]string{}
 	rows, err := db.QueryContext(ctx, `SELECT CAST(day AS VARCHAR), deps FROM `+s.Days+` WHERE day >= CAST(? AS DATE) AND day < CAST(? AS DATE)`, start, end)
 	if err != nil {
@@ -75,6 +104,9 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 		}
 		key := d.Format(time.DateOnly)
 		deps[key] = strings.Join(parts, ";")
+		if d.Before(horizon) {
+			continue
+		}
 		if stored[key] != deps[key] {
 			stale = append(stale, d)
 		}
@@ -117,16 +149,20 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 	return tx.Commit()
 }
 
-// fingerprints reads, per day with clicks in [from, to), the count and
-// hash sum of the columns; a day without clicks has none ("").
-func (s DayState) fingerprints(ctx context.Context, db *sql.DB, from, to time.Time) (map[string]string, error) {
-	for _, c := range strings.Split(s.Columns, ",") {
+// fingerprints reads, per day with rows of table (clicks or orders) in
+// [from, to), the count and hash sum of the columns; a day without rows
+// has none ("").
+func (s DayState) fingerprints(ctx context.Context, db *sql.DB, table, columns string, from, to time.Time) (map[string]string, error) {
+	if table != "clicks" && table != "orders" {
+		return nil, fmt.Errorf("day state: bad table %q", table)
+	}
+	for _, c := range strings.Split(columns, ",") {
 		if !isIdent(strings.TrimSpace(c)) {
 			return nil, fmt.Errorf("day state: bad column %q", c)
 		}
 	}
-	rows, err := db.QueryContext(ctx, `SELECT CAST(ts AS DATE), count(*), CAST(sum(hash(`+s.Columns+`)) AS VARCHAR)
-		FROM clicks WHERE ts >= ? AND ts < ? GROUP BY 1`, from, to)
+	rows, err := db.QueryContext(ctx, `SELECT CAST(ts AS DATE), count(*), CAST(sum(hash(`+columns+`)) AS VARCHAR)
+		FROM `+table+` WHERE ts >= ? AND ts < ? GROUP BY 1`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("%s: fingerprints: %w", s.Days, err)
 	}
@@ -142,4 +178,18 @@ func (s DayState) fingerprints(ctx context.Context, db *sql.DB, from, to time.Ti
 		out[day.UTC().Format(time.DateOnly)] = fmt.Sprintf("%d:%s", n, h.String)
 	}
 	return out, rows.Err()
+}
+
+// RetainedFrom is the first day whose raw clicks and orders the database
+// still holds in full: --retain-days dropped the days before it (zero:
+// nothing was dropped).
+func RetainedFrom(ctx context.Context, db *sql.DB) (time.Time, error) {
+	var t sql.NullTime
+	if err := db.QueryRowContext(ctx, `SELECT max(retained_from)::TIMESTAMP FROM retention`).Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("retention horizon: %w", err)
+	}
+	if !t.Valid {
+		return time.Time{}, nil
+	}
+	return t.Time.UTC(), nil
 }

@@ -98,10 +98,13 @@ type Config struct {
 	AllowEmptyNight bool
 	SetAsideBroken  bool
 	BotList         string
-	MetricsFile     string
-	DB              DB
-	ToolVersion     string
-	Log             *slog.Logger
+	// RetainDays, when positive, drops raw clicks and orders older than
+	// this many days before the night once the night is committed.
+	RetainDays  int
+	MetricsFile string
+	DB          DB
+	ToolVersion string
+	Log         *slog.Logger
 	// LoadProgress hears about each input file; nil: silent.
 	LoadProgress loaders.Progress
 }

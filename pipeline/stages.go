@@ -60,6 +60,7 @@ var stages = []stage{
 	{"penalties", []Mode{ModeWhole, ModeMerge}, (*nightRun).penalties},
 	{"report", []Mode{ModeWhole, ModeMerge}, (*nightRun).report},
 	{"commit", []Mode{ModeWhole, ModeMerge}, (*nightRun).commit},
+	{"retain", []Mode{ModeWhole}, (*nightRun).retain},
 }
 
 // nightRun is what the stages hand each other.
@@ -107,6 +108,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Mode == ModeMerge {
 		return nil, fmt.Errorf("pipeline.Run: a merge is pipeline.Merge")
 	}
+	if cfg.RetainDays < 0 {
+		return nil, usagef("--retain-days %d: want a number of days, or 0 to keep everything", cfg.RetainDays)
+	}
+	if cfg.RetainDays > 0 && (!cfg.Night.IsNight() || cfg.Mode != ModeWhole) {
+		return nil, usagef("--retain-days applies to a whole nightly run (--date, no --stage or --partition): the days kept count back from the night")
+	}
 	if cfg.Mode != ModeWhole && !cfg.Night.IsNight() {
 		return nil, usagef("a %s run needs --date: it is one night's", cfg.Mode.command())
 	}
@@ -151,6 +158,9 @@ func (r *nightRun) execute(ctx context.Context, metricsFile string) (_ *Result, 
 		if r.cfg.Pack, err = rules.Load(r.cfg.RulesPath); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.checkRetention(); err != nil {
+		return nil, err
 	}
 	for _, s := range stages {
 		if !s.in(r.mode) {
@@ -412,5 +422,42 @@ func (r *nightRun) commit(ctx context.Context) error {
 		what = "merge finished"
 	}
 	r.log.Info(what, "findings", w.Findings, "recommendations", w.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(r.started).Seconds()))
+	return nil
+}
+
+// checkRetention refuses a --retain-days shorter than what a detector reads
+// raw before the night: that night's findings would change.
+func (r *nightRun) checkRetention() error {
+	if r.cfg.RetainDays <= 0 {
+		return nil
+	}
+	need, by, err := detectors.LongestRawLookback(r.cfg.Pack, all.Detectors())
+	if err != nil {
+		return err
+	}
+	if r.cfg.RetainDays < need {
+		return usagef("--retain-days %d: %s reads raw rows %d days before the night under this rule pack; keep at least %d days", r.cfg.RetainDays, by, need, need)
+	}
+	return nil
+}
+
+// retain drops the raw clicks and orders older than --retain-days before
+// the night, after the night's results are committed: later nights read
+// what they need of those days from the detectors' state.
+func (r *nightRun) retain(ctx context.Context) error {
+	if r.cfg.RetainDays <= 0 {
+		return nil
+	}
+	t0 := beginStage(r.log, "retain")
+	horizon := r.night.Lookback(r.cfg.RetainDays)
+	dropped, err := store.DropRawBefore(ctx, r.st.DB, r.runID, horizon)
+	if err != nil {
+		// The night is committed: a drop that failed is tried again by the
+		// next night, which drops everything before its own horizon.
+		r.log.Warn("raw rows not dropped (--retain-days); the next night tries again", "error", err)
+		return nil
+	}
+	r.timed("retain", t0)
+	r.log.Info("raw rows older than --retain-days dropped", "before", horizon.Format(time.DateOnly), "clicks", dropped.Clicks, "orders", dropped.Orders)
 	return nil
 }

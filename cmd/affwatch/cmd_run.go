@@ -84,6 +84,7 @@ type runOptions struct {
 	partition                string // i/N
 	baselines                string // folder of a baselines pass
 	botList                  string // overrides reference_lists.bot_user_agents.path
+	retainDays               int
 	db                       dbOptions
 	logging
 }
@@ -104,6 +105,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.partition, "partition", "", "i/N: judge only the publishers of partition i of N (clicks/ and orders/ split in part=K folders), hand the results to affwatch merge (needs --date and --baselines)")
 	fs.StringVar(&o.baselines, "baselines", "", "the --out folder of the night's baselines pass (with --partition)")
 	fs.StringVar(&o.botList, "bot-list", "", "known-bot user-agent list (crawler-user-agents JSON) instead of the pack's reference_lists.bot_user_agents.path")
+	fs.IntVar(&o.retainDays, "retain-days", 0, "after a --date night is committed, drop raw clicks and orders older than this many days before it (0: keep everything); must cover the longest look-back of the pack's detectors, which keep what they need from older days as state")
 	o.crawl.registerTuning(fs)
 	o.db.register(fs)
 	o.logging.register(fs)
@@ -203,7 +205,7 @@ func (o *runOptions) config(log *slog.Logger, stderr io.Writer) (pipeline.Config
 	return pipeline.Config{
 		In: o.in, Out: o.out, RulesPath: o.rulesPath, Night: night, Mode: mode, Part: part, Baselines: o.baselines,
 		NoCrawl: o.noCrawl, Crawl: crawl, Strict: o.strict, AllowEmptyNight: o.allowEmptyNight, SetAsideBroken: o.setAsideBroken,
-		BotList: o.botList, MetricsFile: o.metricsFile, DB: o.db.config(), ToolVersion: version, Log: log,
+		BotList: o.botList, RetainDays: o.retainDays, MetricsFile: o.metricsFile, DB: o.db.config(), ToolVersion: version, Log: log,
 		LoadProgress: newLoadProgress(stderr),
 	}, nil
 }

@@ -531,3 +531,14 @@ func trimFloat(x float64) string {
 }
 
 func ptr(x float64) *float64 { return &x }
+
+// RawLookbackDays implements detectors.RawLookback: the publisher's own
+// baseline reads baseline_days before the night.
+func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
+	rule, err := pack.Rule(detectors.ClickBurst)
+	if err != nil {
+		return 0, err
+	}
+	p, err := thresholds.From(rule)
+	return p.BaselineDays, err
+}

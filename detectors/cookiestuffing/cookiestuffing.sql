@@ -50,21 +50,23 @@ GROUP BY c.click_id, CAST(c.ts AS DATE);
 -- Devices of the window's non-rendered hits and whether a person uses
 -- them: the publishers through whose links the device rendered a landing
 -- page (a shopper's browser renders pages), and whether an order was paid
--- from it. A bot's throw-away cookie shows neither. Over every stored
--- click and order, not only the window.
+-- from it. A bot's throw-away cookie shows neither. Over every click and
+-- order the program held, not only the window: from the per-day state
+-- DeviceDays keeps (raw rows may have been dropped).
 -- $1 window_start, $2 window_end
 WITH d AS (
     SELECT DISTINCT device_id FROM clicks
     WHERE ts >= $1 AND ts < $2 AND landed = false AND device_id IS NOT NULL
 ),
 seen AS (
-    SELECT c.device_id, count(DISTINCT c.publisher_id) AS landed_pubs, min(c.publisher_id) AS landed_pub
-    FROM clicks c SEMI JOIN d ON d.device_id = c.device_id
-    WHERE c.landed AND c.publisher_id IS NOT NULL
+    SELECT s.device_id, count(DISTINCT s.publisher_id) AS landed_pubs, min(s.publisher_id) AS landed_pub
+    FROM cookie_stuffing_device_state s SEMI JOIN d ON d.device_id = s.device_id
+    WHERE s.publisher_id IS NOT NULL
     GROUP BY 1
 ),
 bought AS (
-    SELECT DISTINCT o.buyer_device_id AS device_id FROM orders o SEMI JOIN d ON d.device_id = o.buyer_device_id
+    SELECT DISTINCT s.device_id FROM cookie_stuffing_device_state s SEMI JOIN d ON d.device_id = s.device_id
+    WHERE s.publisher_id IS NULL
 )
 SELECT d.device_id, coalesce(s.landed_pubs, 0) AS landed_pubs, s.landed_pub, b.device_id IS NOT NULL AS ordered
 FROM d LEFT JOIN seen s ON s.device_id = d.device_id LEFT JOIN bought b ON b.device_id = d.device_id;
@@ -76,11 +78,10 @@ FROM d LEFT JOIN seen s ON s.device_id = d.device_id LEFT JOIN bought b ON b.dev
 -- order before any click of the window that one of their orders is
 -- credited to.
 -- $1 window_end
-SELECT buyer_id, min(ts) AS first_ts
-FROM orders
-WHERE buyer_id IS NOT NULL
+SELECT buyer_id, min(first_ts) AS first_ts
+FROM cookie_stuffing_buyer_state
 GROUP BY buyer_id
-HAVING count(*) >= 2 AND min(ts) < $1;
+HAVING sum(orders) >= 2 AND min(first_ts) < $1;
 
 -- name: GlobalForeignOrders
 -- Orders credited to a click of the window although booked to another
@@ -322,3 +323,29 @@ FROM (
         SELECT 'ip_range', ip_list, ip_version, ip_range
         FROM click_traffic WHERE publisher_id = $3 AND ts >= $1 AND ts < $2 AND ip_class = 'datacenter')
     GROUP BY ALL ORDER BY n DESC, kind, list, entry LIMIT 5);
+
+-- name: DeviceDays
+-- detectors.DayState compute of cookie_stuffing_device_state for the days
+-- of day_state_days: each device's publishers with a rendered landing page
+-- (publisher_id set), and the devices an order was paid from (publisher_id
+-- NULL). $1, $2 the span.
+INSERT INTO cookie_stuffing_device_state
+SELECT DISTINCT CAST(ts AS DATE), device_id, publisher_id
+FROM clicks
+WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+  AND landed AND publisher_id IS NOT NULL AND device_id IS NOT NULL
+UNION ALL
+SELECT DISTINCT CAST(ts AS DATE), buyer_device_id, NULL
+FROM orders
+WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+  AND buyer_device_id IS NOT NULL;
+
+-- name: BuyerDays
+-- detectors.DayState compute of cookie_stuffing_buyer_state: each buyer's
+-- orders and first order of each day of day_state_days. $1, $2 the span.
+INSERT INTO cookie_stuffing_buyer_state
+SELECT CAST(ts AS DATE), buyer_id, count(*), min(ts)
+FROM orders
+WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+  AND buyer_id IS NOT NULL
+GROUP BY ALL;

@@ -579,3 +579,15 @@ func nonNil(xs []string) []string {
 	}
 	return xs
 }
+
+// RawLookbackDays implements detectors.RawLookback: an order's click is
+// read whatever its age, and decides the order up to the longest cookie
+// window; a click older than that decides it as expired, so one more day
+// is kept.
+func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
+	longest := 0
+	for _, d := range pack.Commission.CookieDays {
+		longest = max(longest, d)
+	}
+	return longest + 1, nil
+}

@@ -506,3 +506,14 @@ func pct(x float64) string {
 		return fmt.Sprintf("%.2f %%", 100*x)
 	}
 }
+
+// RawLookbackDays implements detectors.RawLookback: the look-back ends
+// with the night.
+func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
+	rule, err := pack.Rule(detectors.PopupTraffic)
+	if err != nil {
+		return 0, err
+	}
+	p, err := thresholds.From(rule)
+	return p.LookbackDays, err
+}

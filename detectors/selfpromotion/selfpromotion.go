@@ -137,7 +137,8 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 		}
 	}
 	pl.tables = append(pl.tables,
-		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs}},
+		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs},
+			Prepare: prepareProductPairs},
 		detectors.GlobalTable{Name: tablePopulation, Query: queries["Population"], Args: []any{pl.lbStart, pl.lbEnd, sellers},
 			Prepare: func(ctx context.Context, db *sql.DB) error {
 				// The population's clicks per day and target, kept across
@@ -537,4 +538,33 @@ func roundSig(x float64) float64 {
 	}
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 3, 64), 64)
 	return v
+}
+
+// RawLookbackDays implements detectors.RawLookback: the shares' look-back
+// ends with the night (its clicks are kept per day as state; the orders
+// that map products to sellers are read raw).
+func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
+	rule, err := pack.Rule(detectors.SelfPromotion)
+	if err != nil {
+		return 0, err
+	}
+	p, err := thresholds.From(rule)
+	return p.LookbackDays, err
+}
+
+// prepareProductPairs keeps, per day of orders, which seller sold which
+// product: the mapping of a product to its one seller reads every order
+// the program ever held, and --retain-days drops the raw ones.
+func prepareProductPairs(ctx context.Context, db *sql.DB) error {
+	var first, last sql.NullTime
+	if err := db.QueryRowContext(ctx, queries["OrderSpan"]).Scan(&first, &last); err != nil {
+		return fmt.Errorf("self_promotion: order span: %w", err)
+	}
+	if !first.Valid {
+		return nil
+	}
+	return detectors.DayState{
+		Days: "self_promotion_pair_days", State: "self_promotion_product_pairs",
+		OrderColumns: "order_id, ts, product_id, seller_id", Compute: queries["ProductPairs"],
+	}.Update(ctx, db, first.Time.UTC().Truncate(24*time.Hour), last.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1))
 }

@@ -136,7 +136,8 @@ ORDER BY p.publisher_id, p.seller_id;
 -- a linked publisher's clicks in the look-back point to. A product belongs
 -- to the seller the orders say sold it, whoever's orders they are (organic
 -- ones too); a product sold by more than one seller id is ambiguous and
--- left unmapped.
+-- left unmapped. The pairs of every day of orders come from the per-day
+-- state ProductPairs keeps (raw orders may have been dropped).
 -- $1 lookback_start, $2 lookback_end (TIMESTAMP), $3 linked publishers (VARCHAR[]).
 WITH clicked AS (
     SELECT DISTINCT target_id AS product_id
@@ -145,8 +146,8 @@ WITH clicked AS (
       AND publisher_id IN (SELECT unnest($3::VARCHAR[]))
 )
 SELECT product_id, min(seller_id) AS seller_id
-FROM orders
-WHERE product_id IN (SELECT product_id FROM clicked) AND seller_id IS NOT NULL
+FROM self_promotion_product_pairs
+WHERE product_id IN (SELECT product_id FROM clicked)
 GROUP BY product_id
 HAVING count(DISTINCT seller_id) = 1;
 
@@ -159,8 +160,7 @@ HAVING count(DISTINCT seller_id) = 1;
 -- $1 lookback_start, $2 lookback_end (TIMESTAMP), $3 linked sellers (VARCHAR[]).
 WITH product_seller AS (
     SELECT product_id, min(seller_id) AS seller_id
-    FROM orders
-    WHERE product_id IS NOT NULL AND seller_id IS NOT NULL
+    FROM self_promotion_product_pairs
     GROUP BY product_id
     HAVING count(DISTINCT seller_id) = 1
 ),
@@ -216,3 +216,17 @@ SELECT c.*, o.*
 FROM (SELECT count(target_type) > 0 AS clicks_target_type, count(target_id) > 0 AS clicks_target_id FROM clicks) c,
      (SELECT count(seller_id) > 0 AS orders_seller_id, count(product_id) > 0 AS orders_product_id,
              count(commission_usd) > 0 AS orders_commission_usd FROM orders) o;
+
+-- name: OrderSpan
+-- The first and last order held: the days whose product-seller pairs the
+-- mapping reads.
+SELECT min(ts), max(ts) FROM orders;
+
+-- name: ProductPairs
+-- detectors.DayState compute of self_promotion_product_pairs: which seller
+-- sold which product on each day of day_state_days. $1, $2 the span.
+INSERT INTO self_promotion_product_pairs
+SELECT DISTINCT CAST(ts AS DATE), product_id, seller_id
+FROM orders
+WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+  AND product_id IS NOT NULL AND seller_id IS NOT NULL;

@@ -122,11 +122,27 @@ func (pl plan) globalTables() []detectors.GlobalTable {
 	p := pl.p
 	return []detectors.GlobalTable{
 		{Name: "self_purchase_identifiers", Query: queries["GlobalIdentifiers"],
-			Args: []any{pl.identStart, pl.scopeEnd, int64(p.MaxIdentifierBuyers)}},
+			Args: []any{pl.identStart, pl.scopeEnd, int64(p.MaxIdentifierBuyers)}, Prepare: pl.prepareIdentifiers},
 		{Name: "self_purchase_links", Query: queries["GlobalLinks"],
 			Args: []any{pl.scopeStart, pl.scopeEnd, pl.historyStart, int64(p.MaxIdentifierBuyers), p.MinLinkStrength, p.HopDecay, int64(p.MaxHops)}},
 		{Name: "self_purchase_population", Query: queries["GlobalPopulation"], Args: []any{pl.scopeStart, pl.scopeEnd}},
 	}
+}
+
+// prepareIdentifiers brings the per-day buyer identifiers up to date for
+// the look-back: a night computes its own day (and any day whose orders or
+// clicks changed) and reads the others from the state.
+func (pl plan) prepareIdentifiers(ctx context.Context, db *sql.DB) error {
+	start := pl.identStart
+	if start.Before(pl.scopeStart) && start.IsZero() {
+		start = pl.scopeStart // a backfill: every day it holds
+	}
+	return detectors.DayState{
+		Days: "self_purchase_ident_days", State: "self_purchase_ident_state",
+		Columns:      "click_id, ts, buyer_id, ip, device_id",
+		OrderColumns: "order_id, ts, buyer_id, buyer_ip, buyer_device_id, address_hash, payment_hash",
+		Compute:      queries["IdentDays"],
+	}.Update(ctx, db, start, pl.scopeEnd)
 }
 
 // GlobalTables implements detectors.GlobalStater: the identifier graph
@@ -616,4 +632,16 @@ func flt(v any) float64 {
 		return float64(x)
 	}
 	return 0
+}
+
+// RawLookbackDays implements detectors.RawLookback: the buyers' order
+// history reads order_history_days before the night. The identifiers of
+// the longer lookback_days come from the per-day state, not raw rows.
+func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
+	rule, err := pack.Rule(detectors.SelfPurchase)
+	if err != nil {
+		return 0, err
+	}
+	p, err := thresholds.From(rule)
+	return p.OrderHistoryDays, err
 }

@@ -44,7 +44,8 @@
 -- reported as excluded, never used.
 -- Buyer identifiers come from order and click identifiers seen in the
 -- range (every publisher's orders and clicks: a buyer's checkout through
--- one publisher links it to another), publisher and buyer records always.
+-- one publisher links it to another), read from the per-day state
+-- IdentDays keeps, publisher and buyer records always.
 -- Hashes are hex: compared case-insensitively. IPv6 addresses are
 -- lower-cased (IPv4 has no case). Device ids are opaque tokens, compared
 -- exactly. Values are normalized after de-duplication, where rows are few.
@@ -55,12 +56,8 @@ WITH buyer_raw(buyer_id, kind, val) AS (
     UNION ALL SELECT buyer_id, 'address', address_hash FROM buyers
     UNION ALL SELECT buyer_id, 'device', device_id FROM buyers
     UNION ALL SELECT buyer_id, 'ip', ip FROM buyers
-    UNION ALL SELECT DISTINCT buyer_id, 'ip', buyer_ip FROM orders WHERE ts >= $1 AND ts < $2
-    UNION ALL SELECT DISTINCT buyer_id, 'device', buyer_device_id FROM orders WHERE ts >= $1 AND ts < $2
-    UNION ALL SELECT DISTINCT buyer_id, 'address', address_hash FROM orders WHERE ts >= $1 AND ts < $2
-    UNION ALL SELECT DISTINCT buyer_id, 'payment', payment_hash FROM orders WHERE ts >= $1 AND ts < $2
-    UNION ALL SELECT DISTINCT buyer_id, 'ip', ip FROM clicks WHERE buyer_id IS NOT NULL AND ts >= $1 AND ts < $2
-    UNION ALL SELECT DISTINCT buyer_id, 'device', device_id FROM clicks WHERE buyer_id IS NOT NULL AND ts >= $1 AND ts < $2
+    UNION ALL SELECT DISTINCT buyer_id, kind, val FROM self_purchase_ident_state
+              WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
 ),
 pub_raw(publisher_id, kind, val) AS (
     SELECT publisher_id, 'entity', entity_id FROM publishers
@@ -221,3 +218,22 @@ SELECT substr(node, 3) AS publisher_id, kind, val, buyers
 FROM globals.self_purchase_identifiers
 WHERE starts_with(node, 'P:') AND buyers > $1
 ORDER BY publisher_id, kind, val;
+
+-- name: IdentDays
+-- detectors.DayState compute of self_purchase_ident_state: the buyer
+-- identifiers the orders and clicks of each day in day_state_days show,
+-- once per (day, buyer, kind, value). $1 first day's start, $2 last day's
+-- end. Rows GlobalIdentifiers would drop anyway (no buyer, no value) are
+-- not kept.
+INSERT INTO self_purchase_ident_state
+SELECT DISTINCT CAST(ts AS DATE) AS day, buyer_id, kind, val
+FROM (
+    SELECT ts, buyer_id, 'ip' AS kind, buyer_ip AS val FROM orders WHERE ts >= $1 AND ts < $2
+    UNION ALL SELECT ts, buyer_id, 'device', buyer_device_id FROM orders WHERE ts >= $1 AND ts < $2
+    UNION ALL SELECT ts, buyer_id, 'address', address_hash FROM orders WHERE ts >= $1 AND ts < $2
+    UNION ALL SELECT ts, buyer_id, 'payment', payment_hash FROM orders WHERE ts >= $1 AND ts < $2
+    UNION ALL SELECT ts, buyer_id, 'ip', ip FROM clicks WHERE buyer_id IS NOT NULL AND ts >= $1 AND ts < $2
+    UNION ALL SELECT ts, buyer_id, 'device', device_id FROM clicks WHERE buyer_id IS NOT NULL AND ts >= $1 AND ts < $2
+) x
+WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
+  AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days);
