@@ -230,7 +230,10 @@ func Apply(ctx context.Context, db *sql.DB, pack *rules.Pack, runID string, nigh
 	recs := make([]Recommendation, 0, len(pubs))
 	steps := map[string]Step{}
 	for _, pub := range pubs {
-		r, dq := decide(pen, pub, byPub[pub], strikes[pub], orderInfo, deadline)
+		r, dq, err := decide(pen, pub, byPub[pub], strikes[pub], orderInfo, deadline)
+		if err != nil {
+			return nil, err
+		}
 		for _, d := range dq {
 			dqRows = append(dqRows, dqRow{d.orderID, pub, d.reasons, d.findingIDs, d.stake.decimal()})
 			of := orderInfo[d.orderID]
@@ -373,30 +376,14 @@ type disqualified struct {
 	stake      unit
 }
 
-// evidenceFacts is what the engine reads from a finding's evidence.
-type evidenceFacts struct {
-	SingleSignal bool `json:"single_signal"`
-	// OrderReasons itemize each order: its reason codes and the money at
-	// stake on it (an overpaid order puts only the excess at stake).
-	OrderReasons map[string]struct {
-		Reasons    []string `json:"reasons"`
-		AtStakeUSD float64  `json:"at_stake_usd"`
-	} `json:"order_reasons"`
-	// The publisher's and the program's attributed and disqualified
-	// orders (invalid_commission), for the anomaly test of corrections.
-	OrdersAttributed   int `json:"orders_attributed"`
-	OrdersDisqualified int `json:"orders_disqualified"`
-	Program            struct {
-		OrdersAttributed   int `json:"orders_attributed"`
-		OrdersDisqualified int `json:"orders_disqualified"`
-	} `json:"program"`
-}
-
 // decide computes one publisher's recommendation and disqualified orders.
-func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int, orderInfo map[string]orderFacts, deadline string) (Recommendation, []disqualified) {
-	facts := make([]evidenceFacts, len(fs))
+func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int, orderInfo map[string]orderFacts, deadline string) (Recommendation, []disqualified, error) {
+	facts := make([]detectors.PenaltyFacts, len(fs))
 	for i, f := range fs {
-		_ = json.Unmarshal(f.Evidence, &facts[i])
+		var err error
+		if facts[i], err = f.Facts(); err != nil {
+			return Recommendation{}, nil, err
+		}
 	}
 	// stakeOf is what finding i puts at stake on order o.
 	stakeOf := func(i int, o string) unit {
@@ -594,7 +581,7 @@ func decide(pen rules.Penalties, pub string, fs []detectors.Finding, strikes int
 	r.Risk = risk(steps[top].Severity, steps[top].Confidence)
 	r.top, r.codes, r.orders, r.allShadow, r.correctionOnly = steps[top], codes, len(orderIDs), allShadow, anyCorrectionOnly
 	r.Summary = summaryWithLedger(&r, -1)
-	return r, dq
+	return r, dq, nil
 }
 
 func escalation(n int) string {

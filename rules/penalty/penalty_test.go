@@ -148,7 +148,10 @@ func TestLadder(t *testing.T) {
 			action: "withhold_payment", confidence: "low", withhold: 3.5, shadow: []string{}, disqualify: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, dq := decide(pen, "P", tc.fs, tc.strikes, orders, "2026-11-27")
+			r, dq, err := decide(pen, "P", tc.fs, tc.strikes, orders, "2026-11-27")
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := []any{r.Action, r.PolicyRef, r.Confidence, r.ReviewRequired, r.WithholdUSD, r.ClawbackUSD, r.ShadowFindingIDs, len(dq)}
 			want := []any{tc.action, rules.ActionClause(tc.action), tc.confidence, tc.review, tc.withhold, tc.clawback, tc.shadow, tc.disqualify}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -437,4 +440,24 @@ func queryStrings(t *testing.T, db *sql.DB, q string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestMalformedEvidenceFailsTheDecision: the engine reads its facts
+// typed; evidence that holds them in other types is an error naming the
+// finding, not a finding judged as if the facts were absent.
+func TestMalformedEvidenceFailsTheDecision(t *testing.T) {
+	pen := defaultPack(t).Penalties
+	orders := map[string]orderFacts{"O1": {commission: usdUnits(3.5), status: "approved"}}
+	for _, ev := range []string{`{"single_signal": "yes"}`, `{"order_reasons": {"O1": {"at_stake_usd": "3.50"}}}`, `[1, 2]`} {
+		f := finding("f-bad", "P", "popup_traffic", "stable", "high", 0.8, false, "O1")
+		f.Evidence = json.RawMessage(ev)
+		_, _, err := decide(pen, "P", []detectors.Finding{f}, 0, orders, "2026-11-27")
+		if err == nil || !strings.Contains(err.Error(), "f-bad") {
+			t.Errorf("evidence %s: err %v, want an error naming finding f-bad", ev, err)
+		}
+	}
+	ok := finding("f-ok", "P", "popup_traffic", "stable", "high", 0.8, true, "O1")
+	if _, _, err := decide(pen, "P", []detectors.Finding{ok}, 0, orders, "2026-11-27"); err != nil {
+		t.Errorf("well-formed evidence: %v", err)
+	}
 }

@@ -14,7 +14,7 @@ import (
 // far above the program's, on enough orders to tell, is worth a person's
 // time (the same shape as the behavioural detectors' tests: a count floor,
 // an effect size and a significance level). It says why in words.
-func correctionAnomalous(pen rules.Penalties, f evidenceFacts) (bool, string) {
+func correctionAnomalous(pen rules.Penalties, f detectors.PenaltyFacts) (bool, string) {
 	minOrders, minRatio, maxP := pen.CorrectionTest()
 	k, n := f.OrdersDisqualified, f.OrdersAttributed
 	pk, pn := f.Program.OrdersDisqualified, f.Program.OrdersAttributed
