@@ -127,20 +127,24 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE day_state_days (day DATE)`); err != nil {
 		return err
 	}
-	for _, d := range stale {
-		key := d.Format(time.DateOnly)
-		for _, q := range []string{
-			`INSERT INTO day_state_days VALUES (CAST(? AS DATE))`,
-			`DELETE FROM ` + s.State + ` WHERE day = CAST(? AS DATE)`,
-			`DELETE FROM ` + s.Days + ` WHERE day = CAST(? AS DATE)`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, key); err != nil {
-				return fmt.Errorf("%s of %s: %w", s.State, key, err)
-			}
+	// One statement each for all stale days: a first night on a new
+	// database has the whole look-back to fill.
+	days := make([]string, len(stale))
+	depsOf := make([]string, len(stale))
+	for i, d := range stale {
+		days[i] = d.Format(time.DateOnly)
+		depsOf[i] = deps[days[i]]
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO day_state_days SELECT CAST(unnest(?::VARCHAR[]) AS DATE)`, days); err != nil {
+		return fmt.Errorf("%s: %w", s.State, err)
+	}
+	for _, table := range []string{s.State, s.Days} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE day IN (SELECT day FROM day_state_days)`); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+s.Days+` VALUES (CAST(? AS DATE), ?)`, key, deps[key]); err != nil {
-			return fmt.Errorf("%s of %s: %w", s.Days, key, err)
-		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+s.Days+` SELECT CAST(d AS DATE), x FROM (SELECT unnest(?::VARCHAR[]) AS d, unnest(?::VARCHAR[]) AS x)`, days, depsOf); err != nil {
+		return fmt.Errorf("%s: %w", s.Days, err)
 	}
 	first, last := stale[0], stale[len(stale)-1].AddDate(0, 0, 1)
 	if _, err := tx.ExecContext(ctx, s.Compute, append([]any{first.Add(-s.Lead), last}, s.Args...)...); err != nil {
