@@ -39,6 +39,20 @@ import (
 // committed model uses the defaults).
 var trainOpt prohibited.TrainOptions
 
+// oofPath, when set, receives the out-of-fold scores of --eval.
+var oofPath string
+
+// cueText is the cue file the models of this run are trained with ("" with --no-cues).
+var cueText string
+
+// usePackThresholds judges out-of-fold probabilities by the rule pack's
+// thresholds instead of those each fold's model chose on its own training
+// pages.
+var usePackThresholds bool
+
+// noCues trains without the cue features (for comparison).
+var noCues bool
+
 type page struct {
 	prohibited.TrainPage
 	lang     string
@@ -54,10 +68,14 @@ func main() {
 	evalMode := flag.Bool("eval", false, "measure instead of training: grouped cross-validation per category and language")
 	folds := flag.Int("folds", 5, "folds of the grouped cross-validation")
 	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
+	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge by the rule pack's <category>_min_probability, not by the thresholds each fold's model chose on its training pages")
+	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
+	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's out-of-fold probabilities and phrase flags to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
 	flag.Float64Var(&trainOpt.GroupPower, "group-power", 0, "pages weigh 1/group size^this (0: unweighted, the default)")
+	flag.Float64Var(&trainOpt.TargetPrecision, "target-precision", 0, "the stored thresholds are the lowest with this out-of-fold precision on the training pages (0: the default, 0.95)")
 	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: train-content [--eval] [flags]\n\nTrains (or, with --eval, cross-validates) the learned classifier of prohibited_content.\nThe real-page corpus must be in --cache: run `go run ./cmd/content-corpus build` first.\n\n")
@@ -106,6 +124,16 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	if missing > 0 {
 		fmt.Fprintf(os.Stderr, "train-content: %d of %d manifest pages are not in %s; training on the %d present\n", missing, len(rows), cache, len(realPages))
 	}
+	var cues *prohibited.Cues
+	if !noCues {
+		if cues, err = prohibited.CompileCues(prohibited.DefaultCues()); err != nil {
+			return err
+		}
+		cueText = cues.Text()
+	}
+	featuresOf := func(p prohibited.Page) ([]prohibited.Feature, []float32) {
+		return prohibited.PageFeatures(p, prohibited.DefaultDim, maxText, cues)
+	}
 	var train []page
 	for _, rp := range realPages {
 		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example/" + rp.Path)
@@ -115,7 +143,8 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		if rp.Label != real.Clean {
 			labels[rp.Label] = true
 		}
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "real:" + rp.Group},
+		fs, dense := featuresOf(p)
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "real:" + rp.Group},
 			lang: rp.Language, source: "real", adjacent: rp.Adjacent, id: rp.ID, page: p})
 	}
 	own, err := pages.Load()
@@ -129,7 +158,8 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 			labels[c] = true
 		}
 		// each hand-written page stands for a site of its own
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "own:" + op.File},
+		fs, dense := featuresOf(p)
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File},
 			lang: op.Language, source: "own", adjacent: len(op.Categories) == 0 && adjacentNote(op.Note), id: op.File, page: p})
 	}
 	tps := make([]prohibited.TrainPage, len(train))
@@ -141,6 +171,9 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		h, w, err := prohibited.Train(tps, cats, trainOpt)
 		if err != nil {
 			return err
+		}
+		if cues != nil {
+			h.Cues = cues.Text()
 		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
@@ -209,6 +242,9 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	start := time.Now()
 	folds := prohibited.GroupFolds(tps, k)
 	probs := make([]map[string]float64, len(all))
+	// the thresholds each page is judged by: its fold's model's, chosen on
+	// that model's training pages only (nested), unless --pack-thresholds
+	pageTh := make([]map[string]float64, len(all))
 	for f := 0; f < k; f++ {
 		var train []prohibited.TrainPage
 		for i, p := range tps {
@@ -224,11 +260,17 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		if err != nil {
 			return err
 		}
+		foldTh := map[string]float64{}
+		for _, c := range m.Header.Categories {
+			foldTh[c.Name] = c.Threshold
+		}
 		for i := range all {
 			if folds[i] == f {
 				probs[i] = m.Probabilities(all[i].page, maxText)
+				pageTh[i] = foldTh
 			}
 		}
+		fmt.Fprintf(os.Stderr, "fold %d thresholds %v\n", f+1, foldTh)
 		fmt.Fprintf(os.Stderr, "fold %d/%d done (%.0fs)\n", f+1, k, time.Since(start).Seconds())
 	}
 	th := map[string]float64{}
@@ -244,7 +286,13 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		th[c] = v
 	}
 	type decider func(i int, cat string) bool
-	learned := func(i int, cat string) bool { return probs[i][cat] >= th[cat] }
+	learned := func(i int, cat string) bool {
+		if usePackThresholds {
+			return probs[i][cat] >= th[cat]
+		}
+		t, ok := pageTh[i][cat]
+		return ok && t > 0 && probs[i][cat] >= t
+	}
 	rulesFlag := make([]map[string]bool, len(all))
 	for i, p := range all {
 		rulesFlag[i] = map[string]bool{}
@@ -255,6 +303,11 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	rulesOnly := func(i int, cat string) bool { return rulesFlag[i][cat] }
 	either := func(i int, cat string) bool { return learned(i, cat) || rulesOnly(i, cat) }
 
+	if oofPath != "" {
+		if err := writeOOF(oofPath, all, cats, probs, rulesFlag); err != nil {
+			return err
+		}
+	}
 	nReal, nOwn := 0, 0
 	perCat := map[string]int{}
 	for _, p := range all {
@@ -267,7 +320,12 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			nOwn++
 		}
 	}
-	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
+	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
+	if usePackThresholds {
+		fmt.Printf("Learned decisions at the rule pack's <category>_min_probability.\n\n")
+	} else {
+		fmt.Printf("Learned decisions at the thresholds each fold's model chose on its own training pages (nested; target precision %.2f).\n\n", trainTarget())
+	}
 	for _, d := range []struct {
 		name string
 		f    decider
@@ -348,12 +406,22 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		}
 		hs = append(hs, sc)
 	}
+	blindTh := th
+	if !usePackThresholds {
+		blindTh = map[string]float64{}
+		for _, c := range cats {
+			blindTh[c] = 2 // never: a category the model lacks
+		}
+		for _, c := range m.Header.Categories {
+			blindTh[c.Name] = c.Threshold
+		}
+	}
 	var lc, rc, ec counts
 	for _, sc := range hs {
 		for _, c := range cats {
-			lc.add(sc.want[c], sc.pr[c] >= th[c])
+			lc.add(sc.want[c], sc.pr[c] >= blindTh[c])
 			rc.add(sc.want[c], sc.rf[c])
-			ec.add(sc.want[c], sc.pr[c] >= th[c] || sc.rf[c])
+			ec.add(sc.want[c], sc.pr[c] >= blindTh[c] || sc.rf[c])
 		}
 	}
 	fmt.Printf("== blind round (fixtures/pages/heldout, %d pages, never trained on; category decisions) ==\n", len(hp))
@@ -475,6 +543,7 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 }
 
 func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
+	h.Cues = cueText
 	var buf bytes.Buffer
 	if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 		return nil, err
@@ -557,4 +626,53 @@ func evalCommitted(heldoutDir string, model *prohibited.Model, maxText int, cats
 		fmt.Printf("%-46s %5d %4d %4d %4d %9s %7s\n", set.name, len(set.ps), c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
 	}
 	return nil
+}
+
+// writeOOF writes the out-of-fold probability of every category and the
+// phrase path's flags per real page: what a diagnosis of misses reads.
+func writeOOF(path string, all []page, cats []string, probs []map[string]float64, rulesFlag []map[string]bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	head := []string{"id", "group", "lang", "label", "adjacent", "phrases"}
+	for _, c := range cats {
+		head = append(head, c)
+	}
+	w.Write(head)
+	for i, p := range all {
+		if p.source != "real" {
+			continue
+		}
+		label := "clean"
+		for c := range p.Labels {
+			label = c
+		}
+		var flagged []string
+		for _, c := range cats {
+			if rulesFlag[i][c] {
+				flagged = append(flagged, c)
+			}
+		}
+		rec := []string{p.id, p.Group, p.lang, label, fmt.Sprint(p.adjacent), strings.Join(flagged, ";")}
+		for _, c := range cats {
+			rec = append(rec, fmt.Sprintf("%.4f", probs[i][c]))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// trainTarget is the precision the trainer's thresholds aim at.
+func trainTarget() float64 {
+	if trainOpt.TargetPrecision > 0 {
+		return trainOpt.TargetPrecision
+	}
+	return 0.95
 }

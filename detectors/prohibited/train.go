@@ -14,6 +14,7 @@ import (
 // kept on one side of every split.
 type TrainPage struct {
 	Features []Feature
+	Dense    []float32 // cue features (cues.go); the same length on every page
 	Labels   map[string]bool
 	Group    string
 }
@@ -34,8 +35,12 @@ type TrainOptions struct {
 	// uses (its name, its template's labels) tells that site apart, not
 	// the category: on a site never seen it is noise
 	MinGroups  int
-	CalibFolds int    // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
-	Seed       uint64 // shuffling (1)
+	CalibFolds int // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
+	// TargetPrecision: the threshold stored with each category is the
+	// lowest at which the out-of-fold pages above it are of the category
+	// at least this often (0.95)
+	TargetPrecision float64
+	Seed            uint64 // shuffling (1)
 }
 
 func (o *TrainOptions) defaults() {
@@ -63,6 +68,9 @@ func (o *TrainOptions) defaults() {
 	if o.GroupPower < 0 {
 		o.GroupPower = 0
 	}
+	if o.TargetPrecision == 0 {
+		o.TargetPrecision = 0.95
+	}
 	if o.CalibFolds == 0 {
 		o.CalibFolds = 3
 	}
@@ -83,6 +91,11 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 		cat LearnedCategory
 		q   []int8
 	}
+	for _, p := range ps {
+		if len(p.Dense) != len(ps[0].Dense) {
+			return h, nil, fmt.Errorf("pages have %d and %d cue features", len(ps[0].Dense), len(p.Dense))
+		}
+	}
 	res := make([]fitted, len(categories))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -100,9 +113,9 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 		sem <- struct{}{}
 		go func(ci int, cat string, pos int) {
 			defer func() { <-sem; wg.Done() }()
-			bias, scale, q := fitOne(ps, cat, opt)
-			a, b := calibrate(ps, cat, opt)
-			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: bias, Scale: scale, PlattA: a, PlattB: b, Positives: pos}, q}
+			lm := fitOne(ps, cat, opt)
+			a, b, th := calibrate(ps, cat, opt)
+			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: lm.bias, Scale: lm.scale, PlattA: a, PlattB: b, Positives: pos, Dense: lm.dense, Threshold: th}, lm.q}
 		}(ci, cat, pos)
 	}
 	wg.Wait()
@@ -121,7 +134,11 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 
 // calibrate fits Platt scaling on out-of-fold raw scores of grouped
 // folds: scores of pages the model did not see, as in production.
-func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
+// The threshold is chosen on the same out-of-fold probabilities (pages of
+// the training set only): the lowest one at which, and at every higher
+// one, the pages at or above it are of the category in at least
+// TargetPrecision of cases.
+func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b, threshold float64) {
 	folds := GroupFolds(ps, opt.CalibFolds)
 	raws := make([]float64, len(ps))
 	for f := 0; f < opt.CalibFolds; f++ {
@@ -137,9 +154,9 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 		if len(test) == 0 || len(train) == 0 {
 			continue
 		}
-		bb, s, w := fitOne(train, cat, opt)
+		lm := fitOne(train, cat, opt)
 		for _, i := range test {
-			raws[i] = rawScore(bb, s, w, ps[i].Features)
+			raws[i] = lm.raw(ps[i])
 		}
 	}
 	labels := make([]bool, len(ps))
@@ -152,24 +169,85 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 		// with a few pages from one site): a calibration that rises as the
 		// score falls would flag everything else, so keep the model's own
 		// probability instead
-		return -1, 0
+		return -1, 0, maxThreshold
 	}
-	return a, b
+	probs := make([]float64, len(raws))
+	for i, r := range raws {
+		probs[i] = 1 / (1 + math.Exp(a*r+b))
+	}
+	return a, b, chooseThreshold(probs, labels, opt.TargetPrecision)
 }
 
-func rawScore(bias, scale float64, w []int8, fs []Feature) float64 {
-	var s float64
-	for _, f := range fs {
-		s += float64(w[f.Index]) * float64(f.Value)
+// Bounds of the thresholds the trainer chooses: below minThreshold a
+// probability says too little to accuse anyone; maxThreshold is what a
+// category that never reaches the precision gets.
+const (
+	minThreshold  = 0.2
+	maxThreshold  = 0.95
+	thresholdStep = 0.05
+)
+
+// chooseThreshold scans thresholds from maxThreshold down and keeps going
+// while the pages at or above each are of the category in at least
+// target of cases (a threshold flagging no page passes); it returns the
+// last that passed.
+func chooseThreshold(probs []float64, labels []bool, target float64) float64 {
+	best := maxThreshold
+	for k := 0; ; k++ {
+		t := math.Round((maxThreshold-float64(k)*thresholdStep)*100) / 100
+		if t < minThreshold-1e-9 {
+			break
+		}
+		var tp, fp int
+		for i, p := range probs {
+			if p >= t {
+				if labels[i] {
+					tp++
+				} else {
+					fp++
+				}
+			}
+		}
+		if tp+fp > 0 && float64(tp) < target*float64(tp+fp) {
+			break
+		}
+		best = t
 	}
-	return bias + scale*s
+	return best
+}
+
+// linear is one category's fitted model: int8 hashed weights with their
+// scale, the cue weights, the bias.
+type linear struct {
+	bias, scale float64
+	q           []int8
+	dense       []float64
+}
+
+func (l linear) raw(p TrainPage) float64 {
+	var s float64
+	for _, f := range p.Features {
+		s += float64(l.q[f.Index]) * float64(f.Value)
+	}
+	r := l.bias + l.scale*s
+	for j, d := range l.dense {
+		r += d * float64(p.Dense[j])
+	}
+	return r
 }
 
 // fitOne trains one category's logistic regression with AdaGrad and
-// quantizes the weights to int8 (scale = max |w| / 127).
-func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, q []int8) {
+// quantizes the hashed weights to int8 (scale = max |w| / 127); the few
+// cue weights stay floats.
+func fitOne(ps []TrainPage, cat string, opt TrainOptions) linear {
 	w := make([]float64, opt.Dim)
 	g := make([]float64, opt.Dim)
+	var nDense int
+	if len(ps) > 0 {
+		nDense = len(ps[0].Dense)
+	}
+	wd := make([]float64, nDense)
+	gd := make([]float64, nDense)
 	var b, gb float64
 	pos := 0
 	for _, p := range ps {
@@ -204,6 +282,9 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 			for _, f := range p.Features {
 				z += w[f.Index] * float64(f.Value)
 			}
+			for j, d := range p.Dense {
+				z += wd[j] * float64(d)
+			}
 			y, cw := 0.0, pageW[i]
 			if p.Labels[cat] {
 				y, cw = 1, posW*pageW[i]
@@ -217,6 +298,14 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 				g[f.Index] += gi * gi
 				w[f.Index] -= opt.Rate * gi / (math.Sqrt(g[f.Index]) + 1e-8)
 			}
+			for j, d := range p.Dense {
+				if d == 0 {
+					continue
+				}
+				gi := grad*float64(d) + opt.L2*wd[j]
+				gd[j] += gi * gi
+				wd[j] -= opt.Rate * gi / (math.Sqrt(gd[j]) + 1e-8)
+			}
 			gb += grad * grad
 			b -= opt.Rate * grad / (math.Sqrt(gb) + 1e-8)
 		}
@@ -225,15 +314,19 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 	for _, x := range w {
 		maxAbs = math.Max(maxAbs, math.Abs(x))
 	}
-	scale = maxAbs / 127
+	scale := maxAbs / 127
 	if scale == 0 {
 		scale = 1
 	}
-	q = make([]int8, opt.Dim)
+	q := make([]int8, opt.Dim)
 	for i, x := range w {
 		q[i] = int8(math.Round(x / scale))
 	}
-	return b, scale, q
+	var dense []float64
+	if nDense > 0 {
+		dense = wd
+	}
+	return linear{bias: b, scale: scale, q: q, dense: dense}
 }
 
 // sharedFeatures marks the features that pages of at least minGroups
