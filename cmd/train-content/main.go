@@ -159,7 +159,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		}
 		// each hand-written page stands for a site of its own
 		fs, dense := featuresOf(p)
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File},
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File, Written: true},
 			lang: op.Language, source: "own", adjacent: len(op.Categories) == 0 && adjacentNote(op.Note), id: op.File, page: p})
 	}
 	tps := make([]prohibited.TrainPage, len(train))

@@ -17,6 +17,11 @@ type TrainPage struct {
 	Dense    []float32 // cue features (cues.go); the same length on every page
 	Labels   map[string]bool
 	Group    string
+	// Written marks a page written for the tests and training (the
+	// hand-written corpus, with its hard negatives made to trip the
+	// lexicons): it trains the model and its calibration, but thresholds
+	// are chosen on real pages, the population the targets speak of
+	Written bool
 }
 
 // TrainOptions are the trainer's settings; zero values take the defaults.
@@ -171,11 +176,16 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b, threshold fl
 		// probability instead
 		return -1, 0, maxThreshold
 	}
-	probs := make([]float64, len(raws))
+	var probs []float64
+	var realLabels []bool
 	for i, r := range raws {
-		probs[i] = 1 / (1 + math.Exp(a*r+b))
+		if ps[i].Written {
+			continue
+		}
+		probs = append(probs, 1/(1+math.Exp(a*r+b)))
+		realLabels = append(realLabels, labels[i])
 	}
-	return a, b, chooseThreshold(probs, labels, opt.TargetPrecision)
+	return a, b, chooseThreshold(probs, realLabels, opt.TargetPrecision)
 }
 
 // Bounds of the thresholds the trainer chooses: below minThreshold a
@@ -187,17 +197,14 @@ const (
 	thresholdStep = 0.05
 )
 
-// chooseThreshold scans thresholds from maxThreshold down and keeps going
-// while the pages at or above each are of the category in at least
-// target of cases (a threshold flagging no page passes); it returns the
-// last that passed.
+// chooseThreshold returns the lowest threshold of the grid at which the
+// pages at or above it are of the category in at least target of cases
+// (maxThreshold when none is). Scanning from the top and stopping at the
+// first miss was tried: with a handful of positives one high-scoring
+// false positive set every threshold to the maximum.
 func chooseThreshold(probs []float64, labels []bool, target float64) float64 {
-	best := maxThreshold
-	for k := 0; ; k++ {
-		t := math.Round((maxThreshold-float64(k)*thresholdStep)*100) / 100
-		if t < minThreshold-1e-9 {
-			break
-		}
+	for t := minThreshold; t <= maxThreshold+1e-9; t += thresholdStep {
+		t = math.Round(t*100) / 100
 		var tp, fp int
 		for i, p := range probs {
 			if p >= t {
@@ -208,12 +215,11 @@ func chooseThreshold(probs []float64, labels []bool, target float64) float64 {
 				}
 			}
 		}
-		if tp+fp > 0 && float64(tp) < target*float64(tp+fp) {
-			break
+		if tp > 0 && float64(tp) >= target*float64(tp+fp) {
+			return t
 		}
-		best = t
 	}
-	return best
+	return maxThreshold
 }
 
 // linear is one category's fitted model: int8 hashed weights with their
