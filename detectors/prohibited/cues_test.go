@@ -64,8 +64,8 @@ func TestCueDense(t *testing.T) {
 		"adult text":       dense[a*densePerGroup+denseText],
 	}
 	want := map[string]float32{
-		"gambling head":    ln(1),                // casinos
-		"gambling text":    ln(3),                // apuestas, casino, free spins
+		"gambling head":    ln(1),               // casinos
+		"gambling text":    ln(3),               // apuestas, casino, free spins
 		"gambling density": ln(100 * 3.0 / 100), // three cues, short page counted as 100 words
 		"adult text":       0,
 	}
