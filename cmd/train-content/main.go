@@ -45,11 +45,6 @@ var oofPath string
 // cueText is the cue file the models of this run are trained with ("" with --no-cues).
 var cueText string
 
-// usePackThresholds judges out-of-fold probabilities by the rule pack's
-// thresholds instead of those each fold's model chose on its own training
-// pages.
-var usePackThresholds bool
-
 // noCues trains without the cue features (for comparison).
 var noCues bool
 
@@ -68,14 +63,12 @@ func main() {
 	evalMode := flag.Bool("eval", false, "measure instead of training: grouped cross-validation per category and language")
 	folds := flag.Int("folds", 5, "folds of the grouped cross-validation")
 	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
-	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge by the rule pack's <category>_min_probability, not by the thresholds each fold's model chose on its training pages")
 	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
 	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's out-of-fold probabilities and phrase flags to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
 	flag.Float64Var(&trainOpt.GroupPower, "group-power", 0, "pages weigh 1/group size^this (0: unweighted, the default)")
-	flag.Float64Var(&trainOpt.TargetPrecision, "target-precision", 0, "the stored thresholds are the lowest with this out-of-fold precision on the training pages (0: the default, 0.95)")
 	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: train-content [--eval] [flags]\n\nTrains (or, with --eval, cross-validates) the learned classifier of prohibited_content.\nThe real-page corpus must be in --cache: run `go run ./cmd/content-corpus build` first.\n\n")
@@ -159,7 +152,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		}
 		// each hand-written page stands for a site of its own
 		fs, dense := featuresOf(p)
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File, Written: true},
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File},
 			lang: op.Language, source: "own", adjacent: len(op.Categories) == 0 && adjacentNote(op.Note), id: op.File, page: p})
 	}
 	tps := make([]prohibited.TrainPage, len(train))
@@ -242,9 +235,6 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	start := time.Now()
 	folds := prohibited.GroupFolds(tps, k)
 	probs := make([]map[string]float64, len(all))
-	// the thresholds each page is judged by: its fold's model's, chosen on
-	// that model's training pages only (nested), unless --pack-thresholds
-	pageTh := make([]map[string]float64, len(all))
 	for f := 0; f < k; f++ {
 		var train []prohibited.TrainPage
 		for i, p := range tps {
@@ -260,17 +250,11 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		if err != nil {
 			return err
 		}
-		foldTh := map[string]float64{}
-		for _, c := range m.Header.Categories {
-			foldTh[c.Name] = c.Threshold
-		}
 		for i := range all {
 			if folds[i] == f {
 				probs[i] = m.Probabilities(all[i].page, maxText)
-				pageTh[i] = foldTh
 			}
 		}
-		fmt.Fprintf(os.Stderr, "fold %d thresholds %v\n", f+1, foldTh)
 		fmt.Fprintf(os.Stderr, "fold %d/%d done (%.0fs)\n", f+1, k, time.Since(start).Seconds())
 	}
 	th := map[string]float64{}
@@ -286,13 +270,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		th[c] = v
 	}
 	type decider func(i int, cat string) bool
-	learned := func(i int, cat string) bool {
-		if usePackThresholds {
-			return probs[i][cat] >= th[cat]
-		}
-		t, ok := pageTh[i][cat]
-		return ok && t > 0 && probs[i][cat] >= t
-	}
+	learned := func(i int, cat string) bool { return probs[i][cat] >= th[cat] }
 	rulesFlag := make([]map[string]bool, len(all))
 	for i, p := range all {
 		rulesFlag[i] = map[string]bool{}
@@ -320,12 +298,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			nOwn++
 		}
 	}
-	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
-	if usePackThresholds {
-		fmt.Printf("Learned decisions at the rule pack's <category>_min_probability.\n\n")
-	} else {
-		fmt.Printf("Learned decisions at the thresholds each fold's model chose on its own training pages (nested; target precision %.2f).\n\n", trainTarget())
-	}
+	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
 	for _, d := range []struct {
 		name string
 		f    decider
@@ -406,22 +379,12 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		}
 		hs = append(hs, sc)
 	}
-	blindTh := th
-	if !usePackThresholds {
-		blindTh = map[string]float64{}
-		for _, c := range cats {
-			blindTh[c] = 2 // never: a category the model lacks
-		}
-		for _, c := range m.Header.Categories {
-			blindTh[c.Name] = c.Threshold
-		}
-	}
 	var lc, rc, ec counts
 	for _, sc := range hs {
 		for _, c := range cats {
-			lc.add(sc.want[c], sc.pr[c] >= blindTh[c])
+			lc.add(sc.want[c], sc.pr[c] >= th[c])
 			rc.add(sc.want[c], sc.rf[c])
-			ec.add(sc.want[c], sc.pr[c] >= blindTh[c] || sc.rf[c])
+			ec.add(sc.want[c], sc.pr[c] >= th[c] || sc.rf[c])
 		}
 	}
 	fmt.Printf("== blind round (fixtures/pages/heldout, %d pages, never trained on; category decisions) ==\n", len(hp))
@@ -667,12 +630,4 @@ func writeOOF(path string, all []page, cats []string, probs []map[string]float64
 		return err
 	}
 	return f.Close()
-}
-
-// trainTarget is the precision the trainer's thresholds aim at.
-func trainTarget() float64 {
-	if trainOpt.TargetPrecision > 0 {
-		return trainOpt.TargetPrecision
-	}
-	return 0.95
 }

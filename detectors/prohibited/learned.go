@@ -74,10 +74,6 @@ type LearnedCategory struct {
 	// Dense are the weights of the cue features (cues.go), in the order
 	// the header's cue file gives them; added to the raw score unscaled.
 	Dense []float64 `json:"dense,omitempty"`
-	// Threshold is the probability the trainer found precise enough on
-	// out-of-fold scores of its training pages (train.go): what the rule
-	// pack's <category>_min_probability is set from.
-	Threshold float64 `json:"threshold,omitempty"`
 }
 
 // LearnedHeader describes a model file.

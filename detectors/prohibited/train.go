@@ -17,11 +17,6 @@ type TrainPage struct {
 	Dense    []float32 // cue features (cues.go); the same length on every page
 	Labels   map[string]bool
 	Group    string
-	// Written marks a page written for the tests and training (the
-	// hand-written corpus, with its hard negatives made to trip the
-	// lexicons): it trains the model and its calibration, but thresholds
-	// are chosen on real pages, the population the targets speak of
-	Written bool
 }
 
 // TrainOptions are the trainer's settings; zero values take the defaults.
@@ -40,12 +35,8 @@ type TrainOptions struct {
 	// uses (its name, its template's labels) tells that site apart, not
 	// the category: on a site never seen it is noise
 	MinGroups  int
-	CalibFolds int // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
-	// TargetPrecision: the threshold stored with each category is the
-	// lowest at which the out-of-fold pages above it are of the category
-	// at least this often (0.95)
-	TargetPrecision float64
-	Seed            uint64 // shuffling (1)
+	CalibFolds int    // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
+	Seed       uint64 // shuffling (1)
 }
 
 func (o *TrainOptions) defaults() {
@@ -72,9 +63,6 @@ func (o *TrainOptions) defaults() {
 	}
 	if o.GroupPower < 0 {
 		o.GroupPower = 0
-	}
-	if o.TargetPrecision == 0 {
-		o.TargetPrecision = 0.95
 	}
 	if o.CalibFolds == 0 {
 		o.CalibFolds = 3
@@ -119,8 +107,8 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 		go func(ci int, cat string, pos int) {
 			defer func() { <-sem; wg.Done() }()
 			lm := fitOne(ps, cat, opt)
-			a, b, th := calibrate(ps, cat, opt)
-			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: lm.bias, Scale: lm.scale, PlattA: a, PlattB: b, Positives: pos, Dense: lm.dense, Threshold: th}, lm.q}
+			a, b := calibrate(ps, cat, opt)
+			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: lm.bias, Scale: lm.scale, PlattA: a, PlattB: b, Positives: pos, Dense: lm.dense}, lm.q}
 		}(ci, cat, pos)
 	}
 	wg.Wait()
@@ -139,11 +127,7 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 
 // calibrate fits Platt scaling on out-of-fold raw scores of grouped
 // folds: scores of pages the model did not see, as in production.
-// The threshold is chosen on the same out-of-fold probabilities (pages of
-// the training set only): the lowest one at which, and at every higher
-// one, the pages at or above it are of the category in at least
-// TargetPrecision of cases.
-func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b, threshold float64) {
+func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 	folds := GroupFolds(ps, opt.CalibFolds)
 	raws := make([]float64, len(ps))
 	for f := 0; f < opt.CalibFolds; f++ {
@@ -174,52 +158,9 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b, threshold fl
 		// with a few pages from one site): a calibration that rises as the
 		// score falls would flag everything else, so keep the model's own
 		// probability instead
-		return -1, 0, maxThreshold
+		return -1, 0
 	}
-	var probs []float64
-	var realLabels []bool
-	for i, r := range raws {
-		if ps[i].Written {
-			continue
-		}
-		probs = append(probs, 1/(1+math.Exp(a*r+b)))
-		realLabels = append(realLabels, labels[i])
-	}
-	return a, b, chooseThreshold(probs, realLabels, opt.TargetPrecision)
-}
-
-// Bounds of the thresholds the trainer chooses: below minThreshold a
-// probability says too little to accuse anyone; maxThreshold is what a
-// category that never reaches the precision gets.
-const (
-	minThreshold  = 0.2
-	maxThreshold  = 0.95
-	thresholdStep = 0.05
-)
-
-// chooseThreshold returns the lowest threshold of the grid at which the
-// pages at or above it are of the category in at least target of cases
-// (maxThreshold when none is). Scanning from the top and stopping at the
-// first miss was tried: with a handful of positives one high-scoring
-// false positive set every threshold to the maximum.
-func chooseThreshold(probs []float64, labels []bool, target float64) float64 {
-	for t := minThreshold; t <= maxThreshold+1e-9; t += thresholdStep {
-		t = math.Round(t*100) / 100
-		var tp, fp int
-		for i, p := range probs {
-			if p >= t {
-				if labels[i] {
-					tp++
-				} else {
-					fp++
-				}
-			}
-		}
-		if tp > 0 && float64(tp) >= target*float64(tp+fp) {
-			return t
-		}
-	}
-	return maxThreshold
+	return a, b
 }
 
 // linear is one category's fitted model: int8 hashed weights with their
