@@ -88,6 +88,11 @@ type LearnedHeader struct {
 	TrainedPages   int               `json:"trained_pages"`
 	WeightsSHA256  string            `json:"weights_sha256"`
 	Trainer        string            `json:"trainer"` // how it was trained, for the reader
+	// Threshold is the probability the trainer chose for every category
+	// on its training pages' out-of-fold scores (train.go,
+	// chooseThreshold): what the rule pack's <category>_min_probability
+	// is set from
+	Threshold float64 `json:"threshold,omitempty"`
 	// Cues is the cue-word file the model was trained with (cues.go): a
 	// model always reads the cues its dense weights belong to.
 	Cues string `json:"cues,omitempty"`
