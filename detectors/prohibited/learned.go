@@ -53,6 +53,13 @@ const (
 	// maxFeatureTokens bounds the tokens read per page, so one huge page
 	// costs as much as a long article (classification stays ≤ 5 ms).
 	maxFeatureTokens = 6000
+	// minLearnedTokens: shorter texts (a sentence, a snippet) are not
+	// scored by the model. It learned from pages (the real ones have 60
+	// words or more, the shortest written ones 27), and on one sentence
+	// three category words make its cue counts look like a whole page
+	// about the category ("the app blocks porn and xxx sites for kids").
+	// The phrase and concept paths still read them.
+	minLearnedTokens = 25
 )
 
 //go:embed model/content.model.gz
@@ -242,6 +249,15 @@ type pageTokens struct {
 	names  []string
 }
 
+// tokens counts the words of every field.
+func (pt pageTokens) tokens() int {
+	n := 0
+	for _, f := range pt.fields {
+		n += len(f)
+	}
+	return n
+}
+
 const (
 	fnvOffset = 2166136261
 	fnvPrime  = 16777619
@@ -390,8 +406,14 @@ type LearnedResult struct {
 // Probabilities scores a page for every category of the model.
 func (m *Learned) Probabilities(p Page, maxText int) map[string]float64 {
 	fs, _, pt := features(p, m.Header.Dim, maxText, false)
-	dense, _ := m.pageDense(pt)
 	out := make(map[string]float64, len(m.Header.Categories))
+	if pt.tokens() < minLearnedTokens {
+		for _, c := range m.Header.Categories {
+			out[c.Name] = 0
+		}
+		return out
+	}
+	dense, _ := m.pageDense(pt)
 	for i, c := range m.Header.Categories {
 		out[c.Name] = c.Calibrated(m.Raw(i, fs, dense))
 	}
@@ -501,8 +523,11 @@ func MinProbabilityKey(category string) string { return category + "_min_probabi
 // whose threshold the rule sets.
 func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhrases, maxSnippetChars int) map[string]LearnedResult {
 	fs, _, pt := features(p, m.Header.Dim, maxText, false)
-	dense, cues := m.pageDense(pt)
 	out := map[string]LearnedResult{}
+	if pt.tokens() < minLearnedTokens {
+		return out
+	}
+	dense, cues := m.pageDense(pt)
 	var origins []origin
 	for i, c := range m.Header.Categories {
 		th, ok := min[c.Name]
