@@ -71,6 +71,18 @@ func TestDefaultLearnedLoads(t *testing.T) {
 			t.Errorf("category %s has no learned model", c.Name)
 		}
 	}
+	// the default pack uses the threshold the trainer chose
+	if h.Threshold <= 0 || h.Threshold > 1 {
+		t.Fatalf("the model records threshold %v", h.Threshold)
+	}
+	for cat, v := range m.minProb {
+		if v != h.Threshold {
+			t.Errorf("%s = %v in the default pack, the model chose %v: set every <category>_min_probability to it", MinProbabilityKey(cat), v, h.Threshold)
+		}
+	}
+	if h.Cues == "" {
+		t.Error("the committed model has no cue words")
+	}
 }
 
 func TestReadLearnedRejects(t *testing.T) {
