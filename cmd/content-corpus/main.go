@@ -164,6 +164,7 @@ func scan(args []string) error {
 	lang := fs.String("lang", "", "language of every page (default: guessed per page)")
 	group := fs.String("group", "", "group (default: the repository)")
 	preview := fs.Bool("preview", false, "print text heads to stderr, no rows")
+	withJS := fs.Bool("js", false, "also read .js files as React components (sites whose pages are .js components; use with --path)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -203,7 +204,8 @@ func scan(args []string) error {
 	var cands []cand
 	seenText := map[string]bool{}
 	for _, p := range strings.Split(strings.TrimSpace(list), "\n") {
-		if !pageExt.MatchString(p) || (pr != nil && !pr.MatchString(p)) || (skip != nil && skip.MatchString(p)) {
+		isJS := *withJS && strings.HasSuffix(strings.ToLower(p), ".js")
+		if !(pageExt.MatchString(p) || isJS) || (pr != nil && !pr.MatchString(p)) || (skip != nil && skip.MatchString(p)) {
 			continue
 		}
 		b, err := real.Show(gd, commit, p)

@@ -39,6 +39,19 @@ import (
 // committed model uses the defaults).
 var trainOpt prohibited.TrainOptions
 
+// oofPath, when set, receives the out-of-fold scores of --eval.
+var oofPath string
+
+// cueText is the cue file the models of this run are trained with ("" with --no-cues).
+var cueText string
+
+// usePackThresholds judges out-of-fold probabilities by the rule pack's
+// thresholds instead of the one each fold's model chose.
+var usePackThresholds bool
+
+// noCues trains without the cue features (for comparison).
+var noCues bool
+
 type page struct {
 	prohibited.TrainPage
 	lang     string
@@ -54,6 +67,9 @@ func main() {
 	evalMode := flag.Bool("eval", false, "measure instead of training: grouped cross-validation per category and language")
 	folds := flag.Int("folds", 5, "folds of the grouped cross-validation")
 	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
+	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge the model by the rule pack's <category>_min_probability instead of the threshold each fold's model chose on its own training pages")
+	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
+	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's out-of-fold probabilities and phrase flags to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
@@ -106,6 +122,16 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	if missing > 0 {
 		fmt.Fprintf(os.Stderr, "train-content: %d of %d manifest pages are not in %s; training on the %d present\n", missing, len(rows), cache, len(realPages))
 	}
+	var cues *prohibited.Cues
+	if !noCues {
+		if cues, err = prohibited.CompileCues(prohibited.DefaultCues()); err != nil {
+			return err
+		}
+		cueText = cues.Text()
+	}
+	featuresOf := func(p prohibited.Page) ([]prohibited.Feature, []float32) {
+		return prohibited.PageFeatures(p, prohibited.DefaultDim, maxText, cues)
+	}
 	var train []page
 	for _, rp := range realPages {
 		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example/" + rp.Path)
@@ -115,7 +141,8 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		if rp.Label != real.Clean {
 			labels[rp.Label] = true
 		}
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "real:" + rp.Group},
+		fs, dense := featuresOf(p)
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "real:" + rp.Group},
 			lang: rp.Language, source: "real", adjacent: rp.Adjacent, id: rp.ID, page: p})
 	}
 	own, err := pages.Load()
@@ -129,11 +156,21 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 			labels[c] = true
 		}
 		// each hand-written page stands for a site of its own
-		train = append(train, page{TrainPage: prohibited.TrainPage{Features: prohibited.Features(p, prohibited.DefaultDim, maxText), Labels: labels, Group: "own:" + op.File},
+		fs, dense := featuresOf(p)
+		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "own:" + op.File},
 			lang: op.Language, source: "own", adjacent: len(op.Categories) == 0 && adjacentNote(op.Note), id: op.File, page: p})
 	}
 	tps := make([]prohibited.TrainPage, len(train))
 	for i, p := range train {
+		// what the threshold is chosen on: real pages, the topic-adjacent
+		// ones, and what the phrase and concept paths already flag
+		p.Written = p.source != "real"
+		p.Adjacent = p.adjacent
+		p.Flagged = map[string]bool{}
+		for _, cr := range model.ClassifyRules(p.page).Flagged() {
+			p.Flagged[cr.Category] = true
+		}
+		train[i] = p
 		tps[i] = p.TrainPage
 	}
 	if !evalMode {
@@ -142,9 +179,12 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		if err != nil {
 			return err
 		}
+		if cues != nil {
+			h.Cues = cues.Text()
+		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
-		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, Platt-calibrated on 3 grouped folds; %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), Platt-calibrated on 3 grouped folds; one threshold chosen on the same out-of-fold scores (detector precision ≥ 0.95, topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
 		var buf bytes.Buffer
 		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 			return err
@@ -155,7 +195,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 			return err
 		}
-		fmt.Printf("wrote %s: %d bytes, %d categories, %d pages, %.1fs\n", out, buf.Len(), len(h.Categories), len(tps), time.Since(start).Seconds())
+		fmt.Printf("wrote %s: %d bytes, %d categories, %d pages, %.1fs; threshold chosen on the training pages: %.2f (set every <category>_min_probability of the rule pack to it)\n", out, buf.Len(), len(h.Categories), len(tps), time.Since(start).Seconds(), h.Threshold)
 		for _, c := range h.Categories {
 			fmt.Printf("  %-20s positives %4d\n", c.Name, c.Positives)
 		}
@@ -209,6 +249,9 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	start := time.Now()
 	folds := prohibited.GroupFolds(tps, k)
 	probs := make([]map[string]float64, len(all))
+	// each page is judged at the threshold its fold's model chose on its
+	// own training pages (nested: the test fold never chose it)
+	foldTh := make([]float64, k)
 	for f := 0; f < k; f++ {
 		var train []prohibited.TrainPage
 		for i, p := range tps {
@@ -229,7 +272,8 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 				probs[i] = m.Probabilities(all[i].page, maxText)
 			}
 		}
-		fmt.Fprintf(os.Stderr, "fold %d/%d done (%.0fs)\n", f+1, k, time.Since(start).Seconds())
+		foldTh[f] = h.Threshold
+		fmt.Fprintf(os.Stderr, "fold %d/%d done (%.0fs), threshold %.2f\n", f+1, k, time.Since(start).Seconds(), h.Threshold)
 	}
 	th := map[string]float64{}
 	minProb, err := prohibited.MinProbabilities(rule)
@@ -244,17 +288,24 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		th[c] = v
 	}
 	type decider func(i int, cat string) bool
-	learned := func(i int, cat string) bool { return probs[i][cat] >= th[cat] }
+	learned := func(i int, cat string) bool {
+		if usePackThresholds {
+			return probs[i][cat] >= th[cat]
+		}
+		return probs[i][cat] >= foldTh[folds[i]]
+	}
 	rulesFlag := make([]map[string]bool, len(all))
 	for i, p := range all {
-		rulesFlag[i] = map[string]bool{}
-		for _, cr := range rmodel.ClassifyRules(p.page).Flagged() {
-			rulesFlag[i][cr.Category] = true
-		}
+		rulesFlag[i] = p.Flagged
 	}
 	rulesOnly := func(i int, cat string) bool { return rulesFlag[i][cat] }
 	either := func(i int, cat string) bool { return learned(i, cat) || rulesOnly(i, cat) }
 
+	if oofPath != "" {
+		if err := writeOOF(oofPath, all, cats, probs, rulesFlag); err != nil {
+			return err
+		}
+	}
 	nReal, nOwn := 0, 0
 	perCat := map[string]int{}
 	for _, p := range all {
@@ -267,7 +318,12 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			nOwn++
 		}
 	}
-	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
+	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
+	if usePackThresholds {
+		fmt.Printf("The model's decisions at the rule pack's <category>_min_probability.\n\n")
+	} else {
+		fmt.Printf("The model's decisions at the threshold each fold's model chose on its own training pages (nested): %v.\n\n", foldTh)
+	}
 	for _, d := range []struct {
 		name string
 		f    decider
@@ -348,12 +404,19 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		}
 		hs = append(hs, sc)
 	}
+	blindTh := th
+	if !usePackThresholds {
+		blindTh = map[string]float64{}
+		for _, c := range cats {
+			blindTh[c] = h.Threshold
+		}
+	}
 	var lc, rc, ec counts
 	for _, sc := range hs {
 		for _, c := range cats {
-			lc.add(sc.want[c], sc.pr[c] >= th[c])
+			lc.add(sc.want[c], sc.pr[c] >= blindTh[c])
 			rc.add(sc.want[c], sc.rf[c])
-			ec.add(sc.want[c], sc.pr[c] >= th[c] || sc.rf[c])
+			ec.add(sc.want[c], sc.pr[c] >= blindTh[c] || sc.rf[c])
 		}
 	}
 	fmt.Printf("== blind round (fixtures/pages/heldout, %d pages, never trained on; category decisions) ==\n", len(hp))
@@ -475,6 +538,7 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 }
 
 func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
+	h.Cues = cueText
 	var buf bytes.Buffer
 	if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 		return nil, err
@@ -557,4 +621,45 @@ func evalCommitted(heldoutDir string, model *prohibited.Model, maxText int, cats
 		fmt.Printf("%-46s %5d %4d %4d %4d %9s %7s\n", set.name, len(set.ps), c.tp, c.fp, c.fn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
 	}
 	return nil
+}
+
+// writeOOF writes the out-of-fold probability of every category and the
+// phrase path's flags per real page: what a diagnosis of misses reads.
+func writeOOF(path string, all []page, cats []string, probs []map[string]float64, rulesFlag []map[string]bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	head := []string{"id", "group", "lang", "label", "adjacent", "phrases"}
+	for _, c := range cats {
+		head = append(head, c)
+	}
+	w.Write(head)
+	for i, p := range all {
+		if p.source != "real" {
+			continue
+		}
+		label := "clean"
+		for c := range p.Labels {
+			label = c
+		}
+		var flagged []string
+		for _, c := range cats {
+			if rulesFlag[i][c] {
+				flagged = append(flagged, c)
+			}
+		}
+		rec := []string{p.id, p.Group, p.lang, label, fmt.Sprint(p.adjacent), strings.Join(flagged, ";")}
+		for _, c := range cats {
+			rec = append(rec, fmt.Sprintf("%.4f", probs[i][c]))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

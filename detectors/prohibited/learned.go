@@ -31,7 +31,11 @@ import (
 
 // LearnedVersion is the format of the model file and of its features: a
 // model trained with other features cannot be read.
-const LearnedVersion = 1
+const LearnedVersion = 2
+
+// learnedVersionNoCues is the format before the cue features: the same
+// hashed features, no dense ones; still read.
+const learnedVersionNoCues = 1
 
 // Feature constants: part of the model's format (recorded in its header
 // and checked on load).
@@ -49,6 +53,13 @@ const (
 	// maxFeatureTokens bounds the tokens read per page, so one huge page
 	// costs as much as a long article (classification stays ≤ 5 ms).
 	maxFeatureTokens = 6000
+	// minLearnedTokens: shorter texts (a sentence, a snippet) are not
+	// scored by the model. It learned from pages (the real ones have 60
+	// words or more, the shortest written ones 27), and on one sentence
+	// three category words make its cue counts look like a whole page
+	// about the category ("the app blocks porn and xxx sites for kids").
+	// The phrase and concept paths still read them.
+	minLearnedTokens = 25
 )
 
 //go:embed model/content.model.gz
@@ -67,6 +78,9 @@ type LearnedCategory struct {
 	PlattB float64 `json:"platt_b"`
 	// Positives is how many training pages carried the label.
 	Positives int `json:"positives"`
+	// Dense are the weights of the cue features (cues.go), in the order
+	// the header's cue file gives them; added to the raw score unscaled.
+	Dense []float64 `json:"dense,omitempty"`
 }
 
 // LearnedHeader describes a model file.
@@ -81,6 +95,14 @@ type LearnedHeader struct {
 	TrainedPages   int               `json:"trained_pages"`
 	WeightsSHA256  string            `json:"weights_sha256"`
 	Trainer        string            `json:"trainer"` // how it was trained, for the reader
+	// Threshold is the probability the trainer chose for every category
+	// on its training pages' out-of-fold scores (train.go,
+	// chooseThreshold): what the rule pack's <category>_min_probability
+	// is set from
+	Threshold float64 `json:"threshold,omitempty"`
+	// Cues is the cue-word file the model was trained with (cues.go): a
+	// model always reads the cues its dense weights belong to.
+	Cues string `json:"cues,omitempty"`
 }
 
 // Learned is a loaded model.
@@ -88,6 +110,7 @@ type Learned struct {
 	Header  LearnedHeader
 	weights [][]int8 // per category, Dim each
 	index   map[string]int
+	cues    *cueSet // nil when the model has no cue features
 }
 
 // ErrBadModel says a model file is not one this version can use.
@@ -113,7 +136,7 @@ func ReadLearned(r io.Reader) (*Learned, error) {
 		return nil, fmt.Errorf("%w: header: %v", ErrBadModel, err)
 	}
 	switch {
-	case h.Version != LearnedVersion:
+	case h.Version != LearnedVersion && h.Version != learnedVersionNoCues:
 		return nil, fmt.Errorf("%w: version %d, this build reads version %d: retrain with make train-content", ErrBadModel, h.Version, LearnedVersion)
 	case h.Dim <= 0 || h.Dim&(h.Dim-1) != 0 || h.Dim > 1<<22:
 		return nil, fmt.Errorf("%w: dimension %d is not a power of two ≤ 2^22", ErrBadModel, h.Dim)
@@ -123,6 +146,16 @@ func ReadLearned(r io.Reader) (*Learned, error) {
 		return nil, fmt.Errorf("%w: no category", ErrBadModel)
 	}
 	m := &Learned{Header: h, index: map[string]int{}}
+	nDense := 0
+	if h.Version == learnedVersionNoCues && h.Cues != "" {
+		return nil, fmt.Errorf("%w: version %d carries no cue words", ErrBadModel, h.Version)
+	}
+	if h.Cues != "" {
+		if m.cues, err = parseCues(h.Cues); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadModel, err)
+		}
+		nDense = m.cues.denseLen()
+	}
 	hash := sha256.New()
 	buf := make([]byte, h.Dim)
 	for i, c := range h.Categories {
@@ -131,6 +164,14 @@ func ReadLearned(r io.Reader) (*Learned, error) {
 		}
 		if math.IsNaN(c.Bias+c.Scale+c.PlattA+c.PlattB) || math.IsInf(c.Bias+c.Scale+c.PlattA+c.PlattB, 0) {
 			return nil, fmt.Errorf("%w: category %s has a non-finite parameter", ErrBadModel, c.Name)
+		}
+		if len(c.Dense) != nDense {
+			return nil, fmt.Errorf("%w: category %s has %d cue weights, its cue file gives %d features", ErrBadModel, c.Name, len(c.Dense), nDense)
+		}
+		for _, d := range c.Dense {
+			if math.IsNaN(d) || math.IsInf(d, 0) {
+				return nil, fmt.Errorf("%w: category %s has a non-finite cue weight", ErrBadModel, c.Name)
+			}
 		}
 		m.index[c.Name] = i
 		if _, err := io.ReadFull(br, buf); err != nil {
@@ -206,6 +247,15 @@ type pageTokens struct {
 	fields [][]token
 	texts  []string
 	names  []string
+}
+
+// tokens counts the words of every field.
+func (pt pageTokens) tokens() int {
+	n := 0
+	for _, f := range pt.fields {
+		n += len(f)
+	}
+	return n
 }
 
 const (
@@ -311,14 +361,30 @@ func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []orig
 }
 
 // Raw is a category's uncalibrated score of a page's features.
-func (m *Learned) Raw(ci int, fs []Feature) float64 {
+func (m *Learned) Raw(ci int, fs []Feature, dense []float32) float64 {
 	w := m.weights[ci]
 	var s float64
 	for _, f := range fs {
 		s += float64(w[f.Index]) * float64(f.Value)
 	}
 	c := m.Header.Categories[ci]
-	return c.Bias + c.Scale*s
+	raw := c.Bias + c.Scale*s
+	for j, d := range c.Dense {
+		if j < len(dense) {
+			raw += d * float64(dense[j])
+		}
+	}
+	return raw
+}
+
+// pageDense finds the model's cues on a page whose fields features()
+// tokenized; nil without cues.
+func (m *Learned) pageDense(pt pageTokens) ([]float32, []cueHit) {
+	if m.cues == nil {
+		return nil, nil
+	}
+	hs := m.cues.hits(pt)
+	return m.cues.dense(hs, pt, textFieldIndex), hs
 }
 
 // Calibrated maps a raw score to a probability with the category's Platt
@@ -339,10 +405,17 @@ type LearnedResult struct {
 
 // Probabilities scores a page for every category of the model.
 func (m *Learned) Probabilities(p Page, maxText int) map[string]float64 {
-	fs, _, _ := features(p, m.Header.Dim, maxText, false)
+	fs, _, pt := features(p, m.Header.Dim, maxText, false)
 	out := make(map[string]float64, len(m.Header.Categories))
+	if pt.tokens() < minLearnedTokens {
+		for _, c := range m.Header.Categories {
+			out[c.Name] = 0
+		}
+		return out
+	}
+	dense, _ := m.pageDense(pt)
 	for i, c := range m.Header.Categories {
-		out[c.Name] = c.Calibrated(m.Raw(i, fs))
+		out[c.Name] = c.Calibrated(m.Raw(i, fs, dense))
 	}
 	return out
 }
@@ -350,7 +423,7 @@ func (m *Learned) Probabilities(p Page, maxText int) map[string]float64 {
 // explain hands each category's score back to the words that produced it
 // and quotes the strongest: a word collects its unigram, title and
 // character n-gram weights, a word pair its bigram weight.
-func (m *Learned) explain(ci int, fs []Feature, origins []origin, pt pageTokens, maxPhrases, maxSnippetChars int) []Match {
+func (m *Learned) explain(ci int, fs []Feature, origins []origin, dense []float32, cues []cueHit, pt pageTokens, maxPhrases, maxSnippetChars int) []Match {
 	val := map[uint32]float32{}
 	for _, f := range fs {
 		val[f.Index] = f.Value
@@ -379,6 +452,34 @@ func (m *Learned) explain(ci int, fs []Feature, origins []origin, pt pageTokens,
 			phrases[k] = a
 		}
 		a.contrib += c
+	}
+	// a cue group's features are handed back to the cues of that group
+	// found on the page, in equal parts
+	if len(cues) > 0 {
+		groupContrib := map[int]float64{}
+		for j, d := range m.Header.Categories[ci].Dense {
+			if j < len(dense) {
+				groupContrib[m.cues.denseGroup(j)] += d * float64(dense[j])
+			}
+		}
+		perGroup := map[int]int{}
+		for _, h := range cues {
+			perGroup[h.group]++
+		}
+		for _, h := range cues {
+			toks := pt.fields[h.field]
+			words := make([]string, 0, h.last-h.first+1)
+			for t := h.first; t <= h.last; t++ {
+				words = append(words, toks[t].norm)
+			}
+			k := strings.Join(words, " ")
+			a := phrases[k]
+			if a == nil {
+				a = &agg{field: h.field, tok: h.first, tok2: h.last}
+				phrases[k] = a
+			}
+			a.contrib += groupContrib[h.group] / float64(perGroup[h.group])
+		}
 	}
 	// each phrase is quoted where it stands first (title before text)
 	type ranked struct {
@@ -421,16 +522,19 @@ func MinProbabilityKey(category string) string { return category + "_min_probabi
 // learnedFor returns the learned results of a page for the categories
 // whose threshold the rule sets.
 func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhrases, maxSnippetChars int) map[string]LearnedResult {
-	fs, _, _ := features(p, m.Header.Dim, maxText, false)
+	fs, _, pt := features(p, m.Header.Dim, maxText, false)
 	out := map[string]LearnedResult{}
+	if pt.tokens() < minLearnedTokens {
+		return out
+	}
+	dense, cues := m.pageDense(pt)
 	var origins []origin
-	var pt pageTokens
 	for i, c := range m.Header.Categories {
 		th, ok := min[c.Name]
 		if !ok {
 			continue
 		}
-		prob := c.Calibrated(m.Raw(i, fs))
+		prob := c.Calibrated(m.Raw(i, fs, dense))
 		r := LearnedResult{Probability: round3(prob), Threshold: th, Flagged: prob >= th}
 		if r.Flagged {
 			if origins == nil {
@@ -438,7 +542,7 @@ func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhras
 				// feature: only for the few flagged pages
 				_, origins, pt = features(p, m.Header.Dim, maxText, true)
 			}
-			r.Phrases = m.explain(i, fs, origins, pt, maxPhrases, maxSnippetChars)
+			r.Phrases = m.explain(i, fs, origins, dense, cues, pt, maxPhrases, maxSnippetChars)
 		}
 		out[c.Name] = r
 	}

@@ -71,6 +71,18 @@ func TestDefaultLearnedLoads(t *testing.T) {
 			t.Errorf("category %s has no learned model", c.Name)
 		}
 	}
+	// the default pack uses the threshold the trainer chose
+	if h.Threshold <= 0 || h.Threshold > 1 {
+		t.Fatalf("the model records threshold %v", h.Threshold)
+	}
+	for cat, v := range m.minProb {
+		if v != h.Threshold {
+			t.Errorf("%s = %v in the default pack, the model chose %v: set every <category>_min_probability to it", MinProbabilityKey(cat), v, h.Threshold)
+		}
+	}
+	if h.Cues == "" {
+		t.Error("the committed model has no cue words")
+	}
 }
 
 func TestReadLearnedRejects(t *testing.T) {
@@ -121,6 +133,10 @@ func TestReadLearnedRejects(t *testing.T) {
 		{"weights hash", flipped, "weights hash"},
 		{"other n-grams", patch(func(h *LearnedHeader) { h.CharMax = 7 }), "character n-grams"},
 		{"dimension larger than the weights", patch(func(h *LearnedHeader) { h.Dim = 32 }), "weights of gambling"},
+		{"cue weights without cues", patch(func(h *LearnedHeader) { h.Categories[0].Dense = []float64{1} }), "cue weights"},
+		{"cues without their weights", patch(func(h *LearnedHeader) { h.Cues = "[gambling]\ncasino*\n" }), "cue weights"},
+		{"cues that do not parse", patch(func(h *LearnedHeader) { h.Cues = "casino*\n" }), "before any [group]"},
+		{"cues in a version-1 file", patch(func(h *LearnedHeader) { h.Version = 1; h.Cues = "[gambling]\ncasino*\n" }), "carries no cue words"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,8 +14,18 @@ import (
 // kept on one side of every split.
 type TrainPage struct {
 	Features []Feature
+	Dense    []float32 // cue features (cues.go); the same length on every page
 	Labels   map[string]bool
 	Group    string
+	// What the threshold is chosen on (chooseThreshold): Written marks a
+	// page written for training and tests, not a real one (the targets
+	// speak of real pages); Adjacent a clean page on a topic near a
+	// category; Flagged the categories the phrase and concept paths
+	// already flag on the page, so the threshold is chosen for the
+	// detector's whole decision
+	Written  bool
+	Adjacent bool
+	Flagged  map[string]bool
 }
 
 // TrainOptions are the trainer's settings; zero values take the defaults.
@@ -34,8 +44,14 @@ type TrainOptions struct {
 	// uses (its name, its template's labels) tells that site apart, not
 	// the category: on a site never seen it is noise
 	MinGroups  int
-	CalibFolds int    // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
-	Seed       uint64 // shuffling (1)
+	CalibFolds int // grouped folds for the out-of-fold scores Platt scaling is fitted on (3)
+	// The threshold stored in the model is the lowest at which, on the
+	// out-of-fold scores of the real training pages, the detector's
+	// decision reaches TargetPrecision (0.95) and flags at most
+	// MaxAdjacentFPR (0.05) of the topic-adjacent clean pages
+	TargetPrecision float64
+	MaxAdjacentFPR  float64
+	Seed            uint64 // shuffling (1)
 }
 
 func (o *TrainOptions) defaults() {
@@ -63,6 +79,12 @@ func (o *TrainOptions) defaults() {
 	if o.GroupPower < 0 {
 		o.GroupPower = 0
 	}
+	if o.TargetPrecision == 0 {
+		o.TargetPrecision = 0.95
+	}
+	if o.MaxAdjacentFPR == 0 {
+		o.MaxAdjacentFPR = 0.05
+	}
 	if o.CalibFolds == 0 {
 		o.CalibFolds = 3
 	}
@@ -83,7 +105,13 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 		cat LearnedCategory
 		q   []int8
 	}
+	for _, p := range ps {
+		if len(p.Dense) != len(ps[0].Dense) {
+			return h, nil, fmt.Errorf("pages have %d and %d cue features", len(ps[0].Dense), len(p.Dense))
+		}
+	}
 	res := make([]fitted, len(categories))
+	oof := make([][]float64, len(categories)) // calibrated out-of-fold probabilities
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for ci, cat := range categories {
@@ -100,12 +128,14 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 		sem <- struct{}{}
 		go func(ci int, cat string, pos int) {
 			defer func() { <-sem; wg.Done() }()
-			bias, scale, q := fitOne(ps, cat, opt)
-			a, b := calibrate(ps, cat, opt)
-			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: bias, Scale: scale, PlattA: a, PlattB: b, Positives: pos}, q}
+			lm := fitOne(ps, cat, opt)
+			a, b, probs := calibrate(ps, cat, opt)
+			oof[ci] = probs
+			res[ci] = fitted{true, LearnedCategory{Name: cat, Bias: lm.bias, Scale: lm.scale, PlattA: a, PlattB: b, Positives: pos, Dense: lm.dense}, lm.q}
 		}(ci, cat, pos)
 	}
 	wg.Wait()
+	h.Threshold = chooseThreshold(ps, categories, oof, opt)
 	var weights [][]int8
 	for _, r := range res {
 		if r.ok {
@@ -120,8 +150,9 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 }
 
 // calibrate fits Platt scaling on out-of-fold raw scores of grouped
-// folds: scores of pages the model did not see, as in production.
-func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
+// folds: scores of pages the model did not see, as in production. It
+// returns the calibrated out-of-fold probabilities too.
+func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64, probs []float64) {
 	folds := GroupFolds(ps, opt.CalibFolds)
 	raws := make([]float64, len(ps))
 	for f := 0; f < opt.CalibFolds; f++ {
@@ -137,9 +168,9 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 		if len(test) == 0 || len(train) == 0 {
 			continue
 		}
-		bb, s, w := fitOne(train, cat, opt)
+		lm := fitOne(train, cat, opt)
 		for _, i := range test {
-			raws[i] = rawScore(bb, s, w, ps[i].Features)
+			raws[i] = lm.raw(ps[i])
 		}
 	}
 	labels := make([]bool, len(ps))
@@ -152,24 +183,100 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64) {
 		// with a few pages from one site): a calibration that rises as the
 		// score falls would flag everything else, so keep the model's own
 		// probability instead
-		return -1, 0
+		a, b = -1, 0
 	}
-	return a, b
+	probs = make([]float64, len(raws))
+	for i, r := range raws {
+		probs[i] = 1 / (1 + math.Exp(a*r+b))
+	}
+	return a, b, probs
 }
 
-func rawScore(bias, scale float64, w []int8, fs []Feature) float64 {
-	var s float64
-	for _, f := range fs {
-		s += float64(w[f.Index]) * float64(f.Value)
+// Bounds of the threshold the trainer chooses.
+const (
+	minThreshold  = 0.5 // below, a calibrated probability says the page is more likely not about the category
+	maxThreshold  = 0.95
+	thresholdStep = 0.05
+)
+
+// chooseThreshold returns one probability threshold for every category:
+// the lowest of the grid at which the detector's decision on the real
+// training pages' out-of-fold scores (a page is right when a category it
+// carries is flagged, by the model at this threshold or by the other
+// paths) reaches opt.TargetPrecision and flags at most opt.MaxAdjacentFPR
+// of the topic-adjacent clean pages; maxThreshold when none does. One
+// threshold for all categories, because per-category thresholds chosen
+// this way on 3–17 sites per category did not carry over to unseen sites
+// (docs/DECISIONS.md).
+func chooseThreshold(ps []TrainPage, categories []string, oof [][]float64, opt TrainOptions) float64 {
+	for k := 0; ; k++ {
+		t := math.Round((minThreshold+float64(k)*thresholdStep)*100) / 100
+		if t > maxThreshold+1e-9 {
+			return maxThreshold
+		}
+		var tp, fp, adj, adjFlagged int
+		for i, p := range ps {
+			if p.Written {
+				continue
+			}
+			got, right := false, false
+			for ci, cat := range categories {
+				if (oof[ci] != nil && oof[ci][i] >= t) || p.Flagged[cat] {
+					got = true
+					right = right || p.Labels[cat]
+				}
+			}
+			switch {
+			case right:
+				tp++
+			case got:
+				fp++
+			}
+			if len(p.Labels) == 0 && p.Adjacent {
+				adj++
+				if got {
+					adjFlagged++
+				}
+			}
+		}
+		if tp > 0 && float64(tp) >= opt.TargetPrecision*float64(tp+fp) && float64(adjFlagged) <= opt.MaxAdjacentFPR*float64(adj) {
+			return t
+		}
 	}
-	return bias + scale*s
+}
+
+// linear is one category's fitted model: int8 hashed weights with their
+// scale, the cue weights, the bias.
+type linear struct {
+	bias, scale float64
+	q           []int8
+	dense       []float64
+}
+
+func (l linear) raw(p TrainPage) float64 {
+	var s float64
+	for _, f := range p.Features {
+		s += float64(l.q[f.Index]) * float64(f.Value)
+	}
+	r := l.bias + l.scale*s
+	for j, d := range l.dense {
+		r += d * float64(p.Dense[j])
+	}
+	return r
 }
 
 // fitOne trains one category's logistic regression with AdaGrad and
-// quantizes the weights to int8 (scale = max |w| / 127).
-func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, q []int8) {
+// quantizes the hashed weights to int8 (scale = max |w| / 127); the few
+// cue weights stay floats.
+func fitOne(ps []TrainPage, cat string, opt TrainOptions) linear {
 	w := make([]float64, opt.Dim)
 	g := make([]float64, opt.Dim)
+	var nDense int
+	if len(ps) > 0 {
+		nDense = len(ps[0].Dense)
+	}
+	wd := make([]float64, nDense)
+	gd := make([]float64, nDense)
 	var b, gb float64
 	pos := 0
 	for _, p := range ps {
@@ -204,6 +311,9 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 			for _, f := range p.Features {
 				z += w[f.Index] * float64(f.Value)
 			}
+			for j, d := range p.Dense {
+				z += wd[j] * float64(d)
+			}
 			y, cw := 0.0, pageW[i]
 			if p.Labels[cat] {
 				y, cw = 1, posW*pageW[i]
@@ -217,6 +327,14 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 				g[f.Index] += gi * gi
 				w[f.Index] -= opt.Rate * gi / (math.Sqrt(g[f.Index]) + 1e-8)
 			}
+			for j, d := range p.Dense {
+				if d == 0 {
+					continue
+				}
+				gi := grad*float64(d) + opt.L2*wd[j]
+				gd[j] += gi * gi
+				wd[j] -= opt.Rate * gi / (math.Sqrt(gd[j]) + 1e-8)
+			}
 			gb += grad * grad
 			b -= opt.Rate * grad / (math.Sqrt(gb) + 1e-8)
 		}
@@ -225,15 +343,19 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) (bias, scale float64, 
 	for _, x := range w {
 		maxAbs = math.Max(maxAbs, math.Abs(x))
 	}
-	scale = maxAbs / 127
+	scale := maxAbs / 127
 	if scale == 0 {
 		scale = 1
 	}
-	q = make([]int8, opt.Dim)
+	q := make([]int8, opt.Dim)
 	for i, x := range w {
 		q[i] = int8(math.Round(x / scale))
 	}
-	return b, scale, q
+	var dense []float64
+	if nDense > 0 {
+		dense = wd
+	}
+	return linear{bias: b, scale: scale, q: q, dense: dense}
 }
 
 // sharedFeatures marks the features that pages of at least minGroups
