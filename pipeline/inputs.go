@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"affwatch/loaders"
 )
@@ -63,4 +65,26 @@ func setAsideWarnings(setAside []string) []string {
 		out[i] = "set aside, not loaded (--set-aside-broken-files): " + s
 	}
 	return out
+}
+
+// LoadOnly is `affwatch load`: the datasets of in into the database (in
+// outDir unless db.Path says otherwise), under a fresh run id, nothing
+// judged. night, when set, is the night whose rows a re-load replaces.
+func LoadOnly(ctx context.Context, in, outDir string, night time.Time, db DB, progress loaders.Progress, log *slog.Logger) (*loaders.Result, string, error) {
+	inputs, err := Discover(in, log, loaders.DiscoverOptions{})
+	if err != nil {
+		return nil, "", err
+	}
+	if outDir != "" {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return nil, "", err
+		}
+	}
+	st, err := db.Open(ctx, outDir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	res, err := loaders.Load(ctx, st, inputs.Files, loaders.Options{RunID: NewRunID(time.Now().UTC()), Night: night, Progress: progress, Logger: log})
+	return res, st.Path(), err
 }

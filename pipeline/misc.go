@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"affwatch/detectors"
@@ -69,4 +70,24 @@ func inputFiles(r *loaders.Result) []reports.InputFile {
 		}
 	}
 	return out
+}
+
+// Report is `affwatch report`: the report stage alone, writing a stored
+// run's outputs again into out (the latest successful run when runID is
+// empty). It returns the run written.
+func Report(ctx context.Context, db DB, out, runID, toolVersion string) (string, reports.Written, error) {
+	st, err := db.Open(ctx, out)
+	if err != nil {
+		return "", reports.Written{}, err
+	}
+	defer st.Close()
+	meta, err := reports.StoredMeta(ctx, st.DB, runID, toolVersion)
+	switch {
+	case errors.Is(err, reports.ErrNoRun), errors.Is(err, reports.ErrResultsReplaced):
+		return "", reports.Written{}, usagef("report: %v", err)
+	case err != nil:
+		return "", reports.Written{}, err
+	}
+	written, err := reports.Write(ctx, st.DB, out, meta)
+	return meta.RunID, written, err
 }

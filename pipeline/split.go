@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +12,42 @@ import (
 	"affwatch/loaders"
 	"affwatch/store"
 )
+
+// SplitInput is `affwatch partition`: the input of in loaded into a
+// scratch database beside the split (db.Path, when set, instead) and
+// written into out by Split. out must exist or be creatable.
+func SplitInput(ctx context.Context, in, out string, partitions int, db DB, progress loaders.Progress, log *slog.Logger) ([]string, error) {
+	inputs, err := Discover(in, log, loaders.DiscoverOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	// The scratch database lives beside the split and goes when done.
+	scratch, err := os.MkdirTemp(abs, ".scratch-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	if db.Path == "" {
+		db.Path = filepath.Join(scratch, "split.duckdb")
+	}
+	st, err := db.Open(ctx, scratch)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	loaded, err := loaders.Load(ctx, st, inputs.Files, loaders.Options{RunID: "partition", Progress: progress, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return Split(ctx, st, inputs.Files, loaded, abs, partitions, log)
+}
 
 // Split writes the loaded input as a partitioned night reads it (affwatch
 // partition): clicks and orders as hive partitions part=K of the

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"affwatch/loaders"
 	"affwatch/pipeline"
 )
 
@@ -47,22 +45,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--date %q: want YYYY-MM-DD", date)
 		}
 	}
-	inputs, err := pipeline.Discover(in, log, loaders.DiscoverOptions{})
-	if err != nil {
-		return err
-	}
-	files := inputs.Files
-	if out != "" {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			return err
-		}
-	}
-	st, err := db.open(ctx, out)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	res, err := loaders.Load(ctx, st, files, loaders.Options{RunID: pipeline.NewRunID(time.Now().UTC()), Night: night, Progress: newLoadProgress(stderr), Logger: log})
+	res, dbPath, err := pipeline.LoadOnly(ctx, in, out, night, db.config(), newLoadProgress(stderr), log)
 	if err != nil {
 		return err
 	}
@@ -71,7 +54,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%-10s %-40s %-9s %12d %12d\n", f.Dataset, f.Rel, f.Status, f.RowsLoaded, f.RowsQuarantined)
 	}
 	if q := res.Quarantined(); q > 0 && strict {
-		return fmt.Errorf("--strict: %d row(s) quarantined (SELECT * FROM quarantine in %s)", q, st.Path())
+		return fmt.Errorf("--strict: %d row(s) quarantined (SELECT * FROM quarantine in %s)", q, dbPath)
 	}
 	return nil
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"affwatch/loaders"
 	"affwatch/pipeline"
 )
 
@@ -64,37 +62,7 @@ func runPartition(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	inputs, err := pipeline.Discover(o.in, log, loaders.DiscoverOptions{})
-	if err != nil {
-		return err
-	}
-	files := inputs.Files
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	out, err := filepath.Abs(o.out)
-	if err != nil {
-		return err
-	}
-	// The scratch database lives beside the split and goes when done.
-	scratch, err := os.MkdirTemp(out, ".scratch-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(scratch)
-	if o.db.path == "" {
-		o.db.path = filepath.Join(scratch, "split.duckdb")
-	}
-	st, err := o.db.open(ctx, scratch)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	loaded, err := loaders.Load(ctx, st, files, loaders.Options{RunID: "partition", Progress: newLoadProgress(stderr), Logger: log})
-	if err != nil {
-		return err
-	}
-	counts, err := pipeline.Split(ctx, st, files, loaded, out, o.partitions, log)
+	counts, err := pipeline.SplitInput(ctx, o.in, o.out, o.partitions, o.db.config(), newLoadProgress(stderr), log)
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"affwatch/pipeline"
 	"affwatch/reports"
 )
 
@@ -59,23 +59,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Stat(path); err != nil {
 		return usagef("report: database %s: %v", path, err)
 	}
-	st, err := o.db.open(ctx, o.out)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	meta, err := reports.StoredMeta(ctx, st.DB, o.runID, version)
-	switch {
-	case errors.Is(err, reports.ErrNoRun), errors.Is(err, reports.ErrResultsReplaced):
-		return usagef("report: %v", err)
-	case err != nil:
-		return err
-	}
-	written, err := reports.Write(ctx, st.DB, o.out, meta)
+	runID, written, err := pipeline.Report(ctx, o.db.config(), o.out, o.runID, version)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "run %s: %d finding(s), %d recommendation(s); report: %s\n",
-		reports.TerminalSafe(meta.RunID), written.Findings, written.Recommendations, filepath.Join(o.out, reports.ReportFile))
+		reports.TerminalSafe(runID), written.Findings, written.Recommendations, filepath.Join(o.out, reports.ReportFile))
 	return nil
 }
