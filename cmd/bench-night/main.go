@@ -10,6 +10,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -123,14 +125,20 @@ func measure(ctx context.Context, bin, dir string, perNight, days int, night tim
 			return r, err
 		}
 	}
-	var err error
 	work := filepath.Join(dir, "work")
 	os.RemoveAll(work)
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return r, err
 	}
 	defer os.RemoveAll(work)
-	histDB := filepath.Join(dir, "history.duckdb")
+	// The history is the measured binary's own: another binary (another
+	// rule pack, other state tables) would find it stale and relabel or
+	// recompute it inside the measured night.
+	binSum, err := fileSum(bin)
+	if err != nil {
+		return r, err
+	}
+	histDB := filepath.Join(dir, "history-"+binSum[:12]+".duckdb")
 	if _, err := os.Stat(histDB); err != nil {
 		fmt.Fprintf(os.Stderr, "bench-night: building the history database (load of %d days, then the night %s run)\n", days-2, nightBefore.Format(time.DateOnly))
 		tmp := histDB + ".tmp"
@@ -366,4 +374,18 @@ func verdict(ok bool) string {
 		return "(met)"
 	}
 	return "(MISSED)"
+}
+
+// fileSum is the hex SHA-256 of a file.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
