@@ -37,14 +37,57 @@ WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE);
 -- day_state_days (day DATE; detectors.DayState), the earlier clicks they
 -- look back to from $1 (TIMESTAMP) on, before $2.
 -- $1 earliest look-back, $2 end, $3 overwrite_gap_seconds
+-- A click's overwrite is the latest click of another publisher on its
+-- device at most the gap before it (same second included; of several at
+-- one timestamp, the greatest publisher id). Found in one pass over the
+-- device's clicks in order (ts, publisher) instead of pairing every two
+-- clicks of a device, which a log with one device id on a million clicks
+-- would make quadratic: the latest row at or before the click's timestamp
+-- (an ASOF join) is the answer when its publisher differs, else the last
+-- row before the run of rows of the click's own publisher that it ends.
 INSERT INTO cookie_stuffing_overwrite_state
-SELECT CAST(c.ts AS DATE), c.click_id, arg_max(q.publisher_id, struct_pack(ts := q.ts, publisher_id := q.publisher_id)) AS prev_pub
-FROM clicks c
-JOIN clicks q ON q.device_id = c.device_id AND q.ts <= c.ts AND q.ts >= c.ts - to_seconds($3::BIGINT)
-             AND q.publisher_id <> c.publisher_id AND q.click_id <> c.click_id
-WHERE c.ts >= $1 AND c.ts < $2 AND q.ts >= $1 AND q.ts < $2
-  AND CAST(c.ts AS DATE) IN (SELECT day FROM day_state_days)
-GROUP BY c.click_id, CAST(c.ts AS DATE);
+WITH g AS (
+    SELECT DISTINCT device_id, ts, publisher_id
+    FROM clicks
+    WHERE ts >= $1 AND ts < $2 AND device_id IS NOT NULL AND publisher_id IS NOT NULL
+),
+ordered AS (
+    SELECT device_id, ts, publisher_id,
+           lag(ts) OVER w AS prev_ts, lag(publisher_id) OVER w AS prev_pub,
+           publisher_id IS DISTINCT FROM lag(publisher_id) OVER w AS starts_run,
+           row_number() OVER w AS pos,
+           -- the greatest publisher at this timestamp closes it
+           publisher_id = max(publisher_id) OVER (PARTITION BY device_id, ts) AS closes_ts
+    FROM g
+    WINDOW w AS (PARTITION BY device_id ORDER BY ts, publisher_id)
+),
+runs AS (
+    SELECT *, sum(CASE WHEN starts_run THEN 1 ELSE 0 END) OVER (PARTITION BY device_id ORDER BY pos ROWS UNBOUNDED PRECEDING) AS run
+    FROM ordered
+),
+-- per row: the last row of another publisher before it (the row before its run)
+closing AS (
+    SELECT device_id, ts, publisher_id,
+           first_value(prev_ts) OVER r AS other_ts, first_value(prev_pub) OVER r AS other_pub
+    FROM runs
+    WINDOW r AS (PARTITION BY device_id, run ORDER BY pos)
+    QUALIFY closes_ts
+),
+c AS (
+    SELECT click_id, ts, publisher_id, device_id
+    FROM clicks
+    WHERE ts >= $1 AND ts < $2 AND device_id IS NOT NULL AND publisher_id IS NOT NULL
+      AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+),
+hit AS (
+    SELECT c.click_id, CAST(c.ts AS DATE) AS day, c.ts,
+           CASE WHEN l.publisher_id <> c.publisher_id THEN l.ts ELSE l.other_ts END AS q_ts,
+           CASE WHEN l.publisher_id <> c.publisher_id THEN l.publisher_id ELSE l.other_pub END AS q_pub
+    FROM c ASOF JOIN closing l ON l.device_id = c.device_id AND c.ts >= l.ts
+)
+SELECT DISTINCT day, click_id, q_pub
+FROM hit
+WHERE q_pub IS NOT NULL AND q_ts >= ts - to_seconds($3::BIGINT);
 
 -- name: GlobalShopperDevices
 -- Devices of the window's non-rendered hits and whether a person uses
