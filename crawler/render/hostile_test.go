@@ -112,7 +112,7 @@ func TestBrowserRestart(t *testing.T) {
 	if v := r.Visit(ctx, w.site("one.test"), r.honest); v.Status != StatusOK {
 		t.Fatalf("first visit: %s %s", v.Status, v.Error)
 	}
-	bctx, _ := r.current()
+	bctx, _ := r.honestEng.current()
 	proc := chromedp.FromContext(bctx).Browser.Process()
 	if proc == nil {
 		t.Skip("no browser process to kill")
