@@ -66,6 +66,7 @@ func main() {
 		appendTo = flag.String("append", "", "append a result section to this markdown file")
 		child    = flag.Bool("child", false, "internal: render (run by the parent)")
 		browserP = flag.String("browser", "", "Chromium executable (default: found in PATH)")
+		honestT  = flag.Int("honest-tabs", 0, "tabs of the honest profile's browser when it is a second one (default: the renderer's)")
 		honestP  = flag.String("honest-browser", "", "the honest profile's browser (default: Chromium's headless shell when installed; the main browser's path renders both in one)")
 		waits    = flag.String("waits", "", "settle,timer,click waits (e.g. 150ms,350ms,250ms; default: the renderer's)")
 		noShot   = flag.Bool("no-screenshot", false, "profiling only: skip the screenshot (the benchmark's figures are with it)")
@@ -84,7 +85,7 @@ func main() {
 	})
 	flag.Parse()
 	if *child {
-		r, err := renderAll(*n, *tabs, *pages, *dnsAddr, *webAddr, *browserP, *honestP, *waits, *noShot, flags)
+		r, err := renderAll(*n, *tabs, *honestT, *pages, *dnsAddr, *webAddr, *browserP, *honestP, *waits, *noShot, flags)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench-render child:", err)
 			os.Exit(1)
@@ -93,6 +94,9 @@ func main() {
 		return
 	}
 	extra := childArgs(*browserP, flags)
+	if *honestT > 0 {
+		extra = append(extra, fmt.Sprint("-honest-tabs=", *honestT))
+	}
 	if *honestP != "" {
 		extra = append(extra, "-honest-browser="+*honestP)
 	}
@@ -325,7 +329,7 @@ func treeMemory(root int, cpu *cpuTicks, memory bool) (rss, pss int64, procs int
 	return rss, pss, procs
 }
 
-func renderAll(n, tabs, pages int, dnsAddr, webAddr, browser, honestBrowser, waits string, noShot bool, flags map[string]any) (result, error) {
+func renderAll(n, tabs, honestTabs, pages int, dnsAddr, webAddr, browser, honestBrowser, waits string, noShot bool, flags map[string]any) (result, error) {
 	var wait [3]time.Duration
 	if waits != "" {
 		for i, f := range strings.SplitN(waits, ",", 3) {
@@ -394,7 +398,7 @@ func renderAll(n, tabs, pages int, dnsAddr, webAddr, browser, honestBrowser, wai
 
 	rd, err := render.New(ctx, render.Options{Version: "bench", Resolver: res, DialControl: crawler.LoopbackOnly,
 		Guard:      &crawler.Guard{Allow: map[netip.AddrPort]bool{netip.MustParseAddrPort(webAddr): true}},
-		BlockHosts: pagecode.InterceptHosts(pack), Tabs: tabs, MaxPages: pages, ExecPath: browser, HonestExecPath: honestBrowser, ExtraFlags: flags,
+		BlockHosts: pagecode.InterceptHosts(pack), Tabs: tabs, MaxPages: pages, ExecPath: browser, HonestExecPath: honestBrowser, HonestTabs: honestTabs, ExtraFlags: flags,
 		MaxScreenshot: map[bool]int{true: -1}[noShot], Settle: wait[0], TimerWait: wait[1], ClickWait: wait[2],
 		Progress: func(done, total, failed int) {
 			if done%100 == 0 || done == total {
