@@ -85,6 +85,13 @@ func testGuardBrowserReachesNothing(t *testing.T, profile string) {
 		t.Logf("%s (%s): status %s %s in %s; pages %+v; refused %v", host, v.Browser, v.Status, v.Error, v.FinishedAt.Sub(v.StartedAt), v.Pages, refusedAt(v))
 	}
 
+	_, noShell := FindHeadlessShell()
+	wantShell := profile == ProfileHonest && noShell == nil
+	for host, v := range visits {
+		if strings.Contains(v.Browser, "headless shell") != wantShell {
+			t.Errorf("%s rendered in %q; in the headless shell: want %v", host, v.Browser, wantShell)
+		}
+	}
 	if len(w.stranger) > 0 {
 		t.Fatalf("the guard let dials through to addresses outside the allow-list: %v", w.stranger)
 	}
