@@ -419,7 +419,7 @@ type Event struct {
 
 // Renderer renders sites in headless Chromium, restarted when it dies or
 // hangs: the shopper in the full browser, the honest profile in
-// Chromium's old headless shell when it is installed (see honestEngine).
+// Chromium's old headless shell when it is installed (see engineFor).
 type Renderer struct {
 	opt     Options
 	blocked func(string) bool
@@ -505,9 +505,13 @@ func New(ctx context.Context, o Options) (*Renderer, error) {
 			return nil, err
 		}
 	}
+	honestTabs := o.HonestTabs
+	if r.main == nil {
+		honestTabs = o.Tabs // the only browser
+	}
 	if r.main != nil && honestPath == path {
 		r.honestEng = r.main
-	} else if r.honestEng, err = newEngine(honestPath, map[bool]int{true: o.Tabs, false: o.HonestTabs}[r.main == nil]); err != nil {
+	} else if r.honestEng, err = newEngine(honestPath, honestTabs); err != nil {
 		r.Close()
 		return nil, err
 	}
