@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"net/http"
 	"strings"
@@ -111,11 +112,21 @@ func testServiceWorkerRequests(t *testing.T, profile string) {
 	// and its requests still go through the proxy, which resolves the name
 	// with the test's DNS like any other.
 	const host = "localhost"
+	// The render attaches to a worker when the browser reports it, a few
+	// protocol round trips after the worker started: requests it makes
+	// before then are guarded but not recorded (docs/DECISIONS.md). The
+	// page asks its worker for several rounds of fetches, one after the
+	// other, so that the later ones come after the attach even on a busy
+	// machine (with a single round the test failed one run in two to four).
+	const rounds = 8
 	w.html(host, "/", `<!doctype html><html><body><p>offline-ready deals</p><script>
-		var keep = setInterval(function () {}, 100);
-		navigator.serviceWorker.addEventListener('message', function () { clearInterval(keep); });
+		var keep = setInterval(function () {}, 100), answered = 0, reg;
+		navigator.serviceWorker.addEventListener('message', function () {
+			if (++answered >= `+fmt.Sprint(rounds)+`) { clearInterval(keep); return; }
+			setTimeout(function () { reg.active.postMessage('go'); }, 150);
+		});
 		navigator.serviceWorker.register('/sw.js').then(function () { return navigator.serviceWorker.ready; })
-			.then(function (reg) { reg.active.postMessage('go'); })
+			.then(function (r) { reg = r; reg.active.postMessage('go'); })
 			.catch(function (e) { document.title = 'no service worker: ' + e; clearInterval(keep); });
 		</script></body></html>`)
 	w.handle(host, "/sw.js", func(rw http.ResponseWriter, r *http.Request) {
@@ -178,8 +189,8 @@ func testServiceWorkerRequests(t *testing.T, profile string) {
 	if !hasEvent(v, "blocked", "s.click.aliexpress.com") { // a CONNECT: the proxy sees the host only
 		t.Errorf("the proxy did not record refusing the worker's affiliate request: %+v", v.Events)
 	}
-	if n := w.hitCount(host, "/sw-data.json"); n != 1 {
-		t.Errorf("the worker's same-site request reached the server %d times, want 1", n)
+	if n := w.hitCount(host, "/sw-data.json"); n < 1 || n > rounds {
+		t.Errorf("the worker's same-site request reached the server %d times, want 1 to %d", n, rounds)
 	}
 	if len(w.stranger) > 0 {
 		t.Fatalf("dials outside the allow-list: %v", w.stranger)
