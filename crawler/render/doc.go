@@ -9,7 +9,11 @@
 // affwatch (honest user agent, robots.txt respected) and as a shopper
 // arriving from a search engine, so that stuffing served only to shoppers
 // shows as cloaking. detectors/pagecode judges the rows (cookie_stuffing
-// 1.6, popup_traffic E.10.h).
+// 1.6, popup_traffic E.10.h). The shopper renders in the full browser, which
+// passes a page's tests for a real Chrome; the honest profile, which
+// announces affwatch and so pretends nothing, renders in Chromium's old
+// headless shell when it is installed (chromium-headless-shell: a fraction
+// of the CPU and memory of a visit), in the full browser otherwise.
 //
 // The browser never touches the network itself. Every request it makes —
 // documents, subresources, fetch/XHR, WebSocket, service workers, redirects

@@ -20,8 +20,16 @@ import (
 // frame — and checks at the proxy's dial hook that nothing but the
 // fixture's own listener was ever connected to. The hook also refuses
 // every non-loopback address, so a broken guard fails the test instead of
-// sending a packet.
+// sending a packet. Each profile's browser is checked: the honest profile
+// renders in the headless shell when it is installed, the shopper in the
+// full browser.
 func TestGuardBrowserReachesNothing(t *testing.T) {
+	for _, profile := range []string{ProfileHonest, ProfileShopper} {
+		t.Run(profile, func(t *testing.T) { testGuardBrowserReachesNothing(t, profile) })
+	}
+}
+
+func testGuardBrowserReachesNothing(t *testing.T, profile string) {
 	w := startWorld(t)
 	// A second loopback service the page must not reach.
 	secret, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,15 +72,26 @@ func TestGuardBrowserReachesNothing(t *testing.T) {
 	})
 	w.html("refresher.test", "/", `<html><head><meta http-equiv="refresh" content="0;url=`+secretURL+`"></head><body>moving</body></html>`)
 
-	r := newRenderer(t, w, func(o *Options) { o.HonestOnly = true })
+	r := newRenderer(t, w, func(o *Options) { o.HonestOnly = profile == ProfileHonest })
+	prof := r.honest
+	if profile == ProfileShopper {
+		prof = r.shopper
+	}
 	ctx := context.Background()
 	visits := map[string]*Visit{}
 	for _, host := range []string{"hostile.test", "redirector.test", "refresher.test", "rebind.test"} {
-		v := r.Visit(ctx, w.site(host), r.honest)
+		v := r.Visit(ctx, w.site(host), prof)
 		visits[host] = v
-		t.Logf("%s: status %s %s in %s; pages %+v; refused %v", host, v.Status, v.Error, v.FinishedAt.Sub(v.StartedAt), v.Pages, refusedAt(v))
+		t.Logf("%s (%s): status %s %s in %s; pages %+v; refused %v", host, v.Browser, v.Status, v.Error, v.FinishedAt.Sub(v.StartedAt), v.Pages, refusedAt(v))
 	}
 
+	_, noShell := FindHeadlessShell()
+	wantShell := profile == ProfileHonest && noShell == nil
+	for host, v := range visits {
+		if strings.Contains(v.Browser, "headless shell") != wantShell {
+			t.Errorf("%s rendered in %q; in the headless shell: want %v", host, v.Browser, wantShell)
+		}
+	}
 	if len(w.stranger) > 0 {
 		t.Fatalf("the guard let dials through to addresses outside the allow-list: %v", w.stranger)
 	}

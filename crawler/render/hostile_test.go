@@ -13,8 +13,16 @@ import (
 
 // TestHostilePages renders pages built to hang, flood or exhaust the
 // browser. Each must end within the site's deadline with what it did
-// recorded, and the next site must render normally.
+// recorded, and the next site must render normally. Each profile's browser
+// is checked (the honest profile renders in the headless shell when it is
+// installed).
 func TestHostilePages(t *testing.T) {
+	for _, profile := range []string{ProfileHonest, ProfileShopper} {
+		t.Run(profile, func(t *testing.T) { testHostilePages(t, profile) })
+	}
+}
+
+func testHostilePages(t *testing.T, profile string) {
 	w := startWorld(t)
 	w.html("loop.test", "/", `<html><body><p>spinning</p><script>while (true) {}</script></body></html>`)
 	w.html("alerts.test", "/", `<html><body><p>alerts</p><script>for (let i = 0; i < 1000; i++) { alert('win ' + i); confirm('sure?'); }
@@ -51,7 +59,7 @@ func TestHostilePages(t *testing.T) {
 	w.html("calm.test", "/", `<html><body><h1>calm</h1><p>after the storm</p></body></html>`)
 
 	r := newRenderer(t, w, func(o *Options) {
-		o.HonestOnly = true
+		o.HonestOnly = profile == ProfileHonest
 		o.PageTimeout = 8 * time.Second
 		o.SiteTimeout = 20 * time.Second
 		o.MaxBodyBytes = 2 << 20
@@ -61,7 +69,11 @@ func TestHostilePages(t *testing.T) {
 	limit := 20*time.Second + 8*time.Second // the site deadline plus closing the tab on a loaded machine
 	visit := func(host string) *Visit {
 		t0 := time.Now()
-		v := r.Visit(ctx, w.site(host), r.honest)
+		prof := r.honest
+		if profile == ProfileShopper {
+			prof = r.shopper
+		}
+		v := r.Visit(ctx, w.site(host), prof)
 		if d := time.Since(t0); d > limit {
 			t.Errorf("%s took %s, over the site deadline", host, d)
 		}
@@ -112,7 +124,7 @@ func TestBrowserRestart(t *testing.T) {
 	if v := r.Visit(ctx, w.site("one.test"), r.honest); v.Status != StatusOK {
 		t.Fatalf("first visit: %s %s", v.Status, v.Error)
 	}
-	bctx, _ := r.current()
+	bctx, _ := r.honestEng.current()
 	proc := chromedp.FromContext(bctx).Browser.Process()
 	if proc == nil {
 		t.Skip("no browser process to kill")

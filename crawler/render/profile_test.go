@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"net/http"
 	"strings"
@@ -93,20 +94,42 @@ func TestMobileShopperProfile(t *testing.T) {
 }
 
 // TestServiceWorkerRequests renders a page whose service worker, once
-// active, fetches a same-site URL and an affiliate link. The worker's
-// requests are recorded like the page's (initiator "service_worker", the
-// worker's script), the affiliate one refused by the proxy and never
-// resolved, the other one served through the proxy.
+// active, fetches a same-site URL and an affiliate link, in each profile
+// (the honest one renders in the headless shell when it is installed).
+// The worker's requests are recorded like the page's (initiator
+// "service_worker", the worker's script), the affiliate one refused by the
+// proxy and never resolved, the other one served through the proxy.
 func TestServiceWorkerRequests(t *testing.T) {
+	for _, profile := range []string{ProfileHonest, ProfileShopper} {
+		t.Run(profile, func(t *testing.T) { testServiceWorkerRequests(t, profile) })
+	}
+}
+
+func testServiceWorkerRequests(t *testing.T, profile string) {
 	w := startWorld(t)
-	w.html("sw.test", "/", `<!doctype html><html><body><p>offline-ready deals</p><script>
-		var keep = setInterval(function () {}, 100);
-		navigator.serviceWorker.addEventListener('message', function () { clearInterval(keep); });
+	// A service worker needs a secure origin: http://localhost is one
+	// (the headless shell ignores --unsafely-treat-insecure-origin-as-secure),
+	// and its requests still go through the proxy, which resolves the name
+	// with the test's DNS like any other.
+	const host = "localhost"
+	// The render attaches to a worker when the browser reports it, a few
+	// protocol round trips after the worker started: requests it makes
+	// before then are guarded but not recorded (docs/DECISIONS.md). The
+	// page asks its worker for several rounds of fetches, one after the
+	// other, so that the later ones come after the attach even on a busy
+	// machine (with a single round the test failed one run in two to four).
+	const rounds = 8
+	w.html(host, "/", `<!doctype html><html><body><p>offline-ready deals</p><script>
+		var keep = setInterval(function () {}, 100), answered = 0, reg;
+		navigator.serviceWorker.addEventListener('message', function () {
+			if (++answered >= `+fmt.Sprint(rounds)+`) { clearInterval(keep); return; }
+			setTimeout(function () { reg.active.postMessage('go'); }, 150);
+		});
 		navigator.serviceWorker.register('/sw.js').then(function () { return navigator.serviceWorker.ready; })
-			.then(function (reg) { reg.active.postMessage('go'); })
+			.then(function (r) { reg = r; reg.active.postMessage('go'); })
 			.catch(function (e) { document.title = 'no service worker: ' + e; clearInterval(keep); });
 		</script></body></html>`)
-	w.handle("sw.test", "/sw.js", func(rw http.ResponseWriter, r *http.Request) {
+	w.handle(host, "/sw.js", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/javascript")
 		rw.Write([]byte(`self.addEventListener('install', function () { self.skipWaiting(); });
 			self.addEventListener('activate', function (e) { e.waitUntil(self.clients.claim()); });
@@ -115,18 +138,20 @@ func TestServiceWorkerRequests(t *testing.T) {
 					.then(function () { e.source.postMessage('done'); });
 			});`))
 	})
-	w.handle("sw.test", "/sw-data.json", func(rw http.ResponseWriter, r *http.Request) {
+	w.handle(host, "/sw-data.json", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Write([]byte(`{"deals": []}`))
 	})
 	r := newRenderer(t, w, func(o *Options) {
-		o.HonestOnly, o.MaxPages = true, 1
+		o.MaxPages = 1
 		o.TimerWait = 6 * time.Second // the page keeps a timer until its worker answers
 		o.PageTimeout = 12 * time.Second
-		// a service worker needs a secure origin; the test site is plain HTTP
-		o.ExtraFlags = map[string]any{"unsafely-treat-insecure-origin-as-secure": w.url("sw.test", "")}
 	})
-	v := r.Visit(context.Background(), w.site("sw.test"), r.honest)
+	prof := r.honest
+	if profile == ProfileShopper {
+		prof = r.shopper
+	}
+	v := r.Visit(context.Background(), w.site(host), prof)
 	if v.Status != StatusOK {
 		t.Fatalf("visit: %s %s", v.Status, v.Error)
 	}
@@ -164,8 +189,8 @@ func TestServiceWorkerRequests(t *testing.T) {
 	if !hasEvent(v, "blocked", "s.click.aliexpress.com") { // a CONNECT: the proxy sees the host only
 		t.Errorf("the proxy did not record refusing the worker's affiliate request: %+v", v.Events)
 	}
-	if n := w.hitCount("sw.test", "/sw-data.json"); n != 1 {
-		t.Errorf("the worker's same-site request reached the server %d times, want 1", n)
+	if n := w.hitCount(host, "/sw-data.json"); n < 1 || n > rounds {
+		t.Errorf("the worker's same-site request reached the server %d times, want 1 to %d", n, rounds)
 	}
 	if len(w.stranger) > 0 {
 		t.Fatalf("dials outside the allow-list: %v", w.stranger)
@@ -180,7 +205,7 @@ func TestTabRecycled(t *testing.T) {
 		w.html(h, "/", `<html><body><h1>`+h+`</h1></body></html>`)
 	}
 	r := newRenderer(t, w, func(o *Options) { o.HonestOnly, o.MaxPages, o.Tabs, o.RecycleTabAfter = true, 1, 1, 2 })
-	sl := r.allSlots[0]
+	sl := r.honestEng.allSlots[0]
 	var tabs []context.Context
 	for _, h := range []string{"a.test", "b.test", "c.test"} {
 		v := r.Visit(context.Background(), w.site(h), r.honest)

@@ -120,8 +120,12 @@ func (w *Writer) write(id string, v *Visit) error {
 			return err
 		}
 	}
+	browser := w.browser
+	if v.Browser != "" {
+		browser = v.Browser // the honest profile may render in the headless shell
+	}
 	return add("render_visits", id, w.runID, v.Site.PublisherID, v.Site.URL, v.Profile, v.UserAgent, v.Status, nullStr(v.Error),
-		int64(len(v.Pages)), int64(v.Dialogs), nullStr(w.browser), v.StartedAt, v.FinishedAt)
+		int64(len(v.Pages)), int64(v.Dialogs), nullStr(browser), v.StartedAt, v.FinishedAt)
 }
 
 // Flush makes the rows appended so far visible to queries.
