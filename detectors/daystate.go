@@ -153,6 +153,18 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 	return tx.Commit()
 }
 
+// UpdateHeld brings the state up to date for every day the database holds
+// clicks or orders of: state that a detector reads over the program's whole
+// history (a device's publishers, a buyer's first order, a product's
+// seller) rather than over a look-back.
+func (s DayState) UpdateHeld(ctx context.Context, db *sql.DB) error {
+	held, err := ResolveNight(ctx, db, BackfillNight())
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.State, err)
+	}
+	return s.Update(ctx, db, held.Start, held.End)
+}
+
 // fingerprints reads, per day with rows of table (clicks or orders) in
 // [from, to), the count and hash sum of the columns; a day without rows
 // has none ("").

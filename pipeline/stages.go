@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +135,7 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Result, error) {
 
 // errDone ends the stages early: the mode's last stage has written its
 // outputs (a baselines pass, a partition's hand-over).
-var errDone = fmt.Errorf("done")
+var errDone = errors.New("done")
 
 func (r *nightRun) execute(ctx context.Context, metricsFile string) (_ *Result, err error) {
 	r.started = time.Now().UTC()
@@ -163,11 +165,11 @@ func (r *nightRun) execute(ctx context.Context, metricsFile string) (_ *Result, 
 		return nil, err
 	}
 	for _, s := range stages {
-		if !s.in(r.mode) {
+		if !slices.Contains(s.modes, r.mode) {
 			continue
 		}
 		if err := s.run(r, ctx); err != nil {
-			if err == errDone {
+			if errors.Is(err, errDone) {
 				break
 			}
 			return nil, err
@@ -175,15 +177,6 @@ func (r *nightRun) execute(ctx context.Context, metricsFile string) (_ *Result, 
 	}
 	r.result.RunID = r.runID
 	return &r.result, nil
-}
-
-func (s stage) in(m Mode) bool {
-	for _, x := range s.modes {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *nightRun) discover(ctx context.Context) error {

@@ -700,44 +700,23 @@ func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
 	return p.LookbackDays + 1, err
 }
 
-// heldDays is the days from the first click or order held to the last:
-// the state below reads every day the program held, raw or dropped.
-func heldDays(ctx context.Context, db *sql.DB) (start, end time.Time, ok bool, err error) {
-	var first, last sql.NullTime
-	if err := db.QueryRowContext(ctx, detectors.BackfillSpanQuery).Scan(&first, &last); err != nil {
-		return start, end, false, fmt.Errorf("cookie_stuffing: days held: %w", err)
-	}
-	if !first.Valid {
-		return start, end, false, nil
-	}
-	return first.Time.UTC().Truncate(24 * time.Hour), last.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1), true, nil
-}
-
 // prepareDevices keeps, per day, the publishers through whose links each
 // device rendered a landing page and the devices orders were paid from:
 // whether a person uses a device is read over every click and order the
 // program held.
 func prepareDevices(ctx context.Context, db *sql.DB) error {
-	start, end, ok, err := heldDays(ctx, db)
-	if err != nil || !ok {
-		return err
-	}
 	return detectors.DayState{
 		Days: "cookie_stuffing_device_days", State: "cookie_stuffing_device_state",
 		Columns: "click_id, ts, device_id, publisher_id, landed", OrderColumns: "order_id, ts, buyer_device_id",
 		Compute: queries["DeviceDays"],
-	}.Update(ctx, db, start, end)
+	}.UpdateHeld(ctx, db)
 }
 
 // prepareBuyers keeps each buyer's orders per day (count and first
 // timestamp): a buyer's first order is read over every order held.
 func prepareBuyers(ctx context.Context, db *sql.DB) error {
-	start, end, ok, err := heldDays(ctx, db)
-	if err != nil || !ok {
-		return err
-	}
 	return detectors.DayState{
 		Days: "cookie_stuffing_buyer_days", State: "cookie_stuffing_buyer_state",
 		OrderColumns: "order_id, ts, buyer_id", Compute: queries["BuyerDays"],
-	}.Update(ctx, db, start, end)
+	}.UpdateHeld(ctx, db)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"affwatch/detectors/detectortest"
+	"affwatch/store"
 )
 
 // The per-day overwrite state a night reuses equals the overwrites computed
@@ -15,12 +16,7 @@ import (
 func TestOverwriteStateEqualsFromScratch(t *testing.T) {
 	ctx := context.Background()
 	st := detectortest.Store(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := st.DB.ExecContext(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execOn(t, st)
 	// Two publishers taking turns on devices (each device two clicks 7 s
 	// apart), every day of a week.
 	exec(`INSERT INTO clicks (click_id, ts, publisher_id, device_id, _file_id, _line)
@@ -136,12 +132,7 @@ GROUP BY c.click_id, CAST(c.ts AS DATE)`
 func TestOverwriteOnePassEqualsPairs(t *testing.T) {
 	ctx := context.Background()
 	st := detectortest.Store(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := st.DB.ExecContext(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execOn(t, st)
 	exec(`INSERT INTO clicks (click_id, ts, publisher_id, device_id, _file_id, _line)
 		SELECT 'c' || i,
 		       TIMESTAMP '2026-11-01 23:50:00' + to_seconds(((hash(i) >> 4) % 1200)::BIGINT),
@@ -230,5 +221,15 @@ func TestOverwriteOfOneCrowdedDevice(t *testing.T) {
 	}
 	if n != 199999 || wrong != 0 {
 		t.Errorf("%d overwrites (%d by the click's own publisher); want 199,999, each by the other publisher", n, wrong)
+	}
+}
+
+// execOn runs statements on st, failing the test on an error.
+func execOn(t *testing.T, st *store.Store) func(q string, args ...any) {
+	return func(q string, args ...any) {
+		t.Helper()
+		if _, err := st.DB.ExecContext(context.Background(), q, args...); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

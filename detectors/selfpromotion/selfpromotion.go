@@ -556,15 +556,8 @@ func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
 // product: the mapping of a product to its one seller reads every order
 // the program ever held, and --retain-days drops the raw ones.
 func prepareProductPairs(ctx context.Context, db *sql.DB) error {
-	var first, last sql.NullTime
-	if err := db.QueryRowContext(ctx, queries["OrderSpan"]).Scan(&first, &last); err != nil {
-		return fmt.Errorf("self_promotion: order span: %w", err)
-	}
-	if !first.Valid {
-		return nil
-	}
 	return detectors.DayState{
 		Days: "self_promotion_pair_days", State: "self_promotion_product_pairs",
 		OrderColumns: "order_id, ts, product_id, seller_id", Compute: queries["ProductPairs"],
-	}.Update(ctx, db, first.Time.UTC().Truncate(24*time.Hour), last.Time.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1))
+	}.UpdateHeld(ctx, db)
 }

@@ -217,11 +217,6 @@ FROM (SELECT count(target_type) > 0 AS clicks_target_type, count(target_id) > 0 
      (SELECT count(seller_id) > 0 AS orders_seller_id, count(product_id) > 0 AS orders_product_id,
              count(commission_usd) > 0 AS orders_commission_usd FROM orders) o;
 
--- name: OrderSpan
--- The first and last order held: the days whose product-seller pairs the
--- mapping reads.
-SELECT min(ts), max(ts) FROM orders;
-
 -- name: ProductPairs
 -- detectors.DayState compute of self_promotion_product_pairs: which seller
 -- sold which product on each day of day_state_days. $1, $2 the span.

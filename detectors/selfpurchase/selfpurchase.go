@@ -134,7 +134,7 @@ func (pl plan) globalTables() []detectors.GlobalTable {
 // clicks changed) and reads the others from the state.
 func (pl plan) prepareIdentifiers(ctx context.Context, db *sql.DB) error {
 	start := pl.identStart
-	if start.Before(pl.scopeStart) && start.IsZero() {
+	if start.IsZero() {
 		start = pl.scopeStart // a backfill: every day it holds
 	}
 	return detectors.DayState{
