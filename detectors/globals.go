@@ -33,6 +33,10 @@ type GlobalTable struct {
 	// (not when read from a baselines pass): it brings the state the query
 	// reads up to date, so that a night computes only what is new.
 	Prepare func(ctx context.Context, db *sql.DB) error
+	// Build, when set, makes globals.<Name> itself, instead of Query, in
+	// several statements on one connection: a search whose rounds keep
+	// temporary tables, so that it touches only what it reaches.
+	Build func(ctx context.Context, conn *sql.Conn) error
 }
 
 // GlobalStater is a detector with program-wide state. Its Run calls
@@ -56,7 +60,7 @@ func PrepareGlobals(ctx context.Context, env Env, tables []GlobalTable) error {
 					return fmt.Errorf("global table %s: %w", t.Name, err)
 				}
 			}
-			if _, err := env.DB.ExecContext(ctx, "CREATE OR REPLACE TABLE globals."+t.Name+" AS "+t.Query, t.Args...); err != nil {
+			if err := makeGlobal(ctx, env.DB, t); err != nil {
 				return fmt.Errorf("global table %s: %w", t.Name, err)
 			}
 			continue
@@ -70,6 +74,19 @@ func PrepareGlobals(ctx context.Context, env Env, tables []GlobalTable) error {
 		}
 	}
 	return nil
+}
+
+func makeGlobal(ctx context.Context, db *sql.DB, t GlobalTable) error {
+	if t.Build == nil {
+		_, err := db.ExecContext(ctx, "CREATE OR REPLACE TABLE globals."+t.Name+" AS "+t.Query, t.Args...)
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return t.Build(ctx, conn)
 }
 
 // GlobalFile is one exported table of a baselines pass.

@@ -121,28 +121,123 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, bool, error) {
 func (pl plan) globalTables() []detectors.GlobalTable {
 	p := pl.p
 	return []detectors.GlobalTable{
-		{Name: "self_purchase_identifiers", Query: queries["GlobalIdentifiers"],
-			Args: []any{pl.identStart, pl.scopeEnd, int64(p.MaxIdentifierBuyers)}, Prepare: pl.prepareIdentifiers},
+		{Name: "self_purchase_identifiers", Prepare: pl.prepareIdentifiers, Build: pl.searchIdentifiers},
 		{Name: "self_purchase_links", Query: queries["GlobalLinks"],
 			Args: []any{pl.scopeStart, pl.scopeEnd, pl.historyStart, int64(p.MaxIdentifierBuyers), p.MinLinkStrength, p.HopDecay, int64(p.MaxHops)}},
 		{Name: "self_purchase_population", Query: queries["GlobalPopulation"], Args: []any{pl.scopeStart, pl.scopeEnd}},
 	}
 }
 
-// prepareIdentifiers brings the per-day buyer identifiers up to date for
-// the look-back: a night computes its own day (and any day whose orders or
-// clicks changed) and reads the others from the state.
+// prepareIdentifiers brings the buyer identifiers up to date: per day of
+// the look-back (a night computes its own day, and any day whose orders or
+// clicks changed, and reads the others from the state), and the buyers
+// dataset's whenever it changed.
 func (pl plan) prepareIdentifiers(ctx context.Context, db *sql.DB) error {
 	start := pl.identStart
 	if start.IsZero() {
 		start = pl.scopeStart // a backfill: every day it holds
 	}
-	return detectors.DayState{
+	err := detectors.DayState{
 		Days: "self_purchase_ident_days", State: "self_purchase_ident_state",
 		Columns:      "click_id, ts, buyer_id, ip, device_id",
 		OrderColumns: "order_id, ts, buyer_id, buyer_ip, buyer_device_id, address_hash, payment_hash",
 		Compute:      queries["IdentDays"],
 	}.Update(ctx, db, start, pl.scopeEnd)
+	if err != nil {
+		return err
+	}
+	return updateBuyerIdents(ctx, db)
+}
+
+// updateBuyerIdents makes self_purchase_buyer_idents again when the buyers
+// dataset is not the one it was made from.
+func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
+	var now string
+	if err := db.QueryRowContext(ctx, queries["BuyerIdentsFingerprint"]).Scan(&now); err != nil {
+		return fmt.Errorf("buyer identifiers: %w", err)
+	}
+	var was sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT max(fingerprint) FROM self_purchase_buyer_idents_of`).Scan(&was); err != nil {
+		return fmt.Errorf("buyer identifiers: %w", err)
+	}
+	if was.Valid && was.String == now {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM self_purchase_buyer_idents`, queries["BuyerIdents"], `DELETE FROM self_purchase_buyer_idents_of`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("buyer identifiers: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO self_purchase_buyer_idents_of VALUES (?)`, now); err != nil {
+		return fmt.Errorf("buyer identifiers: %w", err)
+	}
+	return tx.Commit()
+}
+
+// searchIdentifiers makes globals.self_purchase_identifiers: the part of
+// the identifier graph the links' search can walk, found by rounds from
+// the publishers with orders in scope (see SearchStart). A round counts
+// the holders of every value its frontier holds, so the counts are the
+// whole program's; only nodes a path of at least min_link_strength can
+// reach within max_hops are looked at, which on a program of millions of
+// buyers is a few hundred.
+func (pl plan) searchIdentifiers(ctx context.Context, conn *sql.Conn) error {
+	p := pl.p
+	exec := func(name string, args ...any) error {
+		if _, err := conn.ExecContext(ctx, queries[name], args...); err != nil {
+			return fmt.Errorf("identifier search, %s: %w", name, err)
+		}
+		return nil
+	}
+	// The rounds' tables live on this connection only; they go with it
+	// back to the pool, so they are dropped here.
+	defer conn.ExecContext(context.WithoutCancel(ctx), queries["SearchDone"])
+	if err := exec("SearchStart", pl.scopeStart, pl.scopeEnd); err != nil {
+		return err
+	}
+	if err := exec("SearchTables"); err != nil {
+		return err
+	}
+	for hop := 1; hop <= p.MaxHops; hop++ {
+		for _, step := range []struct {
+			name string
+			args []any
+		}{
+			{"FrontierValues", []any{pl.identStart, pl.scopeEnd}},
+			{"NewValues", nil},
+			{"CountHolders", []any{pl.identStart, pl.scopeEnd}},
+			{"CountValues", nil},
+		} {
+			if err := exec(step.name, step.args...); err != nil {
+				return err
+			}
+		}
+		if hop == p.MaxHops {
+			break
+		}
+		if err := exec("NextFrontier", int64(p.MaxIdentifierBuyers), p.MinLinkStrength, p.HopDecay); err != nil {
+			return err
+		}
+		var next int64
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sp_frontier`).Scan(&next); err != nil {
+			return fmt.Errorf("identifier search: %w", err)
+		}
+		if next == 0 {
+			break
+		}
+		if err := exec("MoveBound"); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE globals.self_purchase_identifiers AS "+queries["GlobalIdentifiers"], int64(p.MaxIdentifierBuyers)); err != nil {
+		return fmt.Errorf("identifier search: %w", err)
+	}
+	return nil
 }
 
 // GlobalTables implements detectors.GlobalStater: the identifier graph

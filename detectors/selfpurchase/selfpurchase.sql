@@ -21,78 +21,166 @@
 -- issue 8): a buyer's identifiers come from its orders and clicks through
 -- every publisher, a value's holders are counted over the whole program,
 -- and the population figure counts the publishers of every partition with
--- linked orders. GlobalIdentifiers, GlobalLinks and GlobalPopulation make
--- the tables globals.self_purchase_* in that order (GlobalLinks reads the
--- first); a whole run makes them from its own database, a partition reads
--- them from the baselines pass. The rest reads them and the partition's
--- own orders only.
+-- linked orders. The rounds from SearchStart to GlobalIdentifiers, then
+-- GlobalLinks and GlobalPopulation make the tables globals.self_purchase_*
+-- in that order (GlobalLinks reads the first); a whole run makes them from
+-- its own database, a partition reads them from the baselines pass. The
+-- rest reads them and the partition's own orders only.
 -- The search runs once, over the whole program, rather than in each
 -- partition: the population figure needs it from every publisher, and a
--- partition then needs only its publishers' links. A global table is one
--- SELECT, so the search is a recursive CTE keyed by (publisher, node,
--- hard) instead of the hop-by-hop statements it replaced (same rounds,
--- same pruning, same tie-breaks: findings byte-equal on the generated
--- data sets of seeds 1–3, nightly and backfill).
+-- partition then needs only its publishers' links. It is a recursive CTE
+-- keyed by (publisher, node, hard) over the part of the graph the rounds
+-- found it can reach (issue 16: the whole graph of 90 days of a program's
+-- buyers was most of a night's time, and the search walks a few hundred
+-- of its nodes).
 
--- name: GlobalIdentifiers
--- $1 identifier look-back start, $2 scope end (TIMESTAMP), $3
--- max_identifier_buyers. globals.self_purchase_identifiers: the edges of
--- the graph, one row per node holding a value that two or more nodes hold
--- (a value only one node holds links nobody), with the value's holder and
--- buyer counts. Kept are the values that may link (at most $3 buyers) and,
--- of the crowd-shared ones, only the publishers' own rows: they are
--- reported as excluded, never used.
--- Buyer identifiers come from order and click identifiers seen in the
--- range (every publisher's orders and clicks: a buyer's checkout through
--- one publisher links it to another), read from the per-day state
--- IdentDays keeps, publisher and buyer records always.
--- Hashes are hex: compared case-insensitively. IPv6 addresses are
--- lower-cased (IPv4 has no case). Device ids are opaque tokens, compared
--- exactly. Values are normalized after de-duplication, where rows are few.
-WITH buyer_raw(buyer_id, kind, val) AS (
-    SELECT buyer_id, 'email', email_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'phone', phone_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'payment', payment_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'address', address_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'device', device_id FROM buyers
-    UNION ALL SELECT buyer_id, 'ip', ip FROM buyers
-    UNION ALL SELECT DISTINCT buyer_id, kind, val FROM self_purchase_ident_state
-              WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
-),
-pub_raw(publisher_id, kind, val) AS (
-    SELECT publisher_id, 'entity', entity_id FROM publishers
+-- name: SearchStart
+-- $1 scope start, $2 scope end. The identifier graph is searched from the
+-- publishers with attributed orders in scope, outwards: each round looks
+-- up the values its frontier's nodes hold, counts every holder of the
+-- values not counted before (over the whole program), and moves the
+-- frontier to the nodes those values can still reach strongly enough.
+-- What the rounds touch is the part of the graph the search below
+-- (GlobalLinks) can walk; the rest of the 90-day graph is never built.
+-- sp_bound: the strongest path any round found to a node (an upper
+-- bound: a path may not revisit a node, the rounds don't check), and the
+-- factor a further hop multiplies by (1 from a publisher the search starts
+-- at, hop_decay after).
+CREATE OR REPLACE TEMP TABLE sp_bound AS
+SELECT DISTINCT 'P:' || publisher_id AS node, NULL::VARCHAR AS buyer_id, 1.0::DOUBLE AS strength, 1.0::DOUBLE AS factor
+FROM orders
+WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2;
+
+-- name: SearchTables
+-- The publishers' identifiers (compared, node 'P:' || publisher_id), the
+-- first frontier, the values counted so far and their holders.
+CREATE OR REPLACE TEMP TABLE sp_pub_idents AS
+SELECT DISTINCT 'P:' || publisher_id AS node, kind, self_purchase_ident_value(kind, val) AS val
+FROM (
+    SELECT publisher_id, 'entity' AS kind, entity_id AS val FROM publishers
     UNION ALL SELECT publisher_id, 'email', email_hash FROM publishers
     UNION ALL SELECT publisher_id, 'phone', phone_hash FROM publishers
     UNION ALL SELECT publisher_id, 'payment', payout_hash FROM publishers
     UNION ALL SELECT publisher_id, 'address', address_hash FROM publishers
     UNION ALL SELECT publisher_id, 'ip', ip FROM publishers
-),
-nodes(node, kind, val) AS (
-    SELECT 'B:' || buyer_id, kind, val FROM buyer_raw WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL
-    UNION ALL
-    SELECT 'P:' || publisher_id, kind, val FROM pub_raw WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND val IS NOT NULL
-),
-ident AS MATERIALIZED (
-    SELECT DISTINCT node, kind,
-           CASE WHEN kind IN ('email', 'phone', 'payment', 'address') THEN lower(trim(val))
-                WHEN kind = 'ip' AND contains(val, ':') THEN lower(val)
-                ELSE val END AS val
-    FROM nodes
-    WHERE val <> ''
-),
-holders AS (
-    SELECT kind, val,
-           count(*) AS holders,
-           count(*) FILTER (WHERE starts_with(node, 'B:')) AS buyers
-    FROM ident
-    GROUP BY kind, val
-    HAVING count(*) >= 2
 )
-SELECT i.node, i.kind, i.val, h.holders, h.buyers
-FROM ident i
-JOIN holders h ON h.kind = i.kind AND h.val = i.val
-WHERE h.buyers <= $3 OR starts_with(i.node, 'P:')
-ORDER BY i.kind, i.val, i.node;
+WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND val IS NOT NULL AND val <> ''
+  AND self_purchase_ident_value(kind, val) <> '';
+CREATE OR REPLACE TEMP TABLE sp_frontier AS SELECT * FROM sp_bound;
+CREATE OR REPLACE TEMP TABLE sp_values (kind VARCHAR, val VARCHAR, holders BIGINT, buyers BIGINT);
+CREATE OR REPLACE TEMP TABLE sp_holders (node VARCHAR, kind VARCHAR, val VARCHAR);
+
+-- name: FrontierValues
+-- $1 identifier look-back start, $2 scope end. The values the frontier's
+-- nodes hold (a buyer's from the buyers dataset and from the look-back's
+-- orders and clicks), each with the strength a hop over it starts from.
+CREATE OR REPLACE TEMP TABLE sp_fvals AS
+SELECT DISTINCT node, s, kind, val FROM (
+    SELECT f.node, f.strength * f.factor AS s, p.kind, p.val
+    FROM sp_frontier f JOIN sp_pub_idents p ON p.node = f.node
+    UNION ALL
+    SELECT f.node, f.strength * f.factor, b.kind, b.val
+    FROM sp_frontier f JOIN self_purchase_buyer_idents b ON b.buyer_id = f.buyer_id
+    UNION ALL
+    SELECT f.node, f.strength * f.factor, i.kind, i.val
+    FROM sp_frontier f JOIN self_purchase_ident_state i ON i.buyer_id = f.buyer_id
+    WHERE i.day >= CAST($1 AS DATE) AND i.day < CAST($2 AS DATE)
+);
+
+-- name: NewValues
+-- sp_new: the frontier's values whose holders are not counted yet.
+CREATE OR REPLACE TEMP TABLE sp_new AS
+SELECT DISTINCT kind, val FROM sp_fvals f
+WHERE NOT EXISTS (SELECT 1 FROM sp_values v WHERE v.kind = f.kind AND v.val = f.val);
+
+-- name: CountHolders
+-- $1 identifier look-back start, $2 scope end. Every holder of the new
+-- values over the whole program.
+INSERT INTO sp_holders
+SELECT DISTINCT node, kind, val FROM (
+    SELECT p.node, p.kind, p.val
+    FROM sp_pub_idents p SEMI JOIN sp_new n ON n.kind = p.kind AND n.val = p.val
+    UNION ALL
+    SELECT 'B:' || b.buyer_id, b.kind, b.val
+    FROM self_purchase_buyer_idents b SEMI JOIN sp_new n ON n.kind = b.kind AND n.val = b.val
+    UNION ALL
+    SELECT 'B:' || i.buyer_id, i.kind, i.val
+    FROM self_purchase_ident_state i SEMI JOIN sp_new n ON n.kind = i.kind AND n.val = i.val
+    WHERE i.day >= CAST($1 AS DATE) AND i.day < CAST($2 AS DATE)
+);
+
+-- name: CountValues
+-- Each new value's holder and buyer counts.
+INSERT INTO sp_values
+SELECT h.kind, h.val, count(*), count(*) FILTER (WHERE starts_with(h.node, 'B:'))
+FROM sp_holders h SEMI JOIN sp_new n ON n.kind = h.kind AND n.val = h.val
+GROUP BY h.kind, h.val;
+
+-- name: NextFrontier
+-- $1 max_identifier_buyers, $2 min_link_strength, $3 hop_decay. The nodes
+-- this round's values reach at least min_link_strength strong (with a
+-- margin for the rounding of the search's other order of products) and
+-- more strongly than any round before: the next frontier.
+CREATE OR REPLACE TEMP TABLE sp_frontier AS
+WITH reached AS (
+    SELECT h.node, max(f.s / (v.holders - 1)) AS strength
+    FROM sp_fvals f
+    JOIN sp_values v ON v.kind = f.kind AND v.val = f.val
+    JOIN sp_holders h ON h.kind = f.kind AND h.val = f.val AND h.node <> f.node
+    WHERE v.holders >= 2 AND v.buyers <= $1 AND f.s / (v.holders - 1) >= $2 * (1 - 1e-9)
+    GROUP BY h.node
+)
+SELECT r.node, CASE WHEN starts_with(r.node, 'B:') THEN substr(r.node, 3) END AS buyer_id,
+       r.strength, $3::DOUBLE AS factor
+FROM reached r LEFT JOIN sp_bound b ON b.node = r.node
+WHERE b.node IS NULL OR r.strength > b.strength;
+
+-- name: MoveBound
+-- The frontier's strengths become the nodes' bounds.
+DELETE FROM sp_bound WHERE node IN (SELECT node FROM sp_frontier);
+INSERT INTO sp_bound SELECT * FROM sp_frontier;
+
+-- name: GlobalIdentifiers
+-- $1 max_identifier_buyers. globals.self_purchase_identifiers: the edges
+-- the search touched, one row per node holding a value that two or more
+-- nodes hold (a value only one node holds links nobody), with the value's
+-- holder and buyer counts. Kept are the values that may link (at most $1
+-- buyers) and, of the crowd-shared ones, only the publishers' own rows:
+-- they are reported as excluded, never used.
+SELECT h.node, h.kind, h.val, v.holders, v.buyers
+FROM sp_holders h
+JOIN sp_values v ON v.kind = h.kind AND v.val = h.val
+WHERE v.holders >= 2 AND (v.buyers <= $1 OR starts_with(h.node, 'P:'))
+ORDER BY h.kind, h.val, h.node;
+
+-- name: SearchDone
+DROP TABLE IF EXISTS sp_bound;
+DROP TABLE IF EXISTS sp_pub_idents;
+DROP TABLE IF EXISTS sp_frontier;
+DROP TABLE IF EXISTS sp_values;
+DROP TABLE IF EXISTS sp_holders;
+DROP TABLE IF EXISTS sp_fvals;
+DROP TABLE IF EXISTS sp_new;
+
+-- name: BuyerIdentsFingerprint
+-- The buyers dataset as the identifier graph reads it.
+SELECT count(*) || ':' || coalesce(CAST(sum(hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip)) AS VARCHAR), '')
+FROM buyers;
+
+-- name: BuyerIdents
+-- self_purchase_buyer_idents from the buyers dataset, compared.
+INSERT INTO self_purchase_buyer_idents
+SELECT DISTINCT buyer_id, kind, self_purchase_ident_value(kind, val)
+FROM (
+    SELECT buyer_id, 'email' AS kind, email_hash AS val FROM buyers
+    UNION ALL SELECT buyer_id, 'phone', phone_hash FROM buyers
+    UNION ALL SELECT buyer_id, 'payment', payment_hash FROM buyers
+    UNION ALL SELECT buyer_id, 'address', address_hash FROM buyers
+    UNION ALL SELECT buyer_id, 'device', device_id FROM buyers
+    UNION ALL SELECT buyer_id, 'ip', ip FROM buyers
+)
+WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
+  AND self_purchase_ident_value(kind, val) <> '';
 
 -- name: GlobalLinks
 -- $1 scope start, $2 scope end, $3 history start (TIMESTAMP), $4
@@ -226,7 +314,7 @@ ORDER BY publisher_id, kind, val;
 -- end. Rows GlobalIdentifiers would drop anyway (no buyer, no value) are
 -- not kept.
 INSERT INTO self_purchase_ident_state
-SELECT DISTINCT CAST(ts AS DATE) AS day, buyer_id, kind, val
+SELECT DISTINCT CAST(ts AS DATE) AS day, buyer_id, kind, self_purchase_ident_value(kind, val)
 FROM (
     SELECT ts, buyer_id, 'ip' AS kind, buyer_ip AS val FROM orders WHERE ts >= $1 AND ts < $2
     UNION ALL SELECT ts, buyer_id, 'device', buyer_device_id FROM orders WHERE ts >= $1 AND ts < $2
@@ -236,4 +324,5 @@ FROM (
     UNION ALL SELECT ts, buyer_id, 'device', device_id FROM clicks WHERE buyer_id IS NOT NULL AND ts >= $1 AND ts < $2
 ) x
 WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
+  AND self_purchase_ident_value(kind, val) <> ''
   AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days);
