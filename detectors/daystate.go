@@ -26,6 +26,9 @@ type DayState struct {
 	// OrderColumns, when set, are the order columns it reads: the day's
 	// orders join its fingerprint.
 	OrderColumns string
+	// TrafficColumns, when set, are the click_traffic columns it reads
+	// (the reference lists' labels, which a list update changes).
+	TrafficColumns string
 	// Reach is how many days before a day its computation reads.
 	Reach int
 	// Params names the thresholds the rows depend on (e.g. "gap=30").
@@ -65,8 +68,11 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 			return err
 		}
 	}
-	if s.OrderColumns != "" {
-		ofps, err := s.fingerprints(ctx, db, "orders", s.OrderColumns, from, end)
+	for _, more := range []struct{ table, columns string }{{"orders", s.OrderColumns}, {"click_traffic", s.TrafficColumns}} {
+		if more.columns == "" {
+			continue
+		}
+		ofps, err := s.fingerprints(ctx, db, more.table, more.columns, from, end)
 		if err != nil {
 			return err
 		}
@@ -165,11 +171,11 @@ func (s DayState) UpdateHeld(ctx context.Context, db *sql.DB) error {
 	return s.Update(ctx, db, held.Start, held.End)
 }
 
-// fingerprints reads, per day with rows of table (clicks or orders) in
-// [from, to), the count and hash sum of the columns; a day without rows
-// has none ("").
+// fingerprints reads, per day with rows of table (clicks, orders or
+// click_traffic) in [from, to), the count and hash sum of the columns; a
+// day without rows has none ("").
 func (s DayState) fingerprints(ctx context.Context, db *sql.DB, table, columns string, from, to time.Time) (map[string]string, error) {
-	if table != "clicks" && table != "orders" {
+	if table != "clicks" && table != "orders" && table != "click_traffic" {
 		return nil, fmt.Errorf("day state: bad table %q", table)
 	}
 	for _, c := range strings.Split(columns, ",") {

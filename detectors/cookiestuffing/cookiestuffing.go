@@ -194,7 +194,12 @@ func (pl plan) globalTables() []detectors.GlobalTable {
 				return prepareOverwrites(ctx, db, pl.winStart, pl.winEnd, pl.p.OverwriteGapSeconds)
 			}},
 		{Name: "cookie_stuffing_shopper_devices", Query: queries["GlobalShopperDevices"], Args: []any{pl.winStart, pl.winEnd},
-			Prepare: prepareDevices},
+			Prepare: func(ctx context.Context, db *sql.DB) error {
+				if err := pl.prepareTags(ctx, db); err != nil {
+					return err
+				}
+				return prepareDevices(ctx, db)
+			}},
 		{Name: "cookie_stuffing_repeat_buyers", Query: queries["GlobalRepeatBuyers"], Args: []any{pl.winEnd},
 			Prepare: prepareBuyers},
 		{Name: "cookie_stuffing_foreign_orders", Query: queries["GlobalForeignOrders"], Args: []any{pl.winStart, pl.winEnd}},

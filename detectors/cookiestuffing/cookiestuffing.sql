@@ -90,16 +90,17 @@ FROM hit
 WHERE q_pub IS NOT NULL AND q_ts >= ts - to_seconds($3::BIGINT);
 
 -- name: GlobalShopperDevices
--- Devices of the window's non-rendered hits and whether a person uses
--- them: the publishers through whose links the device rendered a landing
--- page (a shopper's browser renders pages), and whether an order was paid
--- from it. A bot's throw-away cookie shows neither. Over every click and
--- order the program held, not only the window: from the per-day state
--- DeviceDays keeps (raw rows may have been dropped).
+-- Devices of the window's non-rendered hits (TagDays keeps them per day)
+-- and whether a person uses them: the publishers through whose links the
+-- device rendered a landing page (a shopper's browser renders pages), and
+-- whether an order was paid from it. A bot's throw-away cookie shows
+-- neither. Over every click and order the program held, not only the
+-- window: from the per-day state DeviceDays keeps (raw rows may have been
+-- dropped).
 -- $1 window_start, $2 window_end
 WITH d AS (
-    SELECT DISTINCT device_id FROM clicks
-    WHERE ts >= $1 AND ts < $2 AND landed = false AND device_id IS NOT NULL
+    SELECT DISTINCT device_id FROM cookie_stuffing_tag_state
+    WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE) AND mechanism = 'not_landed' AND device_id IS NOT NULL
 ),
 seen AS (
     SELECT s.device_id, count(DISTINCT s.publisher_id) AS landed_pubs, min(s.publisher_id) AS landed_pub
@@ -138,47 +139,122 @@ WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
   AND o.publisher_id IS DISTINCT FROM c.publisher_id;
 
 -- name: Mechanisms
--- The head of GlobalMechanisms (Go puts it before its SELECT): each click of the window tagged with the
--- mechanisms it shows, aggregated per publisher with the denominators they
--- need, and the program's medians.
+-- The head of GlobalMechanisms (Go puts it before its SELECT): the
+-- mechanisms of the window's clicks, per publisher with the denominators
+-- they need, and the program's medians. The clicks' tags are summed from
+-- the per-day state TagDays keeps; the orders credited to the window's
+-- clicks are joined to those clicks here.
 -- $1 window_start, $2 window_end, $3 scope_start, $4 redirect_max_dwell_ms,
 -- $5 tiny_viewport_px, $6 capture_minutes, $7 self-referrer regex,
 -- $8 max_examples, $9 min_clicks, $10 capture_min_orders
--- prev_pub: the other publisher whose click this one overwrote (GlobalOverwrites).
--- givt: the reference lists' label; shopper: a person uses the device
--- (GlobalShopperDevices), or its id is unknown (then only the lists can
--- tell a bot).
-WITH call AS NOT MATERIALIZED (
-    SELECT c.click_id, c.ts, c.publisher_id, c.landed, c.in_iframe, c.opener, c.visible, c.viewport_w, c.viewport_h,
-           c.dwell_ms, c.device_id, c.referrer, ow.prev_pub, coalesce(t.givt, false) AS givt,
-           c.device_id IS NULL OR sd.ordered OR sd.landed_pubs >= 2 OR (sd.landed_pubs = 1 AND sd.landed_pub <> c.publisher_id) AS shopper
-    FROM clicks c LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
-    LEFT JOIN click_traffic t ON t.click_id = c.click_id
-    LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = c.device_id
-    WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
+-- shopper: a person uses the device (GlobalShopperDevices), or its id is
+-- unknown (then only the lists can tell a bot).
+WITH st AS NOT MATERIALIZED (
+    SELECT * FROM cookie_stuffing_tag_state
+    WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
 ),
--- What this rule judges: everything but GIVT.
-c AS NOT MATERIALIZED (
-    SELECT * FROM call WHERE NOT givt
+-- Non-rendered hits per device: a hit where a person uses the device,
+-- set aside as automated where nobody does.
+unlanded AS (
+    SELECT s.*,
+           coalesce(s.device_id IS NULL OR sd.ordered OR sd.landed_pubs >= 2 OR (sd.landed_pubs = 1 AND sd.landed_pub <> s.publisher_id), true) AS shopper
+    FROM st s LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = s.device_id
+    WHERE s.mechanism = 'not_landed'
+),
+hits AS (
+    SELECT publisher_id, mechanism, device_id, prev_pub, day, hits, examples, first_ts, last_ts
+    FROM st WHERE mechanism IN ('hidden_frame', 'redirect', 'overwrite')
+    UNION ALL
+    SELECT publisher_id, mechanism, device_id, prev_pub, day, hits, examples, first_ts, last_ts
+    FROM unlanded WHERE shopper
+),
+-- Examples are the first max_examples hits by (ts, click_id): the first
+-- of each day's first ones.
+examples AS (
+    SELECT publisher_id, mechanism, min_by(e.click_id, e, $8) AS examples
+    FROM (SELECT publisher_id, mechanism, unnest(examples) AS e FROM hits)
+    GROUP BY 1, 2
+),
+mech_agg AS (
+    SELECT h.publisher_id, h.mechanism, sum(h.hits)::BIGINT AS hits,
+           coalesce(sum(h.hits) FILTER (WHERE h.day >= CAST($3 AS DATE)), 0)::BIGINT AS hits_in_scope,
+           any_value(x.examples) AS examples,
+           count(DISTINCT h.prev_pub) FILTER (WHERE h.mechanism = 'overwrite') AS victims,
+           min(h.first_ts) AS first_ts, max(h.last_ts) AS last_ts
+    FROM hits h JOIN examples x ON x.publisher_id = h.publisher_id AND x.mechanism = h.mechanism
+    GROUP BY 1, 2
+),
+overwrite_devices AS (
+    SELECT publisher_id, min_by(device_id, device_id, $8) AS devices
+    FROM (SELECT DISTINCT publisher_id, device_id FROM hits WHERE mechanism = 'overwrite')
+    GROUP BY 1
+),
+counts AS (
+    SELECT publisher_id, sum(clicks) AS clicks, sum(landed) AS landed, sum(frame_known) AS frame_known,
+           sum(redirect_known) AS redirect_known, sum(device_known) AS device_known,
+           sum(self_ref_clicks) AS self_ref_clicks, sum(referrer_known) AS referrer_known,
+           sum(givt_clicks) AS givt_clicks, sum(givt_unlanded) AS givt_unlanded
+    FROM st WHERE mechanism IS NULL
+    GROUP BY 1
+),
+unlanded_pub AS (
+    SELECT publisher_id, coalesce(sum(hits) FILTER (WHERE shopper), 0) AS shopper_hits,
+           coalesce(sum(hits) FILTER (WHERE NOT shopper), 0) AS automated
+    FROM unlanded GROUP BY 1
+),
+-- What this rule judges: every click but GIVT (the reference lists'), and
+-- of the non-rendered hits those on a device a person uses.
+base AS (
+    SELECT k.publisher_id, k.clicks::BIGINT AS clicks,
+           (k.landed + coalesce(u.shopper_hits, 0))::BIGINT AS landed_known,
+           k.frame_known::BIGINT AS frame_known, k.redirect_known::BIGINT AS redirect_known,
+           k.device_known::BIGINT AS device_known, k.self_ref_clicks::BIGINT AS self_ref_clicks,
+           k.referrer_known::BIGINT AS referrer_known
+    FROM counts k LEFT JOIN unlanded_pub u ON u.publisher_id = k.publisher_id
+    WHERE k.clicks > 0
 ),
 -- What it sets aside, per publisher, for the evidence.
 aside AS (
-    SELECT publisher_id, count(*) FILTER (WHERE givt) AS givt_clicks,
-           count(*) FILTER (WHERE landed = false AND (givt OR NOT coalesce(shopper, true))) AS automated_hits
-    FROM call WHERE ts >= $1 GROUP BY 1
+    SELECT k.publisher_id, k.givt_clicks::BIGINT AS givt_clicks,
+           (k.givt_unlanded + coalesce(u.automated, 0))::BIGINT AS automated_hits
+    FROM counts k LEFT JOIN unlanded_pub u ON u.publisher_id = k.publisher_id
+),
+-- The window's clicks that orders are credited to (not GIVT), tagged as
+-- TagDays tags every click: the orders' side is joined here.
+kclicks AS (
+    SELECT c.click_id, c.ts, c.publisher_id, c.device_id, ow.prev_pub,
+           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $7) AS self_ref,
+           c.ts >= $3 AS in_scope,
+           CASE WHEN c.landed = false
+                     AND NOT coalesce(c.device_id IS NULL OR sd.ordered OR sd.landed_pubs >= 2 OR (sd.landed_pubs = 1 AND sd.landed_pub <> c.publisher_id), true)
+                THEN NULL ELSE c.landed = false END AS not_landed,
+           CASE WHEN c.in_iframe IS NULL THEN NULL
+                ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $5 OR c.viewport_h <= $5) END AS hidden_frame,
+           CASE WHEN c.visible IS NULL OR c.dwell_ms IS NULL THEN NULL
+                ELSE c.visible = false AND c.dwell_ms <= $4 AND c.opener IS DISTINCT FROM true END AS redirect,
+           CASE WHEN c.device_id IS NULL THEN NULL
+                ELSE ow.prev_pub IS NOT NULL END AS overwrite
+    FROM clicks c
+    SEMI JOIN (SELECT click_id FROM orders WHERE ts >= $1 AND click_id IS NOT NULL
+               UNION ALL
+               SELECT click_id FROM globals.cookie_stuffing_foreign_orders) k ON k.click_id = c.click_id
+    LEFT JOIN globals.cookie_stuffing_overwrites ow ON ow.click_id = c.click_id
+    LEFT JOIN click_traffic t ON t.click_id = c.click_id
+    LEFT JOIN globals.cookie_stuffing_shopper_devices sd ON sd.device_id = c.device_id
+    WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL AND NOT coalesce(t.givt, false)
 ),
 -- Orders credited to a click of the window, with click-to-order time: those
 -- booked to the click's publisher, and the others (GlobalForeignOrders).
 credited AS (
     SELECT o.order_id, o.click_id, o.buyer_id, o.ts, coalesce(o.commission_usd, 0) AS commission,
            epoch(o.ts - c.ts) AS ctit
-    FROM orders o JOIN c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
-    WHERE c.ts >= $1 AND o.ts >= c.ts
+    FROM orders o JOIN kclicks c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
+    WHERE o.ts >= $1 AND o.ts >= c.ts
     UNION ALL
     SELECT f.order_id, f.click_id, f.buyer_id, f.ts, coalesce(f.commission_usd, 0) AS commission,
            epoch(f.ts - c.ts) AS ctit
-    FROM globals.cookie_stuffing_foreign_orders f JOIN c ON c.click_id = f.click_id
-    WHERE c.ts >= $1 AND f.ts >= c.ts
+    FROM globals.cookie_stuffing_foreign_orders f JOIN kclicks c ON c.click_id = f.click_id
+    WHERE f.ts >= c.ts
 ),
 -- An order placed within capture_minutes of its click by a buyer who had
 -- already ordered before that click (organically or through anyone: the
@@ -188,31 +264,9 @@ snipes AS (
     FROM credited k JOIN globals.cookie_stuffing_repeat_buyers b ON b.buyer_id = k.buyer_id
     WHERE k.ctit <= $6 * 60 AND b.first_ts < k.ts - to_seconds(k.ctit::BIGINT)
 ),
--- Only the columns later parts read, and never materialized: tagged is
--- read by four later parts, and holding every click of the window (a
--- backfill: all of them) spilled tens of GB at 100 M clicks, where
--- reading the clicks again costs seconds.
-tagged AS NOT MATERIALIZED (
-    SELECT c.click_id, c.ts, c.publisher_id, c.device_id, c.prev_pub,
-           c.referrer IS NOT NULL AS has_referrer,
-           -- a non-rendered hit on a device no person uses is an automated
-           -- agent's: neither a hit nor a known value here
-           CASE WHEN c.landed = false AND NOT coalesce(c.shopper, true) THEN NULL ELSE c.landed = false END AS not_landed,
-           CASE WHEN c.in_iframe IS NULL THEN NULL
-                ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $5 OR c.viewport_h <= $5) END AS hidden_frame,
-           CASE WHEN c.visible IS NULL OR c.dwell_ms IS NULL THEN NULL
-                -- a window opened by script (opener) is a pop-under: popup_traffic's, not counted here
-                ELSE c.visible = false AND c.dwell_ms <= $4 AND c.opener IS DISTINCT FROM true END AS redirect,
-           CASE WHEN c.device_id IS NULL THEN NULL
-                ELSE c.prev_pub IS NOT NULL END AS overwrite,
-           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $7) AS self_ref,
-           c.ts >= $3 AS in_scope
-    FROM c
-    WHERE c.ts >= $1
-),
-mech AS (
-    SELECT publisher_id, click_id, ts, device_id, prev_pub, in_scope, m.mechanism
-    FROM tagged,
+kmech AS (
+    SELECT publisher_id, click_id, m.mechanism
+    FROM kclicks,
          (SELECT unnest(['not_landed', 'hidden_frame', 'redirect', 'overwrite']) AS mechanism) m
     WHERE (m.mechanism = 'not_landed' AND not_landed)
        OR (m.mechanism = 'hidden_frame' AND hidden_frame)
@@ -221,24 +275,8 @@ mech AS (
 ),
 mech_orders AS (
     SELECT m.publisher_id, m.mechanism, list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders
-    FROM mech m JOIN credited k ON k.click_id = m.click_id
+    FROM kmech m JOIN credited k ON k.click_id = m.click_id
     GROUP BY 1, 2
-),
--- Examples are the first max_examples hits by (ts, click_id), kept as a
--- top-n per group (min_by with n): a list of every hit, cut afterwards,
--- held all of a stuffer's click ids at once and spilled tens of GB at
--- 100 M clicks.
-overwrite_devices AS (
-    SELECT publisher_id, min_by(device_id, device_id, $8) AS devices
-    FROM (SELECT DISTINCT publisher_id, device_id FROM mech WHERE mechanism = 'overwrite')
-    GROUP BY 1
-),
-mech_agg AS (
-    SELECT m.publisher_id, m.mechanism, count(*) AS hits, count(*) FILTER (WHERE in_scope) AS hits_in_scope,
-           min_by(click_id, struct_pack(ts := ts, click_id := click_id), $8) AS examples,
-           count(DISTINCT prev_pub) FILTER (WHERE mechanism = 'overwrite') AS victims,
-           min(ts) AS first_ts, max(ts) AS last_ts
-    FROM mech m GROUP BY 1, 2
 ),
 snipe_agg AS (
     SELECT t.publisher_id, 'capture' AS mechanism, count(*) AS hits, count(*) FILTER (WHERE t.in_scope) AS hits_in_scope,
@@ -246,19 +284,12 @@ snipe_agg AS (
            count(*) FILTER (WHERE t.self_ref) AS self_ref,
            list(struct_pack(order_id := k.order_id, commission := k.commission::DOUBLE) ORDER BY k.order_id) AS orders,
            min(t.ts) AS first_ts, max(t.ts) AS last_ts
-    FROM snipes s JOIN credited k ON k.order_id = s.order_id JOIN tagged t ON t.click_id = s.click_id
+    FROM snipes s JOIN credited k ON k.order_id = s.order_id JOIN kclicks t ON t.click_id = s.click_id
     GROUP BY 1
-),
-base AS (
-    SELECT publisher_id, count(*) AS clicks,
-           count(not_landed) AS landed_known, count(hidden_frame) AS frame_known,
-           count(redirect) AS redirect_known, count(overwrite) AS device_known,
-           count(*) FILTER (WHERE self_ref) AS self_ref_clicks, count(*) FILTER (WHERE has_referrer) AS referrer_known
-    FROM tagged GROUP BY 1
 ),
 ord AS (
     SELECT t.publisher_id, count(*) AS orders
-    FROM credited k JOIN tagged t ON t.click_id = k.click_id GROUP BY 1
+    FROM credited k JOIN kclicks t ON t.click_id = k.click_id GROUP BY 1
 ),
 -- The program's rates each mechanism is compared with: the median over
 -- publishers with at least min_clicks known values (captures: credited
@@ -392,3 +423,58 @@ FROM orders
 WHERE ts >= $1 AND ts < $2 AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
   AND buyer_id IS NOT NULL
 GROUP BY ALL;
+
+-- name: TagDays
+-- detectors.DayState compute of cookie_stuffing_tag_state: the mechanisms
+-- the clicks of each day of day_state_days show, counted per publisher.
+-- Hits of non-rendered clicks are kept per device (whether a person uses
+-- it is decided when the state is read), overwrites per device and
+-- overwritten publisher (the distinct victims and devices are counted over
+-- the look-back). The first max_examples hits (time, click) of each row
+-- are kept: the look-back's first ones are among them.
+-- $1, $2 the span; $3 redirect_max_dwell_ms, $4 tiny_viewport_px, $5
+-- self-referrer regex, $6 max_examples.
+INSERT INTO cookie_stuffing_tag_state
+WITH call AS (
+    SELECT c.click_id, c.ts, CAST(c.ts AS DATE) AS day, c.publisher_id, c.landed, c.device_id, ow.prev_pub,
+           coalesce(t.givt, false) AS givt,
+           c.referrer IS NOT NULL AS has_referrer,
+           c.referrer IS NOT NULL AND regexp_matches(c.referrer, $5) AS self_ref,
+           CASE WHEN c.in_iframe IS NULL THEN NULL
+                ELSE c.in_iframe AND (c.visible = false OR c.viewport_w <= $4 OR c.viewport_h <= $4) END AS hidden_frame,
+           CASE WHEN c.visible IS NULL OR c.dwell_ms IS NULL THEN NULL
+                -- a window opened by script (opener) is a pop-under: popup_traffic's, not counted here
+                ELSE c.visible = false AND c.dwell_ms <= $3 AND c.opener IS DISTINCT FROM true END AS redirect
+    FROM clicks c
+    LEFT JOIN cookie_stuffing_overwrite_state ow
+           ON ow.click_id = c.click_id AND ow.day IN (SELECT day FROM day_state_days)
+    LEFT JOIN click_traffic t ON t.click_id = c.click_id
+    WHERE c.ts >= $1 AND c.ts < $2 AND c.publisher_id IS NOT NULL
+      AND CAST(c.ts AS DATE) IN (SELECT day FROM day_state_days)
+),
+c AS (
+    SELECT *, struct_pack(ts := ts, click_id := click_id) AS ex FROM call WHERE NOT givt
+)
+SELECT day, publisher_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       count(*) FILTER (WHERE NOT givt), count(*) FILTER (WHERE NOT givt AND landed),
+       count(hidden_frame) FILTER (WHERE NOT givt), count(redirect) FILTER (WHERE NOT givt),
+       count(device_id) FILTER (WHERE NOT givt), count(*) FILTER (WHERE NOT givt AND self_ref),
+       count(*) FILTER (WHERE NOT givt AND has_referrer),
+       count(*) FILTER (WHERE givt), count(*) FILTER (WHERE givt AND landed = false)
+FROM call GROUP BY day, publisher_id
+UNION ALL
+SELECT day, publisher_id, 'not_landed', device_id, NULL, count(*), min_by(ex, ex, $6), min(ts), max(ts),
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE landed = false GROUP BY day, publisher_id, device_id
+UNION ALL
+SELECT day, publisher_id, 'hidden_frame', NULL, NULL, count(*), min_by(ex, ex, $6), min(ts), max(ts),
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE hidden_frame GROUP BY day, publisher_id
+UNION ALL
+SELECT day, publisher_id, 'redirect', NULL, NULL, count(*), min_by(ex, ex, $6), min(ts), max(ts),
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE redirect AND NOT coalesce(hidden_frame, false) GROUP BY day, publisher_id
+UNION ALL
+SELECT day, publisher_id, 'overwrite', device_id, prev_pub, count(*), min_by(ex, ex, $6), min(ts), max(ts),
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE device_id IS NOT NULL AND prev_pub IS NOT NULL GROUP BY day, publisher_id, device_id, prev_pub;
