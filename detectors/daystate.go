@@ -10,24 +10,28 @@ import (
 
 // DayState is what a detector keeps per day of clicks so that a night
 // computes its own day and reads the look-back's days from the database
-// (issue 16). A day's stored rows hold while the clicks they were computed
-// from are the same: a fingerprint of the day's clicks (their count and
-// the sum of 64-bit hashes of the columns the computation reads) and of the
-// Reach days before it, plus Params, is kept beside them; a day whose
-// fingerprint changed — a re-run night, a late file, other thresholds — is
-// computed again, never patched.
+// (issue 16). A day's stored rows hold while the rows they were computed
+// from are the same: a fingerprint of the day's clicks and orders (their
+// count and the sum of 64-bit hashes of each row's file, line and time)
+// and of the Reach days before it, plus Params, is kept beside them; a day
+// whose fingerprint changed — a re-run night, a late file, other
+// thresholds — is computed again, never patched.
+//
+// Rows are named by the file and line they were loaded from: the loader
+// never changes a stored row, a new delivery replaces rows with rows of a
+// new file. Naming them costs a read of three integer columns, where
+// hashing the columns a computation reads made every night decompress
+// those columns of the whole history.
 type DayState struct {
 	// Days is the table (day DATE, deps VARCHAR) of the days held; State
 	// the table of the rows, whose first column is the day.
 	Days, State string
-	// Columns are the click columns the computation reads (hashed); empty
-	// when it reads no clicks.
-	Columns string
-	// OrderColumns, when set, are the order columns it reads: the day's
-	// orders join its fingerprint.
-	OrderColumns string
+	// Clicks and Orders say which raw rows the computation reads: their
+	// days' rows join its fingerprint.
+	Clicks, Orders bool
 	// TrafficColumns, when set, are the click_traffic columns it reads
-	// (the reference lists' labels, which a list update changes).
+	// (the reference lists' labels, which a list update rewrites in
+	// place): their values join the fingerprint.
 	TrafficColumns string
 	// Reach is how many days before a day its computation reads.
 	Reach int
@@ -63,12 +67,12 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 		from = horizon
 	}
 	fps := map[string]string{}
-	if s.Columns != "" {
-		if fps, err = s.fingerprints(ctx, db, "clicks", s.Columns, from, end); err != nil {
+	if s.Clicks {
+		if fps, err = s.fingerprints(ctx, db, "clicks", rowIdentity, from, end); err != nil {
 			return err
 		}
 	}
-	for _, more := range []struct{ table, columns string }{{"orders", s.OrderColumns}, {"click_traffic", s.TrafficColumns}} {
+	for _, more := range []struct{ table, columns string }{{"orders", boolCols(s.Orders)}, {"click_traffic", s.TrafficColumns}} {
 		if more.columns == "" {
 			continue
 		}
@@ -157,6 +161,17 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 		return fmt.Errorf("%s of %s … %s: %w", s.State, first.Format(time.DateOnly), stale[len(stale)-1].Format(time.DateOnly), err)
 	}
 	return tx.Commit()
+}
+
+// rowIdentity names a raw row: the file and line it was loaded from, and
+// its time (which puts it in its day).
+const rowIdentity = "_file_id, _line, ts"
+
+func boolCols(reads bool) string {
+	if reads {
+		return rowIdentity
+	}
+	return ""
 }
 
 // UpdateHeld brings the state up to date for every day the database holds

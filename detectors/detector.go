@@ -153,9 +153,11 @@ func Columns(ctx context.Context, db *sql.DB, table string, cols ...string) (map
 		if !isIdent(c) {
 			return nil, fmt.Errorf("columns: bad column name %q", c)
 		}
-		parts[i] = fmt.Sprintf("count(%s) > 0", c)
+		// EXISTS stops at the first value; count(c) > 0 read every row
+		// of the history each night.
+		parts[i] = fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE %s IS NOT NULL)", table, c)
 	}
-	row := db.QueryRowContext(ctx, "SELECT "+strings.Join(parts, ", ")+" FROM "+table)
+	row := db.QueryRowContext(ctx, "SELECT "+strings.Join(parts, ", "))
 	vals := make([]bool, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {

@@ -105,8 +105,11 @@ SELECT (SELECT count(*) FROM orders o JOIN clicks c ON c.click_id = o.click_id W
 -- Global table click_burst_columns: which optional click columns the input
 -- carries at all (detectors.Columns' test), so that every partition notes
 -- the same missing signals as the whole run would.
-SELECT count(ip) > 0 AS ip, count(user_agent) > 0 AS user_agent, count(dwell_ms) > 0 AS dwell_ms
-FROM clicks;
+-- EXISTS stops at the first value; count(x) > 0 read every row of the
+-- history each night.
+SELECT EXISTS (SELECT 1 FROM clicks WHERE ip IS NOT NULL) AS ip,
+       EXISTS (SELECT 1 FROM clicks WHERE user_agent IS NOT NULL) AS user_agent,
+       EXISTS (SELECT 1 FROM clicks WHERE dwell_ms IS NOT NULL) AS dwell_ms;
 
 -- name: PopulationConversion
 SELECT coalesce(orders::DOUBLE / nullif(clicks, 0), 0) FROM globals.click_burst_population;

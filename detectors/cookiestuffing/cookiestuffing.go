@@ -270,18 +270,25 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	}
 	pop.rate[mNotLanded], pop.rate[mFrame], pop.rate[mRedirect], pop.rate[mOverwrite], pop.rate[mCapture] = nl, fr, rd, ow, cp
 	sort.Strings(pubs)
-	var out []detectors.Finding
+	firedBy := map[string][]judged{}
+	var flagged []string
 	for _, pub := range pubs {
-		var fired []judged
 		for _, r := range byPub[pub] {
 			if j, ok := judge(r, p, pop); ok {
-				fired = append(fired, j)
+				firedBy[pub] = append(firedBy[pub], j)
 			}
 		}
-		if len(fired) == 0 {
-			continue
+		if len(firedBy[pub]) > 0 {
+			flagged = append(flagged, pub)
 		}
-		f, err := finding(ctx, env, rule, p, pop, pub, fired, winStart, winEnd)
+	}
+	ctits, err := publisherCTITs(ctx, env.DB, winStart, winEnd, flagged)
+	if err != nil {
+		return nil, err
+	}
+	var out []detectors.Finding
+	for _, pub := range flagged {
+		f, err := finding(ctx, env, rule, p, pop, pub, firedBy[pub], ctits[pub], winStart, winEnd)
 		if err != nil {
 			return nil, err
 		}
@@ -332,6 +339,30 @@ func window(ctx context.Context, env detectors.Env, p Thresholds) (start, end, s
 		return start, end, start, ok, err
 	}
 	return env.Night.LookbackEnding(p.LookbackDays), end, start, true, nil
+}
+
+// publisherCTITs reads the click-to-order times of the flagged
+// publishers (PublisherCTIT), in one pass over the window's clicks rather
+// than one per finding.
+func publisherCTITs(ctx context.Context, db *sql.DB, winStart, winEnd time.Time, pubs []string) (map[string][]float64, error) {
+	out := map[string][]float64{}
+	if len(pubs) == 0 {
+		return out, nil
+	}
+	rows, err := db.QueryContext(ctx, queries["PublisherCTIT"], winStart, winEnd, pubs)
+	if err != nil {
+		return nil, fmt.Errorf("cookie_stuffing: click-to-order times: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pub string
+		var q any
+		if err := rows.Scan(&pub, &q); err != nil {
+			return nil, err
+		}
+		out[pub] = floatList(q)
+	}
+	return out, rows.Err()
 }
 
 // loadCTIT reads the population's click-to-order times (GlobalCTIT).
@@ -511,7 +542,7 @@ type signalEvidence struct {
 }
 
 func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Thresholds, pop population, pub string,
-	fired []judged, winStart, winEnd time.Time) (detectors.Finding, error) {
+	fired []judged, xs []float64, winStart, winEnd time.Time) (detectors.Finding, error) {
 	order := map[string]int{mNotLanded: 0, mFrame: 1, mRedirect: 2, mOverwrite: 3, mCapture: 4}
 	sort.Slice(fired, func(i, j int) bool { return order[fired[i].mechanism] < order[fired[j].mechanism] })
 
@@ -541,12 +572,6 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 		sigs = append(sigs, se)
 		names = append(names, signalNames[j.mechanism])
 	}
-	var xs []float64
-	var q any
-	if err := env.DB.QueryRowContext(ctx, queries["PublisherCTIT"], winStart, winEnd, pub).Scan(&q); err != nil {
-		return detectors.Finding{}, fmt.Errorf("cookie_stuffing: CTIT of %s: %w", pub, err)
-	}
-	xs = floatList(q)
 	ctit := compareCTIT(xs, p, pop)
 
 	score := 1.0
@@ -712,7 +737,7 @@ func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
 func prepareDevices(ctx context.Context, db *sql.DB) error {
 	return detectors.DayState{
 		Days: "cookie_stuffing_device_days", State: "cookie_stuffing_device_state",
-		Columns: "click_id, ts, device_id, publisher_id, landed", OrderColumns: "order_id, ts, buyer_device_id",
+		Clicks: true, Orders: true,
 		Compute: queries["DeviceDays"],
 	}.UpdateHeld(ctx, db)
 }
@@ -722,6 +747,6 @@ func prepareDevices(ctx context.Context, db *sql.DB) error {
 func prepareBuyers(ctx context.Context, db *sql.DB) error {
 	return detectors.DayState{
 		Days: "cookie_stuffing_buyer_days", State: "cookie_stuffing_buyer_state",
-		OrderColumns: "order_id, ts, buyer_id", Compute: queries["BuyerDays"],
+		Orders: true, Compute: queries["BuyerDays"],
 	}.UpdateHeld(ctx, db)
 }

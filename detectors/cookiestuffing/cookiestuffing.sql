@@ -367,21 +367,28 @@ FROM k;
 SELECT orders, long_share, quantiles FROM globals.cookie_stuffing_ctit;
 
 -- name: PublisherCTIT
--- Click-to-order times (seconds) of the orders credited to one publisher's
--- clicks of the window, ascending.
+-- Click-to-order times (seconds) of the orders credited to the flagged
+-- publishers' clicks of the window, ascending, one row per publisher.
 -- Orders booked to another publisher come from GlobalForeignOrders, as in
 -- Mechanisms' credited.
--- $1 window_start, $2 window_end, $3 publisher_id
-WITH k AS (
-    SELECT epoch(o.ts - c.ts)::DOUBLE AS ctit
-    FROM orders o JOIN clicks c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
-    WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND o.ts >= c.ts
+-- $1 window_start, $2 window_end, $3 the publishers (VARCHAR[])
+WITH pubs AS (SELECT unnest($3::VARCHAR[]) AS publisher_id),
+c AS (
+    SELECT click_id, ts, publisher_id FROM clicks
+    WHERE ts >= $1 AND ts < $2 AND publisher_id IN (SELECT publisher_id FROM pubs)
+),
+k AS (
+    SELECT c.publisher_id, epoch(o.ts - c.ts)::DOUBLE AS ctit
+    FROM orders o JOIN c ON c.click_id = o.click_id AND o.publisher_id = c.publisher_id
+    WHERE o.ts >= $1 AND o.ts >= c.ts
     UNION ALL
-    SELECT epoch(f.ts - c.ts)::DOUBLE
-    FROM globals.cookie_stuffing_foreign_orders f JOIN clicks c ON c.click_id = f.click_id
-    WHERE c.publisher_id = $3 AND c.ts >= $1 AND c.ts < $2 AND f.ts >= c.ts
+    SELECT c.publisher_id, epoch(f.ts - c.ts)::DOUBLE
+    FROM globals.cookie_stuffing_foreign_orders f JOIN c ON c.click_id = f.click_id
+    WHERE f.ts >= c.ts
 )
-SELECT coalesce(list(ctit ORDER BY ctit), []) FROM k;
+SELECT p.publisher_id, coalesce(list(k.ctit ORDER BY k.ctit) FILTER (WHERE k.ctit IS NOT NULL), [])
+FROM pubs p LEFT JOIN k ON k.publisher_id = p.publisher_id
+GROUP BY p.publisher_id;
 
 -- name: PublisherGIVTMatches
 -- The list entries that made one publisher's clicks of the window GIVT

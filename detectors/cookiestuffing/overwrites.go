@@ -18,7 +18,7 @@ func prepareOverwrites(ctx context.Context, db *sql.DB, winStart, winEnd time.Ti
 	return detectors.DayState{
 		Days:    "cookie_stuffing_overwrite_days",
 		State:   "cookie_stuffing_overwrite_state",
-		Columns: "click_id, ts, publisher_id, device_id",
+		Clicks:  true,
 		Reach:   (gapSeconds + 86399) / 86400,
 		Params:  fmt.Sprintf("gap=%d", gapSeconds),
 		Compute: queries["OverwriteDays"],
@@ -37,7 +37,7 @@ func (pl plan) prepareTags(ctx context.Context, db *sql.DB) error {
 	return detectors.DayState{
 		Days:           "cookie_stuffing_tag_days",
 		State:          "cookie_stuffing_tag_state",
-		Columns:        "click_id, ts, publisher_id, landed, in_iframe, opener, visible, viewport_w, viewport_h, dwell_ms, device_id, referrer",
+		Clicks:         true,
 		TrafficColumns: "click_id, givt",
 		Reach:          (p.OverwriteGapSeconds + 86399) / 86400,
 		Params: fmt.Sprintf("gap=%d;dwell=%d;viewport=%d;examples=%d;self_ref=%s",

@@ -145,7 +145,7 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 				// nights: a night counts its own day's clicks.
 				return detectors.DayState{
 					Days: "self_promotion_click_days", State: "self_promotion_click_counts",
-					Columns: "click_id, ts, target_type, target_id", Compute: queries["ClickCounts"],
+					Clicks: true, Compute: queries["ClickCounts"],
 				}.Update(ctx, db, pl.lbStart, pl.lbEnd)
 			}})
 	return pl, nil
@@ -558,6 +558,6 @@ func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
 func prepareProductPairs(ctx context.Context, db *sql.DB) error {
 	return detectors.DayState{
 		Days: "self_promotion_pair_days", State: "self_promotion_product_pairs",
-		OrderColumns: "order_id, ts, product_id, seller_id", Compute: queries["ProductPairs"],
+		Orders: true, Compute: queries["ProductPairs"],
 	}.UpdateHeld(ctx, db)
 }

@@ -212,10 +212,13 @@ GROUP BY ALL;
 -- Global table self_promotion_inputs: which optional click and order
 -- columns hold a value anywhere in the input. A partition whose own
 -- publishers happen to leave one empty must not drop the test it feeds.
-SELECT c.*, o.*
-FROM (SELECT count(target_type) > 0 AS clicks_target_type, count(target_id) > 0 AS clicks_target_id FROM clicks) c,
-     (SELECT count(seller_id) > 0 AS orders_seller_id, count(product_id) > 0 AS orders_product_id,
-             count(commission_usd) > 0 AS orders_commission_usd FROM orders) o;
+-- EXISTS stops at the first value; count(x) > 0 read every row of the
+-- history each night.
+SELECT EXISTS (SELECT 1 FROM clicks WHERE target_type IS NOT NULL) AS clicks_target_type,
+       EXISTS (SELECT 1 FROM clicks WHERE target_id IS NOT NULL) AS clicks_target_id,
+       EXISTS (SELECT 1 FROM orders WHERE seller_id IS NOT NULL) AS orders_seller_id,
+       EXISTS (SELECT 1 FROM orders WHERE product_id IS NOT NULL) AS orders_product_id,
+       EXISTS (SELECT 1 FROM orders WHERE commission_usd IS NOT NULL) AS orders_commission_usd;
 
 -- name: ProductPairs
 -- detectors.DayState compute of self_promotion_product_pairs: which seller

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,4 +251,64 @@ func count(t *testing.T, st *store.Store, table string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestBuyerIdentsFollowTheDataset checks that the buyers dataset's
+// identifiers, kept between nights and read again only for the buyers a
+// new snapshot changed, equal identifiers read from the whole snapshot.
+func TestBuyerIdentsFollowTheDataset(t *testing.T) {
+	st := detectortest.Store(t, householdWorld(2))
+	ctx := context.Background()
+	idents := func() []string {
+		t.Helper()
+		rows, err := st.DB.Query(`SELECT buyer_id || ' ' || kind || ' ' || val FROM self_purchase_buyer_idents ORDER BY ALL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := st.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []struct{ name, change string }{
+		{"first snapshot", ``},
+		{"same snapshot", ``},
+		{"a buyer's card and address change", `UPDATE buyers SET payment_hash = 'NEWCARD', address_hash = ' ad-new ' WHERE buyer_id = 'B00007'`},
+		{"buyers leave, one comes", `DELETE FROM buyers WHERE buyer_id IN ('B00001', 'B00002'); INSERT INTO buyers (buyer_id, email_hash, ip, _file_id, _line) VALUES ('B99999', 'EM-NEW', '10.9.9.9', 5, 1)`},
+		{"a buyer's identifiers all gone", `UPDATE buyers SET email_hash = NULL, phone_hash = NULL, payment_hash = NULL, address_hash = NULL, device_id = NULL, ip = NULL WHERE buyer_id = 'B00010'`},
+	} {
+		if step.change != "" {
+			exec(step.change)
+		}
+		if err := updateBuyerIdents(ctx, st.DB); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		got := idents()
+		exec(`DELETE FROM self_purchase_buyer_idents; DELETE FROM self_purchase_buyer_rows; DELETE FROM self_purchase_buyer_idents_of`)
+		if err := updateBuyerIdents(ctx, st.DB); err != nil {
+			t.Fatal(err)
+		}
+		want := idents()
+		if len(want) < 1000 {
+			t.Fatalf("%s: %d identifiers from the whole snapshot: the world is too small to test this", step.name, len(want))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: kept identifiers differ from the whole snapshot's (-whole +kept):\n%s", step.name, diff)
+		}
+	}
+	if got := idents(); !slices.Contains(got, "B00007 payment newcard") || !slices.Contains(got, "B99999 email em-new") {
+		t.Errorf("the changed and new buyers' identifiers are missing or not compared: %d rows", len(got))
+	}
 }

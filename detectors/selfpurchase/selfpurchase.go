@@ -139,9 +139,8 @@ func (pl plan) prepareIdentifiers(ctx context.Context, db *sql.DB) error {
 	}
 	err := detectors.DayState{
 		Days: "self_purchase_ident_days", State: "self_purchase_ident_state",
-		Columns:      "click_id, ts, buyer_id, ip, device_id",
-		OrderColumns: "order_id, ts, buyer_id, buyer_ip, buyer_device_id, address_hash, payment_hash",
-		Compute:      queries["IdentDays"],
+		Clicks: true, Orders: true,
+		Compute: queries["IdentDays"],
 	}.Update(ctx, db, start, pl.scopeEnd)
 	if err != nil {
 		return err
@@ -149,8 +148,10 @@ func (pl plan) prepareIdentifiers(ctx context.Context, db *sql.DB) error {
 	return updateBuyerIdents(ctx, db)
 }
 
-// updateBuyerIdents makes self_purchase_buyer_idents again when the buyers
-// dataset is not the one it was made from.
+// updateBuyerIdents brings self_purchase_buyer_idents up to date with the
+// buyers dataset: when its fingerprint changed (a new snapshot), the
+// buyers whose identifier columns changed, came or went are read again,
+// not the whole dataset.
 func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
 	var now string
 	if err := db.QueryRowContext(ctx, queries["BuyerIdentsFingerprint"]).Scan(&now); err != nil {
@@ -163,12 +164,19 @@ func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
 	if was.Valid && was.String == now {
 		return nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// One connection: the changed buyers are a temporary table.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM self_purchase_buyer_idents`, queries["BuyerIdents"], `DELETE FROM self_purchase_buyer_idents_of`} {
+	for _, q := range []string{queries["ChangedBuyers"], queries["DropChangedBuyers"], queries["BuyerIdents"],
+		`DROP TABLE sp_changed_buyers`, `DELETE FROM self_purchase_buyer_idents_of`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("buyer identifiers: %w", err)
 		}

@@ -167,8 +167,27 @@ DROP TABLE IF EXISTS sp_new;
 SELECT count(*) || ':' || coalesce(CAST(sum(hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip)) AS VARCHAR), '')
 FROM buyers;
 
+-- name: ChangedBuyers
+-- The buyers whose identifier columns differ from when
+-- self_purchase_buyer_idents was made: new, changed or gone.
+CREATE OR REPLACE TEMP TABLE sp_changed_buyers AS
+WITH now AS (
+    SELECT buyer_id, hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip) AS h FROM buyers
+)
+SELECT buyer_id FROM (
+    SELECT buyer_id, h FROM now EXCEPT ALL SELECT buyer_id, h FROM self_purchase_buyer_rows
+    UNION ALL
+    (SELECT buyer_id, h FROM self_purchase_buyer_rows EXCEPT ALL SELECT buyer_id, h FROM now)
+)
+GROUP BY buyer_id;
+
+-- name: DropChangedBuyers
+DELETE FROM self_purchase_buyer_idents WHERE buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
+DELETE FROM self_purchase_buyer_rows WHERE buyer_id IS NULL OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
+
 -- name: BuyerIdents
--- self_purchase_buyer_idents from the buyers dataset, compared.
+-- self_purchase_buyer_idents of the changed buyers, compared, and the
+-- hashes they were read with.
 INSERT INTO self_purchase_buyer_idents
 SELECT DISTINCT buyer_id, kind, self_purchase_ident_value(kind, val)
 FROM (
@@ -180,7 +199,11 @@ FROM (
     UNION ALL SELECT buyer_id, 'ip', ip FROM buyers
 )
 WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
-  AND self_purchase_ident_value(kind, val) <> '';
+  AND self_purchase_ident_value(kind, val) <> ''
+  AND buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
+INSERT INTO self_purchase_buyer_rows
+SELECT buyer_id, hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip) FROM buyers
+WHERE buyer_id IS NULL OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
 
 -- name: GlobalLinks
 -- $1 scope start, $2 scope end, $3 history start (TIMESTAMP), $4

@@ -29,12 +29,17 @@ DROP TABLE self_purchase_ident_state;
 ALTER TABLE self_purchase_ident_state_010 RENAME TO self_purchase_ident_state;
 
 -- The buyers dataset's identifiers, compared, one row per (buyer, kind,
--- value); made again whenever the dataset's fingerprint (its row count and
--- the hash sum of its identifier columns) changes.
+-- value), and a hash of each buyer's identifier columns as they were
+-- read: when the dataset's fingerprint (its row count and hash sum)
+-- changes, the buyers whose hash changed, came or went are read again.
 CREATE TABLE self_purchase_buyer_idents (
     buyer_id VARCHAR NOT NULL,
     kind     VARCHAR NOT NULL,
     val      VARCHAR NOT NULL
+);
+CREATE TABLE self_purchase_buyer_rows (
+    buyer_id VARCHAR,
+    h        UBIGINT NOT NULL
 );
 CREATE TABLE self_purchase_buyer_idents_of (
     fingerprint VARCHAR NOT NULL
