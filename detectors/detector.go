@@ -74,6 +74,43 @@ type Finding struct {
 	WindowEnd     time.Time       `json:"window_end"`
 	OrderIDs      []string        `json:"order_ids"`
 	CommissionUSD float64         `json:"commission_usd"`
+	// Discriminator tells apart findings of one detector, publisher and
+	// window (a site, a seller, a logo): part of FindingID, not output.
+	Discriminator string `json:"-"`
+}
+
+// RuleNamer is a detector whose rule in the pack has another name than its
+// code (the page-code rules judge cookie stuffing and pop-ups on crawled
+// pages under rules of their own).
+type RuleNamer interface {
+	RuleName() string
+}
+
+// Complete fills the envelope of the findings detector d returned (DESIGN
+// §6): the detector code, the rule's id, status and clause from the pack,
+// the severity capped at the rule's, windows in UTC, and the stable
+// FindingID of (detector, publisher, window, discriminator). Detectors
+// compute what they judge; the envelope is the same for all.
+func Complete(pack *rules.Pack, d Detector, fs []Finding) error {
+	name := d.Code()
+	if n, ok := d.(RuleNamer); ok {
+		name = n.RuleName()
+	}
+	rule, err := pack.Rule(name)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.Detector = d.Code()
+		f.RuleID, f.RuleStatus, f.PolicyRef = rule.ID, rule.Status, rule.Policy
+		if SeverityRank(f.Severity) > SeverityRank(rule.Severity) {
+			f.Severity = rule.Severity
+		}
+		f.WindowStart, f.WindowEnd = f.WindowStart.UTC(), f.WindowEnd.UTC()
+		f.FindingID = FindingID(f.Detector, f.PublisherID, f.WindowStart, f.WindowEnd, f.Discriminator)
+	}
+	return nil
 }
 
 // FindingID derives a finding's id from what it is about, so that re-running

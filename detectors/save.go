@@ -18,7 +18,7 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		if env.OnDetector != nil {
 			env.OnDetector(d.Code(), false, 0, 0)
 		}
-		fs, err := d.Run(ctx, env)
+		fs, err := RunOne(ctx, env, d)
 		if err != nil {
 			return nil, fmt.Errorf("detector %s: %w", d.Code(), err)
 		}
@@ -48,6 +48,19 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		}
 	}
 	return all, tx.Commit()
+}
+
+// RunOne runs one detector and completes its findings' envelope
+// (Complete), storing nothing.
+func RunOne(ctx context.Context, env Env, d Detector) ([]Finding, error) {
+	fs, err := d.Run(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := Complete(env.Pack, d, fs); err != nil {
+		return nil, err
+	}
+	return fs, nil
 }
 
 func stringsOrEmpty(xs []string) []string {

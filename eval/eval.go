@@ -258,7 +258,7 @@ func runOne(ctx context.Context, cfg Config, pack *rules.Pack, dataDir string, s
 		}
 		for _, sc := range scopes {
 			env := detectors.Env{DB: st.DB, RunID: "eval", Night: sc, Pack: pack, Signals: &detectors.Signals{}}
-			got, err := d.Run(ctx, env)
+			got, err := detectors.RunOne(ctx, env, d)
 			if err != nil {
 				return Result{}, fmt.Errorf("detector %s (night %s): %w", code, sc.Date.Format(time.DateOnly), err)
 			}

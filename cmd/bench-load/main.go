@@ -318,7 +318,7 @@ func detectPhase(ctx context.Context, db string, night bool) error {
 	t0 := time.Now()
 	for _, d := range all.Detectors() {
 		t1 := time.Now()
-		fs, err := d.Run(ctx, env)
+		fs, err := detectors.RunOne(ctx, env, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Code(), err)
 		}

@@ -228,9 +228,6 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			}
 		}
 		severity := detectors.SeverityFromScore(best.Score)
-		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-			severity = rule.Severity
-		}
 		ev, err := json.Marshal(map[string]any{
 			"source":    "site_name",
 			"site_url":  clip(s.url, 300),
@@ -251,14 +248,10 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			return nil, err
 		}
 		out = append(out, detectors.Finding{
-			FindingID:     detectors.FindingID(detectors.BrandDomain, s.publisher, fs, fe, "site\x00"+s.url),
+			Discriminator: "site\x00" + s.url,
 			PublisherID:   s.publisher,
-			Detector:      detectors.BrandDomain,
-			RuleID:        rule.ID,
-			RuleStatus:    rule.Status,
 			Severity:      severity,
 			Score:         best.Score,
-			PolicyRef:     rule.Policy,
 			Summary:       summary(s.url, best),
 			Evidence:      ev,
 			WindowStart:   fs,

@@ -25,7 +25,7 @@ type got struct {
 
 func run(t *testing.T, env detectors.Env) ([]got, []detectors.Finding) {
 	t.Helper()
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}

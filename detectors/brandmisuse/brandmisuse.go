@@ -65,7 +65,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err := env.DB.QueryRowContext(ctx, queries["State"], env.RunID).Scan(&nAds, &nSites, &nHTML, &thisRun, &renders); err != nil {
 		return nil, fmt.Errorf("%s: state: %w", code, err)
 	}
-	mk := findingMaker{rule: rule.ID, status: rule.Status, policy: rule.Policy, cap: rule.Severity, p: md.p}
+	mk := findingMaker{p: md.p}
 	var out []detectors.Finding
 	if nAds == 0 {
 		env.Signals.Add(code, "ads", "no search ads in the input (the ads dataset is optional): brand bidding (E.10.i) not judged")
@@ -110,29 +110,21 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 }
 
 type findingMaker struct {
-	rule, status, policy, cap string
-	p                         Params
+	p Params
 }
 
 func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time, summary string, ev map[string]any) (detectors.Finding, error) {
 	severity := detectors.SeverityFromScore(score)
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(mk.cap) {
-		severity = mk.cap
-	}
 	ev["thresholds"] = mk.p
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return detectors.Finding{}, err
 	}
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.BrandMisuse, pub, ws, we, disc),
+		Discriminator: disc,
 		PublisherID:   pub,
-		Detector:      detectors.BrandMisuse,
-		RuleID:        mk.rule,
-		RuleStatus:    mk.status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     mk.policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   ws,

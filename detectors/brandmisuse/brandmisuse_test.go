@@ -29,7 +29,7 @@ type got struct {
 
 func run(t *testing.T, env detectors.Env) ([]got, []detectors.Finding) {
 	t.Helper()
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestMentionsOff(t *testing.T) {
 
 func TestNothingToRead(t *testing.T) {
 	env := setup(t)
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("findings %v, err %v", fs, err)
 	}
@@ -158,7 +158,7 @@ func TestGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.Backfill(t, st), Pack: pack, Signals: &detectors.Signals{}}
-	fs, err := Detector{}.Run(ctx, env)
+	fs, err := detectors.RunOne(ctx, env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -401,9 +401,6 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 	}
 	score = detectors.Round(1-score, 3)
 	severity := detectors.SeverityFromScore(score)
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 	first, last := g.buckets[0], g.buckets[len(g.buckets)-1]
 	ws, we := first.start.UTC(), last.start.Add(bucketDur).UTC()
 
@@ -456,14 +453,9 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 	summary := fmt.Sprintf("%s clicks in %d burst hour(s) on %s, up to %s× the publisher's usual %s clicks per hour, with %s.",
 		detectors.Thousands(total), len(g.buckets), g.day.Format("2 Jan 2006"), detectors.Thousands(int64(math.Round(maxRatio(bursts)))), trimFloat(first.mean), strings.Join(texts, ", "))
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.ClickBurst, g.publisher, ws, we, ""),
 		PublisherID:   g.publisher,
-		Detector:      detectors.ClickBurst,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   ws,

@@ -76,7 +76,7 @@ func TestBurstFlaggedViralSpikeNot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.ResolveNight(t, st, tc.scope), Pack: pack, Signals: &detectors.Signals{}}
-			fs, err := Detector{}.Run(context.Background(), env)
+			fs, err := detectors.RunOne(context.Background(), env, Detector{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestMissingColumnsAreSignalsUnavailable(t *testing.T) {
 	}
 	signals := &detectors.Signals{}
 	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), Pack: pack, Signals: signals}
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestThresholdsComeFromThePack(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := detectors.Env{DB: st.DB, RunID: "t", Night: detectortest.Backfill(t, st), Pack: pack, Signals: &detectors.Signals{}}
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestSeasonalPeakIsNotABurst(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)), Pack: p, Signals: &detectors.Signals{}}
-			fs, err := Detector{}.Run(ctx, env)
+			fs, err := detectors.RunOne(ctx, env, Detector{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +303,7 @@ func TestColdStartNeedsMoreEvidence(t *testing.T) {
 			t.Fatal(err)
 		}
 		env := detectors.Env{DB: st.DB, RunID: "t", Night: detectors.NightOf(time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)), Pack: p, Signals: &detectors.Signals{}}
-		fs, err := Detector{}.Run(ctx, env)
+		fs, err := detectors.RunOne(ctx, env, Detector{})
 		if err != nil {
 			t.Fatal(err)
 		}

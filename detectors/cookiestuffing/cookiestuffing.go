@@ -588,9 +588,6 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 	}
 	score = detectors.Round(1-score, 3)
 	severity := detectors.SeverityFromScore(score)
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 
 	ids := make([]string, 0, len(orders))
 	total := 0.0
@@ -657,14 +654,9 @@ func finding(ctx context.Context, env detectors.Env, rule rules.Rule, p Threshol
 	}
 	summary += "."
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.CookieStuffing, pub, winStart, winEnd, ""),
 		PublisherID:   pub,
-		Detector:      detectors.CookieStuffing,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   winStart.UTC(),

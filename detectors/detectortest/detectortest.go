@@ -86,7 +86,7 @@ func Run(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, 
 	t.Helper()
 	sig := &detectors.Signals{}
 	scope = ResolveNight(t, st, scope)
-	fs, err := d.Run(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Night: scope, Pack: pack, Signals: sig})
+	fs, err := detectors.RunOne(context.Background(), detectors.Env{DB: st.DB, RunID: "t", Night: scope, Pack: pack, Signals: sig}, d)
 	if err != nil {
 		t.Fatal(err)
 	}

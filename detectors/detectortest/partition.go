@@ -33,7 +33,7 @@ func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *
 	ctx := context.Background()
 	scope = ResolveNight(t, st, scope)
 	env := detectors.Env{DB: st.DB, RunID: "whole", Night: scope, Pack: pack, Signals: &detectors.Signals{}}
-	whole, err := d.Run(ctx, env)
+	whole, err := detectors.RunOne(ctx, env, d)
 	if err != nil {
 		t.Fatalf("whole run: %v", err)
 	}
@@ -72,7 +72,7 @@ func PartitionsAgree(t testing.TB, d detectors.Detector, st *store.Store, pack *
 		}
 		penv := detectors.Env{DB: pst.DB, RunID: "part", Night: scope, Pack: pack, Signals: &detectors.Signals{},
 			Part: part, Baselines: baselines}
-		fs, err := d.Run(ctx, penv)
+		fs, err := detectors.RunOne(ctx, penv, d)
 		pst.Close()
 		if err != nil {
 			t.Fatalf("partition %s: %v", part, err)

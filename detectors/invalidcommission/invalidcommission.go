@@ -504,9 +504,6 @@ func finding(rule rules.Rule, p Thresholds, t terms, orders []row, start, end ti
 	case level(p.MedOrders, p.MedShare, p.MedRatio, p.MedUSD):
 		severity = "medium"
 	}
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 	score := 0.0
 	if p.HighShare > 0 && p.HighUSD > 0 {
 		score = detectors.Round(0.5*math.Min(1, share/p.HighShare)+0.5*math.Min(1, disqU.usd()/p.HighUSD), 3)
@@ -556,14 +553,9 @@ func finding(rule rules.Rule, p Thresholds, t terms, orders []row, start, end ti
 	summary := fmt.Sprintf("%d of %d attributed orders break the commission terms (US$%.2f at stake): %s.",
 		len(orders), first.pubOrders, total.usd(), strings.Join(parts, ", "))
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.InvalidCommission, pub, start, end, ""),
 		PublisherID:   pub,
-		Detector:      detectors.InvalidCommission,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   start.UTC(),

@@ -269,9 +269,6 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		best := evs[0]
 		r := refByPath[k.ref]
 		severity := detectors.SeverityFromScore(best.Score)
-		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-			severity = rule.Severity
-		}
 		body := map[string]any{
 			"source":          "crawl_assets",
 			"brand":           r.Brand,
@@ -309,14 +306,10 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			return nil, err
 		}
 		out = append(out, detectors.Finding{
-			FindingID:     detectors.FindingID(detectors.LogoCopy, k.publisher, ws, we, "ref\x00"+k.ref),
+			Discriminator: "ref\x00" + k.ref,
 			PublisherID:   k.publisher,
-			Detector:      detectors.LogoCopy,
-			RuleID:        rule.ID,
-			RuleStatus:    rule.Status,
 			Severity:      severity,
 			Score:         best.Score,
-			PolicyRef:     rule.Policy,
 			Summary:       summary(r, best, n) + note,
 			Evidence:      ev,
 			WindowStart:   ws,

@@ -93,7 +93,7 @@ func TestRun(t *testing.T) {
 		asset{"favicon_ico", "https://junk.example/favicon.ico", []byte{0, 0, 1, 0, 0xff, 0xff, 1, 2, 3}},
 		asset{"logo", "https://junk.example/logo.png", []byte("\x89PNG\r\n\x1a\nnot really")})
 
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestRun(t *testing.T) {
 		}
 	}
 	// deterministic ids
-	again, _ := Detector{}.Run(context.Background(), env)
+	again, _ := detectors.RunOne(context.Background(), env, Detector{})
 	for i := range fs {
 		if again[i].FindingID != fs[i].FindingID {
 			t.Errorf("finding id changed: %s → %s", fs[i].FindingID, again[i].FindingID)
@@ -158,7 +158,7 @@ func TestRun(t *testing.T) {
 
 func TestNoCrawl(t *testing.T) {
 	env, _ := setup(t)
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil || len(fs) != 0 {
 		t.Fatalf("%v %v", fs, err)
 	}
@@ -176,7 +176,7 @@ func TestExceptions(t *testing.T) {
 	r := env.Pack.Rules[RuleName]
 	r.Exceptions = []rules.Exception{{Value: "LICENSED", Reason: "licensed banner"}}
 	env.Pack.Rules[RuleName] = r
-	if fs, err := (Detector{}).Run(context.Background(), env); err != nil || len(fs) != 0 {
+	if fs, err := detectors.RunOne(context.Background(), env, Detector{}); err != nil || len(fs) != 0 {
 		t.Errorf("exempt publisher flagged: %v %v", fs, err)
 	}
 }
@@ -193,7 +193,7 @@ func TestAHashOnly(t *testing.T) {
 		VALUES ('c1', 'og_image', 'https://big.example/og.png', 200, 'image/png', 300000, 'ff', 600, 600, ?)`, info.AHash); err != nil {
 		t.Fatal(err)
 	}
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil || len(fs) != 1 {
 		t.Fatalf("%v %v", fs, err)
 	}

@@ -49,11 +49,17 @@ type Stuffing struct{}
 // Code implements detectors.Detector.
 func (Stuffing) Code() string { return detectors.CookieStuffing }
 
+// RuleName implements detectors.RuleNamer.
+func (Stuffing) RuleName() string { return StuffingRule }
+
 // Popup is the page-code popup_traffic detector.
 type Popup struct{}
 
 // Code implements detectors.Detector.
 func (Popup) Code() string { return detectors.PopupTraffic }
+
+// RuleName implements detectors.RuleNamer.
+func (Popup) RuleName() string { return PopupRule }
 
 // candidate is one row of the Candidates query.
 type candidate struct {
@@ -304,9 +310,6 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 			names = append(names, "cloaked_to_shoppers")
 		}
 		severity := detectors.SeverityFromScore(score)
-		if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-			severity = rule.Severity
-		}
 		examples := f.signals
 		if len(examples) > maxExamples {
 			examples = examples[:maxExamples]
@@ -329,14 +332,10 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 			return nil, err
 		}
 		out = append(out, detectors.Finding{
-			FindingID:     detectors.FindingID(code, k.publisher, ws, we, "page\x00"+k.site),
+			Discriminator: "page\x00" + k.site,
 			PublisherID:   k.publisher,
-			Detector:      code,
-			RuleID:        rule.ID,
-			RuleStatus:    rule.Status,
 			Severity:      severity,
 			Score:         score,
-			PolicyRef:     rule.Policy,
 			Summary:       summary(k.site, names, len(f.signals)) + cloakNote(cloaked),
 			Evidence:      body,
 			WindowStart:   ws,

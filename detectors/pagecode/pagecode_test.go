@@ -27,7 +27,7 @@ type got struct {
 
 func run(t *testing.T, d detectors.Detector, env detectors.Env) ([]got, []detectors.Finding) {
 	t.Helper()
-	fs, err := d.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, d)
 	if err != nil {
 		t.Fatal(err)
 	}

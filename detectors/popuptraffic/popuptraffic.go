@@ -417,9 +417,6 @@ func finding(rule rules.Rule, p Thresholds, c candidate, d detail, start, end ti
 	if len(fired) < 2 && !strong || len(fired) == 0 {
 		severity = "low"
 	}
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 	if d.topHosts == nil {
 		d.topHosts = []hostCount{}
 	}
@@ -474,14 +471,9 @@ func finding(rule rules.Rule, p Thresholds, c candidate, d detail, start, end ti
 	summary := fmt.Sprintf("%s of %s clicks (%s) were pop-up windows opened by script%s; program share %s.",
 		detectors.Thousands(c.popups), detectors.Thousands(c.known), pct(c.share), how, pct(c.base.share))
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.PopupTraffic, c.id, start, end, ""),
 		PublisherID:   c.id,
-		Detector:      detectors.PopupTraffic,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   start.UTC(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"affwatch/detectors"
 	"affwatch/rules"
 )
 
@@ -183,7 +184,7 @@ func TestRunConceptFinding(t *testing.T) {
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	crawl(t, env, "r/1", "WEED", "https://greens.example/", at, Page{URL: "https://greens.example/menu", Title: "Kush and hash delivered",
 		Text: "Fresh kush buds and Moroccan hash in stock. Order from 3 grams, we ship discreet in vacuum sealed bags. Pay with bitcoin."})
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"affwatch/crawler"
+	"affwatch/detectors"
 	"affwatch/fixtures/pages/real"
 	"affwatch/rules"
 )
@@ -295,7 +296,7 @@ func TestRunLearnedSite(t *testing.T) {
 	crawl(t, env, "r/2", "P2", "https://dinners.example/", at,
 		withURL(learnedPage(t, "blog-sidebar-en.html"), "https://dinners.example/"),
 		withURL(learnedPage(t, "news-gambling-law-en.html"), "https://dinners.example/news"))
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}

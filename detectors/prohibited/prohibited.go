@@ -156,7 +156,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	}
 	var out []detectors.Finding
 	for _, k := range order {
-		fs, err := siteFindings(rule.ID, rule.Status, rule.Policy, rule.Severity, model, k, sites[k])
+		fs, err := siteFindings(model, k, sites[k])
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +267,7 @@ type evidencePage struct {
 // siteFindings makes one finding per category the site is about: the
 // site's score is its strongest page's, plus a little for each further
 // page about the same thing.
-func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
+func siteFindings(m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
 	var out []detectors.Finding
 	read := map[string]bool{}
 	for _, v := range s.views {
@@ -323,9 +323,6 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			pages = pages[:int(m.th.MaxPages)]
 		}
 		severity := detectors.SeverityFromScore(score)
-		if detectors.SeverityRank(severity) > detectors.SeverityRank(capSeverity) {
-			severity = capSeverity
-		}
 		ws, we := s.started.UTC(), s.finished.UTC()
 		body := map[string]any{
 			"source":        "page",
@@ -365,14 +362,10 @@ func siteFindings(ruleID, status, policy, capSeverity string, m *Model, k siteKe
 			return nil, err
 		}
 		out = append(out, detectors.Finding{
-			FindingID:     detectors.FindingID(detectors.ProhibitedContent, k.publisher, ws, we, k.site+"\x00"+c.Name),
+			Discriminator: k.site + "\x00" + c.Name,
 			PublisherID:   k.publisher,
-			Detector:      detectors.ProhibitedContent,
-			RuleID:        ruleID,
-			RuleStatus:    status,
 			Severity:      severity,
 			Score:         score,
-			PolicyRef:     policy,
 			Summary:       summary(k.site, c, flagged, len(read), pages[0]) + cloak.Note(),
 			Evidence:      evidence,
 			WindowStart:   ws,

@@ -82,7 +82,7 @@ func TestRunEndToEnd(t *testing.T) {
 	crawl(t, env, "old/3", "OLD", "https://reformed.example/", at.AddDate(0, -1, 0), withURL(casino, "https://reformed.example/"))
 	crawl(t, env, "r/3", "OLD", "https://reformed.example/", at, withURL(review, "https://reformed.example/"))
 
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if !f.WindowEnd.Equal(at.Add(5*time.Second)) || len(f.OrderIDs) != 0 || f.CommissionUSD != 0 {
 		t.Errorf("window/orders: %+v", f)
 	}
-	again, err := Detector{}.Run(context.Background(), env)
+	again, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	// a later run with --no-crawl judges the same stored visits and says so
 	env.RunID, env.Signals = "r2", &detectors.Signals{}
-	later, err := Detector{}.Run(context.Background(), env)
+	later, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestRunEndToEnd(t *testing.T) {
 
 func TestRunWithoutCrawl(t *testing.T) {
 	env := newEnv(t)
-	fs, err := Detector{}.Run(context.Background(), env)
+	fs, err := detectors.RunOne(context.Background(), env, Detector{})
 	if err != nil {
 		t.Fatal(err)
 	}

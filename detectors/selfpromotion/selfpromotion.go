@@ -438,9 +438,6 @@ func judge(rule rules.Rule, p Thresholds, u usability, l link, s shares, lbStart
 	if len(signals) < 2 && detectors.SeverityRank(severity) > detectors.SeverityRank("low") {
 		severity = "low"
 	}
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 
 	var ev evidence
 	ev.Seller.ID, ev.Seller.Name = l.seller, l.sellerName
@@ -463,14 +460,10 @@ func judge(rule rules.Rule, p Thresholds, u usability, l link, s shares, lbStart
 	orderIDs := nonNil(s.orderIDs)
 	sort.Strings(orderIDs)
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.SelfPromotion, l.publisher, ws, we, l.seller),
+		Discriminator: l.seller,
 		PublisherID:   l.publisher,
-		Detector:      detectors.SelfPromotion,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary(l, ct, ot, clicksOK, ordersOK),
 		Evidence:      body,
 		WindowStart:   ws,

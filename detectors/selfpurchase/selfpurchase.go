@@ -616,9 +616,6 @@ func finding(env detectors.Env, rule rules.Rule, p Thresholds, pub string, links
 	if singleWeak {
 		severity = "low"
 	}
-	if detectors.SeverityRank(severity) > detectors.SeverityRank(rule.Severity) {
-		severity = rule.Severity
-	}
 	ws, we := scopeStart, scopeEnd
 	if !env.Night.IsNight() {
 		ws = first.Truncate(24 * time.Hour)
@@ -677,14 +674,9 @@ func finding(env detectors.Env, rule rules.Rule, p Thresholds, pub string, links
 	summary := fmt.Sprintf("%d of the publisher's %d attributed orders (%s) were placed by %d buyer(s) tied to it by %s, US$%.2f commission; %d of %d publishers with orders have any such order.",
 		len(orderIDs), attributed, pct(share), len(buyers), how, detectors.Round(commission, 2), pop.publishersWithLinked, pop.publishersWithOrders)
 	return detectors.Finding{
-		FindingID:     detectors.FindingID(detectors.SelfPurchase, pub, ws, we, ""),
 		PublisherID:   pub,
-		Detector:      detectors.SelfPurchase,
-		RuleID:        rule.ID,
-		RuleStatus:    rule.Status,
 		Severity:      severity,
 		Score:         score,
-		PolicyRef:     rule.Policy,
 		Summary:       summary,
 		Evidence:      body,
 		WindowStart:   ws,
