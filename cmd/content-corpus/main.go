@@ -1,6 +1,6 @@
 // Command content-corpus keeps the corpus of real pages of issue 18
 // outside the repository: `scan` proposes manifest rows from a fetched
-// snapshot of a public repository (its HTML, PHP and Markdown pages with
+// snapshot of a public repository (its HTML, PHP and Markdown (and MDX) pages with
 // enough visible text, one label for the pages that pass a required
 // pattern), `build` copies every manifest row's file out of the snapshots
 // into the cache (.cache/content-corpus), checking each file's hash.
@@ -145,7 +145,7 @@ func hash(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-var pageExt = regexp.MustCompile(`(?i)\.(html?|php|md|markdown|tsx|jsx|vue|astro)$`)
+var pageExt = regexp.MustCompile(`(?i)\.(html?|php|md|mdx|markdown|tsx|jsx|vue|astro)$`)
 
 func scan(args []string) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)

@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
-	flag.Float64Var(&trainOpt.GroupPower, "group-power", 0, "pages weigh 1/group size^this (0: unweighted, the default)")
+	flag.Float64Var(&trainOpt.GroupPower, "group-power", 0, "pages weigh 1/group size^this (0: the default, 1: every site weighs the same; negative: unweighted)")
 	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: train-content [--eval] [flags]\n\nTrains (or, with --eval, cross-validates) the learned classifier of prohibited_content.\nThe real-page corpus must be in --cache: run `go run ./cmd/content-corpus build` first.\n\n")

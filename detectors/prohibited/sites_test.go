@@ -11,8 +11,12 @@ import (
 	"affwatch/rules"
 )
 
-// The loopback fixture sites (fixtures/sites) that the demo crawls: only
-// the gambling site is about prohibited content.
+// The loopback fixture sites (fixtures/sites) that the demo crawls: the
+// gambling site is about prohibited content, and so is the brand
+// look-alike, which calls itself "the official AliExpress partner portal"
+// and hands out coupons: misleading (C.6.q). Models trained on the fifth
+// corpus round score it 0.73–0.78 for misleading, weighted by site or not
+// (the fourth round's model 0.49, under its threshold).
 func TestFixtureSites(t *testing.T) {
 	pack, err := rules.Default()
 	if err != nil {
@@ -39,8 +43,11 @@ func TestFixtureSites(t *testing.T) {
 			got = append(got, c.Category)
 		}
 		want := ""
-		if host == "lucky-spin-bets.online" {
+		switch host {
+		case "lucky-spin-bets.online":
 			want = "gambling"
+		case "aliexpress-deals.net":
+			want = "misleading"
 		}
 		if strings.Join(got, ",") != want {
 			t.Errorf("%s: flagged %v, want %q", strings.TrimPrefix(f, "../../"), got, want)

@@ -35,9 +35,12 @@ type TrainOptions struct {
 	Rate        float64 // AdaGrad step (0.4)
 	L2          float64 // weight decay per step on touched weights (1e-6)
 	MaxPosRatio float64 // positives weigh at most this many negatives (1: unweighted; the Platt step maps the weighted scores back to probabilities)
-	// GroupPower weighs each page by 1/size^GroupPower of its group (0:
-	// unweighted, the default: 0.5, with positives weighed up to 10,
-	// ranked worse in grouped cross-validation than unweighted pages)
+	// GroupPower weighs each page by 1/size^GroupPower of its group (1,
+	// every site weighs the same; negative: every page weighs the same).
+	// A site of 150 documentation pages otherwise outweighs the single
+	// pages of 40 others, and the clean side learns that site's words
+	// rather than what explaining pages share (grouped cross-validation
+	// of the fifth corpus round, docs/BENCHMARKS.md)
 	GroupPower float64
 	// MinGroups: a feature is learned only when pages of at least this many
 	// groups carry it (3; negative: every feature). A word only one site
@@ -76,7 +79,10 @@ func (o *TrainOptions) defaults() {
 	case o.MinGroups < 0:
 		o.MinGroups = 0
 	}
-	if o.GroupPower < 0 {
+	switch {
+	case o.GroupPower == 0:
+		o.GroupPower = 1
+	case o.GroupPower < 0:
 		o.GroupPower = 0
 	}
 	if o.TargetPrecision == 0 {
