@@ -175,8 +175,12 @@ func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{queries["ChangedBuyers"], queries["DropChangedBuyers"], queries["BuyerIdents"],
-		`DROP TABLE sp_changed_buyers`, `DELETE FROM self_purchase_buyer_idents_of`} {
+	steps := []string{queries["ChangedBuyers"], queries["DropChangedBuyers"], queries["BuyerIdents"], `DROP TABLE sp_changed_buyers`}
+	if !was.Valid {
+		// Nothing kept yet: every buyer is new, without finding out.
+		steps = []string{`DELETE FROM self_purchase_buyer_idents`, `DELETE FROM self_purchase_buyer_rows`, queries["AllBuyerIdents"]}
+	}
+	for _, q := range append(steps, `DELETE FROM self_purchase_buyer_idents_of`) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("buyer identifiers: %w", err)
 		}
