@@ -175,12 +175,25 @@ func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	defer tx.Rollback()
-	steps := []string{queries["ChangedBuyers"], queries["DropChangedBuyers"], queries["BuyerIdents"], `DROP TABLE sp_changed_buyers`}
-	if !was.Valid {
-		// Nothing kept yet: every buyer is new, without finding out.
-		steps = []string{`DELETE FROM self_purchase_buyer_idents`, `DELETE FROM self_purchase_buyer_rows`, queries["AllBuyerIdents"]}
+	// Nothing kept yet (a first night): every buyer is new, without
+	// finding out.
+	all := !was.Valid
+	find := []string{queries["ChangedBuyers"], queries["DropChangedBuyers"]}
+	if all {
+		find = []string{`CREATE OR REPLACE TEMP TABLE sp_changed_buyers (buyer_id VARCHAR)`,
+			`DELETE FROM self_purchase_buyer_idents`, `DELETE FROM self_purchase_buyer_rows`}
 	}
-	for _, q := range append(steps, `DELETE FROM self_purchase_buyer_idents_of`) {
+	for _, q := range find {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("buyer identifiers: %w", err)
+		}
+	}
+	for _, q := range []string{queries["BuyerIdents"], queries["BuyerRows"]} {
+		if _, err := tx.ExecContext(ctx, q, all); err != nil {
+			return fmt.Errorf("buyer identifiers: %w", err)
+		}
+	}
+	for _, q := range []string{`DROP TABLE sp_changed_buyers`, `DELETE FROM self_purchase_buyer_idents_of`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("buyer identifiers: %w", err)
 		}

@@ -186,9 +186,9 @@ DELETE FROM self_purchase_buyer_idents WHERE buyer_id IN (SELECT buyer_id FROM s
 DELETE FROM self_purchase_buyer_rows WHERE buyer_id IS NULL OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
 
 -- name: BuyerIdents
--- self_purchase_buyer_idents of the changed buyers, compared, and the
--- hashes they were read with. A buyer is one row of the dataset (the
--- loader keeps buyer_id unique), so its (kind, value) pairs are distinct.
+-- self_purchase_buyer_idents of the changed buyers ($1: of every buyer, a
+-- first build), compared. A buyer is one row of the dataset (the loader
+-- keeps buyer_id unique), so its (kind, value) pairs are distinct.
 INSERT INTO self_purchase_buyer_idents
 SELECT buyer_id, kind, self_purchase_ident_value(kind, val)
 FROM (
@@ -201,28 +201,13 @@ FROM (
 )
 WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
   AND self_purchase_ident_value(kind, val) <> ''
-  AND buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
+  AND ($1::BOOLEAN OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers));
+
+-- name: BuyerRows
+-- The hashes the changed buyers ($1: every buyer) were read with.
 INSERT INTO self_purchase_buyer_rows
 SELECT buyer_id, hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip) FROM buyers
-WHERE buyer_id IS NULL OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
-
--- name: AllBuyerIdents
--- The first build: every buyer of the dataset (BuyerIdents without the
--- changed buyers' filter, which on a first night holds them all).
-INSERT INTO self_purchase_buyer_idents
-SELECT buyer_id, kind, self_purchase_ident_value(kind, val)
-FROM (
-    SELECT buyer_id, 'email' AS kind, email_hash AS val FROM buyers
-    UNION ALL SELECT buyer_id, 'phone', phone_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'payment', payment_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'address', address_hash FROM buyers
-    UNION ALL SELECT buyer_id, 'device', device_id FROM buyers
-    UNION ALL SELECT buyer_id, 'ip', ip FROM buyers
-)
-WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
-  AND self_purchase_ident_value(kind, val) <> '';
-INSERT INTO self_purchase_buyer_rows
-SELECT buyer_id, hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip) FROM buyers;
+WHERE $1::BOOLEAN OR buyer_id IS NULL OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers);
 
 -- name: GlobalLinks
 -- $1 scope start, $2 scope end, $3 history start (TIMESTAMP), $4
