@@ -336,6 +336,10 @@ func (r *nightRun) importPartitions(ctx context.Context) error {
 		tx.Rollback()
 		return err
 	}
+	if err := store.ImportReferenceLists(ctx, tx, r.runID, r.partDirs); err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}

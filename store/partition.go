@@ -11,13 +11,13 @@ import (
 
 // A partition's hand-over to the merge (affwatch run --partition i/N, then
 // affwatch merge) is a folder of Parquet files, one per table, holding what
-// penalties and reports need from that partition: its findings and the
-// signals it went without, its orders (the money of 7.8 and the program's
-// click-to-order times), the clicks of its flagged publishers and the
-// clicks its orders are credited to, the profiles (publishers, sites,
-// sellers, buyers, ads), its crawl rows, and the load ledger and
-// quarantine of its input files. Everything else (the bulk of the clicks)
-// stays in the partition's database.
+// penalties and reports need from that partition: its findings, the
+// signals it went without and the reference lists it labelled with, its
+// orders (the money of 7.8 and the program's click-to-order times), the
+// clicks of its flagged publishers and the clicks its orders are credited
+// to, the profiles (publishers, sites, sellers, buyers, ads), its crawl
+// rows, and the load ledger and quarantine of its input files. Everything
+// else (the bulk of the clicks) stays in the partition's database.
 
 // partitionTable is one table of the hand-over: what to export and how the
 // merge inserts it.
@@ -38,6 +38,7 @@ var partitionTables = []partitionTable{
 	{name: "quarantine", export: `SELECT * FROM quarantine WHERE run_id = %[1]s`},
 	{name: "findings", export: `SELECT * FROM findings WHERE run_id = %[1]s`},
 	{name: "signals_unavailable", export: `SELECT * FROM signals_unavailable WHERE run_id = %[1]s`},
+	{name: "reference_lists", export: `SELECT * FROM reference_lists WHERE run_id = %[1]s`},
 	{name: "orders", export: `SELECT * FROM orders`, key: []string{"order_id"}},
 	{name: "clicks", export: `SELECT * FROM clicks c
 		WHERE c.publisher_id IN (SELECT publisher_id FROM findings WHERE run_id = %[1]s)
@@ -176,6 +177,30 @@ func boolLiteral(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// ImportReferenceLists records, for the merge run, the reference lists the
+// partitions labelled their traffic with: one row per list and version,
+// its matches summed over the partitions (each labelled its own clicks and
+// orders), as a whole run's run.json lists them.
+func ImportReferenceLists(ctx context.Context, tx *sql.Tx, runID string, dirs []string) error {
+	files := make([]string, len(dirs))
+	for i, dir := range dirs {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		files[i] = QuoteLiteral(filepath.Join(abs, "reference_lists.parquet"))
+	}
+	q := `INSERT INTO reference_lists
+		SELECT ` + QuoteLiteral(runID) + `, kind, name, class, version, sha256, path, entries, rejected,
+		       any_value(first_rejects ORDER BY filename), sum(matched)::BIGINT
+		FROM read_parquet([` + strings.Join(files, ", ") + `], filename = true)
+		GROUP BY kind, name, class, version, sha256, path, entries, rejected`
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("merge reference lists: %w", err)
+	}
+	return nil
 }
 
 // ImportSignals records, for the merge run, the signals every partition

@@ -61,9 +61,9 @@ func TestPartitionedNightEqualsWholeRun(t *testing.T) {
 			t.Errorf("%s: the merge of 4 partitions differs from the whole run (-whole +merged):\n%s", name, outputDiff(t, name, a, b))
 		}
 	}
-	// run.json: the same signals unavailable, totals and counts (inputs,
-	// ids and times are the run's own).
-	for _, key := range []string{"signals_unavailable", "totals", "counts", "quarantine"} {
+	// run.json: the same signals unavailable, reference lists, totals and
+	// counts (inputs, ids and times are the run's own).
+	for _, key := range []string{"signals_unavailable", "reference_lists", "totals", "counts", "quarantine"} {
 		a, b := manifestKey(t, filepath.Join(whole, "run.json"), key), manifestKey(t, filepath.Join(merged, "run.json"), key)
 		if d := cmp.Diff(a, b); d != "" {
 			t.Errorf("run.json %s: the merge differs from the whole run (-whole +merged):\n%s", key, d)
