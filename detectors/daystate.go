@@ -124,16 +124,11 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 	if len(stale) == 0 {
 		return nil
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return InTx(ctx, db, func(tx *sql.Tx) error { return s.compute(ctx, tx, stale, deps) })
+}
+
+// compute fills the stale days' rows in tx.
+func (s DayState) compute(ctx context.Context, tx *sql.Tx, stale []time.Time, deps map[string]string) error {
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE day_state_days (day DATE)`); err != nil {
 		return err
 	}
@@ -159,6 +154,26 @@ func (s DayState) Update(ctx context.Context, db *sql.DB, start, end time.Time) 
 	first, last := stale[0], stale[len(stale)-1].AddDate(0, 0, 1)
 	if _, err := tx.ExecContext(ctx, s.Compute, append([]any{first.Add(-s.Lead), last}, s.Args...)...); err != nil {
 		return fmt.Errorf("%s of %s … %s: %w", s.State, first.Format(time.DateOnly), stale[len(stale)-1].Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction on one connection of db, committed when
+// fn returns nil: the temporary tables fn's statements share are visible
+// only on the connection that made them.
+func InTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

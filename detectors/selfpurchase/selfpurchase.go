@@ -164,44 +164,31 @@ func updateBuyerIdents(ctx context.Context, db *sql.DB) error {
 	if was.Valid && was.String == now {
 		return nil
 	}
-	// One connection: the changed buyers are a temporary table.
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	// Nothing kept yet (a first night): every buyer is new, without
 	// finding out.
 	all := !was.Valid
-	find := []string{queries["ChangedBuyers"], queries["DropChangedBuyers"]}
+	type step struct {
+		query string
+		args  []any
+	}
+	steps := []step{{queries["ChangedBuyers"], nil}, {queries["DropChangedBuyers"], nil}}
 	if all {
-		find = []string{`CREATE OR REPLACE TEMP TABLE sp_changed_buyers (buyer_id VARCHAR)`,
-			`DELETE FROM self_purchase_buyer_idents`, `DELETE FROM self_purchase_buyer_rows`}
+		steps = []step{{`CREATE OR REPLACE TEMP TABLE sp_changed_buyers (buyer_id VARCHAR)`, nil},
+			{`DELETE FROM self_purchase_buyer_idents`, nil}, {`DELETE FROM self_purchase_buyer_rows`, nil}}
 	}
-	for _, q := range find {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("buyer identifiers: %w", err)
+	steps = append(steps,
+		step{queries["BuyerIdents"], []any{all}}, step{queries["BuyerRows"], []any{all}},
+		step{`DROP TABLE sp_changed_buyers`, nil}, step{`DELETE FROM self_purchase_buyer_idents_of`, nil},
+		step{`INSERT INTO self_purchase_buyer_idents_of VALUES (?)`, []any{now}})
+	// One connection: the changed buyers are a temporary table.
+	return detectors.InTx(ctx, db, func(tx *sql.Tx) error {
+		for _, st := range steps {
+			if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
+				return fmt.Errorf("buyer identifiers: %w", err)
+			}
 		}
-	}
-	for _, q := range []string{queries["BuyerIdents"], queries["BuyerRows"]} {
-		if _, err := tx.ExecContext(ctx, q, all); err != nil {
-			return fmt.Errorf("buyer identifiers: %w", err)
-		}
-	}
-	for _, q := range []string{`DROP TABLE sp_changed_buyers`, `DELETE FROM self_purchase_buyer_idents_of`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("buyer identifiers: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO self_purchase_buyer_idents_of VALUES (?)`, now); err != nil {
-		return fmt.Errorf("buyer identifiers: %w", err)
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // searchIdentifiers makes globals.self_purchase_identifiers: the part of
