@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type Env struct {
 	// ends, with its time and the findings it kept: the run logs them, so
 	// an operator sees which detector a long night is in.
 	OnDetector func(code string, done bool, took time.Duration, findings int)
+	// Log, when set, hears how long each program-wide table took (debug
+	// level): the state a night keeps is where a slow night's time goes.
+	Log *slog.Logger
 }
 
 // Detector is one rule of the program, checked over whole tables.

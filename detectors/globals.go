@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"affwatch/store"
 )
@@ -55,13 +56,20 @@ func PrepareGlobals(ctx context.Context, env Env, tables []GlobalTable) error {
 			return fmt.Errorf("global table %q: bad name", t.Name)
 		}
 		if env.Baselines == "" {
+			t0 := time.Now()
 			if t.Prepare != nil {
 				if err := t.Prepare(ctx, env.DB); err != nil {
 					return fmt.Errorf("global table %s: %w", t.Name, err)
 				}
 			}
+			prepared := time.Since(t0)
 			if err := makeGlobal(ctx, env.DB, t); err != nil {
 				return fmt.Errorf("global table %s: %w", t.Name, err)
+			}
+			if env.Log != nil {
+				env.Log.Debug("global table made", "table", t.Name,
+					"state_seconds", fmt.Sprintf("%.2f", prepared.Seconds()),
+					"query_seconds", fmt.Sprintf("%.2f", (time.Since(t0)-prepared).Seconds()))
 			}
 			continue
 		}

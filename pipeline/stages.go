@@ -302,7 +302,7 @@ func (r *nightRun) detect(ctx context.Context) error {
 	r.night = night
 	log := r.log
 	env := detectors.Env{DB: r.st.DB, RunID: r.runID, Night: night, Pack: r.cfg.Pack, Signals: r.signals,
-		Part: r.cfg.Part, Baselines: r.cfg.Baselines,
+		Part: r.cfg.Part, Baselines: r.cfg.Baselines, Log: r.log,
 		OnDetector: func(code string, done bool, took time.Duration, n int) {
 			if !done {
 				log.Info("detector started", "detector", code)

@@ -102,18 +102,16 @@ WITH d AS (
     SELECT DISTINCT device_id FROM cookie_stuffing_tag_state
     WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE) AND mechanism = 'not_landed' AND device_id IS NOT NULL
 ),
+-- One pass over the state: the aggregates skip the orders' rows (NULL
+-- publisher), which only say the device ordered.
 seen AS (
-    SELECT s.device_id, count(DISTINCT s.publisher_id) AS landed_pubs, min(s.publisher_id) AS landed_pub
+    SELECT s.device_id, count(DISTINCT s.publisher_id) AS landed_pubs, min(s.publisher_id) AS landed_pub,
+           bool_or(s.publisher_id IS NULL) AS ordered
     FROM cookie_stuffing_device_state s SEMI JOIN d ON d.device_id = s.device_id
-    WHERE s.publisher_id IS NOT NULL
     GROUP BY 1
-),
-bought AS (
-    SELECT DISTINCT s.device_id FROM cookie_stuffing_device_state s SEMI JOIN d ON d.device_id = s.device_id
-    WHERE s.publisher_id IS NULL
 )
-SELECT d.device_id, coalesce(s.landed_pubs, 0) AS landed_pubs, s.landed_pub, b.device_id IS NOT NULL AS ordered
-FROM d LEFT JOIN seen s ON s.device_id = d.device_id LEFT JOIN bought b ON b.device_id = d.device_id;
+SELECT d.device_id, coalesce(s.landed_pubs, 0) AS landed_pubs, s.landed_pub, coalesce(s.ordered, false) AS ordered
+FROM d LEFT JOIN seen s ON s.device_id = d.device_id;
 
 -- name: GlobalRepeatBuyers
 -- The first order of every buyer who could have ordered before one of the

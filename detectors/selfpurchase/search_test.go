@@ -220,6 +220,86 @@ func TestSearchEqualsWholeGraph(t *testing.T) {
 	}
 }
 
+// TestKeyCollisionsNeverLinkStrangers checks what the search's 64-bit
+// value keys may cost when two values share one (migration 012): made to
+// collide by the thousand, the links found are a subset of the true ones,
+// none stronger. The search only decides by key which nodes to visit; the
+// links are walked over the values' strings.
+func TestKeyCollisionsNeverLinkStrangers(t *testing.T) {
+	st := detectortest.Store(t, householdWorld(2))
+	ctx := context.Background()
+	first := time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC)
+	p := Thresholds{LookbackDays: 90, OrderHistoryDays: 30, MaxIdentifierBuyers: 40, MaxHops: 5, HopDecay: 0.9, MinLinkStrength: 0.02}
+	pl := plan{p: p, historyStart: first, scopeStart: first, scopeEnd: first.AddDate(0, 0, 10)}
+	env := detectors.Env{DB: st.DB}
+	if err := detectors.PrepareGlobals(ctx, env, pl.globalTables()); err != nil {
+		t.Fatal(err)
+	}
+	strength := map[string]float64{}
+	for _, l := range linkStrengths(t, st) {
+		strength[l.pair] = l.strength
+	}
+	var values int64
+	if err := st.DB.QueryRow(`SELECT count(DISTINCT vkey) FROM (SELECT vkey FROM self_purchase_ident_state UNION ALL SELECT vkey FROM self_purchase_buyer_idents)`).Scan(&values); err != nil {
+		t.Fatal(err)
+	}
+	// Fold every key into values/3 buckets: most values now share a key.
+	buckets := values / 3
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE OR REPLACE MACRO self_purchase_value_key(kind, val) AS CAST(md5_number(kind || ':' || val) >> 64 AS UBIGINT) %% %d`, buckets),
+		fmt.Sprintf(`UPDATE self_purchase_ident_state SET vkey = vkey %% %d`, buckets),
+		fmt.Sprintf(`UPDATE self_purchase_buyer_idents SET vkey = vkey %% %d`, buckets),
+	} {
+		if _, err := st.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := detectors.PrepareGlobals(ctx, env, pl.globalTables()); err != nil {
+		t.Fatal(err)
+	}
+	collided := linkStrengths(t, st)
+	for _, l := range collided {
+		want, ok := strength[l.pair]
+		if !ok {
+			t.Errorf("with colliding keys the search linked %s, which share no value path", l.pair)
+			continue
+		}
+		if l.strength > want+1e-12 {
+			t.Errorf("%s: strength %.6g with colliding keys, %.6g without", l.pair, l.strength, want)
+		}
+	}
+	t.Logf("%d values in %d key buckets: %d links, %d without collisions", values, buckets, len(collided), len(strength))
+	if len(strength) < 50 {
+		t.Errorf("%d links without collisions: the world no longer tests the search", len(strength))
+	}
+}
+
+type linkStrength struct {
+	pair     string
+	strength float64
+}
+
+func linkStrengths(t *testing.T, st *store.Store) []linkStrength {
+	t.Helper()
+	rows, err := st.DB.Query(`SELECT pub || '→' || buyer_id, max(strength) FROM globals.self_purchase_links GROUP BY 1 ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []linkStrength
+	for rows.Next() {
+		var l linkStrength
+		if err := rows.Scan(&l.pair, &l.strength); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func links(t *testing.T, st *store.Store) []string {
 	t.Helper()
 	rows, err := st.DB.Query(`SELECT pub, buyer_id, hard, strength, hops, path::VARCHAR FROM globals.self_purchase_links ORDER BY ALL`)

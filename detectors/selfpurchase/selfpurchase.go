@@ -246,7 +246,7 @@ func (pl plan) searchIdentifiers(ctx context.Context, conn *sql.Conn) error {
 			return err
 		}
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE globals.self_purchase_identifiers AS "+queries["GlobalIdentifiers"], int64(p.MaxIdentifierBuyers)); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE globals.self_purchase_identifiers AS "+queries["GlobalIdentifiers"], int64(p.MaxIdentifierBuyers), pl.identStart, pl.scopeEnd); err != nil {
 		return fmt.Errorf("identifier search: %w", err)
 	}
 	return nil

@@ -42,12 +42,15 @@
 -- frontier to the nodes those values can still reach strongly enough.
 -- What the rounds touch is the part of the graph the search below
 -- (GlobalLinks) can walk; the rest of the 90-day graph is never built.
+-- The rounds name nodes and values by key (migration 012): a probe of the
+-- look-back's identifiers then reads two integer columns, not strings;
+-- GlobalIdentifiers reads the strings of what the search kept, once.
 -- sp_bound: the strongest path any round found to a node (an upper
 -- bound: a path may not revisit a node, the rounds don't check), and the
 -- factor a further hop multiplies by (1 from a publisher the search starts
 -- at, hop_decay after).
 CREATE OR REPLACE TEMP TABLE sp_bound AS
-SELECT DISTINCT 'P:' || publisher_id AS node, NULL::VARCHAR AS buyer_id, 1.0::DOUBLE AS strength, 1.0::DOUBLE AS factor
+SELECT DISTINCT self_purchase_node_key('P:' || publisher_id) AS nkey, false AS buyer, 1.0::DOUBLE AS strength, 1.0::DOUBLE AS factor
 FROM orders
 WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2;
 
@@ -55,6 +58,8 @@ WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND ts >= $1 AND ts < $2;
 -- The publishers' identifiers (compared, node 'P:' || publisher_id), the
 -- first frontier, the values counted so far and their holders.
 CREATE OR REPLACE TEMP TABLE sp_pub_idents AS
+SELECT node, self_purchase_node_key(node) AS nkey, kind, val, self_purchase_value_key(kind, val) AS vkey
+FROM (
 SELECT DISTINCT 'P:' || publisher_id AS node, kind, self_purchase_ident_value(kind, val) AS val
 FROM (
     SELECT publisher_id, 'entity' AS kind, entity_id AS val FROM publishers
@@ -65,56 +70,57 @@ FROM (
     UNION ALL SELECT publisher_id, 'ip', ip FROM publishers
 )
 WHERE publisher_id IS NOT NULL AND publisher_id <> '' AND val IS NOT NULL AND val <> ''
-  AND self_purchase_ident_value(kind, val) <> '';
+  AND self_purchase_ident_value(kind, val) <> ''
+);
 CREATE OR REPLACE TEMP TABLE sp_frontier AS SELECT * FROM sp_bound;
-CREATE OR REPLACE TEMP TABLE sp_values (kind VARCHAR, val VARCHAR, holders BIGINT, buyers BIGINT);
-CREATE OR REPLACE TEMP TABLE sp_holders (node VARCHAR, kind VARCHAR, val VARCHAR);
+CREATE OR REPLACE TEMP TABLE sp_values (vkey UBIGINT, holders BIGINT, buyers BIGINT);
+CREATE OR REPLACE TEMP TABLE sp_holders (nkey UBIGINT, buyer BOOLEAN, vkey UBIGINT);
 
 -- name: FrontierValues
 -- $1 identifier look-back start, $2 scope end. The values the frontier's
 -- nodes hold (a buyer's from the buyers dataset and from the look-back's
 -- orders and clicks), each with the strength a hop over it starts from.
 CREATE OR REPLACE TEMP TABLE sp_fvals AS
-SELECT DISTINCT node, s, kind, val FROM (
-    SELECT f.node, f.strength * f.factor AS s, p.kind, p.val
-    FROM sp_frontier f JOIN sp_pub_idents p ON p.node = f.node
+SELECT DISTINCT nkey, s, vkey FROM (
+    SELECT f.nkey, f.strength * f.factor AS s, p.vkey
+    FROM sp_frontier f JOIN sp_pub_idents p ON p.nkey = f.nkey
     UNION ALL
-    SELECT f.node, f.strength * f.factor, b.kind, b.val
-    FROM sp_frontier f JOIN self_purchase_buyer_idents b ON b.buyer_id = f.buyer_id
+    SELECT f.nkey, f.strength * f.factor, b.vkey
+    FROM sp_frontier f JOIN self_purchase_buyer_idents b ON b.nkey = f.nkey
     UNION ALL
-    SELECT f.node, f.strength * f.factor, i.kind, i.val
-    FROM sp_frontier f JOIN self_purchase_ident_state i ON i.buyer_id = f.buyer_id
+    SELECT f.nkey, f.strength * f.factor, i.vkey
+    FROM sp_frontier f JOIN self_purchase_ident_state i ON i.nkey = f.nkey
     WHERE i.day >= CAST($1 AS DATE) AND i.day < CAST($2 AS DATE)
 );
 
 -- name: NewValues
 -- sp_new: the frontier's values whose holders are not counted yet.
 CREATE OR REPLACE TEMP TABLE sp_new AS
-SELECT DISTINCT kind, val FROM sp_fvals f
-WHERE NOT EXISTS (SELECT 1 FROM sp_values v WHERE v.kind = f.kind AND v.val = f.val);
+SELECT DISTINCT vkey FROM sp_fvals f
+WHERE NOT EXISTS (SELECT 1 FROM sp_values v WHERE v.vkey = f.vkey);
 
 -- name: CountHolders
 -- $1 identifier look-back start, $2 scope end. Every holder of the new
 -- values over the whole program.
 INSERT INTO sp_holders
-SELECT DISTINCT node, kind, val FROM (
-    SELECT p.node, p.kind, p.val
-    FROM sp_pub_idents p SEMI JOIN sp_new n ON n.kind = p.kind AND n.val = p.val
+SELECT DISTINCT nkey, buyer, vkey FROM (
+    SELECT p.nkey, false AS buyer, p.vkey
+    FROM sp_pub_idents p SEMI JOIN sp_new n ON n.vkey = p.vkey
     UNION ALL
-    SELECT 'B:' || b.buyer_id, b.kind, b.val
-    FROM self_purchase_buyer_idents b SEMI JOIN sp_new n ON n.kind = b.kind AND n.val = b.val
+    SELECT b.nkey, true, b.vkey
+    FROM self_purchase_buyer_idents b SEMI JOIN sp_new n ON n.vkey = b.vkey
     UNION ALL
-    SELECT 'B:' || i.buyer_id, i.kind, i.val
-    FROM self_purchase_ident_state i SEMI JOIN sp_new n ON n.kind = i.kind AND n.val = i.val
+    SELECT i.nkey, i.nkey IS NOT NULL, i.vkey
+    FROM self_purchase_ident_state i SEMI JOIN sp_new n ON n.vkey = i.vkey
     WHERE i.day >= CAST($1 AS DATE) AND i.day < CAST($2 AS DATE)
 );
 
 -- name: CountValues
 -- Each new value's holder and buyer counts.
 INSERT INTO sp_values
-SELECT h.kind, h.val, count(*), count(*) FILTER (WHERE starts_with(h.node, 'B:'))
-FROM sp_holders h SEMI JOIN sp_new n ON n.kind = h.kind AND n.val = h.val
-GROUP BY h.kind, h.val;
+SELECT h.vkey, count(*), count(*) FILTER (WHERE h.buyer)
+FROM sp_holders h SEMI JOIN sp_new n ON n.vkey = h.vkey
+GROUP BY h.vkey;
 
 -- name: NextFrontier
 -- $1 max_identifier_buyers, $2 min_link_strength, $3 hop_decay. The nodes
@@ -123,21 +129,20 @@ GROUP BY h.kind, h.val;
 -- more strongly than any round before: the next frontier.
 CREATE OR REPLACE TEMP TABLE sp_frontier AS
 WITH reached AS (
-    SELECT h.node, max(f.s / (v.holders - 1)) AS strength
+    SELECT h.nkey, h.buyer, max(f.s / (v.holders - 1)) AS strength
     FROM sp_fvals f
-    JOIN sp_values v ON v.kind = f.kind AND v.val = f.val
-    JOIN sp_holders h ON h.kind = f.kind AND h.val = f.val AND h.node <> f.node
+    JOIN sp_values v ON v.vkey = f.vkey
+    JOIN sp_holders h ON h.vkey = f.vkey AND h.nkey <> f.nkey
     WHERE v.holders >= 2 AND v.buyers <= $1 AND f.s / (v.holders - 1) >= $2 * (1 - 1e-9)
-    GROUP BY h.node
+    GROUP BY h.nkey, h.buyer
 )
-SELECT r.node, CASE WHEN starts_with(r.node, 'B:') THEN substr(r.node, 3) END AS buyer_id,
-       r.strength, $3::DOUBLE AS factor
-FROM reached r LEFT JOIN sp_bound b ON b.node = r.node
-WHERE b.node IS NULL OR r.strength > b.strength;
+SELECT r.nkey, r.buyer, r.strength, $3::DOUBLE AS factor
+FROM reached r LEFT JOIN sp_bound b ON b.nkey = r.nkey
+WHERE b.nkey IS NULL OR r.strength > b.strength;
 
 -- name: MoveBound
 -- The frontier's strengths become the nodes' bounds.
-DELETE FROM sp_bound WHERE node IN (SELECT node FROM sp_frontier);
+DELETE FROM sp_bound WHERE nkey IN (SELECT nkey FROM sp_frontier);
 INSERT INTO sp_bound SELECT * FROM sp_frontier;
 
 -- name: GlobalIdentifiers
@@ -146,12 +151,31 @@ INSERT INTO sp_bound SELECT * FROM sp_frontier;
 -- nodes hold (a value only one node holds links nobody), with the value's
 -- holder and buyer counts. Kept are the values that may link (at most $1
 -- buyers) and, of the crowd-shared ones, only the publishers' own rows:
--- they are reported as excluded, never used.
-SELECT h.node, h.kind, h.val, v.holders, v.buyers
-FROM sp_holders h
-JOIN sp_values v ON v.kind = h.kind AND v.val = h.val
-WHERE v.holders >= 2 AND (v.buyers <= $1 OR starts_with(h.node, 'P:'))
-ORDER BY h.kind, h.val, h.node;
+-- they are reported as excluded, never used. $2 identifier look-back
+-- start, $3 scope end. The kept rows' keys are named again by the strings
+-- of the rows that hold them: the only read of the strings.
+WITH kept AS (
+    SELECT h.nkey, h.vkey, v.holders, v.buyers
+    FROM sp_holders h
+    JOIN sp_values v ON v.vkey = h.vkey
+    WHERE v.holders >= 2 AND (v.buyers <= $1 OR NOT h.buyer)
+),
+named AS (
+    SELECT DISTINCT nkey, node, vkey, kind, val FROM (
+        SELECT p.nkey, p.node, p.vkey, p.kind, p.val
+        FROM sp_pub_idents p SEMI JOIN kept k ON k.vkey = p.vkey
+        UNION ALL
+        SELECT b.nkey, 'B:' || b.buyer_id, b.vkey, b.kind, b.val
+        FROM self_purchase_buyer_idents b SEMI JOIN kept k ON k.vkey = b.vkey
+        UNION ALL
+        SELECT i.nkey, 'B:' || i.buyer_id, i.vkey, i.kind, i.val
+        FROM self_purchase_ident_state i SEMI JOIN kept k ON k.vkey = i.vkey
+        WHERE i.day >= CAST($2 AS DATE) AND i.day < CAST($3 AS DATE)
+    )
+)
+SELECT n.node, n.kind, n.val, k.holders, k.buyers
+FROM kept k JOIN named n ON n.vkey = k.vkey AND n.nkey IS NOT DISTINCT FROM k.nkey
+ORDER BY n.kind, n.val, n.node;
 
 -- name: SearchDone
 DROP TABLE IF EXISTS sp_bound;
@@ -190,7 +214,9 @@ DELETE FROM self_purchase_buyer_rows WHERE buyer_id IS NULL OR buyer_id IN (SELE
 -- first build), compared. A buyer is one row of the dataset (the loader
 -- keeps buyer_id unique), so its (kind, value) pairs are distinct.
 INSERT INTO self_purchase_buyer_idents
-SELECT buyer_id, kind, self_purchase_ident_value(kind, val)
+SELECT buyer_id, kind, val, self_purchase_node_key('B:' || buyer_id), self_purchase_value_key(kind, val)
+FROM (
+SELECT buyer_id, kind, self_purchase_ident_value(kind, val) AS val
 FROM (
     SELECT buyer_id, 'email' AS kind, email_hash AS val FROM buyers
     UNION ALL SELECT buyer_id, 'phone', phone_hash FROM buyers
@@ -201,7 +227,8 @@ FROM (
 )
 WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
   AND self_purchase_ident_value(kind, val) <> ''
-  AND ($1::BOOLEAN OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers));
+  AND ($1::BOOLEAN OR buyer_id IN (SELECT buyer_id FROM sp_changed_buyers))
+);
 
 -- name: BuyerRows
 -- The hashes the changed buyers ($1: every buyer) were read with.
@@ -341,7 +368,9 @@ ORDER BY publisher_id, kind, val;
 -- end. Rows GlobalIdentifiers would drop anyway (no buyer, no value) are
 -- not kept.
 INSERT INTO self_purchase_ident_state
-SELECT DISTINCT CAST(ts AS DATE) AS day, buyer_id, kind, self_purchase_ident_value(kind, val)
+SELECT day, buyer_id, kind, val, self_purchase_node_key('B:' || buyer_id), self_purchase_value_key(kind, val)
+FROM (
+SELECT DISTINCT CAST(ts AS DATE) AS day, buyer_id, kind, self_purchase_ident_value(kind, val) AS val
 FROM (
     SELECT ts, buyer_id, 'ip' AS kind, buyer_ip AS val FROM orders WHERE ts >= $1 AND ts < $2
     UNION ALL SELECT ts, buyer_id, 'device', buyer_device_id FROM orders WHERE ts >= $1 AND ts < $2
@@ -352,4 +381,5 @@ FROM (
 ) x
 WHERE buyer_id IS NOT NULL AND buyer_id <> '' AND val IS NOT NULL AND val <> ''
   AND self_purchase_ident_value(kind, val) <> ''
-  AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days);
+  AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+);
