@@ -96,7 +96,13 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if err != nil {
 		return nil, err
 	}
-	if err := detectors.PrepareGlobals(ctx, env, globalTables(p, start, end, night)); err != nil {
+	// The counts this run's own publishers are judged by come from the
+	// per-day state of this database, also in a partition that reads the
+	// population from a baselines pass.
+	if err := countState(p).Update(ctx, env.DB, start, end); err != nil {
+		return nil, fmt.Errorf("popup_traffic: %w", err)
+	}
+	if err := detectors.PrepareGlobals(ctx, env, globalTables(p, start, end, night, false)); err != nil {
 		return nil, fmt.Errorf("popup_traffic: %w", err)
 	}
 	have, err := readColumns(ctx, env.DB)
@@ -132,7 +138,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	if !ok {
 		return nil, nil
 	}
-	rows, err := env.DB.QueryContext(ctx, queries["PublisherCounts"], publisherCountsArgs(p, start, end, night)...)
+	rows, err := env.DB.QueryContext(ctx, queries["PublisherCounts"], publisherCountsArgs(start, end, night)...)
 	if err != nil {
 		return nil, fmt.Errorf("popup_traffic: publisher counts: %w", err)
 	}
@@ -224,21 +230,37 @@ func (d Detector) GlobalTables(ctx context.Context, env detectors.Env) ([]detect
 	if err != nil {
 		return nil, err
 	}
-	return globalTables(p, start, end, night), nil
+	return globalTables(p, start, end, night, true), nil
 }
 
 // globalTables are popup_traffic's program-wide tables for the window (a
-// backfill without clicks pools an empty range).
-func globalTables(p Thresholds, start, end, night time.Time) []detectors.GlobalTable {
-	return []detectors.GlobalTable{
-		{Name: "popup_traffic_population", Query: fmt.Sprintf(queries["Population"], queries["PublisherCounts"]),
-			Args: append(publisherCountsArgs(p, start, end, night), p.MinShare)},
-		{Name: "popup_traffic_columns", Query: queries["Columns"]},
+// backfill without clicks pools an empty range). prepare: the population
+// brings the per-day counts up to date first (a baselines pass, which runs
+// no detector); Run has done so already.
+func globalTables(p Thresholds, start, end, night time.Time, prepare bool) []detectors.GlobalTable {
+	population := detectors.GlobalTable{Name: "popup_traffic_population", Query: fmt.Sprintf(queries["Population"], queries["PublisherCounts"]),
+		Args: append(publisherCountsArgs(start, end, night), p.MinShare)}
+	if prepare {
+		population.Prepare = func(ctx context.Context, db *sql.DB) error { return countState(p).Update(ctx, db, start, end) }
 	}
+	return []detectors.GlobalTable{population, {Name: "popup_traffic_columns", Query: queries["Columns"]}}
 }
 
-func publisherCountsArgs(p Thresholds, start, end, night time.Time) []any {
-	return []any{start, end, night, float64(p.QuickCloseMS), p.SmallMaxW, p.SmallMaxH, p.SmallMobileMaxH, phoneAgents}
+func publisherCountsArgs(start, end, night time.Time) []any {
+	return []any{start, end, night}
+}
+
+// countState keeps popup_traffic_counts: each day's clicks counted per
+// publisher once, so a night counts its own day and sums the rest of its
+// window. The pop-up-like test's thresholds are the state's parameters: a
+// pack that changes them recomputes every day of the window.
+func countState(p Thresholds) detectors.DayState {
+	return detectors.DayState{
+		Days: "popup_traffic_days", State: "popup_traffic_counts", Clicks: true,
+		Params:  fmt.Sprintf("quick=%d;w=%v;h=%v;mh=%v;phone=%s", p.QuickCloseMS, p.SmallMaxW, p.SmallMaxH, p.SmallMobileMaxH, phoneAgents),
+		Compute: queries["CountDays"],
+		Args:    []any{float64(p.QuickCloseMS), p.SmallMaxW, p.SmallMaxH, p.SmallMobileMaxH, phoneAgents},
+	}
 }
 
 // readColumns reads which optional click columns the input carries

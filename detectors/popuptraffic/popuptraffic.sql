@@ -16,37 +16,58 @@
 
 -- name: PublisherCounts
 -- Per publisher: clicks whose beacon fired (opener known), pop-up-like clicks
--- and their sub-signals, over [$1, $2); night_popups counts those in [$3, $2).
--- $1 window_start, $2 window_end, $3 night_start, $4 quick_close_ms,
--- $5 small_max_w, $6 small_max_h, $7 small_mobile_max_h, $8 phone UA regex
+-- and their sub-signals, over the days of [$1, $2); night_popups counts those
+-- of the days from $3 on. Summed from the per-day counts CountDays keeps.
+-- $1 window_start, $2 window_end, $3 night_start (all midnights)
+SELECT publisher_id,
+       sum(clicks)::BIGINT AS clicks,
+       sum(known)::BIGINT AS known,
+       sum(popups)::BIGINT AS popups,
+       sum(hidden)::BIGINT AS hidden,
+       sum(quick)::BIGINT AS quick,
+       sum(small)::BIGINT AS small,
+       coalesce(sum(popups) FILTER (WHERE day >= CAST($3 AS DATE)), 0)::BIGINT AS night_popups,
+       min(first_popup) AS first_popup,
+       max(last_popup) AS last_popup
+FROM popup_traffic_counts
+WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
+GROUP BY publisher_id
+ORDER BY publisher_id;
+
+-- name: CountDays
+-- detectors.DayState compute of popup_traffic_counts for the days of
+-- day_state_days: per day and publisher, the clicks, those whose beacon
+-- fired, the pop-up-like ones and their sub-signals.
+-- $1, $2 the span; $3 quick_close_ms, $4 small_max_w, $5 small_max_h,
+-- $6 small_mobile_max_h, $7 phone UA regex
+INSERT INTO popup_traffic_counts
 WITH s AS (
     SELECT publisher_id, ts, opener,
            coalesce(opener AND visible = false, false) AS hidden,
-           coalesce(opener AND dwell_ms < $4, false) AS quick,
+           coalesce(opener AND dwell_ms < $3, false) AS quick,
            -- CASE, so the user-agent test runs only on the few small windows.
-           CASE WHEN opener AND viewport_w <= $5 AND viewport_h <= $6
-                THEN viewport_h <= $7 OR NOT (user_agent IS NULL OR regexp_matches(user_agent, $8))
+           CASE WHEN opener AND viewport_w <= $4 AND viewport_h <= $5
+                THEN viewport_h <= $6 OR NOT (user_agent IS NULL OR regexp_matches(user_agent, $7))
                 ELSE false END AS small
     FROM clicks
     WHERE ts >= $1 AND ts < $2 AND publisher_id IS NOT NULL
+      AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
 ),
 c AS (
     SELECT publisher_id, ts, opener IS NOT NULL AS known, hidden OR quick OR small AS popup, hidden, quick, small
     FROM s
 )
-SELECT publisher_id,
-       count(*) AS clicks,
-       count(*) FILTER (WHERE known) AS known,
-       count(*) FILTER (WHERE popup) AS popups,
-       count(*) FILTER (WHERE hidden) AS hidden,
-       count(*) FILTER (WHERE quick) AS quick,
-       count(*) FILTER (WHERE small) AS small,
-       count(*) FILTER (WHERE popup AND ts >= $3) AS night_popups,
-       min(ts) FILTER (WHERE popup) AS first_popup,
-       max(ts) FILTER (WHERE popup) AS last_popup
+SELECT CAST(ts AS DATE) AS day, publisher_id,
+       count(*),
+       count(*) FILTER (WHERE known),
+       count(*) FILTER (WHERE popup),
+       count(*) FILTER (WHERE hidden),
+       count(*) FILTER (WHERE quick),
+       count(*) FILTER (WHERE small),
+       min(ts) FILTER (WHERE popup),
+       max(ts) FILTER (WHERE popup)
 FROM c
-GROUP BY publisher_id
-ORDER BY publisher_id;
+GROUP BY ALL;
 
 -- name: Details
 -- For each candidate publisher (the VALUES list: one bound parameter per
@@ -117,13 +138,13 @@ ORDER BY cand.publisher_id;
 -- own share is below min_share, so a partitioned run reads the sums of the
 -- baselines pass instead of pooling its own share of the publishers. The
 -- rows pooled are PublisherCounts' (its text fills the subquery, with
--- its parameters $1–$8); the test is baseline()'s in Go, as doubles.
--- $9 min_share
+-- its parameters $1–$3); the test is baseline()'s in Go, as doubles.
+-- $4 min_share
 SELECT count(*)::BIGINT AS publishers,
        coalesce(sum(known), 0)::BIGINT AS known,
        coalesce(sum(popups), 0)::BIGINT AS popups
 FROM (%s) per
-WHERE known > 0 AND popups::DOUBLE / known::DOUBLE < $9::DOUBLE;
+WHERE known > 0 AND popups::DOUBLE / known::DOUBLE < $4::DOUBLE;
 
 -- name: Columns
 -- Global table popup_traffic_columns: which optional click columns the

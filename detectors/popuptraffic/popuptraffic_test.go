@@ -340,7 +340,9 @@ FROM range(0, 40) r(i)`); err != nil {
 	if f, ok := byPublisher(fs)["OLDPHONE"]; ok {
 		t.Fatalf("small phones flagged: %s", f.Summary)
 	}
-	if _, err := st.DB.Exec(`UPDATE clicks SET user_agent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' WHERE publisher_id = 'OLDPHONE'`); err != nil {
+	// The same clicks delivered again from desktop browsers: a new file
+	// replaces the rows (the loader never changes a stored row in place).
+	if _, err := st.DB.Exec(`UPDATE clicks SET user_agent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', _file_id = 1 WHERE publisher_id = 'OLDPHONE'`); err != nil {
 		t.Fatal(err)
 	}
 	fs, _ = run(t, st, pack, detectors.BackfillNight())
