@@ -139,7 +139,9 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		p := prohibited.Page{URL: u.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
 		labels := map[string]bool{}
 		if rp.Label != real.Clean {
-			labels[rp.Label] = true
+			for _, l := range rp.Labels() {
+				labels[l] = true
+			}
 		}
 		fs, dense := featuresOf(p)
 		train = append(train, page{TrainPage: prohibited.TrainPage{Features: fs, Dense: dense, Labels: labels, Group: "real:" + rp.Group},
@@ -641,8 +643,13 @@ func writeOOF(path string, all []page, cats []string, probs []map[string]float64
 			continue
 		}
 		label := "clean"
+		var labels []string
 		for c := range p.Labels {
-			label = c
+			labels = append(labels, c)
+		}
+		if len(labels) > 0 {
+			sort.Strings(labels)
+			label = strings.Join(labels, "+")
 		}
 		var flagged []string
 		for _, c := range cats {
