@@ -193,7 +193,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
-		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), Platt-calibrated on 3 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), Platt-calibrated on 5 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
 		var buf bytes.Buffer
 		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 			return err
