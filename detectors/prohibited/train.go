@@ -51,9 +51,9 @@ type TrainOptions struct {
 	// scaling and the threshold are fitted on (5). With 3, each score came
 	// from a model trained on two thirds of the pages, further from the
 	// shipped model than with 5 (four fifths): in grouped cross-validation
-	// of the seventh corpus round the folds' thresholds spread 0.22 apart
-	// with 3 and 0.12–0.17 with 5, recall 0.49–0.60 across fold draws with
-	// 3 and 0.56–0.59 with 5 (docs/BENCHMARKS.md)
+	// of the seventh corpus round a run's fold thresholds spread 0.21 apart
+	// with 3 and 0.13–0.19 with 5, recall 0.49–0.60 across four fold draws
+	// with 3 and 0.56–0.59 with 5 (docs/BENCHMARKS.md)
 	CalibFolds int
 	// The threshold stored in the model is the lowest at which, on the
 	// out-of-fold scores of the real training pages, the detector's
@@ -244,9 +244,9 @@ const (
 	// counted) and records the mean of their choices: a choice that a few
 	// sites decide is averaged with the choices of the samples without
 	// them, so it moves by a fraction of a step where the lowest rule jumps.
-	// The default: as good on average as the lowest rule in grouped
-	// cross-validation with three fold draws, and steadier (docs/BENCHMARKS.md,
-	// the seventh corpus round)
+	// The default: in grouped cross-validation over four fold draws as
+	// good on average as the lowest rule, with steadier thresholds per fold
+	// and per corpus (docs/BENCHMARKS.md, the seventh corpus round)
 	ThresholdBagged = "bagged"
 	// ThresholdLowerBound is the lowest threshold at which the one-sided
 	// 90 % Wilson lower bound of the detector's precision reaches
