@@ -53,13 +53,17 @@ const (
 	// maxFeatureTokens bounds the tokens read per page, so one huge page
 	// costs as much as a long article (classification stays ≤ 5 ms).
 	maxFeatureTokens = 6000
-	// minLearnedTokens: shorter texts (a sentence, a snippet) are not
-	// scored by the model. It learned from pages (the real ones have 60
-	// words or more, the shortest written ones 27), and on one sentence
-	// three category words make its cue counts look like a whole page
-	// about the category ("the app blocks porn and xxx sites for kids").
-	// The phrase and concept paths still read them.
-	minLearnedTokens = 25
+	// minLearnedWords: texts of fewer distinct words (a sentence, a
+	// snippet, one sentence repeated down a template) are not scored by
+	// the model. It learned from pages (the real ones have 60 words or
+	// more, the shortest written ones 27), and on one sentence three
+	// category words make its cue counts look like a whole page about the
+	// category ("the app blocks porn and xxx sites for kids"); a
+	// newsletter box over one filler line repeated twelve times scored
+	// 0.77 adult from "updated", "people" and "subscribe" when the words
+	// were counted with their repeats. The phrase and concept paths still
+	// read such pages.
+	minLearnedWords = 25
 )
 
 //go:embed model/content.model.gz
@@ -249,13 +253,17 @@ type pageTokens struct {
 	names  []string
 }
 
-// tokens counts the words of every field.
-func (pt pageTokens) tokens() int {
-	n := 0
+// distinctWords counts the different words of every field together.
+func (pt pageTokens) distinctWords() int {
+	seen := map[string]struct{}{}
 	for _, f := range pt.fields {
-		n += len(f)
+		for _, t := range f {
+			if t.norm != "" {
+				seen[t.norm] = struct{}{}
+			}
+		}
 	}
-	return n
+	return len(seen)
 }
 
 const (
@@ -407,7 +415,7 @@ type LearnedResult struct {
 func (m *Learned) Probabilities(p Page, maxText int) map[string]float64 {
 	fs, _, pt := features(p, m.Header.Dim, maxText, false)
 	out := make(map[string]float64, len(m.Header.Categories))
-	if pt.tokens() < minLearnedTokens {
+	if pt.distinctWords() < minLearnedWords {
 		for _, c := range m.Header.Categories {
 			out[c.Name] = 0
 		}
@@ -524,7 +532,7 @@ func MinProbabilityKey(category string) string { return category + "_min_probabi
 func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhrases, maxSnippetChars int) map[string]LearnedResult {
 	fs, _, pt := features(p, m.Header.Dim, maxText, false)
 	out := map[string]LearnedResult{}
-	if pt.tokens() < minLearnedTokens {
+	if pt.distinctWords() < minLearnedWords {
 		return out
 	}
 	dense, cues := m.pageDense(pt)

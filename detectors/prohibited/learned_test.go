@@ -366,3 +366,33 @@ func TestSharedFeatures(t *testing.T) {
 		t.Errorf("group weights %v", w)
 	}
 }
+
+// TestRepeatedSentenceIsNotAPage: the model scores pages of at least
+// minLearnedWords different words. One line repeated down a template is
+// one line (a benign newsletter box over a repeated filler scored 0.77
+// adult when repeats counted); a page of as many different words is
+// scored.
+func TestRepeatedSentenceIsNotAPage(t *testing.T) {
+	m, err := DefaultLearned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeated := Page{Title: "Blog", Text: strings.Repeat("Hands-on notes on budget gadgets, updated weekly by people who use them. ", 12) + "Subscribe!"}
+	for c, p := range m.Probabilities(repeated, 20000) {
+		if p != 0 {
+			t.Errorf("%s: probability %.3f for one sentence repeated twelve times; want it unscored (0)", c, p)
+		}
+	}
+	varied := Page{Title: "Blog", Text: "Hands-on notes on budget gadgets, updated weekly by people who use them. " +
+		"This week we tried three folding keyboards, a travel charger with four ports, two pairs of wireless earbuds " +
+		"and a desk lamp that dims itself at sunset; prices checked on Monday. Subscribe!"}
+	scored := 0
+	for _, p := range m.Probabilities(varied, 20000) {
+		if p > 0 {
+			scored++
+		}
+	}
+	if scored == 0 {
+		t.Error("a short page of different words was not scored by the model")
+	}
+}
