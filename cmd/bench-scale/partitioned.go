@@ -34,7 +34,7 @@ type partitioned struct {
 	parts     []step // each partition, one after the other
 	merge     step
 	findings  int
-	same      bool // findings, recommendations and 7.8 report byte-equal
+	same      bool // findings, recommendations and 7.8 report byte-equal (run ids masked in the dispositions)
 	err       string
 }
 
@@ -180,7 +180,7 @@ func renderPartitioned(ps []partitioned, sizes, memLimit string, threads int) st
 			maxS = max(maxS, s.seconds)
 			maxRSS = max(maxRSS, s.rssMiB)
 		}
-		same := "yes (byte-equal)"
+		same := "yes (byte-equal, run ids masked)"
 		if !p.same {
 			same = "**no**"
 		}
