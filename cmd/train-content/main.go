@@ -387,39 +387,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	fmt.Println("== the detector's decision with one <category>_min_probability for all categories (real pages) ==")
 	fmt.Printf("%-10s %9s %7s %10s %13s\n", "threshold", "precision", "recall", "clean FPR", "adjacent FPR")
 	for _, t := range []float64{0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
-		var c, cl, ca counts
-		for i, p := range all {
-			if p.source != "real" {
-				continue
-			}
-			want := len(p.Labels) > 0
-			got, right := false, false
-			for _, cat := range cats {
-				if probs[i][cat] >= t || rulesFlag[i][cat] {
-					got = true
-					right = right || p.Labels[cat]
-				}
-			}
-			switch {
-			case want && right:
-				c.tp++
-			case want && got:
-				c.fn++
-				c.fp++
-			case want:
-				c.fn++
-			case got:
-				c.fp++
-			default:
-				c.tn++
-			}
-			if !want {
-				cl.add(false, got)
-				if p.adjacent {
-					ca.add(false, got)
-				}
-			}
-		}
+		c, cl, ca := overall(all, cats, func(i int, cat string) bool { return probs[i][cat] >= t || rulesFlag[i][cat] })
 		fmt.Printf("%-10.2f %9s %7s %10s %13s\n", t, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
 	}
 	fmt.Println()
@@ -504,19 +472,7 @@ func overall(all []page, cats []string, decide func(int, string) bool) (c, clean
 				right = right || p.Labels[cat]
 			}
 		}
-		switch {
-		case want && right:
-			c.tp++
-		case want && got:
-			c.fn++
-			c.fp++
-		case want:
-			c.fn++
-		case got:
-			c.fp++
-		default:
-			c.tn++
-		}
+		c.addPage(want, got, right)
 		if !want {
 			clean.add(false, got)
 			if p.adjacent {
@@ -565,20 +521,7 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 					}
 				}
 			}
-			// a violating page flagged for another category is a miss and a false alarm
-			switch {
-			case want && right:
-				c.tp++
-			case want && got:
-				c.fn++
-				c.fp++
-			case want:
-				c.fn++
-			case got:
-				c.fp++
-			default:
-				c.tn++
-			}
+			c.addPage(want, got, right)
 		}
 		fmt.Printf("%-22s %5d %4d %4d %4d %5d %9s %7s\n", name, n, c.tp, c.fp, c.fn, c.tn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn))
 	}
@@ -755,4 +698,23 @@ func writeOOF(path string, all []page, cats []string, probs []map[string]float64
 		return err
 	}
 	return f.Close()
+}
+
+// addPage counts one page: want, it violates; got, it was flagged; right,
+// for one of its own categories. A violating page flagged only for
+// another category is a miss and a false alarm.
+func (c *counts) addPage(want, got, right bool) {
+	switch {
+	case want && right:
+		c.tp++
+	case want && got:
+		c.fn++
+		c.fp++
+	case want:
+		c.fn++
+	case got:
+		c.fp++
+	default:
+		c.tn++
+	}
 }

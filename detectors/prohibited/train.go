@@ -679,23 +679,7 @@ func GroupFoldsSeeded(ps []TrainPage, k int, seed uint64) []int {
 	sort.Strings(groups)
 	r := rand.New(rand.NewPCG(seed, 0x666f6c6473)) // "folds"
 	r.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
-	load := make([]int, k)
-	fold := map[string]int{}
-	for _, g := range groups {
-		best := 0
-		for f := 1; f < k; f++ {
-			if load[f] < load[best] {
-				best = f
-			}
-		}
-		fold[g] = best
-		load[best] += size[g]
-	}
-	out := make([]int, len(ps))
-	for i, p := range ps {
-		out[i] = fold[p.Group]
-	}
-	return out
+	return fillFolds(ps, groups, size, k)
 }
 
 // GroupFolds assigns each page to one of k folds so that a group's pages
@@ -716,6 +700,12 @@ func GroupFolds(ps []TrainPage, k int) []int {
 		}
 		return groups[i] < groups[j]
 	})
+	return fillFolds(ps, groups, size, k)
+}
+
+// fillFolds deals the groups, in the order given, one by one to the fold
+// with the fewest pages so far, and returns each page's fold.
+func fillFolds(ps []TrainPage, groups []string, size map[string]int, k int) []int {
 	load := make([]int, k)
 	fold := map[string]int{}
 	for _, g := range groups {
