@@ -179,23 +179,32 @@ func boolLiteral(b bool) string {
 	return "false"
 }
 
+// partitionFiles is the list literal of every partition's NAME.parquet.
+func partitionFiles(dirs []string, name string) (string, error) {
+	files := make([]string, len(dirs))
+	for i, dir := range dirs {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", err
+		}
+		files[i] = QuoteLiteral(filepath.Join(abs, name+".parquet"))
+	}
+	return "[" + strings.Join(files, ", ") + "]", nil
+}
+
 // ImportReferenceLists records, for the merge run, the reference lists the
 // partitions labelled their traffic with: one row per list and version,
 // its matches summed over the partitions (each labelled its own clicks and
 // orders), as a whole run's run.json lists them.
 func ImportReferenceLists(ctx context.Context, tx *sql.Tx, runID string, dirs []string) error {
-	files := make([]string, len(dirs))
-	for i, dir := range dirs {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return err
-		}
-		files[i] = QuoteLiteral(filepath.Join(abs, "reference_lists.parquet"))
+	files, err := partitionFiles(dirs, "reference_lists")
+	if err != nil {
+		return err
 	}
 	q := `INSERT INTO reference_lists
 		SELECT ` + QuoteLiteral(runID) + `, kind, name, class, version, sha256, path, entries, rejected,
 		       any_value(first_rejects ORDER BY filename), sum(matched)::BIGINT
-		FROM read_parquet([` + strings.Join(files, ", ") + `], filename = true)
+		FROM read_parquet(` + files + `, filename = true)
 		GROUP BY kind, name, class, version, sha256, path, entries, rejected`
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("merge reference lists: %w", err)
@@ -209,17 +218,13 @@ func ImportReferenceLists(ctx context.Context, tx *sql.Tx, runID string, dirs []
 // reports it although the program's rows fill it, so only what all N
 // report holds for the whole night.
 func ImportSignals(ctx context.Context, tx *sql.Tx, runID string, dirs []string) error {
-	files := make([]string, len(dirs))
-	for i, dir := range dirs {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return err
-		}
-		files[i] = QuoteLiteral(filepath.Join(abs, "signals_unavailable.parquet"))
+	files, err := partitionFiles(dirs, "signals_unavailable")
+	if err != nil {
+		return err
 	}
 	q := `INSERT INTO signals_unavailable
 		SELECT ` + QuoteLiteral(runID) + `, detector, signal, reason
-		FROM read_parquet([` + strings.Join(files, ", ") + `], filename = true)
+		FROM read_parquet(` + files + `, filename = true)
 		GROUP BY detector, signal, reason
 		HAVING count(DISTINCT filename) = ` + fmt.Sprint(len(dirs))
 	if _, err := tx.ExecContext(ctx, q); err != nil {
