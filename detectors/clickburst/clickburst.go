@@ -164,6 +164,9 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	scopeStart, scopeEnd, baselineStart := sp.scopeStart, sp.scopeEnd, sp.baselineStart
 	bucketDur := time.Duration(p.BucketMinutes) * time.Minute
 
+	if err := bucketState(p).Update(ctx, env.DB, baselineStart, scopeEnd); err != nil {
+		return nil, fmt.Errorf("click_burst: bucket counts: %w", err)
+	}
 	var conversion float64
 	if err := env.DB.QueryRowContext(ctx, queries["PopulationConversion"]).Scan(&conversion); err != nil {
 		return nil, fmt.Errorf("click_burst: population conversion: %w", err)
@@ -215,6 +218,18 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// bucketState keeps click_burst_buckets: each day's clicks counted per
+// publisher and bucket, so that a night reads its baseline's counts, not
+// its clicks.
+func bucketState(p Thresholds) detectors.DayState {
+	return detectors.DayState{
+		Days: "click_burst_days", State: "click_burst_buckets", Clicks: true,
+		Params:  fmt.Sprintf("bucket_minutes=%d", p.BucketMinutes),
+		Compute: queries["BucketDays"],
+		Args:    []any{p.BucketMinutes},
+	}
 }
 
 // machineSignals lists the signs of automation a bucket shows. Each needs

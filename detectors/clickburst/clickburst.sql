@@ -11,13 +11,14 @@
 -- name: CandidateBuckets
 -- $1 scope_start, $2 scope_end, $3 baseline_start (TIMESTAMP), $4 bucket_minutes,
 -- $5 min_modified_z, $6 min_bucket_clicks, $7 min_excess_ratio, $8 engaged_dwell_ms, $9 seasonal_min_days
-WITH c AS (
-    SELECT publisher_id, ts, time_bucket(to_minutes($4::INTEGER), ts) AS b
-    FROM clicks
-    WHERE ts >= $3 AND ts < $2
-),
-counts AS (
-    SELECT publisher_id, b, count(*) AS n FROM c GROUP BY publisher_id, b
+-- The baseline's bucket counts come from the per-day state BucketDays
+-- keeps (the days are whole, so the day filter is the timestamp filter). A
+-- click without a publisher is never judged and has no row.
+WITH counts AS (
+    SELECT publisher_id, b, sum(n)::BIGINT AS n
+    FROM click_burst_buckets
+    WHERE day >= CAST($3 AS DATE) AND day < CAST($2 AS DATE)
+    GROUP BY publisher_id, b
 ),
 span AS (
     SELECT publisher_id, min(b) AS first_b FROM counts GROUP BY publisher_id
@@ -90,6 +91,17 @@ FROM cand k
 JOIN metrics m ON m.publisher_id = k.publisher_id AND m.b = k.b
 LEFT JOIN sold s ON s.publisher_id = k.publisher_id AND s.b = k.b
 ORDER BY k.publisher_id, k.b;
+
+-- name: BucketDays
+-- detectors.DayState compute of click_burst_buckets for the days of
+-- day_state_days: per day, publisher and bucket, the clicks.
+-- $1, $2 the span; $3 bucket_minutes
+INSERT INTO click_burst_buckets
+SELECT CAST(ts AS DATE) AS day, publisher_id, time_bucket(to_minutes($3::INTEGER), ts) AS b, count(*) AS n
+FROM clicks
+WHERE ts >= $1 AND ts < $2 AND publisher_id IS NOT NULL
+  AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+GROUP BY ALL;
 
 -- name: Population
 -- Global table click_burst_population (detectors.GlobalTable): orders per
