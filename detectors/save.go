@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -34,13 +35,8 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	night := env.Night.DateArg()
-	for _, f := range all {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO findings VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)`,
-			f.FindingID, env.RunID, night, f.PublisherID, f.Detector, f.RuleID, f.RuleStatus, f.Severity, f.Score,
-			f.PolicyRef, f.Summary, string(f.Evidence), f.WindowStart, f.WindowEnd, stringsOrEmpty(f.OrderIDs), f.CommissionUSD); err != nil {
-			return nil, fmt.Errorf("store finding %s: %w", f.FindingID, err)
-		}
+	if err := insertFindings(ctx, tx, env.RunID, env.Night.DateArg(), all); err != nil {
+		return nil, err
 	}
 	for _, s := range env.Signals.List() {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO signals_unavailable VALUES (?, ?, ?, ?)`, env.RunID, s.Detector, s.Signal, s.Reason); err != nil {
@@ -48,6 +44,30 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 		}
 	}
 	return all, tx.Commit()
+}
+
+// findingsPerInsert bounds one INSERT's rows: a statement per finding
+// cost about a millisecond each (a second and more on a night of a
+// thousand findings); 16 values a row keeps a batch far below the
+// driver's parameter limits.
+const findingsPerInsert = 128
+
+func insertFindings(ctx context.Context, tx *sql.Tx, runID string, night any, fs []Finding) error {
+	const row = "(?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)"
+	for len(fs) > 0 {
+		batch := fs[:min(len(fs), findingsPerInsert)]
+		fs = fs[len(batch):]
+		args := make([]any, 0, 16*len(batch))
+		for _, f := range batch {
+			args = append(args, f.FindingID, runID, night, f.PublisherID, f.Detector, f.RuleID, f.RuleStatus, f.Severity, f.Score,
+				f.PolicyRef, f.Summary, string(f.Evidence), f.WindowStart, f.WindowEnd, stringsOrEmpty(f.OrderIDs), f.CommissionUSD)
+		}
+		q := "INSERT INTO findings VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store findings %s … %s: %w", batch[0].FindingID, batch[len(batch)-1].FindingID, err)
+		}
+	}
+	return nil
 }
 
 // RunOne runs one detector and completes its findings' envelope
