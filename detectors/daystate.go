@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -213,6 +214,67 @@ func (s DayState) fingerprints(ctx context.Context, db *sql.DB, table, columns s
 			return nil, fmt.Errorf("day state: bad column %q", c)
 		}
 	}
+	cache, _ := ctx.Value(rowFingerprintsKey{}).(*rowFingerprints)
+	if cache == nil || !isDay(from) || !isDay(to) {
+		return s.readFingerprints(ctx, db, table, columns, from, to)
+	}
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
+	key := table + "\x00" + columns
+	known := cache.days[key]
+	if known == nil {
+		known = map[string]string{}
+		cache.days[key] = known
+	}
+	var lo, hi time.Time
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if _, ok := known[d.Format(time.DateOnly)]; !ok {
+			if lo.IsZero() {
+				lo = d
+			}
+			hi = d.AddDate(0, 0, 1)
+		}
+	}
+	if !lo.IsZero() {
+		read, err := s.readFingerprints(ctx, db, table, columns, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		for d := lo; d.Before(hi); d = d.AddDate(0, 0, 1) {
+			known[d.Format(time.DateOnly)] = read[d.Format(time.DateOnly)]
+		}
+	}
+	out := map[string]string{}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if fp := known[d.Format(time.DateOnly)]; fp != "" {
+			out[d.Format(time.DateOnly)] = fp
+		}
+	}
+	return out, nil
+}
+
+// rowFingerprints holds the raw rows' per-day fingerprints a run has read,
+// by table and columns; a day without rows is "".
+type rowFingerprints struct {
+	mu   sync.Mutex
+	days map[string]map[string]string
+}
+
+type rowFingerprintsKey struct{}
+
+// WithRowFingerprints returns a context in which every DayState update
+// reads each day's fingerprint of the raw rows once: six states read the
+// same clicks days, each with its own scan of the look-back. It is valid
+// while no raw row changes (the detect stage, a baselines pass: clicks,
+// orders and their traffic labels are loaded and labelled before), so it
+// is made afresh for each.
+func WithRowFingerprints(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rowFingerprintsKey{}, &rowFingerprints{days: map[string]map[string]string{}})
+}
+
+func isDay(t time.Time) bool { return t.Equal(t.Truncate(24 * time.Hour)) }
+
+func (s DayState) readFingerprints(ctx context.Context, db *sql.DB, table, columns string, from, to time.Time) (map[string]string, error) {
 	rows, err := db.QueryContext(ctx, `SELECT CAST(ts AS DATE), count(*), CAST(sum(hash(`+columns+`)) AS VARCHAR)
 		FROM `+table+` WHERE ts >= ? AND ts < ? GROUP BY 1`, from, to)
 	if err != nil {

@@ -202,7 +202,7 @@ func (r *nightRun) finishBaselines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := detectors.PrepareGlobals(ctx, env, tables); err != nil {
+	if err := detectors.PrepareGlobals(detectors.WithRowFingerprints(ctx), env, tables); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp(r.cfg.Out, ".baselines-")

@@ -315,7 +315,7 @@ func (r *nightRun) detect(ctx context.Context) error {
 			}
 			log.Info("detector done", "detector", code, "seconds", fmt.Sprintf("%.1f", took.Seconds()), "findings", n)
 		}}
-	findings, err := detectors.Run(ctx, env, all.Detectors())
+	findings, err := detectors.Run(detectors.WithRowFingerprints(ctx), env, all.Detectors())
 	if err != nil {
 		return err
 	}
