@@ -362,15 +362,20 @@ func TestBuyerIdentsFollowTheDataset(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, step := range []struct{ name, change string }{
+	// Each change is a new snapshot, delivered as the loader delivers it:
+	// every row replaced by a row of a new file (nb is the new file).
+	for i, step := range []struct{ name, change string }{
 		{"first snapshot", ``},
 		{"same snapshot", ``},
-		{"a buyer's card and address change", `UPDATE buyers SET payment_hash = 'NEWCARD', address_hash = ' ad-new ' WHERE buyer_id = 'B00007'`},
-		{"buyers leave, one comes", `DELETE FROM buyers WHERE buyer_id IN ('B00001', 'B00002'); INSERT INTO buyers (buyer_id, email_hash, ip, _file_id, _line) VALUES ('B99999', 'EM-NEW', '10.9.9.9', 5, 1)`},
-		{"a buyer's identifiers all gone", `UPDATE buyers SET email_hash = NULL, phone_hash = NULL, payment_hash = NULL, address_hash = NULL, device_id = NULL, ip = NULL WHERE buyer_id = 'B00010'`},
+		{"the same snapshot delivered again", `SELECT 1`},
+		{"a buyer's card and address change", `UPDATE nb SET payment_hash = 'NEWCARD', address_hash = ' ad-new ' WHERE buyer_id = 'B00007'`},
+		{"buyers leave, one comes", `DELETE FROM nb WHERE buyer_id IN ('B00001', 'B00002'); INSERT INTO nb (buyer_id, email_hash, ip, _line) VALUES ('B99999', 'EM-NEW', '10.9.9.9', 1)`},
+		{"a buyer's identifiers all gone", `UPDATE nb SET email_hash = NULL, phone_hash = NULL, payment_hash = NULL, address_hash = NULL, device_id = NULL, ip = NULL WHERE buyer_id = 'B00010'`},
 	} {
 		if step.change != "" {
+			exec(`CREATE OR REPLACE TEMP TABLE nb AS SELECT * FROM buyers`)
 			exec(step.change)
+			exec(fmt.Sprintf(`DELETE FROM buyers; INSERT INTO buyers SELECT * REPLACE (%d AS _file_id) FROM nb; DROP TABLE nb`, 100+i))
 		}
 		if err := updateBuyerIdents(ctx, st.DB); err != nil {
 			t.Fatalf("%s: %v", step.name, err)

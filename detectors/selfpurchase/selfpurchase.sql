@@ -187,8 +187,13 @@ DROP TABLE IF EXISTS sp_fvals;
 DROP TABLE IF EXISTS sp_new;
 
 -- name: BuyerIdentsFingerprint
--- The buyers dataset as the identifier graph reads it.
-SELECT count(*) || ':' || coalesce(CAST(sum(hash(buyer_id, email_hash, phone_hash, payment_hash, address_hash, device_id, ip)) AS VARCHAR), '')
+-- The buyers dataset's rows, named by the file and line they were loaded
+-- from: the loader never changes a stored row, a new snapshot replaces
+-- every row with rows of a new file (detectors.DayState names raw rows the
+-- same way). Hashing the identifier columns instead read the whole dataset
+-- every night: 1.7–3.8 s at 6.7 M buyers, against 0.06 s. Which buyers a
+-- new snapshot changed is found by their columns (ChangedBuyers).
+SELECT count(*) || ':' || coalesce(CAST(sum(hash(_file_id, _line)) AS VARCHAR), '')
 FROM buyers;
 
 -- name: ChangedBuyers
