@@ -14,10 +14,18 @@
 -- The baseline's bucket counts come from the per-day state BucketDays
 -- keeps (the days are whole, so the day filter is the timestamp filter). A
 -- click without a publisher is never judged and has no row.
-WITH counts AS (
+-- Only a publisher with a bucket of the judged days at min_bucket_clicks
+-- or more can have a candidate (an empty bucket never is one: $6 ≥ 1), so
+-- only those publishers' baselines are zero-filled and computed.
+WITH judged AS (
+    SELECT DISTINCT publisher_id FROM click_burst_buckets
+    WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE) AND n >= $6
+),
+counts AS (
     SELECT publisher_id, b, sum(n)::BIGINT AS n
     FROM click_burst_buckets
     WHERE day >= CAST($3 AS DATE) AND day < CAST($2 AS DATE)
+      AND publisher_id IN (SELECT publisher_id FROM judged)
     GROUP BY publisher_id, b
 ),
 span AS (
@@ -65,8 +73,10 @@ hits AS (
            coalesce(t.givt, false) AS givt, t.ua_list IS NOT NULL AS bot_ua, coalesce(t.ip_class = 'datacenter', false) AS dc,
            epoch(cl.ts - lag(cl.ts) OVER (PARTITION BY k.publisher_id, k.b ORDER BY cl.ts, cl.click_id)) AS gap
     FROM cand k
+    -- the candidates lie in the judged days: the bound keeps the scan there
     JOIN clicks cl ON cl.publisher_id = k.publisher_id
                   AND cl.ts >= k.b AND cl.ts < k.b + to_minutes($4::INTEGER)
+                  AND cl.ts >= $1 AND cl.ts < $2
     LEFT JOIN click_traffic t ON t.click_id = cl.click_id
 ),
 metrics AS (
