@@ -13,11 +13,13 @@ package selfpromotion
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +140,12 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 	}
 	pl.tables = append(pl.tables,
 		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs},
-			Prepare: prepareProductPairs},
+			Prepare: func(ctx context.Context, db *sql.DB) error {
+				if err := prepareProductPairs(ctx, db); err != nil {
+					return err
+				}
+				return updateLinkedClicks(ctx, db, pubs, pl.lbStart, pl.lbEnd)
+			}},
 		detectors.GlobalTable{Name: tablePopulation, Query: queries["Population"], Args: []any{pl.lbStart, pl.lbEnd, sellers},
 			Prepare: func(ctx context.Context, db *sql.DB) error {
 				// The population's clicks per day and target, kept across
@@ -173,7 +180,18 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 		return nil, err
 	}
 	p, links := pl.p, pl.links
-	sh, err := measure(ctx, env.DB, links, pl.lbStart, pl.lbEnd, pl.ws, pl.we)
+	// A partition counts its own publishers' clicks (the globals' copy of
+	// the state stayed in the baselines pass); a whole run finds it done.
+	var pubs []string
+	for _, l := range links {
+		if len(l.matched) > 0 {
+			pubs = append(pubs, l.publisher)
+		}
+	}
+	if err := updateLinkedClicks(ctx, env.DB, pubs, pl.lbStart, pl.lbEnd); err != nil {
+		return nil, fmt.Errorf("self_promotion: linked publishers' clicks: %w", err)
+	}
+	sh, err := measure(ctx, env.DB, queries["Shares"], links, pl.lbStart, pl.lbEnd, pl.ws, pl.we)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +300,9 @@ func findLinks(ctx context.Context, db *sql.DB, p Thresholds, ident map[string]b
 	return out, rows.Err()
 }
 
-func measure(ctx context.Context, db *sql.DB, links []link, lbStart, lbEnd, ws, we time.Time) (map[string]shares, error) {
+// measure runs the Shares query (its text passed, so a test can run the
+// replaced one beside it) for the linked pairs.
+func measure(ctx context.Context, db *sql.DB, sharesQuery string, links []link, lbStart, lbEnd, ws, we time.Time) (map[string]shares, error) {
 	var values []string
 	args := []any{lbStart, lbEnd, ws, we}
 	for _, l := range links {
@@ -298,7 +318,7 @@ func measure(ctx context.Context, db *sql.DB, links []link, lbStart, lbEnd, ws, 
 	}
 	// The VALUES list holds only numbered placeholders ($5, $6, …), bound
 	// after the query's own $1..$4.
-	rows, err := db.QueryContext(ctx, fmt.Sprintf(queries["Shares"], strings.Join(values, ", ")), args...)
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(sharesQuery, strings.Join(values, ", ")), args...)
 	if err != nil {
 		return nil, fmt.Errorf("self_promotion: shares: %w", err)
 	}
@@ -543,6 +563,30 @@ func (Detector) RawLookbackDays(pack *rules.Pack) (int, error) {
 	}
 	p, err := thresholds.From(rule)
 	return p.LookbackDays, err
+}
+
+// linkedClickState keeps self_promotion_linked_clicks: the linked
+// publishers' clicks per day and target, so that a night reads the shares'
+// look-back from counts, not clicks. The list of publishers is the state's
+// parameter: a new link computes the look-back again.
+func linkedClickState(pubs []string) detectors.DayState {
+	pubs = append([]string{}, slices.Compact(slices.Sorted(slices.Values(pubs)))...)
+	h := sha256.Sum256([]byte(strings.Join(pubs, "\x00")))
+	return detectors.DayState{
+		Days: "self_promotion_linked_days", State: "self_promotion_linked_clicks", Clicks: true,
+		Params:  fmt.Sprintf("linked=%d:%x", len(pubs), h[:8]),
+		Compute: queries["LinkedClickDays"],
+		Args:    []any{pubs},
+	}
+}
+
+// updateLinkedClicks brings linkedClickState up to date for [start, end);
+// without linked publishers nothing reads it.
+func updateLinkedClicks(ctx context.Context, db *sql.DB, pubs []string, start, end time.Time) error {
+	if len(pubs) == 0 {
+		return nil
+	}
+	return linkedClickState(pubs).Update(ctx, db, start, end)
 }
 
 // prepareProductPairs keeps, per day of orders, which seller sold which

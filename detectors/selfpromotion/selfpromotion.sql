@@ -56,21 +56,34 @@ ORDER BY publisher_id, seller_id;
 -- publisher's own rows are read here: what needs other publishers' rows
 -- (which seller a product belongs to, the population's counts) comes from
 -- globals, so a partition that holds only some publishers' clicks and
--- orders judges them as a whole run would.
+-- orders judges them as a whole run would. The look-back's clicks are the
+-- per-day counts LinkedClickDays keeps; the window's (the night, inside
+-- the look-back) are read raw for their examples.
 -- $1 lookback_start, $2 lookback_end, $3 window_start, $4 window_end (TIMESTAMP).
 WITH pair(publisher_id, seller_id) AS (VALUES %s),
 c0 AS (
-    SELECT click_id, ts, publisher_id, target_type, target_id,
+    SELECT publisher_id, target_type, target_id, clicks,
            -- a plain equi-join key: a condition on target_type inside the
            -- join would turn the hash join into a nested loop
            CASE WHEN target_type = 'product' THEN target_id END AS product_key
-    FROM clicks
-    WHERE ts >= $1 AND ts < $2 AND publisher_id IN (SELECT publisher_id FROM pair)
+    FROM self_promotion_linked_clicks
+    WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE) AND publisher_id IN (SELECT publisher_id FROM pair)
 ),
 c AS (
-    SELECT c0.click_id, c0.ts, c0.publisher_id,
+    SELECT c0.publisher_id, c0.clicks,
            CASE WHEN c0.target_type = 'store' THEN c0.target_id ELSE ps.seller_id END AS seller_id
     FROM c0 LEFT JOIN globals.self_promotion_product_sellers ps ON ps.product_id = c0.product_key
+),
+w0 AS (
+    SELECT click_id, ts, publisher_id, target_type, target_id,
+           CASE WHEN target_type = 'product' THEN target_id END AS product_key
+    FROM clicks
+    WHERE ts >= $3 AND ts < $4 AND publisher_id IN (SELECT publisher_id FROM pair)
+),
+w AS (
+    SELECT w0.click_id, w0.ts, w0.publisher_id,
+           CASE WHEN w0.target_type = 'store' THEN w0.target_id ELSE ps.seller_id END AS seller_id
+    FROM w0 LEFT JOIN globals.self_promotion_product_sellers ps ON ps.product_id = w0.product_key
 ),
 -- One row per attributed order and seller (order lines of one order count once).
 o AS (
@@ -83,6 +96,9 @@ o AS (
 pub_c AS (
     SELECT p.seller_id AS linked, c.* FROM c JOIN pair p ON p.publisher_id = c.publisher_id
 ),
+pub_w AS (
+    SELECT p.seller_id AS linked, w.* FROM w JOIN pair p ON p.publisher_id = w.publisher_id
+),
 pub_o AS (
     SELECT p.seller_id AS linked, o.* FROM o JOIN pair p ON p.publisher_id = o.publisher_id
 ),
@@ -90,12 +106,16 @@ pub_clicks AS (
     SELECT publisher_id, linked,
            -- The share is over clicks whose store is known: a product click
            -- no order maps to a seller is unknown, not "another store".
-           count(seller_id) AS n,
-           count(*) FILTER (WHERE seller_id = linked) AS n_store,
-           count(*) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4) AS n_window,
-           count(*) FILTER (WHERE seller_id IS NULL) AS n_unmapped,
-           (list(click_id ORDER BY ts, click_id) FILTER (WHERE seller_id = linked AND ts >= $3 AND ts < $4))[1:10] AS examples
+           sum(clicks) FILTER (WHERE seller_id IS NOT NULL)::BIGINT AS n,
+           sum(clicks) FILTER (WHERE seller_id = linked)::BIGINT AS n_store,
+           sum(clicks) FILTER (WHERE seller_id IS NULL)::BIGINT AS n_unmapped
     FROM pub_c GROUP BY publisher_id, linked
+),
+pub_window AS (
+    SELECT publisher_id, linked,
+           count(*) FILTER (WHERE seller_id = linked) AS n_window,
+           (list(click_id ORDER BY ts, click_id) FILTER (WHERE seller_id = linked))[1:10] AS examples
+    FROM pub_w GROUP BY publisher_id, linked
 ),
 pub_orders AS (
     SELECT publisher_id, linked,
@@ -113,7 +133,7 @@ program AS (SELECT clicks, orders FROM globals.self_promotion_population WHERE s
 SELECT p.publisher_id, p.seller_id,
        coalesce(pc.n, 0) AS pub_clicks,
        coalesce(pc.n_store, 0) AS pub_store_clicks,
-       coalesce(pc.n_window, 0) AS window_store_clicks,
+       coalesce(pw.n_window, 0) AS window_store_clicks,
        coalesce((SELECT clicks FROM program), 0) - coalesce(pc.n, 0) AS pop_clicks,
        coalesce(st.clicks, 0) - coalesce(pc.n_store, 0) AS pop_store_clicks,
        coalesce(po.n, 0) AS pub_orders,
@@ -122,14 +142,26 @@ SELECT p.publisher_id, p.seller_id,
        coalesce((SELECT orders FROM program), 0) - coalesce(po.n, 0) AS pop_orders,
        coalesce(st.orders, 0) - coalesce(po.n_store, 0) AS pop_store_orders,
        coalesce(pc.n_unmapped, 0) AS pub_unmapped_clicks,
-       coalesce(pc.examples, []) AS example_clicks,
+       coalesce(pw.examples, []) AS example_clicks,
        coalesce(po.order_ids, []) AS order_ids,
        coalesce(po.commission, 0)::DOUBLE AS commission
 FROM pair p
 LEFT JOIN pub_clicks pc ON pc.publisher_id = p.publisher_id AND pc.linked = p.seller_id
+LEFT JOIN pub_window pw ON pw.publisher_id = p.publisher_id AND pw.linked = p.seller_id
 LEFT JOIN pub_orders po ON po.publisher_id = p.publisher_id AND po.linked = p.seller_id
 LEFT JOIN store st ON st.seller_id = p.seller_id
 ORDER BY p.publisher_id, p.seller_id;
+
+-- name: LinkedClickDays
+-- detectors.DayState compute of self_promotion_linked_clicks for the days
+-- of day_state_days: per day, linked publisher and target, the clicks.
+-- $1, $2 the span; $3 the linked publishers (VARCHAR[])
+INSERT INTO self_promotion_linked_clicks
+SELECT CAST(ts AS DATE) AS day, publisher_id, target_type, target_id, count(*) AS clicks
+FROM clicks
+WHERE ts >= $1 AND ts < $2 AND publisher_id IN (SELECT unnest($3::VARCHAR[]))
+  AND CAST(ts AS DATE) IN (SELECT day FROM day_state_days)
+GROUP BY ALL;
 
 -- name: ProductSellers
 -- Global table self_promotion_product_sellers: the seller of each product
@@ -137,12 +169,13 @@ ORDER BY p.publisher_id, p.seller_id;
 -- to the seller the orders say sold it, whoever's orders they are (organic
 -- ones too); a product sold by more than one seller id is ambiguous and
 -- left unmapped. The pairs of every day of orders come from the per-day
--- state ProductPairs keeps (raw orders may have been dropped).
+-- state ProductPairs keeps (raw orders may have been dropped), the linked
+-- publishers' clicked products from LinkedClickDays'.
 -- $1 lookback_start, $2 lookback_end (TIMESTAMP), $3 linked publishers (VARCHAR[]).
 WITH clicked AS (
     SELECT DISTINCT target_id AS product_id
-    FROM clicks
-    WHERE target_type = 'product' AND ts >= $1 AND ts < $2
+    FROM self_promotion_linked_clicks
+    WHERE target_type = 'product' AND day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE)
       AND publisher_id IN (SELECT unnest($3::VARCHAR[]))
 )
 SELECT product_id, min(seller_id) AS seller_id
