@@ -257,7 +257,7 @@ func (r *nightRun) finishPartition(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	tables, err := store.ExportPartition(ctx, st.DB, runID, tmp)
+	tables, err := store.ExportPartition(ctx, st.DB, runID, tmp, part.Index == 0)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,11 @@ type PartitionFile struct {
 }
 
 // ExportPartition writes the hand-over of run runID into dir (created).
-func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string) ([]PartitionFile, error) {
+// Every partition loads the profiles whole and the merge takes them from
+// the first partition only, so the others (withProfiles false) hand over
+// empty profile files: at 10 M clicks the buyers alone were 1.6 M rows,
+// 266 MB, from each partition.
+func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string, withProfiles bool) ([]PartitionFile, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -77,6 +81,9 @@ func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string) ([]Part
 	for _, t := range partitionTables {
 		path := filepath.Join(abs, t.name+".parquet")
 		q := strings.ReplaceAll(t.export, "%[1]s", QuoteLiteral(runID))
+		if t.profile && !withProfiles {
+			q = "SELECT * FROM (" + q + ") LIMIT 0"
+		}
 		if _, err := db.ExecContext(ctx, "COPY ("+q+") TO "+QuoteLiteral(path)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 			return nil, fmt.Errorf("export %s: %w", t.name, err)
 		}
@@ -95,7 +102,8 @@ func ExportPartition(ctx context.Context, db *sql.DB, runID, dir string) ([]Part
 // load_ledger rows get new file ids (each partition numbered its own from
 // 1) and every row that points at them follows. Rows whose key is already
 // stored are skipped. first says whether this is the first partition
-// merged: the profile tables (whole in every partition) come from it only.
+// merged: the profile tables come from it only (the others hand over
+// empty ones).
 func ImportPartition(ctx context.Context, tx *sql.Tx, runID, dir string, first bool) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {

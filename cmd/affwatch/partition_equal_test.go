@@ -36,6 +36,29 @@ func TestPartitionedNightEqualsWholeRun(t *testing.T) {
 		run("run", "--partition", itoa(i)+"/4", "--baselines", base, "--in", split, "--out", p, "--date", partitionNight, "--no-crawl")
 		parts = append(parts, p)
 	}
+	// The profiles are handed over by the first partition only.
+	for i, p := range parts {
+		var m struct {
+			Tables []struct {
+				Table string `json:"table"`
+				Rows  int64  `json:"rows"`
+			} `json:"tables"`
+		}
+		body, err := os.ReadFile(filepath.Join(p, "partition.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string]int64{}
+		for _, tb := range m.Tables {
+			rows[tb.Table] = tb.Rows
+		}
+		if (rows["buyers"] > 0) != (i == 0) || (rows["publishers"] > 0) != (i == 0) || rows["findings"] == 0 && i == 0 {
+			t.Errorf("partition %d hands over %d buyers and %d publishers: want the profiles from partition 0 only", i, rows["buyers"], rows["publishers"])
+		}
+	}
 	merged := filepath.Join(dir, "merged")
 	// The partitions in another order than their indices: the merge sorts.
 	run(append([]string{"merge", "--out", merged}, parts[2], parts[0], parts[3], parts[1])...)
