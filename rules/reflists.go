@@ -166,15 +166,45 @@ func (rl ReferenceLists) Line(key string) int { return rl.lines["."+key] }
 // ResolvePath resolves a path named in the pack: a relative path is
 // looked up beside the pack file first, then in the working directory
 // (where the embedded default's .cache/reflists/ paths point, and where a
-// pack extending the default inherits them from).
+// pack extending the default inherits them from), then in the checkout the
+// affwatch binary was built in (bin/affwatch's parent, where `make
+// reflists` installs the lists), so a nightly job started from another
+// directory still finds them. Not found anywhere: the path as written,
+// which the run reports as unavailable.
 func (p *Pack) ResolvePath(path string) string {
-	if path == "" || filepath.IsAbs(path) || p.Dir == "" {
+	return p.resolvePath(path, executableDir())
+}
+
+func (p *Pack) resolvePath(path, exeDir string) string {
+	if path == "" || filepath.IsAbs(path) {
 		return path
 	}
-	if beside := filepath.Join(p.Dir, path); fileExists(beside) {
-		return beside
+	if p.Dir != "" {
+		if beside := filepath.Join(p.Dir, path); fileExists(beside) {
+			return beside
+		}
+	}
+	if fileExists(path) || exeDir == "" {
+		return path
+	}
+	for _, dir := range []string{filepath.Dir(exeDir), exeDir} {
+		if beside := filepath.Join(dir, path); fileExists(beside) {
+			return beside
+		}
 	}
 	return path
+}
+
+// executableDir is the directory of the running binary ("" when unknown).
+func executableDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return filepath.Dir(exe)
 }
 
 func fileExists(path string) bool {

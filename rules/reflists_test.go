@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -101,5 +103,47 @@ reference_lists:
 	}
 	if got := p.ResolvePath("pack.yaml"); !strings.HasSuffix(got, "/pack.yaml") || got == "pack.yaml" {
 		t.Errorf("file beside the pack resolved to %q", got)
+	}
+}
+
+// TestDefaultListsFoundFromAnotherDirectory: the embedded pack's relative
+// list paths are found in the checkout the binary was built in when the
+// working directory is elsewhere (a nightly job started from /), and the
+// working directory still comes first.
+func TestDefaultListsFoundFromAnotherDirectory(t *testing.T) {
+	checkout := t.TempDir()
+	list := filepath.Join(".cache", "reflists", "bots.json")
+	if err := os.MkdirAll(filepath.Join(checkout, ".cache", "reflists"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(checkout, list), []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exeDir := filepath.Join(checkout, "bin")
+	elsewhere := t.TempDir()
+	t.Chdir(elsewhere)
+	embedded := &Pack{}
+	for _, tc := range []struct {
+		name, path, exeDir, want string
+	}{
+		{"beside the binary's checkout", list, exeDir, filepath.Join(checkout, list)},
+		{"binary in the checkout's root", list, checkout, filepath.Join(checkout, list)},
+		{"nowhere: as written", filepath.Join(".cache", "reflists", "other.json"), exeDir, filepath.Join(".cache", "reflists", "other.json")},
+		{"binary's directory unknown", list, "", list},
+		{"absolute", filepath.Join(checkout, list), exeDir, filepath.Join(checkout, list)},
+	} {
+		if got := embedded.resolvePath(tc.path, tc.exeDir); got != tc.want {
+			t.Errorf("%s: %q resolved to %q, want %q", tc.name, tc.path, got, tc.want)
+		}
+	}
+	// The working directory's copy wins over the checkout's.
+	if err := os.MkdirAll(filepath.Join(elsewhere, ".cache", "reflists"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, list), []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := embedded.resolvePath(list, exeDir); got != list {
+		t.Errorf("with a copy in the working directory: resolved to %q, want %q", got, list)
 	}
 }
