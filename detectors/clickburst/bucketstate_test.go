@@ -3,7 +3,6 @@ package clickburst
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"affwatch/detectors"
-	"affwatch/store"
+	"affwatch/detectors/detectortest"
 )
 
 //go:embed testdata/candidate_buckets_from_clicks.sql
@@ -39,8 +38,8 @@ func TestBucketStateEqualsClickScan(t *testing.T) {
 			t.Fatalf("%s: %v", label, err)
 		}
 		args := []any{start, end, baseline, p.BucketMinutes, p.MinModifiedZ, p.MinBucketClicks, p.MinExcessRatio, p.EngagedDwellMS, p.SeasonalMinDays}
-		got := candidateRows(t, st, queries["CandidateBuckets"], args...)
-		want := candidateRows(t, st, candidatesFromClicks, args...)
+		got := detectortest.Rows(t, st, queries["CandidateBuckets"], args...)
+		want := detectortest.Rows(t, st, candidatesFromClicks, args...)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: candidate buckets from the per-day state differ from those over the clicks (-clicks +state):\n%s", label, diff)
 		}
@@ -73,37 +72,4 @@ FROM range(0, 400) r(i)`); err != nil {
 	other.BucketMinutes = 30
 	check("21 Nov with 30-minute buckets", other, day("2026-11-21"), day("2026-11-22"), day("2026-11-17"), 4)
 	check("backfill", p, day("2026-11-15"), day("2026-11-22"), day("2026-11-15"), 4)
-}
-
-func candidateRows(t *testing.T, st *store.Store, query string, args ...any) []string {
-	t.Helper()
-	rows, err := st.DB.Query(query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for i, c := range cols {
-			fmt.Fprintf(&b, "%s=%v ", c, vals[i])
-		}
-		out = append(out, b.String())
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -5,7 +5,9 @@ package detectortest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"affwatch/detectors"
@@ -91,4 +93,39 @@ func Run(t testing.TB, d detectors.Detector, st *store.Store, pack *rules.Pack, 
 		t.Fatal(err)
 	}
 	return fs, sig
+}
+
+// Rows runs query and returns each row as "column=value …" text, for
+// comparing two queries' results with cmp.Diff.
+func Rows(t testing.TB, st *store.Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := st.DB.Query(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i, c := range cols {
+			fmt.Fprintf(&b, "%s=%v ", c, vals[i])
+		}
+		out = append(out, b.String())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

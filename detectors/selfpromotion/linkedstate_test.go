@@ -3,7 +3,6 @@ package selfpromotion
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"affwatch/detectors"
 	"affwatch/detectors/detectortest"
-	"affwatch/store"
 )
 
 var (
@@ -49,8 +47,8 @@ func TestLinkedClickStateEqualsClickScan(t *testing.T) {
 			}
 		}
 		reference := strings.TrimSuffix(strings.TrimSpace(productSellersFromClicks), ";")
-		wantMap := tableRows(t, st, `SELECT * FROM (`+reference+`) ORDER BY ALL`, pl.lbStart, pl.lbEnd, pubs)
-		gotMap := tableRows(t, st, `SELECT * FROM globals.self_promotion_product_sellers ORDER BY ALL`)
+		wantMap := detectortest.Rows(t, st, `SELECT * FROM (`+reference+`) ORDER BY ALL`, pl.lbStart, pl.lbEnd, pubs)
+		gotMap := detectortest.Rows(t, st, `SELECT * FROM globals.self_promotion_product_sellers ORDER BY ALL`)
 		if diff := cmp.Diff(wantMap, gotMap); diff != "" {
 			t.Errorf("%s: product sellers from the state differ from those over the clicks (-clicks +state):\n%s", label, diff)
 		}
@@ -107,33 +105,4 @@ UPDATE np SET entity_id = 'ES6' WHERE publisher_id = 'FAN';
 DELETE FROM publishers; INSERT INTO publishers SELECT * REPLACE (6 AS _file_id) FROM np; DROP TABLE np`)
 	check("18 Nov after a new link", detectors.NightOf(day("2026-11-18")), 7)
 	check("backfill", detectors.BackfillNight(), 7)
-}
-
-func tableRows(t *testing.T, st *store.Store, query string, args ...any) []string {
-	t.Helper()
-	rows, err := st.DB.Query(query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
