@@ -323,7 +323,7 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 		}
 		res.Relabelled = true
 	}
-	for _, q := range []string{"NewFiles", "NewValues"} {
+	for _, q := range []string{"NewFiles", "NewUserAgents"} {
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -342,7 +342,11 @@ func label(ctx context.Context, db *sql.DB, pls []patternList, rls []rangeList, 
 	if !night0.IsZero() {
 		night = night0.Format(time.DateOnly)
 	}
-	for _, q := range []string{"RememberUserAgents", "IPMatches", "RememberAddresses"} {
+	addressSteps := []string{"NewAddresses", "IPMatches", "RememberAddresses"}
+	if len(rls) == 0 {
+		addressSteps = nil
+	}
+	for _, q := range append([]string{"RememberUserAgents"}, addressSteps...) {
 		if err := exec(q); err != nil {
 			return err
 		}

@@ -43,12 +43,18 @@ SELECT file_id, dataset FROM (
     SELECT DISTINCT _file_id, 'orders' FROM orders)
 WHERE file_id NOT IN (SELECT file_id FROM reflist_files);
 
--- name: NewValues
--- User agents and addresses of the new files never matched before.
+-- name: NewUserAgents
+-- User agents of the new files never matched before.
 CREATE OR REPLACE TEMP TABLE rl_new_ua AS
 SELECT DISTINCT user_agent AS ua FROM clicks
 WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'clicks') AND user_agent IS NOT NULL
   AND user_agent NOT IN (SELECT ua FROM reflist_ua);
+
+-- name: NewAddresses
+-- Addresses of the new files never classed before. Only when a range list
+-- is configured: without one no address has a class, and remembering every
+-- address the program ever saw made each night probe a table that grows
+-- with the history (6.8 M addresses after 28 nights of 1.5 M clicks).
 CREATE OR REPLACE TEMP TABLE rl_new_ip AS
 SELECT DISTINCT ip FROM (
     SELECT ip FROM clicks WHERE _file_id IN (SELECT file_id FROM rl_new_files WHERE dataset = 'clicks') AND ip IS NOT NULL

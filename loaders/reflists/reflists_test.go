@@ -317,10 +317,24 @@ func TestLabelWithoutLists(t *testing.T) {
 	if !strings.Contains(res.Unavailable[0].Reason, "not installed at /nonexistent/crawler-user-agents.json") {
 		t.Errorf("reason = %q", res.Unavailable[0].Reason)
 	}
-	var n int
+	var n, addresses int
 	st.DB.QueryRow(`SELECT count(*) FROM click_traffic`).Scan(&n)
-	if n != 0 {
-		t.Errorf("%d clicks labeled without lists", n)
+	st.DB.QueryRow(`SELECT count(*) FROM reflist_ip`).Scan(&addresses)
+	if n != 0 || addresses != 0 {
+		t.Errorf("%d clicks labeled and %d addresses remembered without lists", n, addresses)
+	}
+	// A range list configured later classes the addresses seen before.
+	dc := writeFile(t, t.TempDir(), "dc.cidr", "198.18.0.0/15\n")
+	withRanges := packWith(t, rules.ReferenceLists{BotUserAgents: rules.BotUserAgents{Path: "/nonexistent/crawler-user-agents.json"},
+		IPRanges: []rules.IPRangeFile{{Class: "datacenter", Path: dc, Name: "cloud"}}})
+	res, err = Label(context.Background(), st.DB, withRanges, "r2", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var class string
+	st.DB.QueryRow(`SELECT ip_class FROM click_traffic WHERE click_id = 'c1'`).Scan(&class)
+	if !res.Relabelled || class != "datacenter" {
+		t.Errorf("with a range list added: relabelled %v, c1's class %q, want datacenter", res.Relabelled, class)
 	}
 }
 
