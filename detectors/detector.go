@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -81,6 +82,49 @@ type Finding struct {
 	// Discriminator tells apart findings of one detector, publisher and
 	// window (a site, a seller, a logo): part of FindingID, not output.
 	Discriminator string `json:"-"`
+	// Sites are the hosts of the publisher's sites and pages the finding is
+	// about (SiteHosts), set by the detectors that judge sites; empty for
+	// the traffic detectors, whose findings are about the publisher. An
+	// allow-list entry by domain matches these, or the publisher's
+	// registered sites when there are none. Stored, not output.
+	Sites []string `json:"-"`
+}
+
+// SiteHosts reduces URLs or host names to lower-case hosts, deduplicated
+// and sorted: a Finding's Sites.
+func SiteHosts(urls ...string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, u := range urls {
+		if h := HostOf(u); h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HostOf is the lower-case host of a URL or host name ("" when it has
+// none).
+func HostOf(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		s = u.Hostname()
+	} else {
+		// a bare address (deals@shop.example, mailto:…): its host
+		if i := strings.LastIndex(s, "@"); i >= 0 {
+			s = s[i+1:]
+		}
+		if i := strings.IndexAny(s, "/:?#"); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return strings.TrimSuffix(strings.ToLower(s), ".")
 }
 
 // RuleNamer is a detector whose rule in the pack has another name than its

@@ -53,6 +53,7 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 const findingsPerInsert = 128
 
 func insertFindings(ctx context.Context, tx *sql.Tx, runID string, night any, fs []Finding) error {
+	all := fs
 	const row = "(?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)"
 	for len(fs) > 0 {
 		batch := fs[:min(len(fs), findingsPerInsert)]
@@ -66,6 +67,23 @@ func insertFindings(ctx context.Context, tx *sql.Tx, runID string, night any, fs
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store findings %s … %s: %w", batch[0].FindingID, batch[len(batch)-1].FindingID, err)
 		}
+	}
+	return insertSites(ctx, tx, runID, all)
+}
+
+// insertSites stores the findings' Sites in finding_sites, one statement.
+func insertSites(ctx context.Context, tx *sql.Tx, runID string, fs []Finding) error {
+	ids, hosts := []string{}, []string{}
+	for _, f := range fs {
+		for _, h := range f.Sites {
+			ids, hosts = append(ids, f.FindingID), append(hosts, h)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO finding_sites SELECT $1, unnest($2::VARCHAR[]), unnest($3::VARCHAR[])`, runID, ids, hosts); err != nil {
+		return fmt.Errorf("store findings' sites: %w", err)
 	}
 	return nil
 }
@@ -83,6 +101,10 @@ func RunOne(ctx context.Context, env Env, d Detector) ([]Finding, error) {
 	return fs, nil
 }
 
+// sitesOf reads a stored finding's Sites (a JSON array) beside its row.
+const sitesOf = `CAST(to_json(coalesce((SELECT list(s.host ORDER BY s.host) FROM finding_sites s
+		WHERE s.run_id = findings.run_id AND s.finding_id = findings.finding_id), []::VARCHAR[])) AS VARCHAR)`
+
 func stringsOrEmpty(xs []string) []string {
 	if xs == nil {
 		return []string{}
@@ -93,7 +115,7 @@ func stringsOrEmpty(xs []string) []string {
 // Load reads back the findings a run stored, in output order.
 func Load(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
 	rows, err := db.QueryContext(ctx, `SELECT finding_id, publisher_id, detector, rule_id, rule_status, severity, score,
-			policy_ref, summary, evidence::VARCHAR, window_start, window_end, order_ids, commission_usd::DOUBLE
+			policy_ref, summary, evidence::VARCHAR, window_start, window_end, order_ids, commission_usd::DOUBLE, `+sitesOf+`
 		FROM findings WHERE run_id = ? ORDER BY publisher_id, detector, window_start, finding_id`, runID)
 	if err != nil {
 		return nil, err
@@ -102,11 +124,14 @@ func Load(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
 	var out []Finding
 	for rows.Next() {
 		var f Finding
-		var ev string
+		var ev, sites string
 		var ids []any
 		if err := rows.Scan(&f.FindingID, &f.PublisherID, &f.Detector, &f.RuleID, &f.RuleStatus, &f.Severity, &f.Score,
-			&f.PolicyRef, &f.Summary, &ev, &f.WindowStart, &f.WindowEnd, &ids, &f.CommissionUSD); err != nil {
+			&f.PolicyRef, &f.Summary, &ev, &f.WindowStart, &f.WindowEnd, &ids, &f.CommissionUSD, &sites); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(sites), &f.Sites); err != nil {
+			return nil, fmt.Errorf("finding %s: sites: %w", f.FindingID, err)
 		}
 		f.Evidence = []byte(ev)
 		f.OrderIDs = []string{}
@@ -144,7 +169,7 @@ func SortFindings(fs []Finding) {
 func ReadFindings(ctx context.Context, db *sql.DB, runID string) ([]Finding, error) {
 	rows, err := db.QueryContext(ctx, `SELECT finding_id, publisher_id, detector, rule_id, rule_status, severity, score,
 		policy_ref, summary, CAST(evidence AS VARCHAR), window_start, window_end, CAST(to_json(order_ids) AS VARCHAR),
-		CAST(commission_usd AS DOUBLE)
+		CAST(commission_usd AS DOUBLE), `+sitesOf+`
 		FROM findings WHERE run_id = ?`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read findings of run %s: %w", runID, err)
@@ -153,14 +178,17 @@ func ReadFindings(ctx context.Context, db *sql.DB, runID string) ([]Finding, err
 	var out []Finding
 	for rows.Next() {
 		var f Finding
-		var evidence, orders string
+		var evidence, orders, sites string
 		if err := rows.Scan(&f.FindingID, &f.PublisherID, &f.Detector, &f.RuleID, &f.RuleStatus, &f.Severity, &f.Score,
-			&f.PolicyRef, &f.Summary, &evidence, &f.WindowStart, &f.WindowEnd, &orders, &f.CommissionUSD); err != nil {
+			&f.PolicyRef, &f.Summary, &evidence, &f.WindowStart, &f.WindowEnd, &orders, &f.CommissionUSD, &sites); err != nil {
 			return nil, err
 		}
 		f.Evidence = json.RawMessage(evidence)
 		if err := json.Unmarshal([]byte(orders), &f.OrderIDs); err != nil {
 			return nil, fmt.Errorf("finding %s: order ids: %w", f.FindingID, err)
+		}
+		if err := json.Unmarshal([]byte(sites), &f.Sites); err != nil {
+			return nil, fmt.Errorf("finding %s: sites: %w", f.FindingID, err)
 		}
 		f.WindowStart, f.WindowEnd = f.WindowStart.UTC(), f.WindowEnd.UTC()
 		out = append(out, f)

@@ -13,7 +13,8 @@ import (
 )
 
 // TestFindingsStoredInBatches stores more findings than one INSERT holds
-// and reads back every field of every one, in order, with the night.
+// and reads back every field of every one, in order, with the night and
+// the sites.
 func TestFindingsStoredInBatches(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.InMemory, store.Options{})
@@ -35,6 +36,10 @@ func TestFindingsStoredInBatches(t *testing.T) {
 		}
 		for k := range i % 3 {
 			f.OrderIDs = append(f.OrderIDs, fmt.Sprintf("O%d-%d", i, k))
+		}
+		f.Sites = []string{}
+		if i%4 == 1 {
+			f.Sites = SiteHosts(fmt.Sprintf("https://www.Site%d.example/page", i), fmt.Sprintf("shop%d.example", i))
 		}
 		want = append(want, f)
 	}
@@ -65,5 +70,13 @@ func TestFindingsStoredInBatches(t *testing.T) {
 	}
 	if nights != n || distinct != n {
 		t.Errorf("%d rows carry the night and %d distinct ids, want %d each", nights, distinct, n)
+	}
+}
+
+func TestSiteHosts(t *testing.T) {
+	got := SiteHosts("https://www.Shop.Example/a?b", "shop.example:8080/x", "deals@Mail.Example", "mailto:x@mail.example", "", "https://[::1]:8443/", "Shop.Example.")
+	want := []string{"::1", "mail.example", "shop.example", "www.shop.example"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("SiteHosts (-want +got):\n%s", d)
 	}
 }

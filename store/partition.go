@@ -37,6 +37,7 @@ var partitionTables = []partitionTable{
 	{name: "load_ledger", export: `SELECT * FROM load_ledger`},
 	{name: "quarantine", export: `SELECT * FROM quarantine WHERE run_id = %[1]s`},
 	{name: "findings", export: `SELECT * FROM findings WHERE run_id = %[1]s`},
+	{name: "finding_sites", export: `SELECT * FROM finding_sites WHERE run_id = %[1]s`},
 	{name: "signals_unavailable", export: `SELECT * FROM signals_unavailable WHERE run_id = %[1]s`},
 	{name: "reference_lists", export: `SELECT * FROM reference_lists WHERE run_id = %[1]s`},
 	{name: "orders", export: `SELECT * FROM orders`, key: []string{"order_id"}},
@@ -132,6 +133,7 @@ func ImportPartition(ctx context.Context, tx *sql.Tx, runID, dir string, first b
 		 FROM read_parquet(` + file("quarantine") + `) q LEFT JOIN partition_file_ids m ON m.old_id = q.file_id
 		 WHERE ` + boolLiteral(first) + ` OR q.dataset IN ('clicks', 'orders')`,
 		`INSERT INTO findings SELECT * REPLACE (` + QuoteLiteral(runID) + ` AS run_id) FROM read_parquet(` + file("findings") + `)`,
+		`INSERT INTO finding_sites SELECT * REPLACE (` + QuoteLiteral(runID) + ` AS run_id) FROM read_parquet(` + file("finding_sites") + `)`,
 	}
 	for _, t := range partitionTables {
 		if t.profile {

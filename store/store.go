@@ -339,6 +339,7 @@ func ReplaceEarlierResults(ctx context.Context, tx *sql.Tx, night time.Time, run
 	var total int64
 	for _, q := range []string{
 		`DELETE FROM signals_unavailable WHERE run_id <> $2 AND run_id IN (SELECT run_id FROM runs WHERE night IS NOT DISTINCT FROM $1::DATE)`,
+		`DELETE FROM finding_sites WHERE run_id <> $2 AND run_id IN (SELECT run_id FROM findings WHERE night IS NOT DISTINCT FROM $1::DATE)`,
 		`DELETE FROM findings WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM recommendations WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,
 		`DELETE FROM disqualified_orders WHERE run_id <> $2 AND night IS NOT DISTINCT FROM $1::DATE`,

@@ -247,6 +247,10 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 		if err != nil {
 			return nil, err
 		}
+		siteURLs := []string{s.url}
+		for _, h := range hits {
+			siteURLs = append(siteURLs, h.URL)
+		}
 		out = append(out, detectors.Finding{
 			Discriminator: "site\x00" + s.url,
 			PublisherID:   s.publisher,
@@ -258,6 +262,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			WindowEnd:     fe,
 			OrderIDs:      []string{},
 			CommissionUSD: 0,
+			Sites:         detectors.SiteHosts(siteURLs...),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -3,6 +3,7 @@ package branddomain
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +85,19 @@ func TestRunWithCrawl(t *testing.T) {
 		t.Log(f.Summary)
 		if f.PublisherID == "P_COMBO" && (f.WindowStart.Format("15:04:05") != "01:00:00" || !strings.Contains(string(f.Evidence), `"mx_present":false`)) {
 			t.Errorf("crawled finding: window %v, evidence %s", f.WindowStart, f.Evidence)
+		}
+		// The allow-list matches the sites a finding is about: the
+		// publisher's look-alike host is one of them.
+		var ev struct {
+			Match Match `json:"match"`
+		}
+		json.Unmarshal(f.Evidence, &ev)
+		host := strings.ToLower(ev.Match.Host)
+		if !slices.ContainsFunc(f.Sites, func(s string) bool {
+			return s == host || strings.HasSuffix(s, "."+host) || strings.HasSuffix(host, "."+s) || detectors.HostOf(s) == host
+		}) &&
+			!slices.Contains(f.Sites, ev.Match.HostASCII) {
+			t.Errorf("%s: sites %v do not name the look-alike host %s", f.PublisherID, f.Sites, host)
 		}
 	}
 	if len(env.Signals.List()) != 0 {

@@ -113,7 +113,9 @@ type findingMaker struct {
 	p Params
 }
 
-func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time, summary string, ev map[string]any) (detectors.Finding, error) {
+// finding builds a finding; sites are the publisher's site it is about
+// (none for search ads, whose publisher's sites are the registered ones).
+func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time, summary string, ev map[string]any, sites ...string) (detectors.Finding, error) {
 	severity := detectors.SeverityFromScore(score)
 	ev["thresholds"] = mk.p
 	body, err := json.Marshal(ev)
@@ -131,6 +133,7 @@ func (mk findingMaker) finding(pub, disc string, score float64, ws, we time.Time
 		WindowEnd:     we,
 		OrderIDs:      []string{},
 		CommissionUSD: 0,
+		Sites:         detectors.SiteHosts(sites...),
 	}, nil
 }
 
@@ -316,7 +319,7 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 			ev["rendered_only"] = cloak.RenderedOnly
 			ev["shopper_only"] = cloak.ShopperOnly
 		}
-		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s+cloak.Note(), ev)
+		f, err := mk.finding(k.pub, "site\x00"+k.site, score, ws, we, s+cloak.Note(), ev, k.site)
 		if err != nil {
 			return nil, err
 		}

@@ -67,6 +67,16 @@ type assetRow struct {
 	width, height            int
 }
 
+// assetSites are the hosts of the sites and pages showing the assets a
+// finding cites.
+func assetSites(evs []AssetEvidence) []string {
+	var urls []string
+	for _, e := range evs {
+		urls = append(urls, e.SiteURL, e.PageURL)
+	}
+	return detectors.SiteHosts(urls...)
+}
+
 // AssetEvidence is one matching asset in a finding's evidence.
 type AssetEvidence struct {
 	SiteURL      string         `json:"site_url"`
@@ -316,6 +326,7 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 			WindowEnd:     we,
 			OrderIDs:      []string{},
 			CommissionUSD: 0,
+			Sites:         assetSites(evs),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

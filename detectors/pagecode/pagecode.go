@@ -342,6 +342,7 @@ func judge(ctx context.Context, env detectors.Env, rule rules.Rule, code string,
 			WindowEnd:     we,
 			OrderIDs:      []string{},
 			CommissionUSD: 0,
+			Sites:         detectors.SiteHosts(k.site),
 		})
 	}
 	return out, nil

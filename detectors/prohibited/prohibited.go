@@ -238,6 +238,15 @@ func readRendered(ctx context.Context, env detectors.Env, model *Model, sites ma
 	return order, nil
 }
 
+// pageSites are the hosts of the site and of its pages a finding cites.
+func pageSites(site string, pages []evidencePage) []string {
+	urls := []string{site}
+	for _, p := range pages {
+		urls = append(urls, p.URL)
+	}
+	return detectors.SiteHosts(urls...)
+}
+
 // evidencePage is one flagged page in a finding's evidence.
 type evidencePage struct {
 	URL        string  `json:"url"`
@@ -372,6 +381,7 @@ func siteFindings(m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
 			WindowEnd:     we,
 			OrderIDs:      []string{},
 			CommissionUSD: 0,
+			Sites:         pageSites(k.site, pages),
 		})
 	}
 	return out, nil

@@ -41,7 +41,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -754,7 +753,7 @@ func allowed(entries []rules.AllowEntry, f detectors.Finding, sites map[string][
 			continue
 		}
 		if !hostsRead {
-			hosts, hostsRead = evidenceHosts(f.Evidence), true
+			hosts, hostsRead = f.Sites, true
 			if len(hosts) == 0 {
 				hosts = sites[f.PublisherID]
 			}
@@ -769,57 +768,8 @@ func allowed(entries []rules.AllowEntry, f detectors.Finding, sites map[string][
 	return rules.AllowEntry{}, false
 }
 
-// hostKeys are the evidence keys whose values name a site.
-var hostKeys = map[string]bool{"host": true, "domain": true, "registrable_domain": true, "url": true,
-	"site_url": true, "page_url": true, "final_url": true}
-
-// evidenceHosts collects the hosts a finding's evidence names, at any depth.
-func evidenceHosts(ev json.RawMessage) []string {
-	var v any
-	if json.Unmarshal(ev, &v) != nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, x := range t {
-				if s, ok := x.(string); ok && hostKeys[k] {
-					if h := normalizeHost(s); h != "" && !seen[h] {
-						seen[h] = true
-						out = append(out, h)
-					}
-					continue
-				}
-				walk(x)
-			}
-		case []any:
-			for _, x := range t {
-				walk(x)
-			}
-		}
-	}
-	walk(v)
-	sort.Strings(out)
-	return out
-}
-
 // normalizeHost reduces a URL or host name to a lower-case host.
-func normalizeHost(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "://") {
-		u, err := url.Parse(s)
-		if err != nil {
-			return ""
-		}
-		s = u.Hostname()
-	} else if i := strings.IndexAny(s, "/:"); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSuffix(strings.ToLower(s), ".")
-}
+func normalizeHost(s string) string { return detectors.HostOf(s) }
 
 // publisherSiteHosts reads the site hosts of publishers with findings, only
 // when an allow-list entry names a domain.

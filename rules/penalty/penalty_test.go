@@ -319,10 +319,11 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-// TestSuppression: active allow-list entries (by publisher, by a domain the
-// evidence names, by a domain of the publisher's sites) and cleared appeals
-// naming the finding move it to suppressed_findings; expired entries, other
-// rules and other domains do not.
+// TestSuppression: active allow-list entries (by publisher, by a domain of
+// the sites a finding is about, by a domain of the publisher's registered
+// sites) and cleared appeals naming the finding move it to
+// suppressed_findings; expired entries, other rules, other domains and a
+// domain the evidence names that is not the publisher's site do not.
 func TestSuppression(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
@@ -337,9 +338,13 @@ func TestSuppression(t *testing.T) {
 		{PublisherID: "P7", Rule: "popup_traffic", Reason: "other rule", ApprovedBy: "e", Expires: "2027-01-01"},
 	}
 	f2 := finding("f2", "P2", "brand_domain", "test", "high", 0.9, false)
-	f2.Evidence = json.RawMessage(`{"matches": [{"url": "https://www.AliExpress-Fans.example/"}]}`)
+	f2.Sites = detectors.SiteHosts("https://www.AliExpress-Fans.example/")
 	f4 := finding("f4", "P4", "brand_domain", "test", "high", 0.9, false)
-	f4.Evidence = json.RawMessage(`{"host": "aliexpress-fans.example.evil.net"}`)
+	f4.Sites = detectors.SiteHosts("aliexpress-fans.example.evil.net")
+	// A pop-up finding whose evidence names a referrer in the allowed
+	// domain: the referrer is not the publisher's site, so it stands.
+	f8 := finding("f8", "P8", "popup_traffic", "stable", "high", 0.9, false)
+	f8.Evidence = json.RawMessage(`{"top_referrer_hosts": [{"host": "ads.example.org", "clicks": 40}]}`)
 	fs := []detectors.Finding{
 		finding("f1", "P1", "click_burst", "stable", "high", 0.9, false),
 		f2,
@@ -348,6 +353,7 @@ func TestSuppression(t *testing.T) {
 		finding("f5", "P5", "click_burst", "stable", "high", 0.9, false),
 		finding("f6", "P6", "click_burst", "stable", "high", 0.9, false),
 		finding("f7", "P7", "click_burst", "stable", "high", 0.9, false),
+		f8,
 	}
 	saveFindings(t, st.DB, "run1", fs)
 	res, err := Apply(ctx, st.DB, pack, "run1", night, night, fs)
@@ -366,10 +372,10 @@ func TestSuppression(t *testing.T) {
 	for _, r := range res.Recommendations {
 		pubs = append(pubs, r.PublisherID)
 	}
-	if diff := cmp.Diff([]string{"P4", "P6", "P7"}, pubs); diff != "" {
+	if diff := cmp.Diff([]string{"P4", "P6", "P7", "P8"}, pubs); diff != "" {
 		t.Errorf("recommended publishers (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"f4", "f6", "f7"}, queryStrings(t, st.DB, `SELECT finding_id FROM findings ORDER BY 1`)); diff != "" {
+	if diff := cmp.Diff([]string{"f4", "f6", "f7", "f8"}, queryStrings(t, st.DB, `SELECT finding_id FROM findings ORDER BY 1`)); diff != "" {
 		t.Errorf("findings left (-want +got):\n%s", diff)
 	}
 	stored := queryStrings(t, st.DB, `SELECT finding_id || ' ' || suppressed_by || ' ' || coalesce(suppression->>'approved_by', suppression->>'decided_by') || ' ' || severity FROM suppressed_findings ORDER BY 1`)
