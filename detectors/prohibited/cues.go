@@ -217,7 +217,13 @@ func (c *Cues) Text() string { return c.text }
 // PageFeatures returns a page's hashed features and, with cues, its dense
 // cue features: what Train reads.
 func PageFeatures(p Page, dim, maxText int, c *Cues) ([]Feature, []float32) {
-	fs, _, pt := features(p, dim, maxText, false)
+	return PageFeaturesWith(p, DefaultFeatureSettings, dim, maxText, c)
+}
+
+// PageFeaturesWith is PageFeatures with other feature settings (what a
+// model trained with them records in its header).
+func PageFeaturesWith(p Page, set FeatureSettings, dim, maxText int, c *Cues) ([]Feature, []float32) {
+	fs, _, pt := features(p, set, dim, maxText, false)
 	if c == nil {
 		return fs, nil
 	}

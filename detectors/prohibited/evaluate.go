@@ -96,10 +96,15 @@ type LabeledPage struct {
 }
 
 // CorpusPage extracts a corpus page as the crawler would have stored it.
+//
+// The page's URL is CorpusBase without the file name: our file names say
+// the label ("adult-es-escort.html", "clean-en-gadget-review.html"), and a
+// model that reads the words of the URL path (FeatureSettings.URLPath)
+// would learn them in training and read them in every evaluation.
 func CorpusPage(file string, html []byte) Page {
 	base, _ := url.Parse(CorpusBase + file)
 	info := crawler.Extract(base, html)
-	return Page{URL: base.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
+	return Page{URL: CorpusBase, Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
 }
 
 func appendNote(notes []string, n string) []string {

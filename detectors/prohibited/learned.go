@@ -21,9 +21,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"affwatch/rules"
@@ -32,6 +34,13 @@ import (
 // LearnedVersion is the format of the model file and of its features: a
 // model trained with other features cannot be read.
 const LearnedVersion = 2
+
+// learnedVersionSettings is the format whose header also records feature
+// settings other than the defaults (FeatureSettings: the character n-gram
+// range, the URL path's words): written only when a setting differs, so a
+// model of the default features stays version 2 and an older build
+// refuses, rather than misreads, a model whose features it cannot compute.
+const learnedVersionSettings = 3
 
 // learnedVersionNoCues is the format before the cue features: the same
 // hashed features, no dense ones; still read.
@@ -45,8 +54,11 @@ const (
 	// of int8 weights per category).
 	DefaultDim = 1 << 18
 	// charMin and charMax bound the character n-grams of a word (with its
-	// boundaries "<" and ">"): 3–5 catch stems across inflections.
-	charMin, charMax = 3, 5
+	// boundaries "<" and ">") by default: 3–5 catch stems across
+	// inflections. A model may record another range (FeatureSettings),
+	// within minCharGram–maxCharGram.
+	charMin, charMax         = 3, 5
+	minCharGram, maxCharGram = 2, 6
 	// maxCharWordRunes: longer "words" are hashes, URLs and base64, not
 	// language; they get only their unigram.
 	maxCharWordRunes = 24
@@ -107,6 +119,34 @@ type LearnedHeader struct {
 	// Cues is the cue-word file the model was trained with (cues.go): a
 	// model always reads the cues its dense weights belong to.
 	Cues string `json:"cues,omitempty"`
+	// URLPath: the words of the page's URL path are a field of their own
+	// (version 3)
+	URLPath bool `json:"url_path,omitempty"`
+}
+
+// FeatureSettings are the choices of features() that a model records:
+// the page is read the way the model was trained.
+type FeatureSettings struct {
+	CharMin, CharMax int
+	// URLPath reads the words of the URL's path ("/iptv-abonnement",
+	// "/shop/pistols") as a field after the text, with the title's and
+	// meta's extra head features: what a page's address says it offers
+	URLPath bool
+}
+
+// DefaultFeatureSettings are the features of a version 2 model.
+var DefaultFeatureSettings = FeatureSettings{CharMin: charMin, CharMax: charMax}
+
+func (fs FeatureSettings) valid() error {
+	if fs.CharMin < minCharGram || fs.CharMax > maxCharGram || fs.CharMin > fs.CharMax {
+		return fmt.Errorf("character n-grams %d–%d, this build computes ranges within %d–%d", fs.CharMin, fs.CharMax, minCharGram, maxCharGram)
+	}
+	return nil
+}
+
+// Settings are the feature settings the header records.
+func (h LearnedHeader) Settings() FeatureSettings {
+	return FeatureSettings{CharMin: h.CharMin, CharMax: h.CharMax, URLPath: h.URLPath}
 }
 
 // Learned is a loaded model.
@@ -140,12 +180,14 @@ func ReadLearned(r io.Reader) (*Learned, error) {
 		return nil, fmt.Errorf("%w: header: %v", ErrBadModel, err)
 	}
 	switch {
-	case h.Version != LearnedVersion && h.Version != learnedVersionNoCues:
+	case h.Version != LearnedVersion && h.Version != learnedVersionNoCues && h.Version != learnedVersionSettings:
 		return nil, fmt.Errorf("%w: version %d, this build reads version %d: retrain with make train-content", ErrBadModel, h.Version, LearnedVersion)
 	case h.Dim <= 0 || h.Dim&(h.Dim-1) != 0 || h.Dim > 1<<22:
 		return nil, fmt.Errorf("%w: dimension %d is not a power of two ≤ 2^22", ErrBadModel, h.Dim)
-	case h.CharMin != charMin || h.CharMax != charMax:
-		return nil, fmt.Errorf("%w: character n-grams %d–%d, this build computes %d–%d", ErrBadModel, h.CharMin, h.CharMax, charMin, charMax)
+	case h.Version != learnedVersionSettings && (h.CharMin != charMin || h.CharMax != charMax || h.URLPath):
+		return nil, fmt.Errorf("%w: version %d records character n-grams %d–%d (url path %v), its features are %d–%d", ErrBadModel, h.Version, h.CharMin, h.CharMax, h.URLPath, charMin, charMax)
+	case h.Settings().valid() != nil:
+		return nil, fmt.Errorf("%w: %v", ErrBadModel, h.Settings().valid())
 	case len(h.Categories) == 0:
 		return nil, fmt.Errorf("%w: no category", ErrBadModel)
 	}
@@ -216,7 +258,16 @@ func WriteLearned(w io.Writer, h LearnedHeader, weights [][]int8) error {
 		}
 	}
 	hash.Write(raw.Bytes())
-	h.Version, h.CharMin, h.CharMax = LearnedVersion, charMin, charMax
+	if h.CharMin == 0 && h.CharMax == 0 {
+		h.CharMin, h.CharMax = charMin, charMax
+	}
+	if err := h.Settings().valid(); err != nil {
+		return err
+	}
+	h.Version = LearnedVersion
+	if h.Settings() != DefaultFeatureSettings {
+		h.Version = learnedVersionSettings
+	}
 	h.WeightsSHA256 = hex.EncodeToString(hash.Sum(nil))
 	head, err := json.Marshal(h)
 	if err != nil {
@@ -282,11 +333,27 @@ func fnvString(h uint32, s string) uint32 {
 // Features returns a page's hashed features, sorted by index, and the
 // origins of each occurrence (nil unless withOrigins).
 func Features(p Page, dim int, maxText int) []Feature {
-	fs, _, _ := features(p, dim, maxText, false)
+	fs, _, _ := features(p, DefaultFeatureSettings, dim, maxText, false)
 	return fs
 }
 
-func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []origin, pageTokens) {
+// urlPathText is the words of a URL's path, for the URLPath field: the
+// host is left out (the site's name tells that site apart, not what it
+// offers), and so are query and fragment.
+func urlPathText(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return ' '
+	}, u.Path)
+}
+
+func features(p Page, set FeatureSettings, dim int, maxText int, withOrigins bool) ([]Feature, []origin, pageTokens) {
 	mask := uint32(dim - 1)
 	// indices are collected and sorted, not counted in a map: a page has
 	// tens of thousands of occurrences and the map was most of the cost
@@ -301,7 +368,11 @@ func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []orig
 		}
 	}
 	budget := maxFeatureTokens
-	for fi, fd := range []struct{ name, text string }{{"title", p.Title}, {"meta_description", p.Description}, {"meta_keywords", p.Keywords}, {"text", p.Text}} {
+	fields := []struct{ name, text string }{{"title", p.Title}, {"meta_description", p.Description}, {"meta_keywords", p.Keywords}, {"text", p.Text}}
+	if set.URLPath {
+		fields = append(fields, struct{ name, text string }{"url", urlPathText(p.URL)})
+	}
+	for fi, fd := range fields {
 		toks := tokenize(fd.text, maxText)
 		if len(toks) > budget {
 			toks = toks[:budget]
@@ -310,7 +381,7 @@ func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []orig
 		pt.fields = append(pt.fields, toks)
 		pt.texts = append(pt.texts, fd.text)
 		pt.names = append(pt.names, fd.name)
-		head := fi < 3 // title and meta say what the whole page is about
+		head := fi != textFieldIndex // title, meta and address say what the whole page is about
 		for i, t := range toks {
 			w := t.norm
 			if w == "" {
@@ -338,7 +409,7 @@ func features(p Page, dim int, maxText int, withOrigins bool) ([]Feature, []orig
 				k++
 			}
 			offs[k] = len(padded)
-			for g := charMin; g <= charMax; g++ {
+			for g := set.CharMin; g <= set.CharMax; g++ {
 				for s := 0; s+g <= k; s++ {
 					h := fnvString(fnvOffset, "c\x00")
 					add(fnvString(h, padded[offs[s]:offs[s+g]]), fi, i, i)
@@ -413,7 +484,7 @@ type LearnedResult struct {
 
 // Probabilities scores a page for every category of the model.
 func (m *Learned) Probabilities(p Page, maxText int) map[string]float64 {
-	fs, _, pt := features(p, m.Header.Dim, maxText, false)
+	fs, _, pt := features(p, m.Header.Settings(), m.Header.Dim, maxText, false)
 	out := make(map[string]float64, len(m.Header.Categories))
 	if pt.distinctWords() < minLearnedWords {
 		for _, c := range m.Header.Categories {
@@ -530,7 +601,7 @@ func MinProbabilityKey(category string) string { return category + "_min_probabi
 // learnedFor returns the learned results of a page for the categories
 // whose threshold the rule sets.
 func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhrases, maxSnippetChars int) map[string]LearnedResult {
-	fs, _, pt := features(p, m.Header.Dim, maxText, false)
+	fs, _, pt := features(p, m.Header.Settings(), m.Header.Dim, maxText, false)
 	out := map[string]LearnedResult{}
 	if pt.distinctWords() < minLearnedWords {
 		return out
@@ -548,7 +619,7 @@ func (m *Learned) classify(p Page, maxText int, min map[string]float64, maxPhras
 			if origins == nil {
 				// the explanation needs to know which words made each
 				// feature: only for the few flagged pages
-				_, origins, pt = features(p, m.Header.Dim, maxText, true)
+				_, origins, pt = features(p, m.Header.Settings(), m.Header.Dim, maxText, true)
 			}
 			r.Phrases = m.explain(i, fs, origins, dense, cues, pt, maxPhrases, maxSnippetChars)
 		}

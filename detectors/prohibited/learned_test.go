@@ -54,8 +54,11 @@ func TestDefaultLearnedLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := l.Header
-	if h.Version != LearnedVersion || h.Dim != DefaultDim {
-		t.Errorf("version %d dim %d, want %d and %d", h.Version, h.Dim, LearnedVersion, DefaultDim)
+	// The shipped model reads the URL path's words (the eighth round's
+	// comparison), so its header records its settings.
+	if set := h.Settings(); h.Version != learnedVersionSettings || h.Dim != DefaultDim || !set.URLPath ||
+		set.CharMin != DefaultFeatureSettings.CharMin || set.CharMax != DefaultFeatureSettings.CharMax {
+		t.Errorf("version %d dim %d settings %+v, want %d, %d and the URL path with the default character n-grams", h.Version, h.Dim, set, learnedVersionSettings, DefaultDim)
 	}
 	if h.ManifestSHA256 != real.ManifestSHA256() {
 		t.Errorf("model trained from manifest %s, the committed manifest is %s: run make train-content", h.ManifestSHA256, real.ManifestSHA256())
@@ -138,6 +141,9 @@ func TestReadLearnedRejects(t *testing.T) {
 		{"cues without their weights", patch(func(h *LearnedHeader) { h.Cues = "[gambling]\ncasino*\n" }), "cue weights"},
 		{"cues that do not parse", patch(func(h *LearnedHeader) { h.Cues = "casino*\n" }), "before any [group]"},
 		{"cues in a version-1 file", patch(func(h *LearnedHeader) { h.Version = 1; h.Cues = "[gambling]\ncasino*\n" }), "carries no cue words"},
+		{"url path in a version-2 file", patch(func(h *LearnedHeader) { h.URLPath = true }), "version 2 records"},
+		{"other n-grams in a version-2 file", patch(func(h *LearnedHeader) { h.CharMin = 2 }), "version 2 records"},
+		{"n-grams out of range in a version-3 file", patch(func(h *LearnedHeader) { h.Version = 3; h.CharMin = 1 }), "character n-grams 1–5"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,6 +155,46 @@ func TestReadLearnedRejects(t *testing.T) {
 				t.Errorf("err = %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A model records the feature settings it was trained with: the default
+// ones write version 2, others version 3, and the model reads a page with
+// its own settings (the URL path's words only when it was trained so).
+func TestFeatureSettingsRecorded(t *testing.T) {
+	write := func(set FeatureSettings) *Learned {
+		t.Helper()
+		h := LearnedHeader{Dim: 1 << 10, CharMin: set.CharMin, CharMax: set.CharMax, URLPath: set.URLPath,
+			Categories: []LearnedCategory{{Name: "weapons", Scale: 1, PlattA: -1}}}
+		w := make([]int8, 1<<10)
+		for _, f := range Features(Page{Text: "pistols"}, 1<<10, 65536) {
+			w[f.Index] = -1 // the words of the text pull the score down
+		}
+		var b bytes.Buffer
+		if err := WriteLearned(&b, h, [][]int8{w}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := ReadLearned(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	def := write(DefaultFeatureSettings)
+	if def.Header.Version != 2 || def.Header.Settings() != DefaultFeatureSettings {
+		t.Errorf("default settings: version %d, settings %+v; want 2, %+v", def.Header.Version, def.Header.Settings(), DefaultFeatureSettings)
+	}
+	withURL := write(FeatureSettings{CharMin: 3, CharMax: 5, URLPath: true})
+	if withURL.Header.Version != 3 || !withURL.Header.Settings().URLPath {
+		t.Errorf("url path: version %d, settings %+v; want 3 with the url path", withURL.Header.Version, withURL.Header.Settings())
+	}
+	if got := urlPathText("https://shop.example/guns/pistols-9mm.html?id=4#top"); strings.Fields(got)[0] != "guns" || strings.Contains(got, "shop") || strings.Contains(got, "id") {
+		t.Errorf("url path words %q: want the path's words only", got)
+	}
+	page := Page{URL: "https://shop.example/pistols", Text: strings.Repeat("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega one two three ", 2)}
+	d, u := def.Probabilities(page, 65536)["weapons"], withURL.Probabilities(page, 65536)["weapons"]
+	if !(u < d) {
+		t.Errorf("a model reading the url path scores %.3f, one that does not %.3f: the path's words must count only for the first", u, d)
 	}
 }
 

@@ -66,6 +66,9 @@ type TrainOptions struct {
 	// ThresholdBagged by default)
 	ThresholdRule string
 	Seed          uint64 // shuffling (1)
+	// Features are the feature settings the pages' Features were computed
+	// with (DefaultFeatureSettings when zero): recorded in the header
+	Features FeatureSettings
 }
 
 func (o *TrainOptions) defaults() {
@@ -111,6 +114,9 @@ func (o *TrainOptions) defaults() {
 	if o.ThresholdRule == "" {
 		o.ThresholdRule = ThresholdBagged
 	}
+	if o.Features.CharMin == 0 && o.Features.CharMax == 0 {
+		o.Features.CharMin, o.Features.CharMax = charMin, charMax
+	}
 }
 
 // Train fits one calibrated logistic model per category that has at least
@@ -126,7 +132,7 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 // records opt.ThresholdRule's): procedures compared on one model.
 func TrainThresholds(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader, [][]int8, map[string]float64, error) {
 	opt.defaults()
-	h := LearnedHeader{Version: LearnedVersion, Dim: opt.Dim, CharMin: charMin, CharMax: charMax, TrainedPages: len(ps)}
+	h := LearnedHeader{Version: LearnedVersion, Dim: opt.Dim, CharMin: opt.Features.CharMin, CharMax: opt.Features.CharMax, URLPath: opt.Features.URLPath, TrainedPages: len(ps)}
 	// categories are independent: fit them side by side, keep their order
 	type fitted struct {
 		ok  bool
