@@ -3,7 +3,6 @@ package cookiestuffing
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -74,31 +73,7 @@ func TestTagStateEqualsClickScan(t *testing.T) {
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	table := func(name string) []string {
 		t.Helper()
-		rows, err := st.DB.QueryContext(ctx, `SELECT * FROM `+name+` ORDER BY publisher_id, mechanism`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var b strings.Builder
-			for i, v := range vals {
-				b.WriteString(cols[i] + "=")
-				b.WriteString(strings.TrimSpace(strings.ReplaceAll(fmtValue(v), "\n", " ")))
-				b.WriteString(" ")
-			}
-			out = append(out, b.String())
-		}
-		return out
+		return detectortest.Rows(t, st, `SELECT * FROM `+name+` ORDER BY publisher_id, mechanism`)
 	}
 	check := func(label string, pl plan) {
 		t.Helper()
@@ -155,11 +130,4 @@ func TestTagStateEqualsClickScan(t *testing.T) {
 		FROM range(0, 400, 3) t(i), range(0, 2) u(x)`)
 	check("night 2026-11-09, devices now a person's", night("2026-11-09"))
 	check("backfill", plan{p: p, winStart: day("2026-11-01"), winEnd: day("2026-11-11"), scopeStart: day("2026-11-01")})
-}
-
-func fmtValue(v any) string {
-	if ts, ok := v.(time.Time); ok {
-		return ts.UTC().Format(time.RFC3339Nano)
-	}
-	return fmt.Sprintf("%v", v)
 }
