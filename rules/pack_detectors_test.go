@@ -122,6 +122,8 @@ func TestPackMistakesAtTheirLine(t *testing.T) {
 			"pack.yaml:5: rules.click_burst.thresholds.bucket_minutes: 7 does not divide a day"},
 		{"integer given a fraction", head + "  cookie_stuffing:\n    thresholds:\n      min_hits: 2.5\n",
 			`pack.yaml:5: rules.cookie_stuffing.thresholds.min_hits: want an integer, have "2.5"`},
+		{"a count of prohibited_content given a fraction", head + "  prohibited_content:\n    thresholds:\n      max_pages: 2.5\n",
+			`pack.yaml:5: rules.prohibited_content.thresholds.max_pages: want an integer, have "2.5"`},
 		{"misspelt rule", head + "  click_brust:\n    thresholds:\n      min_modified_z: 4\n",
 			"pack.yaml:3: rules.click_brust: no detector reads a rule of this name; did you mean click_burst?"},
 		{"misspelt rule field", head + "  click_burst:\n    severty: high\n",

@@ -92,7 +92,7 @@ func BenchmarkLearnedOnly(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m.Learned().Probabilities(ps[i%len(ps)], int(m.th.MaxTextChars))
+		m.Learned().Probabilities(ps[i%len(ps)], m.th.MaxTextChars)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/page")
 }

@@ -53,26 +53,26 @@ type Thresholds struct {
 	WeakWeight         float64 `json:"weak_weight" yaml:"weak_weight" range:"[0,]"`
 	TitleBoost         float64 `json:"title_boost" yaml:"title_boost" range:"[0,]"`
 	RepeatDecay        float64 `json:"repeat_decay" yaml:"repeat_decay" range:"[0,1]"`
-	NegationWindow     float64 `json:"negation_window" yaml:"negation_window" range:"[0,50]"`
-	ContextWindow      float64 `json:"context_window" yaml:"context_window" range:"[0,200]"`
+	NegationWindow     int     `json:"negation_window" yaml:"negation_window" range:"[0,50]"`
+	ContextWindow      int     `json:"context_window" yaml:"context_window" range:"[0,200]"`
 	ContextDiscount    float64 `json:"context_discount" yaml:"context_discount" range:"[0,1]"`
-	PhraseGap          float64 `json:"phrase_gap" yaml:"phrase_gap" range:"[0,20]"`
+	PhraseGap          int     `json:"phrase_gap" yaml:"phrase_gap" range:"[0,20]"`
 	MinStrength        float64 `json:"min_strength" yaml:"min_strength" range:"(0,]"`
-	MinDistinct        float64 `json:"min_distinct" yaml:"min_distinct" range:"[1,]"`
-	MinStrong          float64 `json:"min_strong" yaml:"min_strong" range:"[0,]"`
+	MinDistinct        int     `json:"min_distinct" yaml:"min_distinct" range:"[1,]"`
+	MinStrong          int     `json:"min_strong" yaml:"min_strong" range:"[0,]"`
 	WeakCap            float64 `json:"weak_cap" yaml:"weak_cap" range:"[0,]"`
 	MinDensity         float64 `json:"min_density" yaml:"min_density" range:"[0,]"`
-	DensityFloorTokens float64 `json:"density_floor_tokens" yaml:"density_floor_tokens" range:"[1,]"`
+	DensityFloorTokens int     `json:"density_floor_tokens" yaml:"density_floor_tokens" range:"[1,]"`
 	StrengthScale      float64 `json:"strength_scale" yaml:"strength_scale" range:"(0,]"`
 	FullDensity        float64 `json:"full_density" yaml:"full_density" range:"(0,]"`
-	MaxPages           float64 `json:"max_pages" yaml:"max_pages" range:"[1,100]"`
-	MaxMatches         float64 `json:"max_matches" yaml:"max_matches" range:"[1,1000]"`
-	MaxSnippetChars    float64 `json:"max_snippet_chars" yaml:"max_snippet_chars" range:"[1,300]"`
-	MaxTextChars       float64 `json:"max_text_chars" yaml:"max_text_chars" range:"[1024,16777216]"`
+	MaxPages           int     `json:"max_pages" yaml:"max_pages" range:"[1,100]"`
+	MaxMatches         int     `json:"max_matches" yaml:"max_matches" range:"[1,1000]"`
+	MaxSnippetChars    int     `json:"max_snippet_chars" yaml:"max_snippet_chars" range:"[1,300]"`
+	MaxTextChars       int     `json:"max_text_chars" yaml:"max_text_chars" range:"[1024,16777216]"`
 	// the concept path (concept.go)
-	ConceptWindow      float64 `json:"concept_window" yaml:"concept_window" range:"[1,1000]"`
-	ConceptMinGroups   float64 `json:"concept_min_groups" yaml:"concept_min_groups" range:"[1,20]"`
-	ConceptMinTerms    float64 `json:"concept_min_terms" yaml:"concept_min_terms" range:"[1,]"`
+	ConceptWindow      int     `json:"concept_window" yaml:"concept_window" range:"[1,1000]"`
+	ConceptMinGroups   int     `json:"concept_min_groups" yaml:"concept_min_groups" range:"[1,20]"`
+	ConceptMinTerms    int     `json:"concept_min_terms" yaml:"concept_min_terms" range:"[1,]"`
 	ConceptMinTopic    float64 `json:"concept_min_topic" yaml:"concept_min_topic" range:"[0,]"`
 	ConceptMinWeight   float64 `json:"concept_min_weight" yaml:"concept_min_weight" range:"[0,1]"`
 	ConceptMinDensity  float64 `json:"concept_min_density" yaml:"concept_min_density" range:"[0,]"`
@@ -133,8 +133,8 @@ func NewModel(rule rules.Rule) (*Model, error) {
 	if th.MaxSnippetChars > maxSnippet || th.MaxSnippetChars <= 0 {
 		th.MaxSnippetChars = maxSnippet
 	}
-	m := &Model{th: th, terms: newMatcher(int(th.PhraseGap)), cues: newMatcher(int(th.PhraseGap)), neg: newMatcher(0),
-		concepts: newStemMatcher(int(th.PhraseGap)), minBy: map[string]float64{}}
+	m := &Model{th: th, terms: newMatcher(th.PhraseGap), cues: newMatcher(th.PhraseGap), neg: newMatcher(0),
+		concepts: newStemMatcher(th.PhraseGap), minBy: map[string]float64{}}
 	defs, err := rule.List("categories")
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func NewModel(rule rules.Rule) (*Model, error) {
 	for _, c := range m.cats {
 		known[c.Name] = true
 	}
-	if m.rules, err = parseConcepts(rule.ID, rule.Lists, th.PerCategory, known, th.ConceptMinGroups, th.ConceptMinTopic, th.ConceptWindow); err != nil {
+	if m.rules, err = parseConcepts(rule.ID, rule.Lists, th.PerCategory, known, float64(th.ConceptMinGroups), th.ConceptMinTopic, float64(th.ConceptWindow)); err != nil {
 		return nil, err
 	}
 	var keys []string
@@ -316,7 +316,7 @@ func (m *Model) Classify(p Page) PageResult {
 	if m.learned == nil {
 		return res
 	}
-	lr := m.learned.classify(p, int(m.th.MaxTextChars), m.minProb, int(m.th.MaxMatches), int(m.th.MaxSnippetChars))
+	lr := m.learned.classify(p, m.th.MaxTextChars, m.minProb, m.th.MaxMatches, m.th.MaxSnippetChars)
 	for i := range res.Categories {
 		cr := &res.Categories[i]
 		l, ok := lr[cr.Category]
@@ -340,12 +340,12 @@ func (m *Model) Classify(p Page) PageResult {
 		// the learned phrases lead (at most half the quota when the
 		// lexicons found the page too, so both kinds of evidence show)
 		lp := l.Phrases
-		if cr.Basis != "learned" && len(lp) > int(m.th.MaxMatches)/2 {
-			lp = lp[:int(m.th.MaxMatches)/2]
+		if cr.Basis != "learned" && len(lp) > m.th.MaxMatches/2 {
+			lp = lp[:m.th.MaxMatches/2]
 		}
 		cr.Matches = append(append([]Match(nil), lp...), cr.Matches...)
-		if len(cr.Matches) > int(m.th.MaxMatches) {
-			cr.Matches = cr.Matches[:int(m.th.MaxMatches)]
+		if len(cr.Matches) > m.th.MaxMatches {
+			cr.Matches = cr.Matches[:m.th.MaxMatches]
 		}
 	}
 	return res
@@ -354,7 +354,7 @@ func (m *Model) Classify(p Page) PageResult {
 // ClassifyRules is Classify without the learned path: the phrase and
 // concept paths alone (for comparison in the evaluation).
 func (m *Model) ClassifyRules(p Page) PageResult {
-	maxText := int(m.th.MaxTextChars)
+	maxText := m.th.MaxTextChars
 	fields := []field{
 		{"title", p.Title, m.th.TitleBoost},
 		{"meta_description", p.Description, m.th.TitleBoost},
@@ -397,7 +397,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 				ch.pos = -1
 			}
 			for _, c := range cues {
-				if c.last < h.first-int(m.th.ContextWindow) || c.first > h.last+int(m.th.ContextWindow) {
+				if c.last < h.first-m.th.ContextWindow || c.first > h.last+m.th.ContextWindow {
 					continue
 				}
 				if c.first >= h.first && c.last <= h.last {
@@ -421,7 +421,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 				if cp.group != "" && cp.group != ph.group {
 					continue
 				}
-				if c.last < h.first-int(m.th.ContextWindow) || c.first > h.last+int(m.th.ContextWindow) {
+				if c.last < h.first-m.th.ContextWindow || c.first > h.last+m.th.ContextWindow {
 					continue
 				}
 				if seen[cp.text] {
@@ -434,7 +434,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 			byCat[ph.group] = append(byCat[ph.group], scored{phrase: ph, field: f.name, weight: w, cues: names, text: f.text, start: toks[h.first].start, end: toks[h.last].end})
 		}
 	}
-	floor := math.Max(float64(res.Tokens), m.th.DensityFloorTokens)
+	floor := float64(max(res.Tokens, m.th.DensityFloorTokens))
 	for _, c := range m.cats {
 		hs := byCat[c.Name]
 		cr := CategoryResult{Category: c.Name, Clause: c.Clause, Negated: negated[c.Name], Hits: len(hs), Matches: []Match{}}
@@ -492,7 +492,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 		if v, ok := m.minBy[c.Name]; ok {
 			minStrength = v
 		}
-		byPhrases := cr.Strength >= minStrength && float64(cr.Distinct) >= m.th.MinDistinct && float64(cr.Strong) >= m.th.MinStrong && cr.Density >= m.th.MinDensity
+		byPhrases := cr.Strength >= minStrength && cr.Distinct >= m.th.MinDistinct && cr.Strong >= m.th.MinStrong && cr.Density >= m.th.MinDensity
 		cr.Flagged = byPhrases || con.flagged
 		cr.Score = round3((1 - math.Exp(-cr.Strength/m.th.StrengthScale)) * math.Min(1, cr.Density/m.th.FullDensity))
 		switch {
@@ -535,7 +535,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 			mt := Match{Phrase: h.phrase.text, Tier: h.phrase.tier, Field: h.field, Weight: round3(h.weight), Context: h.cues}
 			if cr.Flagged {
 				// only a flagged category becomes evidence: quote it
-				mt.Snippet = snippet(h.text, h.start, h.end, int(m.th.MaxSnippetChars))
+				mt.Snippet = snippet(h.text, h.start, h.end, m.th.MaxSnippetChars)
 			}
 			phraseMatches = append(phraseMatches, candidate{mt: mt})
 		}
@@ -550,11 +550,11 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 			ordered = append(conceptMatches, phraseMatches...)
 		}
 		for _, o := range ordered {
-			if len(cr.Matches) >= int(m.th.MaxMatches) {
+			if len(cr.Matches) >= m.th.MaxMatches {
 				break
 			}
 			if o.src != nil && cr.Flagged {
-				o.mt.Snippet = snippet(o.src.text, o.src.start, o.src.end, int(m.th.MaxSnippetChars))
+				o.mt.Snippet = snippet(o.src.text, o.src.start, o.src.end, m.th.MaxSnippetChars)
 			}
 			cr.Matches = append(cr.Matches, o.mt)
 		}
@@ -566,7 +566,7 @@ func (m *Model) ClassifyRules(p Page) PageResult {
 // negatedAt reports whether a negation word ends within negation_window
 // words before token i, in the same clause.
 func (m *Model) negatedAt(toks []token, negs []hit, i int) bool {
-	w := int(m.th.NegationWindow)
+	w := m.th.NegationWindow
 	for _, n := range negs {
 		if n.last >= i || n.last < i-w {
 			continue

@@ -265,7 +265,7 @@ func (m *Model) scoreConcepts(cat string, cr *conceptRule, hits []conceptHit, in
 	window := int(cr.window)
 	bestOK, bestG, bestT, bestFrom, bestTo := false, -1, -1, 0, 0
 	consider := func(from, to int) {
-		ok := satisfied() && float64(groups) >= cr.minGroups && float64(words) >= m.th.ConceptMinTerms && float64(topicWords) >= cr.minTopic
+		ok := satisfied() && float64(groups) >= cr.minGroups && words >= m.th.ConceptMinTerms && float64(topicWords) >= cr.minTopic
 		if (ok && !bestOK) || (ok == bestOK && (groups > bestG || (groups == bestG && words > bestT))) {
 			bestOK, bestG, bestT, bestFrom, bestTo = ok, groups, words, from, to
 		}
@@ -335,7 +335,7 @@ func (m *Model) scoreConcepts(cat string, cr *conceptRule, hits []conceptHit, in
 		}
 	}
 	for _, c := range in {
-		if len(res.shown) >= int(m.th.MaxMatches) {
+		if len(res.shown) >= m.th.MaxMatches {
 			break
 		}
 		if !shownPhrase[c.h.phrase] {

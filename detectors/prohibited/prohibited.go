@@ -328,8 +328,8 @@ func siteFindings(m *Model, k siteKey, s *site) ([]detectors.Finding, error) {
 			return pages[i].PageNo < pages[j].PageNo
 		})
 		flagged := len(pages)
-		if len(pages) > int(m.th.MaxPages) {
-			pages = pages[:int(m.th.MaxPages)]
+		if len(pages) > m.th.MaxPages {
+			pages = pages[:m.th.MaxPages]
 		}
 		severity := detectors.SeverityFromScore(score)
 		ws, we := s.started.UTC(), s.finished.UTC()
