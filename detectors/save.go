@@ -53,11 +53,9 @@ func Run(ctx context.Context, env Env, ds []Detector) ([]Finding, error) {
 const findingsPerInsert = 128
 
 func insertFindings(ctx context.Context, tx *sql.Tx, runID string, night any, fs []Finding) error {
-	all := fs
 	const row = "(?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?, ?, ?, ?)"
-	for len(fs) > 0 {
-		batch := fs[:min(len(fs), findingsPerInsert)]
-		fs = fs[len(batch):]
+	for start := 0; start < len(fs); start += findingsPerInsert {
+		batch := fs[start:min(start+findingsPerInsert, len(fs))]
 		args := make([]any, 0, 16*len(batch))
 		for _, f := range batch {
 			args = append(args, f.FindingID, runID, night, f.PublisherID, f.Detector, f.RuleID, f.RuleStatus, f.Severity, f.Score,
@@ -68,7 +66,7 @@ func insertFindings(ctx context.Context, tx *sql.Tx, runID string, night any, fs
 			return fmt.Errorf("store findings %s … %s: %w", batch[0].FindingID, batch[len(batch)-1].FindingID, err)
 		}
 	}
-	return insertSites(ctx, tx, runID, all)
+	return insertSites(ctx, tx, runID, fs)
 }
 
 // insertSites stores the findings' Sites in finding_sites, one statement.
