@@ -40,12 +40,7 @@ func TestLinkedClickStateEqualsClickScan(t *testing.T) {
 		if err := detectors.PrepareGlobals(ctx, env, pl.tables); err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
-		var pubs []string
-		for _, l := range pl.links {
-			if len(l.matched) > 0 {
-				pubs = append(pubs, l.publisher)
-			}
-		}
+		pubs := pl.linkedPubs
 		reference := strings.TrimSuffix(strings.TrimSpace(productSellersFromClicks), ";")
 		wantMap := detectortest.Rows(t, st, `SELECT * FROM (`+reference+`) ORDER BY ALL`, pl.lbStart, pl.lbEnd, pubs)
 		gotMap := detectortest.Rows(t, st, `SELECT * FROM globals.self_promotion_product_sellers ORDER BY ALL`)

@@ -103,6 +103,7 @@ type plan struct {
 	lbStart, lbEnd, ws, we time.Time
 	ok                     bool // the scope has days to judge
 	links                  []link
+	linkedPubs             []string // the publishers of links with a matched identifier
 	tables                 []detectors.GlobalTable
 }
 
@@ -138,6 +139,7 @@ func newPlan(ctx context.Context, env detectors.Env) (plan, error) {
 			pubs, sellers = append(pubs, l.publisher), append(sellers, l.seller)
 		}
 	}
+	pl.linkedPubs = pubs
 	pl.tables = append(pl.tables,
 		detectors.GlobalTable{Name: tableProducts, Query: queries["ProductSellers"], Args: []any{pl.lbStart, pl.lbEnd, pubs},
 			Prepare: func(ctx context.Context, db *sql.DB) error {
@@ -182,13 +184,7 @@ func (d Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Findi
 	p, links := pl.p, pl.links
 	// A partition counts its own publishers' clicks (the globals' copy of
 	// the state stayed in the baselines pass); a whole run finds it done.
-	var pubs []string
-	for _, l := range links {
-		if len(l.matched) > 0 {
-			pubs = append(pubs, l.publisher)
-		}
-	}
-	if err := updateLinkedClicks(ctx, env.DB, pubs, pl.lbStart, pl.lbEnd); err != nil {
+	if err := updateLinkedClicks(ctx, env.DB, pl.linkedPubs, pl.lbStart, pl.lbEnd); err != nil {
 		return nil, fmt.Errorf("self_promotion: linked publishers' clicks: %w", err)
 	}
 	sh, err := measure(ctx, env.DB, queries["Shares"], links, pl.lbStart, pl.lbEnd, pl.ws, pl.we)
