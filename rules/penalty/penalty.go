@@ -758,7 +758,7 @@ func allowed(entries []rules.AllowEntry, f detectors.Finding, sites map[string][
 				hosts = sites[f.PublisherID]
 			}
 		}
-		d := normalizeHost(e.Domain)
+		d := detectors.HostOf(e.Domain)
 		for _, h := range hosts {
 			if h == d || strings.HasSuffix(h, "."+d) {
 				return e, true
@@ -767,9 +767,6 @@ func allowed(entries []rules.AllowEntry, f detectors.Finding, sites map[string][
 	}
 	return rules.AllowEntry{}, false
 }
-
-// normalizeHost reduces a URL or host name to a lower-case host.
-func normalizeHost(s string) string { return detectors.HostOf(s) }
 
 // publisherSiteHosts reads the site hosts of publishers with findings, only
 // when an allow-list entry names a domain.
@@ -801,7 +798,7 @@ func publisherSiteHosts(ctx context.Context, tx *sql.Tx, entries []rules.AllowEn
 		if err := rows.Scan(&pub, &u); err != nil {
 			return nil, err
 		}
-		if h := normalizeHost(u.String); h != "" {
+		if h := detectors.HostOf(u.String); h != "" {
 			out[pub] = append(out[pub], h)
 		}
 	}
