@@ -197,7 +197,7 @@ func commitDir(tmp, dir string) error {
 func (r *nightRun) finishBaselines(ctx context.Context) error {
 	st, pack, runID, log := r.st, r.cfg.Pack, r.runID, r.log
 	t0 := beginStage(log, "baselines")
-	env := detectors.Env{DB: st.DB, RunID: runID, Night: r.night, Pack: pack, Signals: &detectors.Signals{}}
+	env := detectors.Env{DB: st.DB, RunID: runID, Night: r.night, Pack: pack, Signals: &detectors.Signals{}, Log: log}
 	tables, err := detectors.AllGlobalTables(ctx, env, all.Detectors())
 	if err != nil {
 		return err
