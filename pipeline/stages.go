@@ -276,7 +276,10 @@ func (r *nightRun) load(ctx context.Context) error {
 			return fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, r.st.Path(), r.runID)
 		}
 	}
-	if r.night.IsNight() && r.mode == ModeWhole && !r.cfg.AllowEmptyNight {
+	// The baselines pass reads the whole input, like a whole run: a night
+	// without traffic there is a wrong date, and its partitions would
+	// otherwise report a clean night. A partition's share may be empty.
+	if r.night.IsNight() && (r.mode == ModeWhole || r.mode == ModeBaselines) && !r.cfg.AllowEmptyNight {
 		if err := checkNightHasData(ctx, r.st, r.night.Date); err != nil {
 			return err
 		}

@@ -61,6 +61,7 @@ func TestPartitionMistakes(t *testing.T) {
 		{"partition without date", []string{"run", "--partition", "1/4", "--baselines", base, "--in", split, "--out", dir + "/x"}, 2, "--partition needs --date"},
 		{"partition out of range", []string{"run", "--partition", "4/4", "--baselines", base, "--in", split, "--out", dir + "/x", "--date", partitionNight}, 2, "0 ≤ i < N"},
 		{"baselines without date", []string{"run", "--stage", "baselines", "--in", split, "--out", dir + "/x"}, 2, "--stage baselines needs --date"},
+		{"baselines of a night without traffic", []string{"run", "--stage", "baselines", "--in", split, "--out", dir + "/x", "--date", "2025-01-01"}, 1, "night 2025-01-01 has no clicks and no orders"},
 		{"unknown stage", []string{"run", "--stage", "detect", "--in", split, "--out", dir + "/x"}, 2, `--stage "detect"`},
 		{"baselines of another night", []string{"run", "--partition", "1/4", "--baselines", base, "--in", split, "--out", dir + "/x", "--date", "2026-11-20"}, 2, "computed for night 2026-11-21, not 2026-11-20"},
 		{"baselines missing", []string{"run", "--partition", "1/4", "--baselines", unfinished, "--in", split, "--out", dir + "/x", "--date", partitionNight}, 2, "baselines.json"},
