@@ -219,7 +219,7 @@ type Asset struct {
 type Event struct {
 	At      time.Time
 	Stage   string // dns, dial, tls, http, body, parse, robots, asset, limit
-	Kind    string // refused, error, limit
+	Kind    string // refused, error, limit, charset (an undeclared one guessed)
 	URL     string
 	Address string
 	Detail  string
@@ -729,7 +729,13 @@ func (c *Crawler) page(ctx context.Context, rec *recorder, no int, rawURL string
 		if int64(len(p.HTML)) > c.opt.MaxStoredHTML {
 			p.HTML = p.HTML[:c.opt.MaxStoredHTML]
 		}
-		p.Info = Extract(r.final, r.body)
+		// p.HTML keeps the bytes as served (their hash is the page's); the
+		// words are read in the page's own charset.
+		decoded, charset, source := DecodeHTML(p.ContentType, r.body)
+		p.Info = Extract(r.final, decoded)
+		if source == "guess" && charset != "utf-8" {
+			rec.event(Event{Stage: "parse", Kind: "charset", URL: p.FinalURL, Detail: "no charset declared and not UTF-8: read as " + charset})
+		}
 		if p.Info.ParseProblem != "" {
 			rec.event(Event{Stage: "parse", Kind: "limit", URL: p.FinalURL, Detail: p.Info.ParseProblem})
 		}

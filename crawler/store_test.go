@@ -94,8 +94,10 @@ func TestStoreAndRecrawlPolicy(t *testing.T) {
 	}{
 		{"sites", `SELECT publisher_id, status, pages, assets FROM crawl_sites ORDER BY publisher_id, site_url`,
 			[][]string{{"P1", "ok", "1", "1"}, {"P2", "refused", "0", "0"}, {"P2", "dns_error", "0", "0"}, {"P4", "ok", "2", "1"}}},
+		// Undeclared and not UTF-8: read as windows-1252, as a browser
+		// would; the NUL the parser replaces.
 		{"hostile bytes are stored as valid text", `SELECT title, visible_text FROM crawl_pages p JOIN crawl_sites s USING (crawl_id) WHERE s.publisher_id = 'P4' AND page_no = 0`,
-			[][]string{{"A\uFFFDB\uFFFD(", "caf\uFFFD \uFFFD(\uFFFD( x"}}},
+			[][]string{{"A\uFFFDBÃ(", "café ð(Œ( x"}}},
 		{"page and its script redirect", `SELECT http_status, title, visible_text, regexp_replace(final_url, ':[0-9]+', '') FROM crawl_pages WHERE final_url LIKE '%shop.example%'`,
 			[][]string{{"200", "Go", "landed", "http://shop.example/go"}}},
 		{"redirect chain", `SELECT hop, kind, regexp_replace(to_url, ':[0-9]+', ''), followed FROM crawl_redirects`,

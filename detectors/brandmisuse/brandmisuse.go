@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"affwatch/crawler"
 	"affwatch/detectors"
 )
 
@@ -241,8 +242,9 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		var r pageRow
 		var pub string
 		var html []byte
+		var contentType string
 		if err := rows.Scan(&pub, &r.site, &r.crawlID, &r.started, &r.finished, &r.pageNo, &r.page.URL, &r.page.Title,
-			&r.page.Description, &r.page.Keywords, &html); err != nil {
+			&r.page.Description, &r.page.Keywords, &html, &contentType); err != nil {
 			return nil, fmt.Errorf("%s: pages: %w", RuleName, err)
 		}
 		k := siteKey{pub, r.site}
@@ -254,6 +256,9 @@ func pageFindings(ctx context.Context, env detectors.Env, md *Model, mk findingM
 		}
 		sh.pages++
 		sh.crawlURLs = append(sh.crawlURLs, r.page.URL)
+		if html != nil {
+			html, _, _ = crawler.DecodeHTML(contentType, html)
+		}
 		r.page.Headings = Headings(html, md.p.MaxHTMLBytes, md.p.MaxHeadings)
 		if hs := md.JudgePage(r.page); len(hs) > 0 {
 			sh.pagesFlagged++

@@ -19,13 +19,15 @@ ORDER BY publisher_id, ad_id, _file_id, _line
 
 -- name: Pages
 -- Every page of the newest visit of each site that came back with a
--- title, meta tags or HTML; text fields cut to $1 bytes, HTML to $2.
+-- title, meta tags or HTML; text fields cut to $1 bytes, HTML to $2 (as
+-- served: the content type names its charset).
 SELECT s.publisher_id, s.site_url, s.crawl_id, s.started_at, s.finished_at,
        p.page_no, coalesce(p.final_url, p.requested_url) AS url,
        coalesce(substr(p.title, 1, $1), '') AS title,
        coalesce(substr(p.meta_description, 1, $1), '') AS meta_description,
        coalesce(substr(p.meta_keywords, 1, $1), '') AS meta_keywords,
-       CASE WHEN p.html IS NULL THEN NULL ELSE p.html[1:$2] END AS html
+       CASE WHEN p.html IS NULL THEN NULL ELSE p.html[1:$2] END AS html,
+       coalesce(p.content_type, '') AS content_type
 FROM crawl_latest s
 JOIN crawl_pages p ON p.crawl_id = s.crawl_id
 WHERE p.title IS NOT NULL OR p.meta_description IS NOT NULL OR p.meta_keywords IS NOT NULL OR p.html IS NOT NULL

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/charmap"
 
 	"affwatch/detectors"
 	"affwatch/detectors/detectortest"
@@ -173,4 +174,43 @@ func TestGenerated(t *testing.T) {
 		t.Errorf("signals (-want +got):\n%s", diff)
 	}
 	t.Logf("%d generated ads read, none flagged", ads)
+}
+
+// TestHeadingsInTheServedCharset: a Russian site whose pages are stored as
+// served in windows-1251 (the header says so) claims to be the official
+// partner in a heading; the heading is read in its charset and found, as
+// its UTF-8 twin's is.
+func TestHeadingsInTheServedCharset(t *testing.T) {
+	body := `<html><head><title>Скидки</title></head><body><h1>Гаджеты</h1><h2>Официальный партнер AliExpress</h2><p>Каталог</p></body></html>`
+	cp1251, err := charmap.Windows1251.NewEncoder().Bytes([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, contentType string
+		html              []byte
+	}{
+		{"windows-1251", "text/html; charset=windows-1251", cp1251},
+		{"utf-8", "text/html; charset=utf-8", []byte(body)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := setup(t)
+			withMentions(t, &env, 1)
+			if _, err := env.DB.Exec(`INSERT INTO crawl_sites VALUES
+				('r1/000009', 'r1', 'P_RU', 'https://skidki.example/', 'skidki.example', 'skidki.example', 'ok', NULL, false, 1, 0,
+				 TIMESTAMP '2026-11-22 01:00:00', TIMESTAMP '2026-11-22 01:00:05')`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := env.DB.Exec(`INSERT INTO crawl_pages (crawl_id, page_no, requested_url, final_url, http_status, content_type, title, html, fetched_at, elapsed_ms)
+				VALUES ('r1/000009', 0, 'https://skidki.example/', 'https://skidki.example/', 200, ?, 'Скидки', ?, TIMESTAMP '2026-11-22 01:00:01', 10)`,
+				tc.contentType, tc.html); err != nil {
+				t.Fatal(err)
+			}
+			g, _ := run(t, env)
+			want := []got{{"P_RU", "high", "page", "claim", "heading", "Официальный партнер AliExpress", "exact"}}
+			if diff := cmp.Diff(want, g); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -103,7 +103,8 @@ type LabeledPage struct {
 // would learn them in training and read them in every evaluation.
 func CorpusPage(file string, html []byte) Page {
 	base, _ := url.Parse(CorpusBase + file)
-	info := crawler.Extract(base, html)
+	decoded, _, _ := crawler.DecodeHTML("", html)
+	info := crawler.Extract(base, decoded)
 	return Page{URL: CorpusBase, Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
 }
 
