@@ -58,21 +58,25 @@ type baselinesManifest struct {
 
 // partitionManifest describes one partition's hand-over to the merge.
 type partitionManifest struct {
-	RunID          string                `json:"run_id"`
-	Partition      string                `json:"partition"`
-	Index          int                   `json:"index"`
-	Count          int                   `json:"count"`
-	Night          string                `json:"night"`
-	RulesVersion   string                `json:"rules_version"`
-	RulesSHA256    string                `json:"rules_sha256"`
-	ToolVersion    string                `json:"tool_version"`
-	BaselinesRunID string                `json:"baselines_run_id"`
-	Findings       int                   `json:"findings"`
-	Inputs         []reports.InputFile   `json:"inputs"`
-	Tables         []store.PartitionFile `json:"tables"`
-	Timings        []reports.Timing      `json:"timings"`
-	StartedAt      time.Time             `json:"started_at"`
-	FinishedAt     time.Time             `json:"finished_at"`
+	RunID          string `json:"run_id"`
+	Partition      string `json:"partition"`
+	Index          int    `json:"index"`
+	Count          int    `json:"count"`
+	Night          string `json:"night"`
+	RulesVersion   string `json:"rules_version"`
+	RulesSHA256    string `json:"rules_sha256"`
+	ToolVersion    string `json:"tool_version"`
+	BaselinesRunID string `json:"baselines_run_id"`
+	Findings       int    `json:"findings"`
+	// ClickDays counts the partition's clicks on the night and the
+	// metrics' days before it: the merge holds only the clicks orders are
+	// credited to, so it adds these up for affwatch_night_rows.
+	ClickDays  []reports.DayRows     `json:"click_days"`
+	Inputs     []reports.InputFile   `json:"inputs"`
+	Tables     []store.PartitionFile `json:"tables"`
+	Timings    []reports.Timing      `json:"timings"`
+	StartedAt  time.Time             `json:"started_at"`
+	FinishedAt time.Time             `json:"finished_at"`
 }
 
 // partitionFiles keeps the files partition part reads: its own hive
@@ -261,8 +265,12 @@ func (r *nightRun) finishPartition(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	clickDays, err := reports.NightClickDays(ctx, st.DB, r.night.Date)
+	if err != nil {
+		return err
+	}
 	r.timed("hand-over", t0)
-	m := partitionManifest{RunID: runID, Partition: part.String(), Index: part.Index, Count: part.Count, Night: r.dateString(),
+	m := partitionManifest{ClickDays: clickDays, RunID: runID, Partition: part.String(), Index: part.Index, Count: part.Count, Night: r.dateString(),
 		RulesVersion: pack.Version, RulesSHA256: pack.SHA256, ToolVersion: r.cfg.ToolVersion, BaselinesRunID: b.RunID,
 		Findings: len(r.findings), Inputs: inputFiles(r.loaded), Tables: tables, Timings: r.timings,
 		StartedAt: r.started, FinishedAt: time.Now().UTC()}

@@ -23,13 +23,15 @@ type metricsWriter struct {
 	db    *sql.DB
 	runID string
 	log   *slog.Logger
+	// clickDays: a merge's night click counts (reports.MetricsRun).
+	clickDays []reports.DayRows
 }
 
 func (m *metricsWriter) write(ctx context.Context, ok bool, timings []reports.Timing) {
 	if m.path == "" {
 		return
 	}
-	run := reports.MetricsRun{RunID: m.runID, OK: ok, Finished: time.Now().UTC(), Timings: timings}
+	run := reports.MetricsRun{RunID: m.runID, OK: ok, Finished: time.Now().UTC(), Timings: timings, ClickDays: m.clickDays}
 	if err := reports.WriteMetrics(context.WithoutCancel(ctx), m.db, m.path, run); err != nil {
 		m.log.Warn("metrics file not written", "path", m.path, "err", err)
 	}

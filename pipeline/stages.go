@@ -227,6 +227,16 @@ func (r *nightRun) readPartitions(ctx context.Context) error {
 		return fmt.Errorf("merge: night %q: %w", parts[0].Night, err)
 	}
 	r.parts, r.partDirs, r.night = parts, dirs, detectors.NightOf(night)
+	counts := make([][]reports.DayRows, len(parts))
+	for i, p := range parts {
+		if p.ClickDays == nil {
+			// A hand-over written before partitions counted their
+			// clicks: the metric counts what the merge holds.
+			return nil
+		}
+		counts[i] = p.ClickDays
+	}
+	r.metrics.clickDays = reports.SumDayRows(counts...)
 	return nil
 }
 

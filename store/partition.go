@@ -14,10 +14,10 @@ import (
 // penalties and reports need from that partition: its findings, the
 // signals it went without and the reference lists it labelled with, its
 // orders (the money of 7.8 and the program's click-to-order times), the
-// clicks of its flagged publishers and the clicks its orders are credited
-// to, the profiles (publishers, sites, sellers, buyers, ads), its crawl
-// rows, and the load ledger and quarantine of its input files. Everything
-// else (the bulk of the clicks) stays in the partition's database.
+// clicks its orders are credited to, the profiles (publishers, sites,
+// sellers, buyers, ads), its crawl rows, and the load ledger and
+// quarantine of its input files. Everything else (the bulk of the clicks)
+// stays in the partition's database.
 
 // partitionTable is one table of the hand-over: what to export and how the
 // merge inserts it.
@@ -41,9 +41,11 @@ var partitionTables = []partitionTable{
 	{name: "signals_unavailable", export: `SELECT * FROM signals_unavailable WHERE run_id = %[1]s`},
 	{name: "reference_lists", export: `SELECT * FROM reference_lists WHERE run_id = %[1]s`},
 	{name: "orders", export: `SELECT * FROM orders`, key: []string{"order_id"}},
+	// The merge reads clicks only through orders (the report's
+	// click-to-order times); the night's click counts travel in
+	// partition.json.
 	{name: "clicks", export: `SELECT * FROM clicks c
-		WHERE c.publisher_id IN (SELECT publisher_id FROM findings WHERE run_id = %[1]s)
-		   OR c.click_id IN (SELECT click_id FROM orders WHERE click_id IS NOT NULL)`, key: []string{"click_id"}},
+		WHERE c.click_id IN (SELECT click_id FROM orders WHERE click_id IS NOT NULL)`, key: []string{"click_id"}},
 	{name: "publishers", export: `SELECT * FROM publishers`, key: []string{"publisher_id"}, profile: true},
 	{name: "sites", export: `SELECT * FROM sites`, key: []string{"publisher_id", "url"}, profile: true},
 	{name: "sellers", export: `SELECT * FROM sellers`, key: []string{"seller_id"}, profile: true},

@@ -22,10 +22,10 @@ none), all of the same night, rule pack and baselines pass.
 The merge is where penalties are decided: it needs the history of earlier
 nights, so --db is the program's long-lived database (the partitions'
 databases are scratch). It takes from each partition its findings, its
-orders, the clicks of its flagged publishers and the clicks its orders are
-credited to, the profiles, its crawl rows, load ledger and quarantine:
-enough for the penalty ladder, clause 7.8's money and every figure of the
-report, not the bulk of the clicks.
+orders and the clicks they are credited to, its click counts for the
+night's metrics, the profiles, its crawl rows, load ledger and
+quarantine: enough for the penalty ladder, clause 7.8's money and every
+figure of the report, not the bulk of the clicks.
 
 Example (docs/SCALING.md shows it as a Kubernetes Indexed Job):
   affwatch run --stage baselines --in /data/2026-11-21 --out /work/base --date 2026-11-21

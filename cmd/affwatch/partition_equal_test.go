@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,9 +62,9 @@ func TestPartitionedNightEqualsWholeRun(t *testing.T) {
 	}
 	merged := filepath.Join(dir, "merged")
 	// The partitions in another order than their indices: the merge sorts.
-	run(append([]string{"merge", "--out", merged}, parts[2], parts[0], parts[3], parts[1])...)
+	run(append([]string{"merge", "--out", merged, "--metrics-file", filepath.Join(dir, "merged.prom")}, parts[2], parts[0], parts[3], parts[1])...)
 	whole := filepath.Join(dir, "whole")
-	run("run", "--in", split, "--out", whole, "--date", partitionNight, "--no-crawl")
+	run("run", "--in", split, "--out", whole, "--date", partitionNight, "--no-crawl", "--metrics-file", filepath.Join(dir, "whole.prom"))
 
 	for _, name := range []string{"findings.ndjson", "findings.parquet", "recommendations.json", "recommendations.csv",
 		"recommendations.parquet", "disqualified_orders.csv"} {
@@ -115,10 +116,40 @@ func TestPartitionedNightEqualsWholeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The report's figures read clicks and orders the merge took over:
-	// as many inline figures as the whole run's report.
-	if a, b := bytes.Count(wholeHTML, []byte("<svg")), bytes.Count(html, []byte("<svg")); a != b || a == 0 {
-		t.Errorf("report.html: %d figures in the whole run's report, %d in the merge's", a, b)
+	// The report's figures read clicks and orders the merge took over
+	// (the clicks through the orders credited to them): the same figures
+	// as the whole run's report.
+	figures := regexp.MustCompile(`(?s)<svg.*?</svg>`)
+	a, b := figures.FindAll(wholeHTML, -1), figures.FindAll(html, -1)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Errorf("report.html: %d figures in the whole run's report, %d in the merge's", len(a), len(b))
+	}
+	for i := range min(len(a), len(b)) {
+		if !bytes.Equal(a[i], b[i]) {
+			t.Errorf("report.html figure %d differs:\nwhole  %.300s\nmerged %.300s", i, a[i], b[i])
+		}
+	}
+	// The night's clicks per day: the merge holds only the clicks its
+	// orders are credited to; the partitions counted the rest.
+	nightRows := func(path string) string {
+		body, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, l := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(l, "affwatch_night_rows{") {
+				lines = append(lines, l)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	wholeRows, mergedRows := nightRows(filepath.Join(dir, "whole.prom")), nightRows(filepath.Join(dir, "merged.prom"))
+	if wholeRows == "" || wholeRows != mergedRows {
+		t.Errorf("affwatch_night_rows of the merge differ from the whole run's:\nwhole:\n%s\nmerged:\n%s", wholeRows, mergedRows)
+	}
+	if !strings.Contains(wholeRows, `dataset="clicks",night="`+partitionNight+`"} `) || strings.Contains(wholeRows, `dataset="clicks",night="`+partitionNight+`"} 0`) {
+		t.Errorf("affwatch_night_rows has no clicks on the night:\n%s", wholeRows)
 	}
 }
 
