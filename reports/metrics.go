@@ -122,7 +122,7 @@ func WriteMetrics(ctx context.Context, db *sql.DB, path string, run MetricsRun) 
 		args            []any // after the run id
 	}
 	// The night's clicks per day: counted here, or handed in by a merge.
-	clickDays, clickArgs := `SELECT ts::DATE AS day, count(*) AS k FROM clicks, n WHERE ts >= n.night - ` + fmt.Sprint(nightRowsDays) + ` AND ts < n.night + 1 GROUP BY 1`, []any(nil)
+	clickDays, clickArgs := `SELECT ts::DATE AS day, count(*) AS k FROM clicks, n WHERE ts >= n.night - `+fmt.Sprint(nightRowsDays)+` AND ts < n.night + 1 GROUP BY 1`, []any(nil)
 	if run.ClickDays != nil {
 		days, counts := []string{}, []int64{}
 		for _, d := range run.ClickDays {
