@@ -10,21 +10,13 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 
-	"affwatch/rules"
 )
 
 // TestPagesInLegacyCharsets: a Russian page served in windows-1251 or
 // KOI8-R, and a French one in ISO-8859-1, read as their UTF-8 originals:
 // the same words, the same categories and probabilities.
 func TestPagesInLegacyCharsets(t *testing.T) {
-	pack, err := rules.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewModel(pack.Rules[RuleName])
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := conceptModel(t) // the default pack's model
 	cases := []struct {
 		file    string
 		enc     *charmap.Charmap
