@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
-
 )
 
 // TestPagesInLegacyCharsets: a Russian page served in windows-1251 or
