@@ -43,14 +43,13 @@ type TrainOptions struct {
 	// of the fifth corpus round, docs/BENCHMARKS.md)
 	GroupPower float64
 	// AdjacentWeight multiplies the weight of the topic-adjacent clean
-	// pages (3; 1 weighs them as any page): the pages that talk about a
-	// category without offering it are the negatives the model confuses
-	// most (legal IPTV player guides, a gun shop's training classes, drug
-	// information); weighing them more asks the model to learn what tells
-	// them apart. In grouped cross-validation of the tenth corpus round
-	// over three fold draws, 3 was as good as 1 on the means of precision,
-	// recall and topic-adjacent FPR, by margins smaller than the spread
-	// between draws (docs/BENCHMARKS.md, docs/DECISIONS.md)
+	// pages (1: weighed as any page). The pages that talk about a category
+	// without offering it are the negatives the model confuses most (legal
+	// IPTV player guides, a gun shop's training classes, drug information);
+	// weighing them 3 times was as good as 1 on the starting corpus of the
+	// tenth round but traded precision and adjacent FPR for recall on its
+	// final corpus, over three fold draws each (docs/BENCHMARKS.md), so it
+	// stays a flag for comparison
 	AdjacentWeight float64
 	// MinGroups: a feature is learned only when pages of at least this many
 	// groups carry it (3; negative: every feature). A word only one site
@@ -258,7 +257,7 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64, prob
 }
 
 // DefaultAdjacentWeight is TrainOptions.AdjacentWeight when unset.
-const DefaultAdjacentWeight = 3
+const DefaultAdjacentWeight = 1
 
 // Bounds of the threshold the trainer chooses.
 const (
