@@ -52,6 +52,10 @@ var usePackThresholds bool
 // noCues trains without the cue features (for comparison).
 var noCues bool
 
+// perCategory judges (with --eval) and reports (when training) the
+// threshold chosen per category instead of the shared one.
+var perCategory bool
+
 // foldSeed draws the cross-validation's folds (0: the deterministic draw
 // by site size).
 var foldSeed uint64
@@ -81,6 +85,8 @@ func main() {
 	flag.Uint64Var(&foldSeed, "fold-seed", 0, "with --eval: draw the folds with this seed (0: sites dealt by size, the committed figures' folds)")
 	flag.StringVar(&trainOpt.ThresholdRule, "threshold-rule", "", "how the trainer chooses its threshold: "+strings.Join(prohibited.ThresholdRules, ", ")+" (empty: the default); --eval reports every rule side by side on the same fold models and judges the tables by this one")
 	flag.IntVar(&trainOpt.CalibFolds, "calib-folds", 0, "grouped folds of the out-of-fold scores the calibration and the threshold are fitted on (0: the default)")
+	flag.BoolVar(&perCategory, "per-category", false, "judge the model (--eval) by the threshold each fold's model chose per category on its own training pages, and print the per-category thresholds when training (the shared threshold is reported beside it)")
+	flag.Float64Var(&trainOpt.AdjacentWeight, "adjacent-weight", 0, "topic-adjacent clean pages weigh this many times their site weight in training (0: the default, 1; 3 for comparison: over three fold draws of the tenth corpus round's final corpus, 3 raised recall by 0.010 and lowered precision by 0.002 and raised the adjacent FPR by 0.002 on the means, docs/BENCHMARKS.md)")
 	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.IntVar(&trainOpt.Features.CharMin, "char-min", 0, "shortest character n-gram of a word (0: the default, 3)")
 	flag.IntVar(&trainOpt.Features.CharMax, "char-max", 0, "longest character n-gram of a word (0: the default, 5)")
@@ -193,16 +199,17 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	}
 	if !evalMode {
 		start := time.Now()
-		h, w, ruleTh, err := prohibited.TrainThresholds(tps, cats, trainOpt)
+		h, w, chosen, err := prohibited.TrainAllThresholds(tps, cats, trainOpt)
 		if err != nil {
 			return err
 		}
+		ruleTh := chosen.Shared
 		if cues != nil {
 			h.Cues = cues.Text()
 		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
-		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), Platt-calibrated on 5 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", len(realPages), missing, len(own))
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), topic-adjacent clean pages weighing %.0f times their site weight, Platt-calibrated on 5 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", adjacentWeight(), len(realPages), missing, len(own))
 		var buf bytes.Buffer
 		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 			return err
@@ -222,9 +229,22 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 			fmt.Printf(" %s %.2f", r, ruleTh[r])
 		}
 		fmt.Println()
+		fmt.Printf("thresholds per category on the same out-of-fold scores%s:", map[bool]string{true: " (--per-category: set each <category>_min_probability to its own)", false: ""}[perCategory])
+		for _, c := range h.Categories {
+			fmt.Printf(" %s %.2f", c.Name, chosen.PerCategory[c.Name])
+		}
+		fmt.Println()
 		return nil
 	}
 	return evaluate(train, tps, cats, folds, heldoutDir, rule, model, maxText)
+}
+
+// adjacentWeight is the weight of the topic-adjacent pages this run trains with.
+func adjacentWeight() float64 {
+	if trainOpt.AdjacentWeight == 0 {
+		return prohibited.DefaultAdjacentWeight
+	}
+	return trainOpt.AdjacentWeight
 }
 
 func adjacentNote(note string) bool {
@@ -280,6 +300,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	for _, r := range prohibited.ThresholdRules {
 		ruleTh[r] = make([]float64, k)
 	}
+	catTh := make([]map[string]float64, k)
 	for f := 0; f < k; f++ {
 		var train []prohibited.TrainPage
 		for i, p := range tps {
@@ -287,13 +308,14 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 				train = append(train, p)
 			}
 		}
-		h, w, ths, err := prohibited.TrainThresholds(train, cats, trainOpt)
+		h, w, chosen, err := prohibited.TrainAllThresholds(train, cats, trainOpt)
 		if err != nil {
 			return err
 		}
-		for r, t := range ths {
+		for r, t := range chosen.Shared {
 			ruleTh[r][f] = t
 		}
+		catTh[f] = chosen.PerCategory
 		m, err := roundTrip(h, w)
 		if err != nil {
 			return err
@@ -319,9 +341,16 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 		th[c] = v
 	}
 	type decider func(i int, cat string) bool
+	byCategory := func(i int, cat string) bool {
+		t, ok := catTh[folds[i]][cat]
+		return ok && probs[i][cat] >= t
+	}
 	learned := func(i int, cat string) bool {
 		if usePackThresholds {
 			return probs[i][cat] >= th[cat]
+		}
+		if perCategory {
+			return byCategory(i, cat)
 		}
 		return probs[i][cat] >= foldTh[folds[i]]
 	}
@@ -352,6 +381,8 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	fmt.Printf("Grouped %d-fold cross-validation (pages of one site or repository never on both sides): %d real pages from %d groups, %d hand-written pages; %.0fs\n", k, nReal, groups(all, "real"), nOwn, time.Since(start).Seconds())
 	if usePackThresholds {
 		fmt.Printf("The model's decisions at the rule pack's <category>_min_probability.\n\n")
+	} else if perCategory {
+		fmt.Printf("The model's decisions at the threshold per category each fold's model chose on its own training pages (nested, --per-category).\n\n")
 	} else {
 		fmt.Printf("The model's decisions at the threshold each fold's model chose on its own training pages (nested): %v.\n\n", foldTh)
 	}
@@ -380,6 +411,36 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			per = append(per, fmt.Sprintf("%s %s", cat, ratio(cc.tp, cc.tp+cc.fn)))
 		}
 		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", strings.Join(per, ", "))
+	}
+	// the per-category procedure on the same fold models
+	{
+		decide := func(i int, cat string) bool { return byCategory(i, cat) || rulesFlag[i][cat] }
+		c, cl, ca := overall(all, cats, decide)
+		fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", "per-category", "(below)", ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
+		var per, ths []string
+		for _, cat := range cats {
+			var ts []string
+			for f := 0; f < k; f++ {
+				if t, ok := catTh[f][cat]; ok {
+					ts = append(ts, fmt.Sprintf("%.2f", t))
+				}
+			}
+			if len(ts) > 0 {
+				ths = append(ths, cat+" "+strings.Join(ts, "/"))
+			}
+			if perCat[cat] < 20 {
+				continue
+			}
+			var cc counts
+			for i, p := range all {
+				if p.source == "real" {
+					cc.add(p.Labels[cat], decide(i, cat))
+				}
+			}
+			per = append(per, fmt.Sprintf("%s %s", cat, ratio(cc.tp, cc.tp+cc.fn)))
+		}
+		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", strings.Join(per, ", "))
+		fmt.Printf("%-12s fold thresholds per category: %s\n", "", strings.Join(ths, "; "))
 	}
 	fmt.Println()
 	for _, d := range []struct {

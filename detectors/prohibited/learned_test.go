@@ -442,3 +442,34 @@ func TestRepeatedSentenceIsNotAPage(t *testing.T) {
 		t.Error("a short page of different words was not scored by the model")
 	}
 }
+
+// A topic-adjacent clean page weighed more in training (AdjacentWeight)
+// pulls the model's score for its neighbouring category down on it.
+func TestAdjacentWeightLowersAdjacentScore(t *testing.T) {
+	var ps []TrainPage
+	adjacent := -1
+	for i, name := range []string{"casino-pt.html", "escort-en.html", "piracy-ru.html", "news-gambling-law-en.html", "quit-smoking-es.html", "hardware-ru.html"} {
+		labels := map[string]bool{}
+		switch {
+		case strings.HasPrefix(name, "casino"):
+			labels["gambling"] = true
+		case strings.HasPrefix(name, "escort"):
+			labels["adult"] = true
+		case strings.HasPrefix(name, "piracy"):
+			labels["piracy"] = true
+		}
+		if strings.HasPrefix(name, "news-gambling") {
+			adjacent = i
+		}
+		ps = append(ps, TrainPage{Features: Features(learnedPage(t, name), 1<<12, 65536), Labels: labels, Group: string(rune('a' + i)), Adjacent: strings.HasPrefix(name, "news-gambling")})
+	}
+	score := func(weight float64) float64 {
+		opt := TrainOptions{Dim: 1 << 12, Epochs: 4, CalibFolds: 2, AdjacentWeight: weight}
+		opt.defaults()
+		return fitOne(ps, "gambling", opt).raw(ps[adjacent])
+	}
+	plain, heavy := score(1), score(5)
+	if !(heavy < plain) {
+		t.Errorf("gambling score of the gambling-law news page: %.3f weighed 5 times, %.3f weighed once; want lower when weighed more", heavy, plain)
+	}
+}

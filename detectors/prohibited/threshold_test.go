@@ -84,3 +84,45 @@ func TestGroupFoldsSeeded(t *testing.T) {
 		t.Error("seeds 1 and 2 drew the same folds")
 	}
 }
+
+// Piracy pages score 0.9 and the topic-adjacent clean pages 0.72 for
+// piracy; gambling pages score 0.6 and nothing clean scores over 0.3 for
+// it. One shared threshold must stay above 0.72 and so finds no gambling
+// page; a threshold per category keeps piracy above the clean pages and
+// lowers gambling to its pages.
+func TestChooseCategoryThresholds(t *testing.T) {
+	var ps []TrainPage
+	piracy, gambling := []float64{}, []float64{}
+	for s := 0; s < 20; s++ {
+		for i := 0; i < 3; i++ {
+			ps = append(ps, TrainPage{Group: fmt.Sprintf("iptv%d", s), Labels: map[string]bool{"piracy": true}})
+			piracy, gambling = append(piracy, 0.9), append(gambling, 0.1)
+			ps = append(ps, TrainPage{Group: fmt.Sprintf("casino%d", s), Labels: map[string]bool{"gambling": true}})
+			piracy, gambling = append(piracy, 0.1), append(gambling, 0.6)
+		}
+		ps = append(ps, TrainPage{Group: fmt.Sprintf("player%d", s), Labels: map[string]bool{}, Adjacent: true})
+		piracy, gambling = append(piracy, 0.72), append(gambling, 0.3)
+	}
+	opt := TrainOptions{}
+	opt.defaults()
+	cats := []string{"piracy", "gambling", "weapons"}
+	oof := [][]float64{piracy, gambling, nil}
+	shared := chooseThresholds(ps, cats, oof, opt)
+	if shared[ThresholdLowest] != 0.75 {
+		t.Errorf("shared lowest rule chose %v, want 0.75", shared[ThresholdLowest])
+	}
+	th := chooseCategoryThresholds(ps, cats, oof, opt)
+	if th["piracy"] != 0.75 {
+		t.Errorf("piracy threshold %v, want 0.75 (the lowest above the clean pages' 0.72)", th["piracy"])
+	}
+	if th["gambling"] != 0.5 {
+		t.Errorf("gambling threshold %v, want 0.5 (nothing clean scores near its pages)", th["gambling"])
+	}
+	if _, ok := th["weapons"]; ok {
+		t.Errorf("a category without a model got a threshold: %v", th)
+	}
+	again := chooseCategoryThresholds(ps, cats, oof, opt)
+	if again["piracy"] != th["piracy"] || again["gambling"] != th["gambling"] {
+		t.Errorf("not deterministic: %v then %v", th, again)
+	}
+}

@@ -42,6 +42,15 @@ type TrainOptions struct {
 	// rather than what explaining pages share (grouped cross-validation
 	// of the fifth corpus round, docs/BENCHMARKS.md)
 	GroupPower float64
+	// AdjacentWeight multiplies the weight of the topic-adjacent clean
+	// pages (1: weighed as any page). The pages that talk about a category
+	// without offering it are the negatives the model confuses most (legal
+	// IPTV player guides, a gun shop's training classes, drug information);
+	// weighing them 3 times was as good as 1 on the starting corpus of the
+	// tenth round but traded precision and adjacent FPR for recall on its
+	// final corpus, over three fold draws each (docs/BENCHMARKS.md), so it
+	// stays a flag for comparison
+	AdjacentWeight float64
 	// MinGroups: a feature is learned only when pages of at least this many
 	// groups carry it (3; negative: every feature). A word only one site
 	// uses (its name, its template's labels) tells that site apart, not
@@ -105,6 +114,9 @@ func (o *TrainOptions) defaults() {
 	if o.MaxAdjacentFPR == 0 {
 		o.MaxAdjacentFPR = 0.05
 	}
+	if o.AdjacentWeight == 0 {
+		o.AdjacentWeight = DefaultAdjacentWeight
+	}
 	if o.CalibFolds == 0 {
 		o.CalibFolds = 5
 	}
@@ -131,6 +143,22 @@ func Train(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader
 // ThresholdRules chooses on the same out-of-fold scores (the header
 // records opt.ThresholdRule's): procedures compared on one model.
 func TrainThresholds(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader, [][]int8, map[string]float64, error) {
+	h, w, th, err := TrainAllThresholds(ps, categories, opt)
+	return h, w, th.Shared, err
+}
+
+// ChosenThresholds are what the threshold procedures choose on one model's
+// out-of-fold scores of its training pages: Shared, one threshold for
+// every category by each rule of ThresholdRules; PerCategory, a threshold
+// per category (chooseCategoryThresholds), for categories with a model.
+type ChosenThresholds struct {
+	Shared      map[string]float64
+	PerCategory map[string]float64
+}
+
+// TrainAllThresholds is TrainThresholds that also returns the
+// per-category thresholds chosen on the same out-of-fold scores.
+func TrainAllThresholds(ps []TrainPage, categories []string, opt TrainOptions) (LearnedHeader, [][]int8, ChosenThresholds, error) {
 	opt.defaults()
 	h := LearnedHeader{Version: LearnedVersion, Dim: opt.Dim, CharMin: opt.Features.CharMin, CharMax: opt.Features.CharMax, URLPath: opt.Features.URLPath, TrainedPages: len(ps)}
 	// categories are independent: fit them side by side, keep their order
@@ -141,7 +169,7 @@ func TrainThresholds(ps []TrainPage, categories []string, opt TrainOptions) (Lea
 	}
 	for _, p := range ps {
 		if len(p.Dense) != len(ps[0].Dense) {
-			return h, nil, nil, fmt.Errorf("pages have %d and %d cue features", len(ps[0].Dense), len(p.Dense))
+			return h, nil, ChosenThresholds{}, fmt.Errorf("pages have %d and %d cue features", len(ps[0].Dense), len(p.Dense))
 		}
 	}
 	res := make([]fitted, len(categories))
@@ -171,6 +199,7 @@ func TrainThresholds(ps []TrainPage, categories []string, opt TrainOptions) (Lea
 	wg.Wait()
 	ths := chooseThresholds(ps, categories, oof, opt)
 	h.Threshold = ths[opt.ThresholdRule]
+	all := ChosenThresholds{Shared: ths, PerCategory: chooseCategoryThresholds(ps, categories, oof, opt)}
 	var weights [][]int8
 	for _, r := range res {
 		if r.ok {
@@ -179,9 +208,9 @@ func TrainThresholds(ps []TrainPage, categories []string, opt TrainOptions) (Lea
 		}
 	}
 	if len(h.Categories) == 0 {
-		return h, nil, nil, fmt.Errorf("no category has a positive page")
+		return h, nil, ChosenThresholds{}, fmt.Errorf("no category has a positive page")
 	}
-	return h, weights, ths, nil
+	return h, weights, all, nil
 }
 
 // calibrate fits Platt scaling on out-of-fold raw scores of grouped
@@ -226,6 +255,9 @@ func calibrate(ps []TrainPage, cat string, opt TrainOptions) (a, b float64, prob
 	}
 	return a, b, probs
 }
+
+// DefaultAdjacentWeight is TrainOptions.AdjacentWeight when unset.
+const DefaultAdjacentWeight = 1
 
 // Bounds of the threshold the trainer chooses.
 const (
@@ -441,6 +473,13 @@ func fitOne(ps []TrainPage, cat string, opt TrainOptions) linear {
 		}
 	}
 	pageW := groupWeights(ps, opt.GroupPower)
+	if opt.AdjacentWeight != 1 {
+		for i, p := range ps {
+			if len(p.Labels) == 0 && p.Adjacent {
+				pageW[i] *= opt.AdjacentWeight
+			}
+		}
+	}
 	shared := sharedFeatures(ps, opt.Dim, opt.MinGroups)
 	var posSum, negSum float64
 	for i, p := range ps {
