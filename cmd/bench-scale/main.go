@@ -285,7 +285,7 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 	}
 	fmt.Print(report)
 	if appendTo != "" {
-		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 		if err != nil {
 			return err
 		}
