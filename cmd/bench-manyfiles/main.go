@@ -84,7 +84,7 @@ func run(affwatch, baseline, filesList string, seed, clicks int, dir, appendTo s
 	report := table(results, baseline != "")
 	fmt.Print(report)
 	if appendTo != "" {
-		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 		if err != nil {
 			return err
 		}

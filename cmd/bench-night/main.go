@@ -69,7 +69,7 @@ func main() {
 	md := render(rs, *days, load0, loadavg(), strings.Join(os.Args[1:], " "))
 	fmt.Print(md)
 	if *appendTo != "" {
-		f, err := os.OpenFile(*appendTo, os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(*appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 		if err != nil {
 			fail(err)
 		}
