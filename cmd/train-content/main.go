@@ -386,17 +386,9 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	} else {
 		fmt.Printf("The model's decisions at the threshold each fold's model chose on its own training pages (nested): %v.\n\n", foldTh)
 	}
-	fmt.Printf("Folds drawn with seed %d. == threshold rules side by side (each fold judged at the threshold the rule chose on that fold's training pages; the detector's decision on real pages) ==\n", foldSeed)
-	fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", "rule", "fold thresholds", "precision", "recall", "clean FPR", "adjacent FPR")
-	for _, r := range prohibited.ThresholdRules {
-		th := ruleTh[r]
-		decide := func(i int, cat string) bool { return probs[i][cat] >= th[folds[i]] || rulesFlag[i][cat] }
-		c, cl, ca := overall(all, cats, decide)
-		var ts []string
-		for _, t := range th {
-			ts = append(ts, fmt.Sprintf("%.2f", t))
-		}
-		fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", r, strings.Join(ts, " "), ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
+	// recallPerCategory is the recall on real pages of every category
+	// with at least 20 of them, under decide.
+	recallPerCategory := func(decide func(i int, cat string) bool) string {
 		var per []string
 		for _, cat := range cats {
 			if perCat[cat] < 20 {
@@ -410,14 +402,27 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			}
 			per = append(per, fmt.Sprintf("%s %s", cat, ratio(cc.tp, cc.tp+cc.fn)))
 		}
-		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", strings.Join(per, ", "))
+		return strings.Join(per, ", ")
+	}
+	fmt.Printf("Folds drawn with seed %d. == threshold rules side by side (each fold judged at the threshold the rule chose on that fold's training pages; the detector's decision on real pages) ==\n", foldSeed)
+	fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", "rule", "fold thresholds", "precision", "recall", "clean FPR", "adjacent FPR")
+	for _, r := range prohibited.ThresholdRules {
+		th := ruleTh[r]
+		decide := func(i int, cat string) bool { return probs[i][cat] >= th[folds[i]] || rulesFlag[i][cat] }
+		c, cl, ca := overall(all, cats, decide)
+		var ts []string
+		for _, t := range th {
+			ts = append(ts, fmt.Sprintf("%.2f", t))
+		}
+		fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", r, strings.Join(ts, " "), ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
+		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", recallPerCategory(decide))
 	}
 	// the per-category procedure on the same fold models
 	{
 		decide := func(i int, cat string) bool { return byCategory(i, cat) || rulesFlag[i][cat] }
 		c, cl, ca := overall(all, cats, decide)
 		fmt.Printf("%-12s %-30s %9s %7s %10s %13s\n", "per-category", "(below)", ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(cl.fp, cl.fp+cl.tn), ratio(ca.fp, ca.fp+ca.tn))
-		var per, ths []string
+		var ths []string
 		for _, cat := range cats {
 			var ts []string
 			for f := 0; f < k; f++ {
@@ -428,18 +433,8 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 			if len(ts) > 0 {
 				ths = append(ths, cat+" "+strings.Join(ts, "/"))
 			}
-			if perCat[cat] < 20 {
-				continue
-			}
-			var cc counts
-			for i, p := range all {
-				if p.source == "real" {
-					cc.add(p.Labels[cat], decide(i, cat))
-				}
-			}
-			per = append(per, fmt.Sprintf("%s %s", cat, ratio(cc.tp, cc.tp+cc.fn)))
 		}
-		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", strings.Join(per, ", "))
+		fmt.Printf("%-12s recall per category (≥ 20 pages): %s\n", "", recallPerCategory(decide))
 		fmt.Printf("%-12s fold thresholds per category: %s\n", "", strings.Join(ths, "; "))
 	}
 	fmt.Println()
