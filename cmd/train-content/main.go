@@ -77,7 +77,7 @@ func main() {
 	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
 	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge the model by the rule pack's <category>_min_probability instead of the threshold each fold's model chose on its own training pages")
 	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
-	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's out-of-fold probabilities and phrase flags to this CSV (for diagnosis)")
+	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's fold, its fold's threshold, the categories the model and the phrase path flag, and its out-of-fold probabilities to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
 	flag.Float64Var(&trainOpt.L2, "l2", 0, "weight decay (0: the default)")
 	flag.Float64Var(&trainOpt.MaxPosRatio, "pos-weight", 0, "most a positive page weighs, in negatives (0: the default)")
@@ -362,7 +362,7 @@ func evaluate(all []page, tps []prohibited.TrainPage, cats []string, k int, held
 	either := func(i int, cat string) bool { return learned(i, cat) || rulesOnly(i, cat) }
 
 	if oofPath != "" {
-		if err := writeOOF(oofPath, all, cats, probs, rulesFlag); err != nil {
+		if err := writeOOF(oofPath, all, cats, probs, rulesFlag, folds, foldTh, learned); err != nil {
 			return err
 		}
 	}
@@ -721,13 +721,17 @@ func evalCommitted(heldoutDir string, model *prohibited.Model, maxText int, cats
 
 // writeOOF writes the out-of-fold probability of every category and the
 // phrase path's flags per real page: what a diagnosis of misses reads.
-func writeOOF(path string, all []page, cats []string, probs []map[string]float64, rulesFlag []map[string]bool) error {
+// writeOOF writes one row per real page: its fold, the threshold that
+// fold's model chose, the categories the model's decision and the phrase
+// path flag, and the out-of-fold probability of every category.
+func writeOOF(path string, all []page, cats []string, probs []map[string]float64, rulesFlag []map[string]bool,
+	folds []int, foldTh []float64, learned func(i int, cat string) bool) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := csv.NewWriter(f)
-	head := []string{"id", "group", "lang", "label", "adjacent", "phrases"}
+	head := []string{"id", "group", "lang", "label", "adjacent", "fold", "fold_threshold", "model", "phrases"}
 	for _, c := range cats {
 		head = append(head, c)
 	}
@@ -745,13 +749,17 @@ func writeOOF(path string, all []page, cats []string, probs []map[string]float64
 			sort.Strings(labels)
 			label = strings.Join(labels, "+")
 		}
-		var flagged []string
+		var byModel, byPhrases []string
 		for _, c := range cats {
+			if learned(i, c) {
+				byModel = append(byModel, c)
+			}
 			if rulesFlag[i][c] {
-				flagged = append(flagged, c)
+				byPhrases = append(byPhrases, c)
 			}
 		}
-		rec := []string{p.id, p.Group, p.lang, label, fmt.Sprint(p.adjacent), strings.Join(flagged, ";")}
+		rec := []string{p.id, p.Group, p.lang, label, fmt.Sprint(p.adjacent), fmt.Sprint(folds[i]), fmt.Sprintf("%.2f", foldTh[folds[i]]),
+			strings.Join(byModel, ";"), strings.Join(byPhrases, ";")}
 		for _, c := range cats {
 			rec = append(rec, fmt.Sprintf("%.4f", probs[i][c]))
 		}
