@@ -188,6 +188,8 @@ func TestClassifyCases(t *testing.T) {
 		{"negated tobacco notice", "We do not sell cigarettes or rolling tobacco to minors. We do not sell tobacco online at all.", nil},
 		{"look-alike letters", "Сasinо 0nline: fr33 sp1ns, n0 dep0sit b0nus, bl4ckjack", []string{"gambling"}},
 		{"spelled out", "p o r n and x x x videos, free porn, live sex cams", []string{"adult"}},
+		{"escort agency in Russian", "Эскорт агентство: стоимость эскорт услуг, свидание 2 часа от 10000 рублей. Заказать эскорт в Москве через Telegram, каталог моделей.", []string{"adult"}},
+		{"a car called Escort, in Russian", "Обзор Форд Эскорт 1995 года: двигатель, подвеска, расход топлива и стоимость запчастей. Эскорт до сих пор ездит по нашим дорогам.", nil},
 		{"parental control review", "The app blocks porn and xxx sites for kids; parental controls filter adult sites and free porn search results.", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
