@@ -122,7 +122,8 @@ func WriteMetrics(ctx context.Context, db *sql.DB, path string, run MetricsRun) 
 		args            []any // after the run id
 	}
 	// The night's clicks per day: counted here, or handed in by a merge.
-	clickDays, clickArgs := `SELECT ts::DATE AS day, count(*) AS k FROM clicks, n WHERE ts >= n.night - `+fmt.Sprint(nightRowsDays)+` AND ts < n.night + 1 GROUP BY 1`, []any(nil)
+	back := fmt.Sprint(nightRowsDays)
+	clickDays, clickArgs := `SELECT ts::DATE AS day, count(*) AS k FROM clicks, n WHERE ts >= n.night - `+back+` AND ts < n.night + 1 GROUP BY 1`, []any(nil)
 	if run.ClickDays != nil {
 		days, counts := []string{}, []int64{}
 		for _, d := range run.ClickDays {
@@ -142,9 +143,9 @@ func WriteMetrics(ctx context.Context, db *sql.DB, path string, run MetricsRun) 
 			`SELECT action, count(*)::DOUBLE FROM recommendations WHERE run_id = ? GROUP BY 1 ORDER BY 1`, []string{"action"}, nil},
 		{"affwatch_night_rows", "Rows the database holds per day for the night processed and the 7 days before it (a backfill: its last day), per dataset: 0 for a day without rows, so an alert can fire on an empty or short night.",
 			`WITH n AS (SELECT coalesce((SELECT night FROM runs WHERE run_id = $1), (SELECT max(ts)::DATE FROM clicks), current_date) AS night),
-			 days AS (SELECT CAST(d AS DATE) AS day FROM n, range(n.night - 7, n.night + 1, INTERVAL 1 DAY) t(d)),
+			 days AS (SELECT CAST(d AS DATE) AS day FROM n, range(n.night - ` + back + `, n.night + 1, INTERVAL 1 DAY) t(d)),
 			 c AS (` + clickDays + `),
-			 o AS (SELECT ts::DATE AS day, count(*) AS k FROM orders, n WHERE ts >= n.night - 7 AND ts < n.night + 1 GROUP BY 1)
+			 o AS (SELECT ts::DATE AS day, count(*) AS k FROM orders, n WHERE ts >= n.night - ` + back + ` AND ts < n.night + 1 GROUP BY 1)
 			 SELECT 'clicks', strftime(days.day, '%Y-%m-%d'), coalesce(c.k, 0)::DOUBLE FROM days LEFT JOIN c USING (day)
 			 UNION ALL
 			 SELECT 'orders', strftime(days.day, '%Y-%m-%d'), coalesce(o.k, 0)::DOUBLE FROM days LEFT JOIN o USING (day)
