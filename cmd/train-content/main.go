@@ -209,7 +209,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		}
 		h.ManifestSHA256 = real.ManifestSHA256()
 		h.OwnSHA256 = ownHash(own)
-		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), topic-adjacent clean pages weighing %.0f times their site weight, Platt-calibrated on 5 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", adjacentWeight(), len(realPages), missing, len(own))
+		h.Trainer = fmt.Sprintf("train-content: logistic regression per category (AdaGrad, 12 epochs), hashed words, word pairs and character 3-5-grams carried by pages of at least 3 groups, and dense features of the cue words (model/cues.txt), %s, Platt-calibrated on 5 grouped folds; one threshold chosen on the same out-of-fold scores (the mean over 200 site resamples of the lowest threshold with detector precision ≥ 0.95 and topic-adjacent FPR ≤ 0.05 on real pages); %d real pages (%d unreachable) + %d hand-written", adjacentWeighting(), len(realPages), missing, len(own))
 		var buf bytes.Buffer
 		if err := prohibited.WriteLearned(&buf, h, w); err != nil {
 			return err
@@ -245,6 +245,15 @@ func adjacentWeight() float64 {
 		return prohibited.DefaultAdjacentWeight
 	}
 	return trainOpt.AdjacentWeight
+}
+
+// adjacentWeighting says how the topic-adjacent clean pages weighed in
+// training, for the model's header.
+func adjacentWeighting() string {
+	if w := adjacentWeight(); w != 1 {
+		return fmt.Sprintf("topic-adjacent clean pages weighing %g times their site weight", w)
+	}
+	return "topic-adjacent clean pages weighing as much as the other pages of their site"
 }
 
 func adjacentNote(note string) bool {
@@ -630,7 +639,140 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 	}
 	fmt.Printf("%-22s %5d FPR %s\n", "real: clean", cl.fp+cl.tn, ratio(cl.fp, cl.fp+cl.tn))
 	fmt.Printf("%-22s %5d FPR %s\n", "real: topic-adjacent", ca.fp+ca.tn, ratio(ca.fp, ca.fp+ca.tn))
+	s, sc, sa, nSites := bySite(all, cats, decide)
+	fmt.Printf("%-22s %5d %4d %4d %4d %5d %9s %7s  clean sites FPR %s of %d, topic-adjacent %s of %d\n", "real: sites", nSites, s.tp, s.fp, s.fn, s.tn,
+		ratio(s.tp, s.tp+s.fp), ratio(s.tp, s.tp+s.fn), ratio(sc.fp, sc.fp+sc.tn), sc.fp+sc.tn, ratio(sa.fp, sa.fp+sa.tn), sa.fp+sa.tn)
+	recall, cleanFPR := crawledSites(all, cats, decide, crawler.DefaultMaxPages)
+	fmt.Printf("%-22s a crawl reads up to %d pages of a site; over random draws of that many of its pages: recall %.3f, clean sites flagged %.3f\n", "real: sites crawled", crawler.DefaultMaxPages, recall, cleanFPR)
 	row("own corpus (CV)", func(p page) bool { return p.source == "own" }, "")
+}
+
+// crawledSites is the expected share of violating sites flagged for one of
+// their categories, and of clean sites flagged at all, when a crawl reads
+// k pages of each site drawn at random (all of them when it has fewer): a
+// site escapes only when none of its k pages is flagged, so the chance is
+// one minus C(n-f, k)/C(n, k), f its flagged pages of n. A real crawl
+// starts at the home page and follows links, so this is a model of it,
+// not a measurement.
+func crawledSites(all []page, cats []string, decide func(int, string) bool, k int) (recall, cleanFPR float64) {
+	type site struct {
+		labels          map[string]bool
+		pages           []int
+		flagged, rightN int
+	}
+	sites := map[string]*site{}
+	var order []string
+	for i, p := range all {
+		if p.source != "real" {
+			continue
+		}
+		s := sites[p.Group]
+		if s == nil {
+			s = &site{labels: map[string]bool{}}
+			sites[p.Group] = s
+			order = append(order, p.Group)
+		}
+		for l := range p.Labels {
+			s.labels[l] = true
+		}
+		s.pages = append(s.pages, i)
+	}
+	escape := func(n, f int) float64 {
+		draw := min(k, n)
+		q := 1.0
+		for i := 0; i < draw; i++ {
+			q *= float64(n-f-i) / float64(n-i)
+			if q <= 0 {
+				return 0
+			}
+		}
+		return q
+	}
+	var violating, clean int
+	for _, g := range order {
+		s := sites[g]
+		for _, i := range s.pages {
+			got, right := false, false
+			for _, cat := range cats {
+				if decide(i, cat) {
+					got = true
+					right = right || s.labels[cat]
+				}
+			}
+			if got {
+				s.flagged++
+			}
+			if right {
+				s.rightN++
+			}
+		}
+		if len(s.labels) > 0 {
+			violating++
+			recall += 1 - escape(len(s.pages), s.rightN)
+		} else {
+			clean++
+			cleanFPR += 1 - escape(len(s.pages), s.flagged)
+		}
+	}
+	if violating > 0 {
+		recall /= float64(violating)
+	}
+	if clean > 0 {
+		cleanFPR /= float64(clean)
+	}
+	return recall, cleanFPR
+}
+
+// bySite counts groups of real pages (a site or a repository of one) the
+// way the detector judges a site: flagged for a category when any of its
+// pages is, violating when any of its pages is labelled; right when one of
+// the flagged categories is one of its labels. It reads the same
+// out-of-fold decisions as the page rows (a group's pages are all in one
+// test fold); it does not model the detector's extra weight for several
+// flagged pages, so it is a bound on what one crawled page per site gives.
+func bySite(all []page, cats []string, decide func(int, string) bool) (c, clean, adjacent counts, n int) {
+	type site struct {
+		labels, flagged map[string]bool
+		adjacent        bool
+	}
+	sites := map[string]*site{}
+	var order []string
+	for i, p := range all {
+		if p.source != "real" {
+			continue
+		}
+		s := sites[p.Group]
+		if s == nil {
+			s = &site{labels: map[string]bool{}, flagged: map[string]bool{}}
+			sites[p.Group] = s
+			order = append(order, p.Group)
+		}
+		for l := range p.Labels {
+			s.labels[l] = true
+		}
+		s.adjacent = s.adjacent || p.adjacent
+		for _, cat := range cats {
+			if decide(i, cat) {
+				s.flagged[cat] = true
+			}
+		}
+	}
+	for _, g := range order {
+		s := sites[g]
+		right := false
+		for cat := range s.flagged {
+			right = right || s.labels[cat]
+		}
+		want := len(s.labels) > 0
+		c.addPage(want, len(s.flagged) > 0, right)
+		if !want {
+			clean.add(false, len(s.flagged) > 0)
+			if s.adjacent {
+				adjacent.add(false, len(s.flagged) > 0)
+			}
+		}
+	}
+	return c, clean, adjacent, len(order)
 }
 
 func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
