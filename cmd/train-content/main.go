@@ -156,7 +156,8 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	}
 	var train []page
 	for _, rp := range realPages {
-		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example/" + rp.Path)
+		// the URL the page would be crawled at, not its repository path
+		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example" + real.ServedPath(rp.Path))
 		info := crawler.Extract(u, real.Prepare(rp.Path, rp.HTML))
 		p := prohibited.Page{URL: u.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
 		labels := map[string]bool{}
