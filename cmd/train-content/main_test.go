@@ -26,9 +26,9 @@ func sitePages(group string, labels []string, n int) []page {
 func TestSiteFigures(t *testing.T) {
 	var all []page
 	all = append(all, sitePages("casino", []string{"gambling"}, 10)...) // 2 of 10 pages flagged gambling
-	all = append(all, sitePages("law-news", nil, 4)...)                  // 1 of 4 pages flagged
-	all = append(all, sitePages("blog", nil, 10)...)                     // none flagged
-	all = append(all, sitePages("shop", []string{"weapons"}, 3)...)      // flagged for the wrong category only
+	all = append(all, sitePages("law-news", nil, 4)...)                 // 1 of 4 pages flagged
+	all = append(all, sitePages("blog", nil, 10)...)                    // none flagged
+	all = append(all, sitePages("shop", []string{"weapons"}, 3)...)     // flagged for the wrong category only
 	all = append(all, page{source: "own", TrainPage: prohibited.TrainPage{Group: "own", Labels: map[string]bool{"adult": true}}})
 	flagged := map[int]string{0: "gambling", 1: "gambling", 10: "piracy", 24: "drugs"}
 	decide := func(i int, cat string) bool { return flagged[i] == cat }
