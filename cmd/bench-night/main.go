@@ -1,7 +1,7 @@
 // Command bench-night measures what one night costs as the database grows
 // (issue 16): a generated program with DAYS days of traffic at each size;
 // the last night run on a database that already holds the earlier days
-// (loaded, and the night before run, so the state a night keeps is in
+// (loaded, and the nights before run, so the state a night keeps is in
 // place), beside the same night run on an empty database and a bare load
 // of the night's files alone, side by side in one run.
 //
@@ -36,6 +36,7 @@ func main() {
 		end      = flag.String("end", "2026-11-28", "the night measured (the last day), YYYY-MM-DD")
 		dir      = flag.String("dir", ".cache/bench-night", "where the generated programs and databases live (inputs are reused)")
 		appendTo = flag.String("append", "", "append the results as Markdown to this file")
+		before   = flag.Int("nights-before", 2, "nights run one by one on the loaded history before the measured night: the first nights after a bulk load also merge the load's partly filled row groups when they checkpoint (a one-off of the backfill, 8 s at 90 days × 150 k), which a database run night after night has already done")
 	)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "Usage: bench-night [flags]\n\nMeasures one night's run on a database with history against the same night on an empty database and a load of the night's files alone.\n\nFlags:")
@@ -43,8 +44,8 @@ func main() {
 	}
 	flag.Parse()
 	night, err := time.Parse(time.DateOnly, *end)
-	if err != nil || *days < 3 {
-		fmt.Fprintln(os.Stderr, "bench-night: want --end YYYY-MM-DD and --days ≥ 3")
+	if err != nil || *before < 1 || *days < *before+2 {
+		fmt.Fprintln(os.Stderr, "bench-night: want --end YYYY-MM-DD, --nights-before ≥ 1 and --days ≥ nights before + 2")
 		os.Exit(2)
 	}
 	bin, err := filepath.Abs(*affwatch)
@@ -59,14 +60,14 @@ func main() {
 		if err != nil || perNight < 1000 {
 			fail(fmt.Errorf("--clicks-per-night %q: want numbers ≥ 1000", s))
 		}
-		r, err := measure(ctx, bin, filepath.Join(*dir, strconv.Itoa(perNight)), perNight, *days, night)
+		r, err := measure(ctx, bin, filepath.Join(*dir, strconv.Itoa(perNight)), perNight, *days, *before, night)
 		if err != nil {
 			fail(err)
 		}
 		rs = append(rs, r)
 		fmt.Print(renderOne(r))
 	}
-	md := render(rs, *days, load0, loadavg(), strings.Join(os.Args[1:], " "))
+	md := render(rs, *days, *before, load0, loadavg(), strings.Join(os.Args[1:], " "))
 	fmt.Print(md)
 	if *appendTo != "" {
 		f, err := os.OpenFile(*appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
@@ -102,7 +103,7 @@ type result struct {
 	LoadAlone      run // affwatch load of the night's files into an empty database
 }
 
-func measure(ctx context.Context, bin, dir string, perNight, days int, night time.Time) (result, error) {
+func measure(ctx context.Context, bin, dir string, perNight, days, nightsBefore int, night time.Time) (result, error) {
 	r := result{PerNight: perNight, Days: days}
 	all := filepath.Join(dir, "program")
 	if _, err := os.Stat(filepath.Join(all, "labels.csv")); err != nil {
@@ -113,14 +114,24 @@ func measure(ctx context.Context, bin, dir string, perNight, days int, night tim
 			return r, err
 		}
 	}
-	// Inputs: the history before the night before, the night before, and
-	// the night; each with the program's reference datasets.
-	hist, before, tonight := filepath.Join(dir, "in-history"), filepath.Join(dir, "in-before"), filepath.Join(dir, "in-night")
-	nightBefore := night.AddDate(0, 0, -1)
-	for _, in := range []struct {
+	// Inputs: the history before the nights before, each night before,
+	// and the night; each with the program's reference datasets.
+	firstBefore := night.AddDate(0, 0, -nightsBefore)
+	hist := filepath.Join(dir, "in-history-to-"+firstBefore.AddDate(0, 0, -1).Format(time.DateOnly))
+	tonight := filepath.Join(dir, "in-night")
+	inputs := []struct {
 		dir      string
 		from, to time.Time
-	}{{hist, night.AddDate(0, 0, -days+1), night.AddDate(0, 0, -2)}, {before, nightBefore, nightBefore}, {tonight, night, night}} {
+	}{{hist, night.AddDate(0, 0, -days+1), firstBefore.AddDate(0, 0, -1)}, {tonight, night, night}}
+	var befores []time.Time
+	for d := firstBefore; d.Before(night); d = d.AddDate(0, 0, 1) {
+		befores = append(befores, d)
+		inputs = append(inputs, struct {
+			dir      string
+			from, to time.Time
+		}{beforeDir(dir, d), d, d})
+	}
+	for _, in := range inputs {
 		if err := linkInput(all, in.dir, in.from, in.to); err != nil {
 			return r, err
 		}
@@ -138,16 +149,19 @@ func measure(ctx context.Context, bin, dir string, perNight, days int, night tim
 	if err != nil {
 		return r, err
 	}
-	histDB := filepath.Join(dir, "history-"+binSum[:12]+".duckdb")
+	histDB := filepath.Join(dir, fmt.Sprintf("history-%s-%d.duckdb", binSum[:12], nightsBefore))
 	if _, err := os.Stat(histDB); err != nil {
-		fmt.Fprintf(os.Stderr, "bench-night: building the history database (load of %d days, then the night %s run)\n", days-2, nightBefore.Format(time.DateOnly))
+		fmt.Fprintf(os.Stderr, "bench-night: building the history database (load of %d days, then the nights %s … %s run one by one)\n",
+			days-1-nightsBefore, firstBefore.Format(time.DateOnly), night.AddDate(0, 0, -1).Format(time.DateOnly))
 		tmp := histDB + ".tmp"
 		os.Remove(tmp)
 		if err := sh(ctx, bin, "load", "--in", hist, "--out", filepath.Join(work, "hist-load"), "--db", tmp, "--log-level", "warn"); err != nil {
 			return r, err
 		}
-		if err := sh(ctx, bin, "run", "--in", before, "--out", filepath.Join(work, "before"), "--db", tmp, "--date", nightBefore.Format(time.DateOnly), "--no-crawl", "--log-level", "warn"); err != nil {
-			return r, err
+		for _, d := range befores {
+			if err := sh(ctx, bin, "run", "--in", beforeDir(dir, d), "--out", filepath.Join(work, "before"), "--db", tmp, "--date", d.Format(time.DateOnly), "--no-crawl", "--log-level", "warn"); err != nil {
+				return r, err
+			}
 		}
 		if err := os.Rename(tmp, histDB); err != nil {
 			return r, err
@@ -171,6 +185,11 @@ func measure(ctx context.Context, bin, dir string, perNight, days int, night tim
 		return r, err
 	}
 	return r, nil
+}
+
+// beforeDir is the input folder of one night before the measured one.
+func beforeDir(dir string, night time.Time) string {
+	return filepath.Join(dir, "in-before-"+night.Format(time.DateOnly))
 }
 
 // linkInput hard-links the reference datasets and the dated folders of
@@ -347,13 +366,13 @@ func detectorsLine(r run) string {
 	return strings.Join(parts, ", ")
 }
 
-func render(rs []result, days int, loadBefore, loadAfter, args string) string {
+func render(rs []result, days, nightsBefore int, loadBefore, loadAfter, args string) string {
 	host, _ := os.Hostname()
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## One night as the database grows (issue 16) — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Command: `go run -tags duckdb_arrow ./cmd/bench-night %s` (`make bench-night`). Machine: %s, %s/%s, %d CPUs, load average before %s, after %s (shared machine: the ratios, measured side by side, are the figures).\n\n",
 		args, host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadBefore, loadAfter)
-	fmt.Fprintf(&b, "A generated program of %d days (Parquet, one folder per day, `--no-crawl`). *History*: a database holding the first %d days, loaded, and the night before run on it (so the state nights keep is in place); *empty*: a new database. Target: history ÷ empty ≤ 1.3, and the night ≤ 3× a load of its files alone.\n\n", days, days-1)
+	fmt.Fprintf(&b, "A generated program of %d days (Parquet, one folder per day, `--no-crawl`). *History*: a database holding the first %d days: %d loaded, then the last %d run night by night (so the state nights keep is in place, and the load's partly filled row groups are merged as a database run every night has them); *empty*: a new database. Target: history ÷ empty ≤ 1.3, and the night ≤ 3× a load of its files alone.\n\n", days, days-1, days-1-nightsBefore, nightsBefore)
 	b.WriteString("| clicks/night | night on history s | night on empty s | **history ÷ empty** | load of the night alone s | **night ÷ load** | peak RSS MiB (history / empty) | findings (history / empty) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "| %d | %.1f | %.1f | **%.2f** %s | %.1f | **%.2f** %s | %.0f / %.0f | %d / %d |\n", r.PerNight, r.OnHistory.Seconds, r.OnEmpty.Seconds,
