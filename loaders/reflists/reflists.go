@@ -5,9 +5,11 @@
 // ranges) and labels every stored click and order with them: a click is
 // general invalid traffic (GIVT, the MRC's list-based class) when its user
 // agent is a declared bot or its address is in a data-centre range. The
-// labels go to the click_traffic and order_ip_class tables, which
-// click_burst (E.10.c) and cookie_stuffing (1.6) read, and each list's
-// name, version and SHA-256 to reference_lists (run.json).
+// labels go to the click_traffic table, which click_burst (E.10.c) and
+// cookie_stuffing (1.6) read, and to order_ip_class, which only the
+// per-list match counts read so far (no detector judges an order by its
+// buyer's address yet), and each list's name, version and SHA-256 to
+// reference_lists (run.json).
 //
 // A list that is configured but not installed is not an error: the run
 // says the signal is unavailable and goes on with what it has.
