@@ -648,6 +648,65 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 	row("own corpus (CV)", func(p page) bool { return p.source == "own" }, "")
 }
 
+// siteDecisions are one site's (group's) real pages under one decision.
+type siteDecisions struct {
+	labels   map[string]bool // the categories any of its pages carries
+	flagged  map[string]bool // the categories decided on any of its pages
+	adjacent bool            // one of its clean pages is topic-adjacent
+	pages    int
+	flaggedN int // pages flagged for any category
+	rightN   int // pages flagged for one of the site's categories
+	decided  []map[string]bool
+}
+
+// realSites gathers the out-of-fold decisions of the real pages by group,
+// in the order the groups first appear (a group's pages are all in one
+// test fold).
+func realSites(all []page, cats []string, decide func(int, string) bool) []*siteDecisions {
+	byGroup := map[string]*siteDecisions{}
+	var order []*siteDecisions
+	for i, p := range all {
+		if p.source != "real" {
+			continue
+		}
+		s := byGroup[p.Group]
+		if s == nil {
+			s = &siteDecisions{labels: map[string]bool{}, flagged: map[string]bool{}}
+			byGroup[p.Group] = s
+			order = append(order, s)
+		}
+		for l := range p.Labels {
+			s.labels[l] = true
+		}
+		s.adjacent = s.adjacent || p.adjacent
+		s.pages++
+		d := map[string]bool{}
+		for _, cat := range cats {
+			if decide(i, cat) {
+				s.flagged[cat] = true
+				d[cat] = true
+			}
+		}
+		s.decided = append(s.decided, d)
+	}
+	// a page is right when it is flagged for one of its site's categories,
+	// known only once every page of the site is read
+	for _, s := range order {
+		for _, d := range s.decided {
+			if len(d) > 0 {
+				s.flaggedN++
+			}
+			for cat := range d {
+				if s.labels[cat] {
+					s.rightN++
+					break
+				}
+			}
+		}
+	}
+	return order
+}
+
 // crawledSites is the expected share of violating sites flagged for one of
 // their categories, and of clean sites flagged at all, when a crawl reads
 // k pages of each site drawn at random (all of them when it has fewer): a
@@ -656,32 +715,9 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 // starts at the home page and follows links, so this is a model of it,
 // not a measurement.
 func crawledSites(all []page, cats []string, decide func(int, string) bool, k int) (recall, cleanFPR float64) {
-	type site struct {
-		labels          map[string]bool
-		pages           []int
-		flagged, rightN int
-	}
-	sites := map[string]*site{}
-	var order []string
-	for i, p := range all {
-		if p.source != "real" {
-			continue
-		}
-		s := sites[p.Group]
-		if s == nil {
-			s = &site{labels: map[string]bool{}}
-			sites[p.Group] = s
-			order = append(order, p.Group)
-		}
-		for l := range p.Labels {
-			s.labels[l] = true
-		}
-		s.pages = append(s.pages, i)
-	}
 	escape := func(n, f int) float64 {
-		draw := min(k, n)
 		q := 1.0
-		for i := 0; i < draw; i++ {
+		for i := 0; i < min(k, n); i++ {
 			q *= float64(n-f-i) / float64(n-i)
 			if q <= 0 {
 				return 0
@@ -690,29 +726,13 @@ func crawledSites(all []page, cats []string, decide func(int, string) bool, k in
 		return q
 	}
 	var violating, clean int
-	for _, g := range order {
-		s := sites[g]
-		for _, i := range s.pages {
-			got, right := false, false
-			for _, cat := range cats {
-				if decide(i, cat) {
-					got = true
-					right = right || s.labels[cat]
-				}
-			}
-			if got {
-				s.flagged++
-			}
-			if right {
-				s.rightN++
-			}
-		}
+	for _, s := range realSites(all, cats, decide) {
 		if len(s.labels) > 0 {
 			violating++
-			recall += 1 - escape(len(s.pages), s.rightN)
+			recall += 1 - escape(s.pages, s.rightN)
 		} else {
 			clean++
-			cleanFPR += 1 - escape(len(s.pages), s.flagged)
+			cleanFPR += 1 - escape(s.pages, s.flaggedN)
 		}
 	}
 	if violating > 0 {
@@ -727,53 +747,26 @@ func crawledSites(all []page, cats []string, decide func(int, string) bool, k in
 // bySite counts groups of real pages (a site or a repository of one) the
 // way the detector judges a site: flagged for a category when any of its
 // pages is, violating when any of its pages is labelled; right when one of
-// the flagged categories is one of its labels. It reads the same
-// out-of-fold decisions as the page rows (a group's pages are all in one
-// test fold); it does not model the detector's extra weight for several
-// flagged pages, so it is a bound on what one crawled page per site gives.
+// the flagged categories is one of its labels. It does not model the
+// detector's extra weight for several flagged pages, so it is a bound on
+// what reading every page of a site gives.
 func bySite(all []page, cats []string, decide func(int, string) bool) (c, clean, adjacent counts, n int) {
-	type site struct {
-		labels, flagged map[string]bool
-		adjacent        bool
-	}
-	sites := map[string]*site{}
-	var order []string
-	for i, p := range all {
-		if p.source != "real" {
-			continue
-		}
-		s := sites[p.Group]
-		if s == nil {
-			s = &site{labels: map[string]bool{}, flagged: map[string]bool{}}
-			sites[p.Group] = s
-			order = append(order, p.Group)
-		}
-		for l := range p.Labels {
-			s.labels[l] = true
-		}
-		s.adjacent = s.adjacent || p.adjacent
-		for _, cat := range cats {
-			if decide(i, cat) {
-				s.flagged[cat] = true
-			}
-		}
-	}
-	for _, g := range order {
-		s := sites[g]
+	sites := realSites(all, cats, decide)
+	for _, s := range sites {
 		right := false
 		for cat := range s.flagged {
 			right = right || s.labels[cat]
 		}
-		want := len(s.labels) > 0
-		c.addPage(want, len(s.flagged) > 0, right)
+		want, got := len(s.labels) > 0, len(s.flagged) > 0
+		c.addPage(want, got, right)
 		if !want {
-			clean.add(false, len(s.flagged) > 0)
+			clean.add(false, got)
 			if s.adjacent {
-				adjacent.add(false, len(s.flagged) > 0)
+				adjacent.add(false, got)
 			}
 		}
 	}
-	return c, clean, adjacent, len(order)
+	return c, clean, adjacent, len(sites)
 }
 
 func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
