@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"affwatch/cmd/internal/benchutil"
 	"affwatch/detectors"
 	"affwatch/detectors/all"
 	"affwatch/fixtures"
@@ -173,12 +174,7 @@ func run(ctx context.Context, clicks int, dir, appendTo string, formats []string
 	}
 	fmt.Print(report.String())
 	if appendTo != "" {
-		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if _, err := f.WriteString(report.String()); err != nil {
+		if err := benchutil.AppendMarkdown(appendTo, report.String()); err != nil {
 			return err
 		}
 	}

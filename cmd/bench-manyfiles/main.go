@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"affwatch/cmd/internal/benchutil"
 )
 
 func main() {
@@ -84,14 +86,9 @@ func run(affwatch, baseline, filesList string, seed, clicks int, dir, appendTo s
 	report := table(results, baseline != "")
 	fmt.Print(report)
 	if appendTo != "" {
-		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
 		host, _ := os.Hostname()
-		fmt.Fprintf(f, "\n### Many small files (%s, %s, %d cores)\n\n`go run ./cmd/bench-manyfiles --files %s%s` (`make bench-manyfiles`): `affwatch load` of a generated program (seed %d, %d clicks) whose clicks are split into N files.\n\n%s",
-			time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), filesList, map[bool]string{true: " --baseline OLD", false: ""}[baseline != ""], seed, clicks, report)
+		return benchutil.AppendMarkdown(appendTo, fmt.Sprintf("\n### Many small files (%s, %s, %d cores)\n\n`go run ./cmd/bench-manyfiles --files %s%s` (`make bench-manyfiles`): `affwatch load` of a generated program (seed %d, %d clicks) whose clicks are split into N files.\n\n%s",
+			time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), filesList, map[bool]string{true: " --baseline OLD", false: ""}[baseline != ""], seed, clicks, report))
 	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"affwatch/cmd/internal/benchutil"
 )
 
 func main() {
@@ -53,7 +54,7 @@ func main() {
 		fail(err)
 	}
 	ctx := context.Background()
-	load0 := loadavg()
+	load0 := benchutil.LoadAvg()
 	var rs []result
 	for _, s := range strings.Split(*sizes, ",") {
 		perNight, err := strconv.Atoi(strings.TrimSpace(s))
@@ -67,15 +68,10 @@ func main() {
 		rs = append(rs, r)
 		fmt.Print(renderOne(r))
 	}
-	md := render(rs, *days, *before, load0, loadavg(), strings.Join(os.Args[1:], " "))
+	md := render(rs, *days, *before, load0, benchutil.LoadAvg(), strings.Join(os.Args[1:], " "))
 	fmt.Print(md)
 	if *appendTo != "" {
-		f, err := os.OpenFile(*appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		if _, err := io.WriteString(f, md); err != nil {
+		if err := benchutil.AppendMarkdown(*appendTo, md); err != nil {
 			fail(err)
 		}
 	}
@@ -273,27 +269,11 @@ func timedRun(ctx context.Context, bin, out string, args ...string) (run, error)
 		s, _ := strconv.ParseFloat(m[2], 64)
 		r.Detectors[m[1]] += s
 	}
-	b, err := os.ReadFile(filepath.Join(out, "run.json"))
+	run, err := benchutil.ReadRun(out)
 	if err != nil {
 		return r, err
 	}
-	var manifest struct {
-		Timings []struct {
-			Stage   string  `json:"stage"`
-			Seconds float64 `json:"seconds"`
-		} `json:"timings"`
-		Counts struct {
-			Findings int `json:"findings"`
-		} `json:"counts"`
-	}
-	if err := json.Unmarshal(b, &manifest); err != nil {
-		return r, fmt.Errorf("%s: %w", filepath.Join(out, "run.json"), err)
-	}
-	r.Stages = map[string]float64{}
-	for _, t := range manifest.Timings {
-		r.Stages[t.Stage] += t.Seconds
-	}
-	r.Findings = manifest.Counts.Findings
+	r.Stages, r.Findings = run.Stages, run.Findings
 	return r, nil
 }
 
@@ -320,15 +300,6 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func renderOne(r result) string {

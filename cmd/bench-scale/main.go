@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"affwatch/cmd/internal/benchutil"
 	"affwatch/fixtures"
 	"affwatch/loaders"
 	"affwatch/store"
@@ -285,12 +286,7 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 	}
 	fmt.Print(report)
 	if appendTo != "" {
-		f, err := os.OpenFile(appendTo, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if _, err := f.WriteString(report); err != nil {
+		if err := benchutil.AppendMarkdown(appendTo, report); err != nil {
 			return err
 		}
 	}
@@ -430,35 +426,13 @@ func inputSize(in string) (mib float64, rows int64) {
 }
 
 func readManifest(outDir string, r *result) error {
-	b, err := os.ReadFile(filepath.Join(outDir, "run.json"))
+	run, err := benchutil.ReadRun(outDir)
 	if err != nil {
 		return err
 	}
-	var man struct {
-		Timings []struct {
-			Stage   string  `json:"stage"`
-			Seconds float64 `json:"seconds"`
-		} `json:"timings"`
-		Counts struct {
-			Findings        int `json:"findings"`
-			Recommendations int `json:"recommendations"`
-		} `json:"counts"`
-		Inputs []struct {
-			RowsRead int64 `json:"rows_read"`
-		} `json:"inputs"`
-	}
-	if err := json.Unmarshal(b, &man); err != nil {
-		return err
-	}
-	r.stages = map[string]float64{}
-	for _, t := range man.Timings {
-		r.stages[t.Stage] += t.Seconds
-	}
-	r.findings, r.recs = man.Counts.Findings, man.Counts.Recommendations
+	r.stages, r.findings, r.recs = run.Stages, run.Findings, run.Recommendations
 	if r.rows == 0 {
-		for _, in := range man.Inputs {
-			r.rows += in.RowsRead
-		}
+		r.rows = run.RowsRead
 	}
 	return nil
 }
