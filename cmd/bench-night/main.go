@@ -115,17 +115,15 @@ func measure(ctx context.Context, bin, dir string, perNight, days, nightsBefore 
 	firstBefore := night.AddDate(0, 0, -nightsBefore)
 	hist := filepath.Join(dir, "in-history-to-"+firstBefore.AddDate(0, 0, -1).Format(time.DateOnly))
 	tonight := filepath.Join(dir, "in-night")
-	inputs := []struct {
+	type input struct {
 		dir      string
 		from, to time.Time
-	}{{hist, night.AddDate(0, 0, -days+1), firstBefore.AddDate(0, 0, -1)}, {tonight, night, night}}
+	}
+	inputs := []input{{hist, night.AddDate(0, 0, -days+1), firstBefore.AddDate(0, 0, -1)}, {tonight, night, night}}
 	var befores []time.Time
 	for d := firstBefore; d.Before(night); d = d.AddDate(0, 0, 1) {
 		befores = append(befores, d)
-		inputs = append(inputs, struct {
-			dir      string
-			from, to time.Time
-		}{beforeDir(dir, d), d, d})
+		inputs = append(inputs, input{beforeDir(dir, d), d, d})
 	}
 	for _, in := range inputs {
 		if err := linkInput(all, in.dir, in.from, in.to); err != nil {

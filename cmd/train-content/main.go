@@ -640,10 +640,11 @@ func table(all []page, cats []string, decide func(int, string) bool, perCat map[
 	}
 	fmt.Printf("%-22s %5d FPR %s\n", "real: clean", cl.fp+cl.tn, ratio(cl.fp, cl.fp+cl.tn))
 	fmt.Printf("%-22s %5d FPR %s\n", "real: topic-adjacent", ca.fp+ca.tn, ratio(ca.fp, ca.fp+ca.tn))
-	s, sc, sa, nSites := bySite(all, cats, decide)
-	fmt.Printf("%-22s %5d %4d %4d %4d %5d %9s %7s  clean sites FPR %s of %d, topic-adjacent %s of %d\n", "real: sites", nSites, s.tp, s.fp, s.fn, s.tn,
+	sites := realSites(all, cats, decide)
+	s, sc, sa := bySite(sites)
+	fmt.Printf("%-22s %5d %4d %4d %4d %5d %9s %7s  clean sites FPR %s of %d, topic-adjacent %s of %d\n", "real: sites", len(sites), s.tp, s.fp, s.fn, s.tn,
 		ratio(s.tp, s.tp+s.fp), ratio(s.tp, s.tp+s.fn), ratio(sc.fp, sc.fp+sc.tn), sc.fp+sc.tn, ratio(sa.fp, sa.fp+sa.tn), sa.fp+sa.tn)
-	recall, cleanFPR := crawledSites(all, cats, decide, crawler.DefaultMaxPages)
+	recall, cleanFPR := crawledSites(sites, crawler.DefaultMaxPages)
 	fmt.Printf("%-22s a crawl reads up to %d pages of a site; over random draws of that many of its pages: recall %.3f, clean sites flagged %.3f\n", "real: sites crawled", crawler.DefaultMaxPages, recall, cleanFPR)
 	row("own corpus (CV)", func(p page) bool { return p.source == "own" }, "")
 }
@@ -714,7 +715,7 @@ func realSites(all []page, cats []string, decide func(int, string) bool) []*site
 // one minus C(n-f, k)/C(n, k), f its flagged pages of n. A real crawl
 // starts at the home page and follows links, so this is a model of it,
 // not a measurement.
-func crawledSites(all []page, cats []string, decide func(int, string) bool, k int) (recall, cleanFPR float64) {
+func crawledSites(sites []*siteDecisions, k int) (recall, cleanFPR float64) {
 	escape := func(n, f int) float64 {
 		q := 1.0
 		for i := 0; i < min(k, n); i++ {
@@ -726,7 +727,7 @@ func crawledSites(all []page, cats []string, decide func(int, string) bool, k in
 		return q
 	}
 	var violating, clean int
-	for _, s := range realSites(all, cats, decide) {
+	for _, s := range sites {
 		if len(s.labels) > 0 {
 			violating++
 			recall += 1 - escape(s.pages, s.rightN)
@@ -750,8 +751,7 @@ func crawledSites(all []page, cats []string, decide func(int, string) bool, k in
 // the flagged categories is one of its labels. It does not model the
 // detector's extra weight for several flagged pages, so it is a bound on
 // what reading every page of a site gives.
-func bySite(all []page, cats []string, decide func(int, string) bool) (c, clean, adjacent counts, n int) {
-	sites := realSites(all, cats, decide)
+func bySite(sites []*siteDecisions) (c, clean, adjacent counts) {
 	for _, s := range sites {
 		right := false
 		for cat := range s.flagged {
@@ -766,7 +766,7 @@ func bySite(all []page, cats []string, decide func(int, string) bool) (c, clean,
 			}
 		}
 	}
-	return c, clean, adjacent, len(sites)
+	return c, clean, adjacent
 }
 
 func roundTrip(h prohibited.LearnedHeader, w [][]int8) (*prohibited.Learned, error) {
