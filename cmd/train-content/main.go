@@ -547,15 +547,21 @@ func overall(all []page, cats []string, decide func(int, string) bool) (c, clean
 				right = right || p.Labels[cat]
 			}
 		}
-		c.addPage(want, got, right)
-		if !want {
-			clean.add(false, got)
-			if p.adjacent {
-				adjacent.add(false, got)
-			}
-		}
+		tally(&c, &clean, &adjacent, want, got, right, p.adjacent)
 	}
 	return c, clean, adjacent
+}
+
+// tally counts one page or site: into c by addPage, and, when it is clean,
+// into clean and (topic-adjacent) adjacent as flagged or not.
+func tally(c, clean, adjacent *counts, want, got, right, isAdjacent bool) {
+	c.addPage(want, got, right)
+	if !want {
+		clean.add(false, got)
+		if isAdjacent {
+			adjacent.add(false, got)
+		}
+	}
 }
 
 func groups(all []page, source string) int {
@@ -757,14 +763,7 @@ func bySite(sites []*siteDecisions) (c, clean, adjacent counts) {
 		for cat := range s.flagged {
 			right = right || s.labels[cat]
 		}
-		want, got := len(s.labels) > 0, len(s.flagged) > 0
-		c.addPage(want, got, right)
-		if !want {
-			clean.add(false, got)
-			if s.adjacent {
-				adjacent.add(false, got)
-			}
-		}
+		tally(&c, &clean, &adjacent, len(s.labels) > 0, len(s.flagged) > 0, right, s.adjacent)
 	}
 	return c, clean, adjacent
 }
