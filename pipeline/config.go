@@ -119,6 +119,11 @@ type MergeConfig struct {
 	Dirs        []string
 	MetricsFile string
 	DB          DB
+	// RetainDays, when positive, drops from the merge's database the raw
+	// orders and clicks older than this many days before the night, after
+	// it is committed, as a whole run's --retain-days does: the merge's
+	// database is the long-lived one, and it takes each night's orders.
+	RetainDays  int
 	ToolVersion string
 	Log         *slog.Logger
 }

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,7 +43,8 @@ func shortLookbacks(t *testing.T) *rules.Pack {
 }
 
 // nightInput links one day's clicks and orders and the profiles into a
-// folder, as a nightly delivery brings them.
+// folder, as a nightly delivery brings them; called again with the same
+// folder, it adds another day.
 func nightInput(t *testing.T, gen, dir, day string) {
 	t.Helper()
 	for _, ds := range []string{"clicks", "orders"} {
@@ -57,7 +60,11 @@ func nightInput(t *testing.T, gen, dir, day string) {
 		}
 	}
 	for _, ds := range []string{"ads", "buyers", "publishers", "sellers", "sites"} {
-		if err := os.Symlink(filepath.Join(gen, ds+".parquet"), filepath.Join(dir, ds+".parquet")); err != nil {
+		dst := filepath.Join(dir, ds+".parquet")
+		if _, err := os.Lstat(dst); err == nil {
+			continue // a delivery of several days brings the profiles once
+		}
+		if err := os.Symlink(filepath.Join(gen, ds+".parquet"), dst); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -185,4 +192,113 @@ func firstDifference(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf(": %d lines against %d", len(la), len(lb))
+}
+
+// TestMergeRetainDaysLeavesLaterNightsEqual runs the same partitioned
+// nights (a baselines pass and two partitions, each keeping its database
+// from night to night) and merges every night twice: into a long-lived
+// database that keeps every order, and into one that drops what
+// --retain-days allows after each night. Every night's merged findings,
+// recommendations and 7.8 report are byte-equal (run ids aside), while the
+// second database really dropped orders.
+func TestMergeRetainDaysLeavesLaterNightsEqual(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: seven partitioned nights, merged twice, take about a minute")
+	}
+	ctx := context.Background()
+	// The first night's delivery brings its look-back too (a first night
+	// of the partitioned set-up), so the merge's database holds orders
+	// from before the horizon after a few nights, without running them
+	// one by one.
+	const days, first, retain = 19, 13, 16
+	end := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	gen := t.TempDir()
+	if _, err := fixtures.Generate(ctx, fixtures.Config{Seed: 5, Clicks: 1, Days: days, End: end, Out: gen, Format: "parquet", PartitionByDate: true}); err != nil {
+		t.Fatal(err)
+	}
+	pack := shortLookbacks(t)
+	work := t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+	findings, nights := 0, 0
+	start := end.AddDate(0, 0, 1-days)
+	for d := start.AddDate(0, 0, first-1); !d.After(end); d = d.AddDate(0, 0, 1) {
+		day := d.Format(time.DateOnly)
+		in, split := filepath.Join(work, "in-"+day), filepath.Join(work, "split-"+day)
+		from := d
+		if nights == 0 {
+			from = start
+		}
+		for dd := from; !dd.After(d); dd = dd.AddDate(0, 0, 1) {
+			nightInput(t, gen, in, dd.Format(time.DateOnly))
+		}
+		nights++
+		if _, err := SplitInput(ctx, in, split, 2, DB{}, nil, quiet); err != nil {
+			t.Fatalf("split %s: %v", day, err)
+		}
+		base := filepath.Join(work, "base-"+day)
+		if _, err := Run(ctx, Config{In: split, Out: base, Pack: pack, Night: detectors.NightOf(d), Mode: ModeBaselines,
+			DB: DB{Path: filepath.Join(work, "base.duckdb")}, ToolVersion: "test", Log: quiet}); err != nil {
+			t.Fatalf("baselines %s: %v", day, err)
+		}
+		var parts []string
+		for i := range 2 {
+			p := filepath.Join(work, fmt.Sprintf("p%d-%s", i, day))
+			if _, err := Run(ctx, Config{In: split, Out: p, Pack: pack, Night: detectors.NightOf(d), Mode: ModePartition,
+				Part: detectors.Partition{Index: i, Count: 2}, Baselines: base, NoCrawl: true,
+				DB: DB{Path: filepath.Join(work, fmt.Sprintf("p%d.duckdb", i))}, ToolVersion: "test", Log: quiet}); err != nil {
+				t.Fatalf("partition %d/2 %s: %v", i, day, err)
+			}
+			parts = append(parts, p)
+		}
+		merge := func(variant string, retainDays int) string {
+			t.Helper()
+			out := filepath.Join(work, variant+"-"+day)
+			if _, err := Merge(ctx, MergeConfig{Out: out, Pack: pack, Dirs: parts, RetainDays: retainDays,
+				DB: DB{Path: filepath.Join(work, variant+".duckdb")}, ToolVersion: "test", Log: quiet}); err != nil {
+				t.Fatalf("merge %s %s: %v", variant, day, err)
+			}
+			return out
+		}
+		keep, kept := merge("keep", 0), merge("retain", retain)
+		for _, f := range []string{"findings.ndjson", "recommendations.json", "disqualified_orders.csv"} {
+			a, errA := os.ReadFile(filepath.Join(keep, f))
+			b, errB := os.ReadFile(filepath.Join(kept, f))
+			if err := errors.Join(errA, errB); err != nil {
+				t.Fatal(err)
+			}
+			a, b = runSpecific.ReplaceAll(a, nil), runSpecific.ReplaceAll(b, nil)
+			if !bytes.Equal(a, b) {
+				t.Errorf("night %s: merged %s differs between the database that kept every order and the one with --retain-days %d%s", day, f, retain, firstDifference(a, b))
+			}
+			if f == "findings.ndjson" {
+				findings += bytes.Count(a, []byte("\n"))
+			}
+		}
+	}
+	oldest := func(variant string) (time.Time, int64) {
+		t.Helper()
+		st, err := DB{Path: filepath.Join(work, variant+".duckdb")}.Open(ctx, work)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var ts time.Time
+		var dropped sql.NullInt64
+		if err := st.DB.QueryRowContext(ctx, `SELECT min(ts), (SELECT sum(orders) FROM retention) FROM orders`).Scan(&ts, &dropped); err != nil {
+			t.Fatal(err)
+		}
+		return ts, dropped.Int64
+	}
+	keptFrom, _ := oldest("keep")
+	retainedFrom, dropped := oldest("retain")
+	horizon := end.AddDate(0, 0, -retain)
+	t.Logf("%d findings compared over %d nights; the merge with --retain-days %d dropped %d orders: oldest order %s (kept everything: %s)",
+		findings, nights, retain, dropped, retainedFrom.Format(time.DateOnly), keptFrom.Format(time.DateOnly))
+	if dropped == 0 || retainedFrom.Before(horizon) || !keptFrom.Before(horizon) {
+		t.Errorf("--retain-days %d on the merge: %d orders dropped, oldest held %s, want none before %s (the other database holds from %s)",
+			retain, dropped, retainedFrom, horizon, keptFrom)
+	}
+	if findings == 0 {
+		t.Errorf("no findings on any night: nothing was compared")
+	}
 }

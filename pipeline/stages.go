@@ -62,7 +62,7 @@ var stages = []stage{
 	{"penalties", []Mode{ModeWhole, ModeMerge}, (*nightRun).penalties},
 	{"report", []Mode{ModeWhole, ModeMerge}, (*nightRun).report},
 	{"commit", []Mode{ModeWhole, ModeMerge}, (*nightRun).commit},
-	{"retain", []Mode{ModeWhole}, (*nightRun).retain},
+	{"retain", []Mode{ModeWhole, ModeMerge}, (*nightRun).retain},
 }
 
 // nightRun is what the stages hand each other.
@@ -128,8 +128,11 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Result, error) {
 	if len(cfg.Dirs) == 0 {
 		return nil, usagef("merge: no partition folder given")
 	}
+	if cfg.RetainDays < 0 {
+		return nil, usagef("--retain-days %d: want a number of days, or 0 to keep everything", cfg.RetainDays)
+	}
 	r := &nightRun{merge: cfg, mode: ModeMerge, log: cfg.Log,
-		cfg: Config{Out: cfg.Out, Pack: cfg.Pack, RulesPath: cfg.RulesPath, DB: cfg.DB, ToolVersion: cfg.ToolVersion, Log: cfg.Log}}
+		cfg: Config{Out: cfg.Out, Pack: cfg.Pack, RulesPath: cfg.RulesPath, DB: cfg.DB, RetainDays: cfg.RetainDays, ToolVersion: cfg.ToolVersion, Log: cfg.Log}}
 	return r.execute(ctx, cfg.MetricsFile)
 }
 

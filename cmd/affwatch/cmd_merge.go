@@ -25,7 +25,10 @@ databases are scratch). It takes from each partition its findings, its
 orders and the clicks they are credited to, its click counts for the
 night's metrics, the profiles, its crawl rows, load ledger and
 quarantine: enough for the penalty ladder, clause 7.8's money and every
-figure of the report, not the bulk of the clicks.
+figure of the report, not the bulk of the clicks. Those orders and clicks
+pile up night after night; --retain-days N drops the ones older than N
+days before the night once it is committed (N must cover the rule pack's
+longest look-back: the findings name orders that far back).
 
 Example (docs/SCALING.md shows it as a Kubernetes Indexed Job):
   affwatch run --stage baselines --in /data/2026-11-21 --out /work/base --date 2026-11-21
@@ -36,6 +39,7 @@ Example (docs/SCALING.md shows it as a Kubernetes Indexed Job):
 type mergeOptions struct {
 	out, rulesPath, date string
 	metricsFile          string
+	retainDays           int
 	db                   dbOptions
 	logging
 }
@@ -45,6 +49,7 @@ func (o *mergeOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.rulesPath, "rules", "", "rule pack YAML: the one the partitions ran with (default: the embedded pack)")
 	fs.StringVar(&o.date, "date", "", "the night, YYYY-MM-DD; checked against the partitions' (default: theirs)")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end")
+	fs.IntVar(&o.retainDays, "retain-days", 0, "after the night is committed, drop from --db the raw orders and clicks older than this many days before it (0: keep everything); must cover the longest look-back of the pack's detectors, as run --retain-days")
 	o.db.register(fs)
 	o.logging.register(fs)
 }
@@ -66,7 +71,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	res, err := pipeline.Merge(ctx, pipeline.MergeConfig{Out: o.out, RulesPath: o.rulesPath, Date: o.date, Dirs: dirs,
-		MetricsFile: o.metricsFile, DB: o.db.config(), ToolVersion: version, Log: log})
+		MetricsFile: o.metricsFile, DB: o.db.config(), RetainDays: o.retainDays, ToolVersion: version, Log: log})
 	if err != nil {
 		return err
 	}
