@@ -87,6 +87,7 @@ func main() {
 	flag.IntVar(&trainOpt.CalibFolds, "calib-folds", 0, "grouped folds of the out-of-fold scores the calibration and the threshold are fitted on (0: the default)")
 	flag.BoolVar(&perCategory, "per-category", false, "judge the model (--eval) by the threshold each fold's model chose per category on its own training pages, and print the per-category thresholds when training (the shared threshold is reported beside it)")
 	flag.Float64Var(&trainOpt.AdjacentWeight, "adjacent-weight", 0, "topic-adjacent clean pages weigh this many times their site weight in training (0: the default, 1; 3 for comparison: over three fold draws of the tenth corpus round's final corpus, 3 raised recall by 0.010 and lowered precision by 0.002 and raised the adjacent FPR by 0.002 on the means, docs/BENCHMARKS.md)")
+	flag.IntVar(&trainOpt.Dim, "dim", 0, "hashed feature buckets, a power of two (0: the default, 2^20; 262144 for the 2^18 of models before pack 2026.12.14, for comparison)")
 	flag.IntVar(&trainOpt.MinGroups, "min-groups", 0, "learn only features that pages of this many groups carry (0: the default, negative: all)")
 	flag.IntVar(&trainOpt.Features.CharMin, "char-min", 0, "shortest character n-gram of a word (0: the default, 3)")
 	flag.IntVar(&trainOpt.Features.CharMax, "char-max", 0, "longest character n-gram of a word (0: the default, 5)")
@@ -96,6 +97,10 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if d := trainOpt.Dim; d != 0 && (d < 1<<10 || d > 1<<22 || d&(d-1) != 0) {
+		fmt.Fprintf(os.Stderr, "train-content: --dim %d: want a power of two from 1024 (2^10) to 4194304 (2^22)\n", d)
+		os.Exit(2)
+	}
 	if trainOpt.Features.CharMin == 0 {
 		trainOpt.Features.CharMin = prohibited.DefaultFeatureSettings.CharMin
 	}
@@ -152,7 +157,7 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		cueText = cues.Text()
 	}
 	featuresOf := func(p prohibited.Page) ([]prohibited.Feature, []float32) {
-		return prohibited.PageFeaturesWith(p, trainOpt.Features, prohibited.DefaultDim, maxText, cues)
+		return prohibited.PageFeaturesWith(p, trainOpt.Features, featureDim(), maxText, cues)
 	}
 	var train []page
 	for _, rp := range realPages {
@@ -925,4 +930,13 @@ func (c *counts) addPage(want, got, right bool) {
 	default:
 		c.tn++
 	}
+}
+
+// featureDim is the number of hashed buckets the pages' features are
+// computed for: the trainer's, so a model trained with --dim reads its own.
+func featureDim() int {
+	if trainOpt.Dim > 0 {
+		return trainOpt.Dim
+	}
+	return prohibited.DefaultDim
 }

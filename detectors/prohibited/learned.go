@@ -49,10 +49,14 @@ const learnedVersionNoCues = 1
 // Feature constants: part of the model's format (recorded in its header
 // and checked on load).
 const (
-	// DefaultDim is the number of hashed feature buckets (2^18: few
-	// collisions for the ~10^5 distinct n-grams of the corpus, 256 KiB
-	// of int8 weights per category).
-	DefaultDim = 1 << 18
+	// DefaultDim is the number of hashed feature buckets (2^20, 1 MiB of
+	// int8 weights per category). With 2^18 the character n-grams of
+	// three thousand pages in a dozen languages shared buckets: on two
+	// corpus rounds and three fold draws each, 2^20 found 0.004–0.028
+	// more of the violating pages in grouped cross-validation at the same
+	// or higher precision (docs/BENCHMARKS.md); training takes about four
+	// times longer (cache misses on the larger weight arrays).
+	DefaultDim = 1 << 20
 	// charMin and charMax bound the character n-grams of a word (with its
 	// boundaries "<" and ">") by default: 3–5 catch stems across
 	// inflections. A model may record another range (FeatureSettings),
