@@ -114,20 +114,7 @@ func TestRetainDaysLeavesLaterNightsEqual(t *testing.T) {
 	for d := end.AddDate(0, 0, 1-days); !d.After(end); d = d.AddDate(0, 0, 1) {
 		day := d.Format(time.DateOnly)
 		keep, kept := run("keep", day, 0), run("retain", day, retain)
-		for _, f := range []string{"findings.ndjson", "recommendations.json", "disqualified_orders.csv"} {
-			a, errA := os.ReadFile(filepath.Join(keep, f))
-			b, errB := os.ReadFile(filepath.Join(kept, f))
-			if err := errors.Join(errA, errB); err != nil {
-				t.Fatal(err)
-			}
-			a, b = runSpecific.ReplaceAll(a, nil), runSpecific.ReplaceAll(b, nil)
-			if !bytes.Equal(a, b) {
-				t.Errorf("night %s: %s differs between the database that kept every row and the one with --retain-days %d%s", day, f, retain, firstDifference(a, b))
-			}
-			if f == "findings.ndjson" {
-				findings += bytes.Count(a, []byte("\n"))
-			}
-		}
+		findings += compareNight(t, day, keep, kept, fmt.Sprintf("the database that kept every row and the one with --retain-days %d", retain))
 		compared++
 	}
 	// The second database dropped rows, and its identifier state reaches
@@ -176,6 +163,28 @@ func TestRetainDaysShorterThanALookBackIsRefused(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("--retain-days on a backfill: %v; want a usage error", err)
 	}
+}
+
+// compareNight reports every output of night day that differs between the
+// output folders a and b (run ids aside; between says which runs they are)
+// and returns the findings compared.
+func compareNight(t *testing.T, day, a, b, between string) (findings int) {
+	t.Helper()
+	for _, f := range []string{"findings.ndjson", "recommendations.json", "disqualified_orders.csv"} {
+		x, errA := os.ReadFile(filepath.Join(a, f))
+		y, errB := os.ReadFile(filepath.Join(b, f))
+		if err := errors.Join(errA, errB); err != nil {
+			t.Fatal(err)
+		}
+		x, y = runSpecific.ReplaceAll(x, nil), runSpecific.ReplaceAll(y, nil)
+		if !bytes.Equal(x, y) {
+			t.Errorf("night %s: %s differs between %s%s", day, f, between, firstDifference(x, y))
+		}
+		if f == "findings.ndjson" {
+			findings = bytes.Count(x, []byte("\n"))
+		}
+	}
+	return findings
 }
 
 // firstDifference names the first line two outputs disagree on, cut short.
@@ -260,20 +269,7 @@ func TestMergeRetainDaysLeavesLaterNightsEqual(t *testing.T) {
 			return out
 		}
 		keep, kept := merge("keep", 0), merge("retain", retain)
-		for _, f := range []string{"findings.ndjson", "recommendations.json", "disqualified_orders.csv"} {
-			a, errA := os.ReadFile(filepath.Join(keep, f))
-			b, errB := os.ReadFile(filepath.Join(kept, f))
-			if err := errors.Join(errA, errB); err != nil {
-				t.Fatal(err)
-			}
-			a, b = runSpecific.ReplaceAll(a, nil), runSpecific.ReplaceAll(b, nil)
-			if !bytes.Equal(a, b) {
-				t.Errorf("night %s: merged %s differs between the database that kept every order and the one with --retain-days %d%s", day, f, retain, firstDifference(a, b))
-			}
-			if f == "findings.ndjson" {
-				findings += bytes.Count(a, []byte("\n"))
-			}
-		}
+		findings += compareNight(t, day, keep, kept, fmt.Sprintf("the merge that kept every order and the one with --retain-days %d", retain))
 	}
 	oldest := func(variant string) (time.Time, int64) {
 		t.Helper()
