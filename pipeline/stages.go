@@ -110,8 +110,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Mode == ModeMerge {
 		return nil, fmt.Errorf("pipeline.Run: a merge is pipeline.Merge")
 	}
-	if cfg.RetainDays < 0 {
-		return nil, usagef("--retain-days %d: want a number of days, or 0 to keep everything", cfg.RetainDays)
+	if err := checkRetainDays(cfg.RetainDays); err != nil {
+		return nil, err
 	}
 	if cfg.RetainDays > 0 && (!cfg.Night.IsNight() || cfg.Mode != ModeWhole) {
 		return nil, usagef("--retain-days applies to a whole nightly run (--date, no --stage or --partition): the days kept count back from the night")
@@ -128,8 +128,8 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Result, error) {
 	if len(cfg.Dirs) == 0 {
 		return nil, usagef("merge: no partition folder given")
 	}
-	if cfg.RetainDays < 0 {
-		return nil, usagef("--retain-days %d: want a number of days, or 0 to keep everything", cfg.RetainDays)
+	if err := checkRetainDays(cfg.RetainDays); err != nil {
+		return nil, err
 	}
 	r := &nightRun{merge: cfg, mode: ModeMerge, log: cfg.Log,
 		cfg: Config{Out: cfg.Out, Pack: cfg.Pack, RulesPath: cfg.RulesPath, DB: cfg.DB, RetainDays: cfg.RetainDays, ToolVersion: cfg.ToolVersion, Log: cfg.Log}}
@@ -440,6 +440,15 @@ func (r *nightRun) commit(ctx context.Context) error {
 		what = "merge finished"
 	}
 	r.log.Info(what, "findings", w.Findings, "recommendations", w.Recommendations, "seconds", fmt.Sprintf("%.1f", time.Since(r.started).Seconds()))
+	return nil
+}
+
+// checkRetainDays refuses a negative --retain-days before a run or a merge
+// opens anything.
+func checkRetainDays(days int) error {
+	if days < 0 {
+		return usagef("--retain-days %d: want a number of days, or 0 to keep everything", days)
+	}
 	return nil
 }
 
