@@ -36,7 +36,14 @@ type DB struct {
 	MemoryLimit string
 	Threads     int
 	TempDir     string
+	// CompactEvery: a nightly run or merge compacts the database's storage
+	// when it closes on every Nth run (DefaultCompactEvery when 0; 1: every
+	// run; negative: never) and defers it on the others (Store.DeferCompaction).
+	CompactEvery int
 }
+
+// DefaultCompactEvery is weekly for a database run once a night.
+const DefaultCompactEvery = 7
 
 // Open opens the database, creating it (and migrating it) when new.
 func (o DB) Open(ctx context.Context, outDir string) (*store.Store, error) {

@@ -92,3 +92,32 @@ func commitResults(ctx context.Context, st *store.Store, runID string, night tim
 	}
 	return replaced, tx.Commit()
 }
+
+// planCompaction decides whether this run's close compacts the database
+// (DB.CompactEvery) and tells DuckDB; a compacting run is recorded in
+// compactions before any of its work, so that a run that fails still
+// counts as one (its close checkpoints all the same).
+func (r *nightRun) planCompaction(ctx context.Context) error {
+	every := r.cfg.DB.CompactEvery
+	if every == 0 {
+		every = DefaultCompactEvery
+	}
+	compact := false
+	if every > 0 {
+		var since int
+		if err := r.st.DB.QueryRowContext(ctx, `SELECT count(*) FROM runs
+			WHERE status = 'succeeded'
+			  AND started_at > coalesce((SELECT max(started_at) FROM compactions), TIMESTAMP '-infinity')`).Scan(&since); err != nil {
+			return fmt.Errorf("runs since the last compaction: %w", err)
+		}
+		compact = since >= every-1
+	}
+	if compact {
+		if _, err := r.st.DB.ExecContext(ctx, `INSERT INTO compactions VALUES (?, ?)`, r.runID, r.started); err != nil {
+			return fmt.Errorf("record compaction: %w", err)
+		}
+		r.log.Info("this run compacts the database when it closes", "every_runs", every)
+		return nil
+	}
+	return r.st.DeferCompaction(ctx, true)
+}

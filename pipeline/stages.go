@@ -260,6 +260,9 @@ func (r *nightRun) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.planCompaction(ctx); err != nil {
+		return err
+	}
 	r.metrics.db, r.metrics.runID = st.DB, r.runID
 	r.markFailed = markFailed
 	if r.mode == ModeMerge {

@@ -51,6 +51,7 @@ func (o *mergeOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here at the end")
 	fs.IntVar(&o.retainDays, "retain-days", 0, "after the night is committed, drop from --db the raw orders and clicks older than this many days before it (0: keep everything); must cover the longest look-back of the pack's detectors, as run --retain-days")
 	o.db.register(fs)
+	o.db.registerCompaction(fs)
 	o.logging.register(fs)
 }
 
@@ -65,6 +66,9 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if o.out == "" || len(dirs) == 0 {
 		return usagef("merge: --out and the partitions' folders are required (see affwatch merge --help)")
+	}
+	if err := o.db.checkCompaction(); err != nil {
+		return err
 	}
 	log, err := o.logger(stderr)
 	if err != nil {

@@ -54,6 +54,8 @@ type dbOptions struct {
 	memoryLimit string
 	threads     int
 	tempDir     string
+	// compactEvery is --compact-every of the commands that run a night
+	compactEvery int
 }
 
 func (o *dbOptions) register(fs *flag.FlagSet) {
@@ -63,12 +65,30 @@ func (o *dbOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.tempDir, "temp-dir", "", "where DuckDB spills when over the memory limit (default: beside the database)")
 }
 
+// registerCompaction adds --compact-every: run and merge, the commands that
+// run a night, defer the storage's compaction to every Nth run.
+func (o *dbOptions) registerCompaction(fs *flag.FlagSet) {
+	fs.IntVar(&o.compactEvery, "compact-every", pipeline.DefaultCompactEvery, "compact the database's storage (merge partly filled row groups, reclaim deleted rows) when every Nth run closes, counted in the database; the runs between write only their own rows (1: every run; 0: never)")
+}
+
+// checkCompaction refuses a negative --compact-every.
+func (o *dbOptions) checkCompaction() error {
+	if o.compactEvery < 0 {
+		return usagef("--compact-every %d: want a count of runs (1: every run, 0: never)", o.compactEvery)
+	}
+	return nil
+}
+
 func (o *dbOptions) open(ctx context.Context, outDir string) (*store.Store, error) {
 	return o.config().Open(ctx, outDir)
 }
 
 func (o *dbOptions) config() pipeline.DB {
-	return pipeline.DB{Path: o.path, MemoryLimit: o.memoryLimit, Threads: o.threads, TempDir: o.tempDir}
+	every := o.compactEvery
+	if every == 0 {
+		every = -1 // never; pipeline.DB's zero value is the default
+	}
+	return pipeline.DB{Path: o.path, MemoryLimit: o.memoryLimit, Threads: o.threads, TempDir: o.tempDir, CompactEvery: every}
 }
 
 type runOptions struct {
@@ -108,12 +128,16 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.retainDays, "retain-days", 0, "after a --date night is committed, drop raw clicks and orders older than this many days before it (0: keep everything); must cover the longest look-back of the pack's detectors, which keep what they need from older days as state")
 	o.crawl.registerTuning(fs)
 	o.db.register(fs)
+	o.db.registerCompaction(fs)
 	o.logging.register(fs)
 }
 
 // check validates the combinations of the partition flags.
 func (o *runOptions) check() (detectors.Partition, error) {
 	var part detectors.Partition
+	if err := o.db.checkCompaction(); err != nil {
+		return part, err
+	}
 	switch o.stage {
 	case "", "all":
 		o.stage = ""

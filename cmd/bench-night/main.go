@@ -37,7 +37,7 @@ func main() {
 		end      = flag.String("end", "2026-11-28", "the night measured (the last day), YYYY-MM-DD")
 		dir      = flag.String("dir", ".cache/bench-night", "where the generated programs and databases live (inputs are reused)")
 		appendTo = flag.String("append", "", "append the results as Markdown to this file")
-		before   = flag.Int("nights-before", 2, "nights run one by one on the loaded history before the measured night: the first nights after a bulk load also merge the load's partly filled row groups when they checkpoint (a one-off of the backfill, 8 s at 90 days × 150 k), which a database run night after night has already done")
+		before   = flag.Int("nights-before", 6, "nights run one by one on the loaded history before the measured night: the first compacts what the bulk load left, the others do not, so the compacting night measured merges what the nights of a week between compactions leave (--compact-every 7)")
 	)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "Usage: bench-night [flags]\n\nMeasures one night's run on a database with history against the same night on an empty database and a load of the night's files alone.\n\nFlags:")
@@ -96,7 +96,11 @@ type result struct {
 	PerNight, Days int
 	OnHistory      run // the night on a database holding the earlier days
 	OnEmpty        run // the same night on an empty database
-	LoadAlone      run // affwatch load of the night's files into an empty database
+	// Compacting: the night on another copy of the history, as the run
+	// that compacts the database's storage when it closes (one in
+	// --compact-every, 7 by default) does
+	Compacting run
+	LoadAlone  run // affwatch load of the night's files into an empty database
 }
 
 func measure(ctx context.Context, bin, dir string, perNight, days, nightsBefore int, night time.Time) (result, error) {
@@ -152,8 +156,15 @@ func measure(ctx context.Context, bin, dir string, perNight, days, nightsBefore 
 		if err := sh(ctx, bin, "load", "--in", hist, "--out", filepath.Join(work, "hist-load"), "--db", tmp, "--log-level", "warn"); err != nil {
 			return r, err
 		}
-		for _, d := range befores {
-			if err := sh(ctx, bin, "run", "--in", beforeDir(dir, d), "--out", filepath.Join(work, "before"), "--db", tmp, "--date", d.Format(time.DateOnly), "--no-crawl", "--log-level", "warn"); err != nil {
+		for i, d := range befores {
+			// The first night compacts what the bulk load left (a
+			// backfill's one-off); the others are nights between
+			// compactions, as in a week.
+			every := "0"
+			if i == 0 {
+				every = "1"
+			}
+			if err := sh(ctx, bin, "run", "--in", beforeDir(dir, d), "--out", filepath.Join(work, "before"), "--db", tmp, "--date", d.Format(time.DateOnly), "--no-crawl", "--log-level", "warn", "--compact-every", every); err != nil {
 				return r, err
 			}
 		}
@@ -167,7 +178,16 @@ func measure(ctx context.Context, bin, dir string, perNight, days, nightsBefore 
 	}
 	date := night.Format(time.DateOnly)
 	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: the night on the history database\n", perNight)
-	if r.OnHistory, err = timedRun(ctx, bin, filepath.Join(work, "out-history"), "run", "--in", tonight, "--out", filepath.Join(work, "out-history"), "--db", db, "--date", date, "--no-crawl"); err != nil {
+	// A night between two compacting ones (whichever the history's run
+	// count would make it), and below the same night as a compacting one.
+	if r.OnHistory, err = timedRun(ctx, bin, filepath.Join(work, "out-history"), "run", "--in", tonight, "--out", filepath.Join(work, "out-history"), "--db", db, "--date", date, "--no-crawl", "--compact-every", "0"); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: the night on the history database, compacting it\n", perNight)
+	if err := copyFile(histDB, db); err != nil {
+		return r, err
+	}
+	if r.Compacting, err = timedRun(ctx, bin, filepath.Join(work, "out-compacting"), "run", "--in", tonight, "--out", filepath.Join(work, "out-compacting"), "--db", db, "--date", date, "--no-crawl", "--compact-every", "1"); err != nil {
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-night: %d clicks/night: the night on an empty database\n", perNight)
@@ -301,8 +321,9 @@ func copyFile(from, to string) error {
 }
 
 func renderOne(r result) string {
-	return fmt.Sprintf("%d clicks/night, %d days: night on history %.1f s, on empty %.1f s (ratio %.2f); load alone %.1f s (night on history / load %.2f)\n",
-		r.PerNight, r.Days, r.OnHistory.Seconds, r.OnEmpty.Seconds, r.OnHistory.Seconds/r.OnEmpty.Seconds, r.LoadAlone.Seconds, r.OnHistory.Seconds/r.LoadAlone.Seconds)
+	return fmt.Sprintf("%d clicks/night, %d days: night on history %.1f s, on empty %.1f s (ratio %.2f); load alone %.1f s (night on history / load %.2f); compacting night %.1f s (/ load %.2f)\n",
+		r.PerNight, r.Days, r.OnHistory.Seconds, r.OnEmpty.Seconds, r.OnHistory.Seconds/r.OnEmpty.Seconds, r.LoadAlone.Seconds, r.OnHistory.Seconds/r.LoadAlone.Seconds,
+		r.Compacting.Seconds, r.Compacting.Seconds/r.LoadAlone.Seconds)
 }
 
 func stages(r run) string {
@@ -341,17 +362,20 @@ func render(rs []result, days, nightsBefore int, loadBefore, loadAfter, args str
 	fmt.Fprintf(&b, "\n## One night as the database grows (issue 16) — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Command: `go run -tags duckdb_arrow ./cmd/bench-night %s` (`make bench-night`). Machine: %s, %s/%s, %d CPUs, load average before %s, after %s (shared machine: the ratios, measured side by side, are the figures).\n\n",
 		args, host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadBefore, loadAfter)
-	fmt.Fprintf(&b, "A generated program of %d days (Parquet, one folder per day, `--no-crawl`). *History*: a database holding the first %d days: %d loaded, then the last %d run night by night (so the state nights keep is in place, and the load's partly filled row groups are merged as a database run every night has them); *empty*: a new database. Target: history ÷ empty ≤ 1.3, and the night ≤ 3× a load of its files alone.\n\n", days, days-1, days-1-nightsBefore, nightsBefore)
-	b.WriteString("| clicks/night | night on history s | night on empty s | **history ÷ empty** | load of the night alone s | **night ÷ load** | peak RSS MiB (history / empty) | findings (history / empty) |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "A generated program of %d days (Parquet, one folder per day, `--no-crawl`). *History*: a database holding the first %d days: %d loaded, then the last %d run night by night (so the state nights keep is in place); *empty*: a new database. Target: history ÷ empty ≤ 1.3, and the night ≤ 3× a load of its files alone. The night on history runs as a night between compactions (`--compact-every 0`); *compacting*: the same night on another copy of the history, run as the one night in `--compact-every` (7 by default) whose close also merges the partly filled row groups the nights since the last compaction left (`--compact-every 1`; of the history's nights run one by one only the first compacted, absorbing the bulk load's partly filled row groups); *weekly mean*: (6 × night + compacting night) ÷ 7.\n\n", days, days-1, days-1-nightsBefore, nightsBefore)
+	b.WriteString("| clicks/night | night on history s | night on empty s | **history ÷ empty** | load of the night alone s | **night ÷ load** | compacting night s (÷ load) | weekly mean ÷ load | peak RSS MiB (history / empty) | findings (history / empty / compacting) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %d | %.1f | %.1f | **%.2f** %s | %.1f | **%.2f** %s | %.0f / %.0f | %d / %d |\n", r.PerNight, r.OnHistory.Seconds, r.OnEmpty.Seconds,
+		weekly := (6*r.OnHistory.Seconds + r.Compacting.Seconds) / 7
+		fmt.Fprintf(&b, "| %d | %.1f | %.1f | **%.2f** %s | %.1f | **%.2f** %s | %.1f (%.2f) | %.2f | %.0f / %.0f | %d / %d / %d |\n", r.PerNight, r.OnHistory.Seconds, r.OnEmpty.Seconds,
 			r.OnHistory.Seconds/r.OnEmpty.Seconds, verdict(r.OnHistory.Seconds/r.OnEmpty.Seconds <= 1.3), r.LoadAlone.Seconds,
-			r.OnHistory.Seconds/r.LoadAlone.Seconds, verdict(r.OnHistory.Seconds/r.LoadAlone.Seconds <= 3), r.OnHistory.PeakMiB, r.OnEmpty.PeakMiB,
-			r.OnHistory.Findings, r.OnEmpty.Findings)
+			r.OnHistory.Seconds/r.LoadAlone.Seconds, verdict(r.OnHistory.Seconds/r.LoadAlone.Seconds <= 3),
+			r.Compacting.Seconds, r.Compacting.Seconds/r.LoadAlone.Seconds, weekly/r.LoadAlone.Seconds,
+			r.OnHistory.PeakMiB, r.OnEmpty.PeakMiB, r.OnHistory.Findings, r.OnEmpty.Findings, r.Compacting.Findings)
 	}
 	b.WriteString("\nWhere the time goes (seconds, from run.json and the run's log):\n\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "- %d clicks/night, on history: %s; detectors: %s\n", r.PerNight, stages(r.OnHistory), detectorsLine(r.OnHistory))
+		fmt.Fprintf(&b, "- %d clicks/night, on history, compacting: %s; detectors: %s\n", r.PerNight, stages(r.Compacting), detectorsLine(r.Compacting))
 		fmt.Fprintf(&b, "- %d clicks/night, on empty: %s; detectors: %s\n", r.PerNight, stages(r.OnEmpty), detectorsLine(r.OnEmpty))
 	}
 	return b.String()
