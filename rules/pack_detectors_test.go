@@ -88,7 +88,7 @@ rules:
 		lines = append(lines, strings.TrimPrefix(c.String(), filepath.Dir(p.Source)+"/"))
 	}
 	wantLines := []string{
-		`pack.yaml:2: ~ version: "2026.12.14" → "local-1"`,
+		`pack.yaml:2: ~ version: "2026.12.15" → "local-1"`,
 		"pack.yaml:6: ~ rules.click_burst.thresholds.min_modified_z: 3.5 → 4.5",
 		`pack.yaml:1: + extends: "default"`,
 	}

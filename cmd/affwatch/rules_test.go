@@ -47,7 +47,7 @@ func TestRulesDiff(t *testing.T) {
 	}
 	for _, want := range []string{
 		pack + ":6: ~ rules.click_burst.thresholds.min_modified_z: 3.5 → 4.5",
-		pack + `:2: ~ version: "2026.12.14" → "local"`,
+		pack + `:2: ~ version: "2026.12.15" → "local"`,
 		"3 change(s)",
 	} {
 		if !strings.Contains(out, want) {
