@@ -97,10 +97,6 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if err != nil {
 		return nil, err
 	}
-	model, err := NewModel(rule)
-	if err != nil {
-		return nil, err
-	}
 	code := detectors.ProhibitedContent
 	var crawled, withText, thisRun, renders int64
 	if err := env.DB.QueryRowContext(ctx, queries["CrawlState"], env.RunID).Scan(&crawled, &withText, &thisRun, &renders); err != nil {
@@ -109,6 +105,12 @@ func (Detector) Run(ctx context.Context, env detectors.Env) ([]detectors.Finding
 	if crawled == 0 && renders == 0 {
 		env.Signals.Add(code, "crawl_pages.visible_text", "no site was crawled in this run (--no-crawl or no sites): site content not judged")
 		return nil, nil
+	}
+	// The learned model (4 MB of weights) is read only when there are
+	// pages to judge: a night without crawls does not pay for it.
+	model, err := NewModel(rule)
+	if err != nil {
+		return nil, err
 	}
 	if thisRun == 0 && crawled > 0 {
 		env.Signals.Add(code, "crawl_sites", "no site was crawled in this run (--no-crawl): the newest stored visits are judged; each finding's evidence says when its site was crawled")
