@@ -3,13 +3,11 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"affwatch/detectors"
 	"affwatch/fixtures"
 	"affwatch/rules"
 	"affwatch/store"
@@ -40,17 +38,7 @@ func TestCompactEveryDefersAndCompacts(t *testing.T) {
 	dbPath := func(variant string) string { return filepath.Join(work, variant+".duckdb") }
 	run := func(variant, day string, every int) string {
 		t.Helper()
-		in := filepath.Join(work, "in-"+day)
-		if _, err := os.Stat(in); err != nil {
-			nightInput(t, gen, in, day)
-		}
-		d, _ := time.Parse(time.DateOnly, day)
-		out := filepath.Join(work, variant+"-"+day)
-		if _, err := Run(ctx, Config{In: in, Out: out, Pack: pack, Night: detectors.NightOf(d), NoCrawl: true,
-			DB: DB{Path: dbPath(variant), CompactEvery: every}, ToolVersion: "test"}); err != nil {
-			t.Fatalf("%s night %s: %v", variant, day, err)
-		}
-		return out
+		return runNight(t, gen, work, variant, day, pack, func(c *Config) { c.DB.CompactEvery = every })
 	}
 	// compactingRuns lists the runs (1-based) recorded as compacting.
 	compactingRuns := func(variant string) (compacted []int) {

@@ -70,6 +70,26 @@ func nightInput(t *testing.T, gen, dir, day string) {
 	}
 }
 
+// runNight runs one night of the generated program gen on the variant's
+// database in work (a delivery of that day), with change applied to the
+// run's Config, and returns the run's output folder.
+func runNight(t *testing.T, gen, work, variant, day string, pack *rules.Pack, change func(*Config)) string {
+	t.Helper()
+	in := filepath.Join(work, "in-"+day)
+	if _, err := os.Stat(in); err != nil {
+		nightInput(t, gen, in, day)
+	}
+	d, _ := time.Parse(time.DateOnly, day)
+	out := filepath.Join(work, variant+"-"+day)
+	cfg := Config{In: in, Out: out, Pack: pack, Night: detectors.NightOf(d), NoCrawl: true,
+		DB: DB{Path: filepath.Join(work, variant+".duckdb")}, ToolVersion: "test"}
+	change(&cfg)
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("%s night %s: %v", variant, day, err)
+	}
+	return out
+}
+
 var runSpecific = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{8}`)
 
 // TestRetainDaysLeavesLaterNightsEqual runs the same nights on two
@@ -97,18 +117,7 @@ func TestRetainDaysLeavesLaterNightsEqual(t *testing.T) {
 	work := t.TempDir()
 	run := func(variant, day string, retainDays int) string {
 		t.Helper()
-		in := filepath.Join(work, "in-"+day)
-		if _, err := os.Stat(in); err != nil {
-			nightInput(t, gen, in, day)
-		}
-		d, _ := time.Parse(time.DateOnly, day)
-		out := filepath.Join(work, variant+"-"+day)
-		_, err := Run(ctx, Config{In: in, Out: out, Pack: pack, Night: detectors.NightOf(d), NoCrawl: true, RetainDays: retainDays,
-			DB: DB{Path: filepath.Join(work, variant+".duckdb")}, ToolVersion: "test"})
-		if err != nil {
-			t.Fatalf("%s night %s: %v", variant, day, err)
-		}
-		return out
+		return runNight(t, gen, work, variant, day, pack, func(c *Config) { c.RetainDays = retainDays })
 	}
 	compared, findings := 0, 0
 	for d := end.AddDate(0, 0, 1-days); !d.After(end); d = d.AddDate(0, 0, 1) {
