@@ -36,6 +36,10 @@ Usage:
       copy every manifest row's page out of the git snapshots under DIR
       (<mirror>/<owner>+<name>/repo) into the cache, verifying its sha256;
       prints how many pages were written, present and unreachable.
+  content-corpus promote [--manifest FILE] [--pending FILE]
+      move the rows waiting for the next training (pending.csv) to the
+      end of the manifest, leaving pending.csv with its header only; run
+      it right before retraining on the whole corpus (make train-content).
   content-corpus scan --repo OWNER/NAME --label LABEL --why TEXT [flags]
       print manifest rows (CSV, no header) for the pages of a snapshot's
       HEAD whose visible text has at least --min-words words and matches
@@ -53,6 +57,8 @@ func main() {
 		err = build(os.Args[2:])
 	case "scan":
 		err = scan(os.Args[2:])
+	case "promote":
+		err = promote(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -85,7 +91,15 @@ func build(args []string) error {
 	var rows []real.Row
 	var err error
 	if *manifest == "" {
+		// the pages waiting for the next training too: a round's new
+		// pages are measured (train-content --pending) before they are
+		// promoted
 		rows, err = real.Manifest()
+		if err == nil {
+			var pending []real.Row
+			pending, err = real.Pending()
+			rows = append(rows, pending...)
+		}
 	} else {
 		f, ferr := os.Open(*manifest)
 		if ferr != nil {
@@ -138,6 +152,64 @@ func build(args []string) error {
 		fmt.Printf("  unreachable: %s (%d pages): fetch a snapshot of it into %s\n", n, missingRepos[n], *mirror)
 	}
 	return nil
+}
+
+// promote appends the pending rows to the manifest. Both files are
+// parsed first and the result is parsed again before anything is
+// written, so a bad or repeated row leaves both files as they were.
+func promote(args []string) error {
+	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+	manifest := fs.String("manifest", "fixtures/pages/real/manifest.csv", "the manifest the model is trained from")
+	pending := fs.String("pending", "fixtures/pages/real/pending.csv", "rows waiting for the next training")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	mb, err := os.ReadFile(*manifest)
+	if err != nil {
+		return err
+	}
+	pb, err := os.ReadFile(*pending)
+	if err != nil {
+		return err
+	}
+	if _, err := real.ParseManifest(bytes.NewReader(mb), *manifest); err != nil {
+		return err
+	}
+	rows, err := real.ParseManifest(bytes.NewReader(pb), *pending)
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		fmt.Printf("%s has no rows: nothing to promote\n", *pending)
+		return nil
+	}
+	head, body, _ := bytes.Cut(pb, []byte("\n"))
+	if len(mb) > 0 && mb[len(mb)-1] != '\n' {
+		mb = append(mb, '\n')
+	}
+	merged := append(append([]byte{}, mb...), body...)
+	if len(merged) > 0 && merged[len(merged)-1] != '\n' {
+		merged = append(merged, '\n')
+	}
+	if _, err := real.ParseManifest(bytes.NewReader(merged), *manifest+" with "+*pending); err != nil {
+		return fmt.Errorf("not promoted: %w", err)
+	}
+	if err := writeFileAtomic(*manifest, merged); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*pending, append(head, '\n')); err != nil {
+		return err
+	}
+	fmt.Printf("promoted %d rows from %s to %s; retrain (make train-content) before committing\n", len(rows), *pending, *manifest)
+	return nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func hash(b []byte) string {

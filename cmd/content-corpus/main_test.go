@@ -75,3 +75,48 @@ func TestScanSkipsDeveloperFiles(t *testing.T) {
 		t.Errorf("proposed %v, want index.html and rates.php (admin, README, the short contact page and the bakery's about page left out)", paths)
 	}
 }
+
+// promote moves the pending rows to the end of the manifest and leaves the
+// pending file with its header; a pending row the manifest already has
+// leaves both files untouched.
+func TestPromote(t *testing.T) {
+	dir := t.TempDir()
+	head := "id,repo,commit,path,sha256,language,label,adjacent,group,labeller,reason\n"
+	row := func(id, path string) string {
+		return id + ",o/site," + strings.Repeat("a", 40) + "," + path + "," + strings.Repeat("b", 64) + ",en,gambling,0,o/site,agent,casino bonus page\n"
+	}
+	manifest, pending := filepath.Join(dir, "manifest.csv"), filepath.Join(dir, "pending.csv")
+	write := func(name, s string) {
+		if err := os.WriteFile(name, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	write(manifest, head+row("a.html", "a.html"))
+	write(pending, head+row("b.html", "b.html")+row("c.html", "c.html"))
+	if err := promote([]string{"--manifest", manifest, "--pending", pending}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read(manifest), head+row("a.html", "a.html")+row("b.html", "b.html")+row("c.html", "c.html"); got != want {
+		t.Errorf("manifest:\n%s\nwant:\n%s", got, want)
+	}
+	if got := read(pending); got != head {
+		t.Errorf("pending = %q, want the header only", got)
+	}
+
+	write(pending, head+row("a.html", "a.html"))
+	before := read(manifest)
+	err := promote([]string{"--manifest", manifest, "--pending", pending})
+	if err == nil || !strings.Contains(err.Error(), "already on line 2") {
+		t.Errorf("err = %v, want the repeated id refused", err)
+	}
+	if read(manifest) != before || read(pending) != head+row("a.html", "a.html") {
+		t.Error("a refused promotion changed the files")
+	}
+}

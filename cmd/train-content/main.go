@@ -56,6 +56,11 @@ var noCues bool
 // threshold chosen per category instead of the shared one.
 var perCategory bool
 
+// withPending adds the rows waiting for the next training (pending.csv)
+// to the corpus of --eval; allowMissing lets training go on without
+// every manifest page.
+var withPending, allowMissing bool
+
 // foldSeed draws the cross-validation's folds (0: the deterministic draw
 // by site size).
 var foldSeed uint64
@@ -76,6 +81,8 @@ func main() {
 	folds := flag.Int("folds", 5, "folds of the grouped cross-validation")
 	heldout := flag.String("heldout", "fixtures/pages/heldout", "the blind round, never trained on")
 	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge the model by the rule pack's <category>_min_probability instead of the threshold each fold's model chose on its own training pages")
+	flag.BoolVar(&withPending, "pending", false, "with --eval: add the rows waiting for the next training (fixtures/pages/real/pending.csv) to the corpus, to measure them before they are promoted (content-corpus promote)")
+	flag.BoolVar(&allowMissing, "allow-missing", false, "train although some manifest pages are not in --cache (the model then differs from one trained on the whole corpus; the header counts the missing pages)")
 	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
 	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's fold, its fold's threshold, the categories the model and the phrase path flag, and its out-of-fold probabilities to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
@@ -135,6 +142,17 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	if err != nil {
 		return err
 	}
+	if withPending {
+		if !evalMode {
+			return fmt.Errorf("--pending measures the pending rows (with --eval); to train on them, promote them first: go run ./cmd/content-corpus promote")
+		}
+		pending, err := real.Pending()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("With the %d rows waiting for the next training (pending.csv).\n", len(pending))
+		rows = append(rows, pending...)
+	}
 	realPages, missing, err := real.Load(cache, rows)
 	if err != nil {
 		return err
@@ -146,8 +164,11 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 	if len(realPages) == 0 {
 		return fmt.Errorf("no page of the real corpus in %s (%d in the manifest): run `go run ./cmd/content-corpus build` with the repositories fetched", cache, len(rows))
 	}
+	if err := checkMissing(missing, len(rows), cache, evalMode, allowMissing); err != nil {
+		return err
+	}
 	if missing > 0 {
-		fmt.Fprintf(os.Stderr, "train-content: %d of %d manifest pages are not in %s; training on the %d present\n", missing, len(rows), cache, len(realPages))
+		fmt.Fprintf(os.Stderr, "train-content: %d of %d manifest pages are not in %s; using the %d present\n", missing, len(rows), cache, len(realPages))
 	}
 	var cues *prohibited.Cues
 	if !noCues {
@@ -246,6 +267,17 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 }
 
 // adjacentWeight is the weight of the topic-adjacent pages this run trains with.
+// checkMissing refuses to train on part of the corpus unless asked to:
+// the committed model must be the one the manifest gives on any machine,
+// and a model of part of the corpus is a different model. Measuring
+// (--eval) on the pages present is allowed; it says how many are missing.
+func checkMissing(missing, total int, cache string, evalMode, allow bool) error {
+	if missing == 0 || evalMode || allow {
+		return nil
+	}
+	return fmt.Errorf("%d of %d manifest pages are not in %s: rebuild the corpus (go run ./cmd/content-corpus build lists the repositories to fetch), or train on the pages present with --allow-missing", missing, total, cache)
+}
+
 func adjacentWeight() float64 {
 	if trainOpt.AdjacentWeight == 0 {
 		return prohibited.DefaultAdjacentWeight

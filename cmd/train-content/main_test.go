@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"affwatch/detectors/prohibited"
@@ -50,5 +51,27 @@ func TestSiteFigures(t *testing.T) {
 	}
 	if r, f := crawledSites(sites, 1); math.Abs(r-0.1) > 1e-9 || math.Abs(f-0.125) > 1e-9 {
 		t.Errorf("one page a site: %.6f, %.6f; want 0.1 (2 of 10, for one of 2 violating sites), 0.125 (1 of 4, one of 2 clean sites)", r, f)
+	}
+}
+
+func TestCheckMissing(t *testing.T) {
+	cases := []struct {
+		missing     int
+		eval, allow bool
+		wantErr     bool
+	}{
+		{0, false, false, false},
+		{3, false, false, true},
+		{3, true, false, false},
+		{3, false, true, false},
+	}
+	for _, tc := range cases {
+		err := checkMissing(tc.missing, 10, ".cache/content-corpus", tc.eval, tc.allow)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("checkMissing(%d, eval %v, allow %v) = %v, want error %v", tc.missing, tc.eval, tc.allow, err, tc.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "3 of 10 manifest pages") {
+			t.Errorf("error %q does not say how many pages are missing", err)
+		}
 	}
 }
