@@ -142,7 +142,11 @@ func build(args []string) error {
 		}
 		wrote++
 	}
-	fmt.Printf("%d pages in the manifest: %d written, %d already present, %d unreachable\n", len(rows), wrote, present, unreachable)
+	what := "in " + *manifest
+	if *manifest == "" {
+		what = "in the manifest and pending.csv"
+	}
+	fmt.Printf("%d pages %s: %d written, %d already present, %d unreachable\n", len(rows), what, wrote, present, unreachable)
 	var names []string
 	for n := range missingRepos {
 		names = append(names, n)
