@@ -91,3 +91,33 @@ func Report(ctx context.Context, db DB, out, runID, toolVersion string) (string,
 	written, err := reports.Write(ctx, st.DB, out, meta)
 	return meta.RunID, written, err
 }
+
+// Compacted is what `affwatch compact` did.
+type Compacted struct {
+	ID            string
+	Before, After store.StorageBlocks
+	Elapsed       time.Duration
+}
+
+// Compact is `affwatch compact`: the storage compaction that nightly runs
+// defer to every Nth run (--compact-every), done now, e.g. in a weekly
+// maintenance window with the nights run with --compact-every 0. It is
+// recorded like a compacting night's, so nightly runs count from it.
+func Compact(ctx context.Context, db DB, now time.Time) (Compacted, error) {
+	st, err := db.Open(ctx, "")
+	if err != nil {
+		return Compacted{}, err
+	}
+	defer st.Close()
+	c := Compacted{ID: "compact-" + NewRunID(now)}
+	if c.Before, err = st.Blocks(ctx); err != nil {
+		return c, err
+	}
+	t0 := time.Now()
+	if err := st.Compact(ctx, c.ID, now); err != nil {
+		return c, err
+	}
+	c.Elapsed = time.Since(t0)
+	c.After, err = st.Blocks(ctx)
+	return c, err
+}

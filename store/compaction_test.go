@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestDeferCompaction checks on real DuckDB storage what DeferCompaction
@@ -57,11 +58,16 @@ func TestDeferCompaction(t *testing.T) {
 	if deferredGroups != 7 {
 		t.Errorf("deferred, after two small appends: %d row groups, want 7 (each append its own)", deferredGroups)
 	}
-	if err := st.DeferCompaction(ctx, false); err != nil {
+	before, err := st.Blocks(ctx)
+	if err != nil || before.Used != int64(deferredBlocks) || before.Total < before.Used || before.BlockSize != 256<<10 {
+		t.Errorf("Blocks() = %+v, %v; want %d used of at least as many, 256 KiB each", before, err, deferredBlocks)
+	}
+	// Compact turns the vacuum back on and records itself: the checkpoint
+	// after it then has a change to write, without which it writes nothing
+	at := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	if err := st.Compact(ctx, "compact-test", at); err != nil {
 		t.Fatal(err)
 	}
-	exec(`CREATE TABLE touch AS SELECT 1 AS x`) // a checkpoint without changes writes nothing
-	exec(`CHECKPOINT`)
 	n, blocks := groups()
 	if n >= deferredGroups || blocks >= deferredBlocks {
 		t.Errorf("compacting checkpoint: %d row groups and %d blocks, want fewer than the deferred %d and %d", n, blocks, deferredGroups, deferredBlocks)
@@ -69,5 +75,9 @@ func TestDeferCompaction(t *testing.T) {
 	var live int
 	if err := st.DB.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&live); err != nil || live != 333353 {
 		t.Errorf("%d rows after compaction (%v), want 333,353", live, err)
+	}
+	var recorded time.Time
+	if err := st.DB.QueryRowContext(ctx, `SELECT started_at FROM compactions WHERE run_id = 'compact-test'`).Scan(&recorded); err != nil || !recorded.Equal(at) {
+		t.Errorf("compaction recorded at %v (%v), want %v", recorded, err, at)
 	}
 }

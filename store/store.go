@@ -229,6 +229,40 @@ func (s *Store) DeferCompaction(ctx context.Context, deferIt bool) error {
 	return nil
 }
 
+// StorageBlocks are a database file's blocks: used, of total.
+type StorageBlocks struct {
+	Used, Total, BlockSize int64
+}
+
+// Blocks reads the database file's block counts.
+func (s *Store) Blocks(ctx context.Context) (StorageBlocks, error) {
+	var b StorageBlocks
+	err := s.DB.QueryRowContext(ctx, `SELECT used_blocks, total_blocks, block_size FROM pragma_database_size() LIMIT 1`).Scan(&b.Used, &b.Total, &b.BlockSize)
+	if err != nil {
+		return b, fmt.Errorf("database size: %w", err)
+	}
+	return b, nil
+}
+
+// Compact compacts the storage now: the checkpoint vacuum that nightly
+// runs defer (DeferCompaction) merges the partly filled row groups of
+// every table and reclaims deleted rows. A checkpoint with nothing
+// changed writes nothing, so the compaction is recorded in compactions
+// first (as a compacting night records itself); nightly runs count their
+// --compact-every from it.
+func (s *Store) Compact(ctx context.Context, id string, at time.Time) error {
+	if err := s.DeferCompaction(ctx, false); err != nil {
+		return err
+	}
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO compactions VALUES (?, ?)`, id, at.UTC()); err != nil {
+		return fmt.Errorf("record the compaction: %w", err)
+	}
+	if _, err := s.DB.ExecContext(ctx, `CHECKPOINT`); err != nil {
+		return fmt.Errorf("compacting checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	err := s.DB.Close()

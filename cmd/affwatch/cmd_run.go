@@ -68,7 +68,7 @@ func (o *dbOptions) register(fs *flag.FlagSet) {
 // registerCompaction adds --compact-every: run and merge, the commands that
 // run a night, defer the storage's compaction to every Nth run.
 func (o *dbOptions) registerCompaction(fs *flag.FlagSet) {
-	fs.IntVar(&o.compactEvery, "compact-every", pipeline.DefaultCompactEvery, "compact the database's storage (merge partly filled row groups, reclaim deleted rows) when every Nth run closes, counted in the database; the runs between write only their own rows (1: every run; 0: never)")
+	fs.IntVar(&o.compactEvery, "compact-every", pipeline.DefaultCompactEvery, "compact the database's storage (merge partly filled row groups, reclaim deleted rows) when every Nth run closes, counted in the database; the runs between write only their own rows (1: every run; 0: never, e.g. with affwatch compact in a maintenance window)")
 }
 
 // checkCompaction refuses a negative --compact-every.

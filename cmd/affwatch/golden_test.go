@@ -145,6 +145,38 @@ func TestGoldenSample(t *testing.T) {
 			t.Errorf("report --run nope: exit %d, stderr %q", code, errs)
 		}
 	})
+	t.Run("affwatch compact changes no output", func(t *testing.T) {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "copy.duckdb")
+		b, err := os.ReadFile(runs[0].db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(db, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, errs := runCLI(t, "compact", "--db", db)
+		if code != 0 || !strings.Contains(stdout, "blocks in use") || !strings.Contains(stdout, "recorded as compact-") {
+			t.Fatalf("compact: exit %d: %s%s", code, stdout, errs)
+		}
+		out := filepath.Join(dir, "out")
+		if code, _, errs := runCLI(t, "report", "--db", db, "--out", out); code != 0 {
+			t.Fatalf("report after compact: exit %d: %s", code, errs)
+		}
+		for _, name := range reports.OutputNames {
+			a, err := os.ReadFile(filepath.Join(runs[0].out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s after affwatch compact differs from the run's:\n%s", name, outputDiff(t, name, a, b))
+			}
+		}
+	})
 	for _, name := range reports.OutputNames {
 		t.Run(name, func(t *testing.T) {
 			var got [2][]byte

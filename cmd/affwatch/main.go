@@ -43,6 +43,7 @@ var commands = []command{
 	{"appeal", "record an appeal decision (G.12): a cleared publisher is not escalated for it", runAppeal},
 	{"explain", "print a publisher's recommendation, findings and evidence, and its history", runExplain},
 	{"report", "write the outputs of a stored run again, from the database alone", runReport},
+	{"compact", "compact the database's storage now (what every 7th nightly run does when it closes)", runCompact},
 	{"fixtures", "generate synthetic datasets with ground-truth labels", runFixtures},
 	{"rules", "print or check a rule pack", runRules},
 	{"eval", "measure detection quality (precision, recall) on generated data with ground truth", runEval},

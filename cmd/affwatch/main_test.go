@@ -38,6 +38,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"bad date", []string{"run", "--in", ".", "--out", "x", "--date", "21/11/2026"}, 2, "want YYYY-MM-DD"},
 		{"version", []string{"version"}, 0, "affwatch"},
 		{"rules check", []string{"rules", "check"}, 0, "click_burst"},
+		{"compact without a database", []string{"compact"}, 2, "--db is required"},
+		{"compact of no database", []string{"compact", "--db", "no-such.duckdb"}, 2, "no-such.duckdb"},
+		{"compact help", []string{"compact", "--help"}, 0, "--compact-every 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
