@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"affwatch/crawler"
 	"affwatch/detectors/prohibited"
 	"affwatch/fixtures/pages"
@@ -61,6 +63,11 @@ var perCategory bool
 // every manifest page.
 var withPending, allowMissing bool
 
+// headingsAsHead reads the page's h1 and h2 headings as part of its title
+// (an experiment: the crawler does not keep headings, so a model trained
+// so cannot be shipped).
+var headingsAsHead bool
+
 // foldSeed draws the cross-validation's folds (0: the deterministic draw
 // by site size).
 var foldSeed uint64
@@ -83,6 +90,7 @@ func main() {
 	flag.BoolVar(&usePackThresholds, "pack-thresholds", false, "with --eval: judge the model by the rule pack's <category>_min_probability instead of the threshold each fold's model chose on its own training pages")
 	flag.BoolVar(&withPending, "pending", false, "with --eval: add the rows waiting for the next training (fixtures/pages/real/pending.csv) to the corpus, to measure them before they are promoted (content-corpus promote)")
 	flag.BoolVar(&allowMissing, "allow-missing", false, "train although some manifest pages are not in --cache (the model then differs from one trained on the whole corpus; the header counts the missing pages)")
+	flag.BoolVar(&headingsAsHead, "headings-as-head", false, "with --eval: read the h1 and h2 headings of the real pages as part of their title (an experiment; the crawler does not keep headings)")
 	flag.BoolVar(&noCues, "no-cues", false, "train without the cue-word features (for comparison)")
 	flag.StringVar(&oofPath, "oof", "", "with --eval: write each real page's fold, its fold's threshold, the categories the model and the phrase path flag, and its out-of-fold probabilities to this CSV (for diagnosis)")
 	flag.IntVar(&trainOpt.Epochs, "epochs", 0, "training passes (0: the default)")
@@ -186,6 +194,9 @@ func run(cache, out, heldoutDir string, evalMode bool, folds int) error {
 		u, _ := url.Parse("https://" + strings.ReplaceAll(rp.Group, "/", ".") + ".example" + real.ServedPath(rp.Path))
 		info := crawler.Extract(u, real.Prepare(rp.Path, rp.HTML))
 		p := prohibited.Page{URL: u.String(), Title: info.Title, Description: info.Description, Keywords: info.Keywords, Text: info.Text}
+		if headingsAsHead {
+			p.Title = strings.TrimSpace(p.Title + " " + headings(real.Prepare(rp.Path, rp.HTML)))
+		}
 		labels := map[string]bool{}
 		if rp.Label != real.Clean {
 			for _, l := range rp.Labels() {
@@ -276,6 +287,26 @@ func checkMissing(missing, total int, cache string, evalMode, allow bool) error 
 		return nil
 	}
 	return fmt.Errorf("%d of %d manifest pages are not in %s: rebuild the corpus (go run ./cmd/content-corpus build lists the repositories to fetch), or train on the pages present with --allow-missing", missing, total, cache)
+}
+
+// headings returns the text of a page's h1 and h2 headings, at most 512
+// bytes.
+func headings(html []byte) string {
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(html))
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	doc.Find("h1, h2").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		b.WriteString(strings.Join(strings.Fields(s.Text()), " "))
+		b.WriteByte(' ')
+		return b.Len() < 512
+	})
+	out := b.String()
+	if len(out) > 512 {
+		out = strings.ToValidUTF8(out[:512], "")
+	}
+	return out
 }
 
 func adjacentWeight() float64 {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"affwatch/detectors/prohibited"
 )
@@ -73,5 +74,22 @@ func TestCheckMissing(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "3 of 10 manifest pages") {
 			t.Errorf("error %q does not say how many pages are missing", err)
 		}
+	}
+}
+
+func TestHeadings(t *testing.T) {
+	cases := []struct{ html, want string }{
+		{`<html><head><title>T</title></head><body><h1>Buy  IPTV
+ plans</h1><p>text</p><h2>Channels</h2><h3>not read</h3></body></html>`, "Buy IPTV plans Channels"},
+		{`<p>no headings</p>`, ""},
+	}
+	for _, tc := range cases {
+		if got := strings.TrimSpace(headings([]byte(tc.html))); got != tc.want {
+			t.Errorf("headings(%q) = %q, want %q", tc.html, got, tc.want)
+		}
+	}
+	long := "<h1>" + strings.Repeat("ñ", 400) + "</h1><h2>after</h2>"
+	if got := headings([]byte(long)); len(got) > 512 || !utf8.ValidString(got) || strings.Contains(got, "after") {
+		t.Errorf("long headings: %d bytes, valid %v, %q", len(got), utf8.ValidString(got), got[len(got)-10:])
 	}
 }
