@@ -115,6 +115,25 @@ func normalizeManifest(t *testing.T, _ sampleRun, b []byte) []byte {
 	return append(out, '\n')
 }
 
+// sameOutputs fails for each output file of dir that differs from the
+// run's in runOut.
+func sameOutputs(t *testing.T, runOut, dir, what string) {
+	t.Helper()
+	for _, name := range reports.OutputNames {
+		a, err := os.ReadFile(filepath.Join(runOut, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s %s differs from the run's:\n%s", name, what, outputDiff(t, name, a, b))
+		}
+	}
+}
+
 // TestGoldenSample runs the sample twice. Every output must be
 // byte-identical across the two runs (DESIGN §7; report.html and run.json
 // once the run id and times are normalized) and equal its golden; the
@@ -127,19 +146,7 @@ func TestGoldenSample(t *testing.T) {
 		if code, _, errs := runCLI(t, "report", "--db", runs[0].db, "--out", out); code != 0 {
 			t.Fatalf("report: exit %d: %s", code, errs)
 		}
-		for _, name := range reports.OutputNames {
-			a, err := os.ReadFile(filepath.Join(runs[0].out, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := os.ReadFile(filepath.Join(out, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(a, b) {
-				t.Errorf("%s written by affwatch report differs from the run's:\n%s", name, outputDiff(t, name, a, b))
-			}
-		}
+		sameOutputs(t, runs[0].out, out, "written by affwatch report")
 		// A run that does not exist is a usage error.
 		if code, _, errs := runCLI(t, "report", "--db", runs[0].db, "--out", out, "--run", "nope"); code != 2 || !strings.Contains(errs, "no such run") {
 			t.Errorf("report --run nope: exit %d, stderr %q", code, errs)
@@ -163,19 +170,7 @@ func TestGoldenSample(t *testing.T) {
 		if code, _, errs := runCLI(t, "report", "--db", db, "--out", out); code != 0 {
 			t.Fatalf("report after compact: exit %d: %s", code, errs)
 		}
-		for _, name := range reports.OutputNames {
-			a, err := os.ReadFile(filepath.Join(runs[0].out, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := os.ReadFile(filepath.Join(out, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(a, b) {
-				t.Errorf("%s after affwatch compact differs from the run's:\n%s", name, outputDiff(t, name, a, b))
-			}
-		}
+		sameOutputs(t, runs[0].out, out, "after affwatch compact")
 	})
 	for _, name := range reports.OutputNames {
 		t.Run(name, func(t *testing.T) {
