@@ -16,12 +16,14 @@ import (
 // TestCompactEveryDefersAndCompacts runs the same six nights on a database
 // that compacts on every run and on one that compacts on every third: the
 // second records a compaction on runs 3 and 6 only, and every night's
-// outputs are byte-equal. (What deferring does to the storage is
+// outputs are byte-equal. A third database, also every third run, is
+// compacted by hand (Compact, affwatch compact) after run 4, so its run 6
+// does not compact. (What deferring does to the storage is
 // store.TestDeferCompaction's: these nights are too small for DuckDB to
 // merge their row groups either way.)
 func TestCompactEveryDefersAndCompacts(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: 2 × 6 nightly runs take about 20 s")
+		t.Skip("-short: 3 × 6 nightly runs take about 40 s")
 	}
 	ctx := context.Background()
 	const days = 6
@@ -64,10 +66,20 @@ func TestCompactEveryDefersAndCompacts(t *testing.T) {
 		return compacted
 	}
 	findings := 0
-	for d := end.AddDate(0, 0, 1-days); !d.After(end); d = d.AddDate(0, 0, 1) {
+	for i, d := 1, end.AddDate(0, 0, 1-days); !d.After(end); i, d = i+1, d.AddDate(0, 0, 1) {
 		day := d.Format(time.DateOnly)
 		a, b := run("every", day, 1), run("third", day, 3)
 		findings += compareNight(t, day, a, b, "the database compacted on every run and the one compacted on every third")
+		// a third database, compacted by hand (affwatch compact) after
+		// its fourth night, counts its every third run from there: run 6
+		// does not compact
+		c := run("manual", day, 3)
+		compareNight(t, day, a, c, "the database compacted on every run and the one compacted by hand")
+		if i == 4 {
+			if _, err := Compact(ctx, DB{Path: dbPath("manual")}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if findings == 0 {
 		t.Error("six nights without a finding compare nothing")
@@ -77,5 +89,8 @@ func TestCompactEveryDefersAndCompacts(t *testing.T) {
 	}
 	if c := compactingRuns("third"); !slices.Equal(c, []int{3, 6}) {
 		t.Errorf("compacting runs with --compact-every 3: %v, want 3 and 6", c)
+	}
+	if c := compactingRuns("manual"); !slices.Equal(c, []int{3}) {
+		t.Errorf("compacting runs with --compact-every 3 and affwatch compact after run 4: %v, want 3 only", c)
 	}
 }
