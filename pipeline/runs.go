@@ -113,8 +113,8 @@ func (r *nightRun) planCompaction(ctx context.Context) error {
 		compact = since >= every-1
 	}
 	if compact {
-		if _, err := r.st.DB.ExecContext(ctx, `INSERT INTO compactions VALUES (?, ?)`, r.runID, r.started); err != nil {
-			return fmt.Errorf("record compaction: %w", err)
+		if err := r.st.RecordCompaction(ctx, r.runID, r.started); err != nil {
+			return err
 		}
 		r.log.Info("this run compacts the database when it closes", "every_runs", every)
 		return nil

@@ -254,11 +254,21 @@ func (s *Store) Compact(ctx context.Context, id string, at time.Time) error {
 	if err := s.DeferCompaction(ctx, false); err != nil {
 		return err
 	}
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO compactions VALUES (?, ?)`, id, at.UTC()); err != nil {
-		return fmt.Errorf("record the compaction: %w", err)
+	if err := s.RecordCompaction(ctx, id, at); err != nil {
+		return err
 	}
 	if _, err := s.DB.ExecContext(ctx, `CHECKPOINT`); err != nil {
 		return fmt.Errorf("compacting checkpoint: %w", err)
+	}
+	return nil
+}
+
+// RecordCompaction records that id (a run, or affwatch compact) compacts
+// the storage at its close: nightly runs count their --compact-every from
+// the latest such row.
+func (s *Store) RecordCompaction(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO compactions VALUES (?, ?)`, id, at.UTC()); err != nil {
+		return fmt.Errorf("record the compaction: %w", err)
 	}
 	return nil
 }
