@@ -51,7 +51,28 @@ func (o DB) Open(ctx context.Context, outDir string) (*store.Store, error) {
 	if path == "" {
 		path = filepath.Join(outDir, "affwatch.duckdb")
 	}
-	return store.Open(ctx, path, store.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDirectory: o.TempDir})
+	temp := o.TempDir
+	if path == store.InMemory && temp == "" && outDir != "" {
+		// DuckDB spills an in-memory database to ./.tmp, outside --out.
+		temp = filepath.Join(outDir, ScratchSpillDir)
+	}
+	return store.Open(ctx, path, store.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDirectory: temp})
+}
+
+// ScratchSpillDir is the folder in --out where an in-memory database
+// spills when no --temp-dir is given; it is removed when the run ends.
+const ScratchSpillDir = ".spill"
+
+// scratch is the database of a baselines pass or a partition run when no
+// --db is given: in memory, because nothing reads it after the run (the
+// hand-over is Parquet) and a file would cost the night its writes and
+// its checkpoint. A partition that keeps its look-back between nights
+// names its database with --db.
+func (o DB) scratch() DB {
+	if o.Path == "" {
+		o.Path = store.InMemory
+	}
+	return o
 }
 
 // Crawl tunes the crawl and render stages.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +77,9 @@ type nightRun struct {
 	metrics *metricsWriter
 	// markFailed marks the run's row failed with the error it ends with.
 	markFailed func(error)
+	// spillDir is the in-memory scratch database's spill folder in --out,
+	// removed at close.
+	spillDir string
 
 	inputs    *loaders.Inputs
 	files     []loaders.File
@@ -156,6 +160,10 @@ func (r *nightRun) execute(ctx context.Context, metricsFile string) (_ *Result, 
 			t0 := time.Now()
 			r.st.Close()
 			r.log.Debug("database closed", "seconds", fmt.Sprintf("%.2f", time.Since(t0).Seconds()))
+			if r.spillDir != "" {
+				// DuckDB leaves the folder it spilled into; its files are gone.
+				os.RemoveAll(r.spillDir)
+			}
 		}
 	}()
 	defer func() { r.metrics.write(ctx, err == nil, r.timings) }()
@@ -249,11 +257,18 @@ func (r *nightRun) open(ctx context.Context) error {
 	if err := os.MkdirAll(r.cfg.Out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	st, err := r.cfg.DB.Open(ctx, r.cfg.Out)
+	db := r.cfg.DB
+	if r.mode == ModeBaselines || r.mode == ModePartition {
+		db = db.scratch()
+	}
+	st, err := db.Open(ctx, r.cfg.Out)
 	if err != nil {
 		return err
 	}
 	r.st = st
+	if st.Path() == store.InMemory && db.TempDir == "" {
+		r.spillDir = filepath.Join(r.cfg.Out, ScratchSpillDir)
+	}
 	r.runID = NewRunID(r.started)
 	r.log = r.log.With("run", r.runID)
 	markFailed, err := recordRun(ctx, st, r.runID, r.mode.command(), r.night, r.started, r.cfg.Pack, r.cfg.ToolVersion)

@@ -59,7 +59,7 @@ type dbOptions struct {
 }
 
 func (o *dbOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.path, "db", "", "database file (default: affwatch.duckdb in --out)")
+	fs.StringVar(&o.path, "db", "", "database file (default: affwatch.duckdb in --out; for run --stage baselines and run --partition, which nothing reads after, an in-memory database spilling into --temp-dir or OUT/.spill); :memory: for none")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80% of RAM)")
 	fs.IntVar(&o.threads, "threads", 0, "DuckDB worker threads (default: one per core)")
 	fs.StringVar(&o.tempDir, "temp-dir", "", "where DuckDB spills when over the memory limit (default: beside the database)")

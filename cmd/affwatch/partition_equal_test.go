@@ -32,10 +32,30 @@ func TestPartitionedNightEqualsWholeRun(t *testing.T) {
 	base := filepath.Join(dir, "base")
 	run("run", "--stage", "baselines", "--in", split, "--out", base, "--date", partitionNight)
 	var parts []string
+	kept := filepath.Join(dir, "p3.duckdb")
 	for i := 0; i < 4; i++ {
 		p := filepath.Join(dir, "p"+itoa(i))
-		run("run", "--partition", itoa(i)+"/4", "--baselines", base, "--in", split, "--out", p, "--date", partitionNight, "--no-crawl")
+		args := []string{"run", "--partition", itoa(i) + "/4", "--baselines", base, "--in", split, "--out", p, "--date", partitionNight, "--no-crawl"}
+		if i == 3 {
+			// A partition that keeps its look-back between nights names
+			// a database; the others run on their in-memory default.
+			args = append(args, "--db", kept)
+		}
+		run(args...)
 		parts = append(parts, p)
+	}
+	// Nothing reads a baselines pass's or a partition's database after
+	// it: without --db it is in memory, and leaves no file and no spill
+	// folder behind.
+	for _, out := range append([]string{base}, parts[:3]...) {
+		for _, name := range []string{"affwatch.duckdb", ".spill"} {
+			if _, err := os.Stat(filepath.Join(out, name)); !os.IsNotExist(err) {
+				t.Errorf("%s: %s is there after the run (%v): a scratch database writes nothing but the hand-over", out, name, err)
+			}
+		}
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("partition 3's --db %s: %v", kept, err)
 	}
 	// The profiles are handed over by the first partition only.
 	for i, p := range parts {

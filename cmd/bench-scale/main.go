@@ -60,6 +60,7 @@ func main() {
 	copies := flag.Int("copies", 0, "internal: copies of the replicate phase")
 	partitions := flag.Int("partitions", 0, "also measure the last night split into this many partitions (baselines pass, partitions one after another, merge) against the same night as one run; 0: only the whole run")
 	wholeRun := flag.Bool("whole", true, "measure the whole backfill run (false: only the partitioned night, with --partitions)")
+	scratch := flag.String("scratch", "memory", "the databases of the partitioned night's baselines pass and partitions: memory (their default), file (a --db each, as before 2026-12-08), or both, side by side in one run")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
@@ -71,7 +72,11 @@ func main() {
 	case "replicate":
 		err = replicate(ctx, *from, *in, *copies)
 	case "":
-		err = run(*sizes, *dir, *affwatch, *memLimit, *threads, *appendTo, *replicateAbove, *partitions, *wholeRun)
+		if scratchKinds[*scratch] == nil {
+			err = fmt.Errorf("--scratch %q: want memory, file or both", *scratch)
+			break
+		}
+		err = run(*sizes, *dir, *affwatch, *memLimit, *threads, *appendTo, *replicateAbove, *partitions, *wholeRun, *scratch)
 	default:
 		err = fmt.Errorf("unknown phase %q", *phase)
 	}
@@ -187,7 +192,7 @@ func replicate(ctx context.Context, from, in string, copies int) error {
 	return os.Rename(tmp, in)
 }
 
-func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, replicateAbove, partitions int, wholeRun bool) error {
+func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, replicateAbove, partitions int, wholeRun bool, scratch string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -231,9 +236,10 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		}
 		r.inputMiB, r.rows = inputSize(in)
 		if partitions > 1 {
-			p := measurePartitioned(affwatch, in, filepath.Join(dir, fmt.Sprintf("split-%d", n)), memLimit, threads, partitions, n)
-			fmt.Fprintf(os.Stderr, "%d clicks split in %d: equal to the whole night: %v %s\n", n, partitions, p.same, p.err)
-			splits = append(splits, p)
+			for _, p := range measurePartitioned(affwatch, in, filepath.Join(dir, fmt.Sprintf("split-%d", n)), memLimit, threads, partitions, n, scratchKinds[scratch]) {
+				fmt.Fprintf(os.Stderr, "%d clicks split in %d (scratch %s): equal to the whole night: %v %s\n", n, partitions, p.scratch, p.same, p.err)
+				splits = append(splits, p)
+			}
 			os.RemoveAll(filepath.Join(dir, fmt.Sprintf("split-%d", n)))
 		}
 		if !wholeRun {
@@ -282,7 +288,7 @@ func run(sizes, dir, affwatch, memLimit string, threads int, appendTo string, re
 		report = render(results, sizes, memLimit, threads)
 	}
 	if len(splits) > 0 {
-		report += renderPartitioned(splits, sizes, memLimit, threads)
+		report += renderPartitioned(splits, sizes, memLimit, threads, scratch)
 	}
 	fmt.Print(report)
 	if appendTo != "" {
