@@ -51,26 +51,26 @@ WITH g AS (
     FROM clicks
     WHERE ts >= $1 AND ts < $2 AND device_id IS NOT NULL AND publisher_id IS NOT NULL
 ),
+-- Two sorts of the device's rows, not four: the run a row belongs to and
+-- whether it closes its timestamp are read off the one ordering (the last
+-- row of a timestamp is the greatest publisher there; the last run start
+-- at or before a row is its own run's).
 ordered AS (
     SELECT device_id, ts, publisher_id,
            lag(ts) OVER w AS prev_ts, lag(publisher_id) OVER w AS prev_pub,
-           publisher_id IS DISTINCT FROM lag(publisher_id) OVER w AS starts_run,
            row_number() OVER w AS pos,
-           -- the greatest publisher at this timestamp closes it
-           publisher_id = max(publisher_id) OVER (PARTITION BY device_id, ts) AS closes_ts
+           lead(ts) OVER w IS DISTINCT FROM ts AS closes_ts
     FROM g
     WINDOW w AS (PARTITION BY device_id ORDER BY ts, publisher_id)
 ),
-runs AS (
-    SELECT *, sum(CASE WHEN starts_run THEN 1 ELSE 0 END) OVER (PARTITION BY device_id ORDER BY pos ROWS UNBOUNDED PRECEDING) AS run
-    FROM ordered
-),
--- per row: the last row of another publisher before it (the row before its run)
+-- per row: the last row of another publisher before it (the row before
+-- its run's first row; none in the device's first run)
 closing AS (
     SELECT device_id, ts, publisher_id,
-           first_value(prev_ts) OVER r AS other_ts, first_value(prev_pub) OVER r AS other_pub
-    FROM runs
-    WINDOW r AS (PARTITION BY device_id, run ORDER BY pos)
+           last_value(CASE WHEN publisher_id IS DISTINCT FROM prev_pub THEN prev_ts END IGNORE NULLS) OVER r AS other_ts,
+           last_value(CASE WHEN publisher_id IS DISTINCT FROM prev_pub THEN prev_pub END IGNORE NULLS) OVER r AS other_pub
+    FROM ordered
+    WINDOW r AS (PARTITION BY device_id ORDER BY pos ROWS UNBOUNDED PRECEDING)
     QUALIFY closes_ts
 ),
 c AS (
