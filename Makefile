@@ -11,7 +11,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # `make test` must stay well under 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: bench-night content-corpus train-content eval-content bench-content all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-manyfiles reflists fuzz eval deps clean
+.PHONY: bench-night content-corpus train-content eval-content bench-content all build demo test lint chromium bench bench-load bench-detect bench-crawl bench-brand bench-render eval-render bench-scale bench-partitions bench-manyfiles reflists fuzz eval deps clean
 
 all: build
 
@@ -102,6 +102,14 @@ bench-brand: deps
 BENCH_SCALE_SIZES ?= 1000000,10000000,100000000
 bench-scale: build
 	$(GO) run $(GOFLAGS) ./cmd/bench-scale --sizes $(BENCH_SCALE_SIZES) --affwatch $(BIN) --memory-limit 4GB --append docs/BENCHMARKS.md
+
+# The partitioned night of issue 16: the last night of the 10 M set as a
+# baselines pass, 4 partitions and a merge against the same night as one
+# run, with the scratch databases in memory (the default) and as files, side
+# by side. Wall if the partitions ran in parallel ÷ the whole night.
+BENCH_PARTITION_SIZES ?= 10000000
+bench-partitions: build
+	$(GO) run $(GOFLAGS) ./cmd/bench-scale --sizes $(BENCH_PARTITION_SIZES) --partitions 4 --whole=false --scratch both --affwatch $(BIN) --memory-limit 4GB --append docs/BENCHMARKS.md
 
 # Many tiny files (issue 19): `affwatch load` of one generated program whose
 # clicks are split into 1,000 and 10,000 files; BASELINE=path/to/older/affwatch
