@@ -304,6 +304,9 @@ func (r *nightRun) load(ctx context.Context) error {
 	if q := loaded.Quarantined(); q > 0 {
 		r.log.Warn("input rows quarantined", "rows", q)
 		if r.cfg.Strict {
+			if r.st.Path() == store.InMemory {
+				return fmt.Errorf("--strict: %d input row(s) quarantined: %s (the database was in memory and is gone; give --db FILE to keep the quarantine table)", q, firstQuarantined(ctx, r.st, r.runID))
+			}
 			return fmt.Errorf("--strict: %d input row(s) quarantined; see the quarantine table in %s (SELECT * FROM quarantine WHERE run_id = '%s')", q, r.st.Path(), r.runID)
 		}
 	}
@@ -505,4 +508,35 @@ func (r *nightRun) retain(ctx context.Context) error {
 	r.timed("retain", t0)
 	r.log.Info("raw rows older than --retain-days dropped", "before", horizon.Format(time.DateOnly), "clicks", dropped.Clicks, "orders", dropped.Orders)
 	return nil
+}
+
+// firstQuarantined names the first quarantined rows of a run (file:line,
+// column, reason) for an error that must stand alone: an in-memory
+// database is gone when the run fails.
+func firstQuarantined(ctx context.Context, st *store.Store, runID string) string {
+	const shown = 3
+	rows, err := st.DB.QueryContext(ctx, `SELECT file, line, column_name, reason FROM quarantine
+		WHERE run_id = ? ORDER BY file, line, column_name LIMIT ?`, runID, shown+1)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var file, column, reason string
+		var line int64
+		if err := rows.Scan(&file, &line, &column, &reason); err != nil {
+			return "(" + err.Error() + ")"
+		}
+		if len(out) == shown {
+			out = append(out, "…")
+			break
+		}
+		where := fmt.Sprintf("%s:%d", file, line)
+		if column != "" {
+			where += " " + column
+		}
+		out = append(out, where+": "+reason)
+	}
+	return strings.Join(out, "; ")
 }

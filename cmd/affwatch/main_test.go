@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -92,6 +93,12 @@ func TestStrictFailsOnQuarantine(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
 		t.Error("a failed run left a run.json")
+	}
+	// In memory the quarantine table is gone with the run: the error
+	// itself names the row.
+	code, _, errs = runCLI(t, "run", "--in", in, "--out", filepath.Join(t.TempDir(), "mem"), "--db", ":memory:", "--no-crawl", "--strict", "--log-level", "error")
+	if code != 1 || !regexp.MustCompile(`--strict: 1 input row\(s\) quarantined: clicks\.csv:\d+ ts: .+ \(the database was in memory`).MatchString(errs) {
+		t.Errorf("--db :memory: --strict: exit %d, stderr:\n%s", code, errs)
 	}
 	// Without --strict the same input completes and counts the row.
 	code, stdout, errs := runCLI(t, "run", "--in", in, "--out", out, "--no-crawl", "--log-level", "error")
