@@ -261,14 +261,16 @@ func (r *nightRun) open(ctx context.Context) error {
 	if r.mode == ModeBaselines || r.mode == ModePartition {
 		db = db.scratch()
 	}
+	if db.Path == store.InMemory && db.TempDir == "" {
+		// Removed at close, with whatever a run killed while spilling
+		// left in it (DuckDB opens over such files).
+		r.spillDir = filepath.Join(r.cfg.Out, ScratchSpillDir)
+	}
 	st, err := db.Open(ctx, r.cfg.Out)
 	if err != nil {
 		return err
 	}
 	r.st = st
-	if st.Path() == store.InMemory && db.TempDir == "" {
-		r.spillDir = filepath.Join(r.cfg.Out, ScratchSpillDir)
-	}
 	r.runID = NewRunID(r.started)
 	r.log = r.log.With("run", r.runID)
 	markFailed, err := recordRun(ctx, st, r.runID, r.mode.command(), r.night, r.started, r.cfg.Pack, r.cfg.ToolVersion)
