@@ -506,12 +506,17 @@ func (l *datasetLoad) markDuplicates(ctx context.Context, tx *sql.Tx) error {
 	if err := tx.QueryRowContext(ctx, "SELECT min(file_id) FROM aw_new").Scan(&firstNew); err != nil {
 		return err
 	}
+	// The new keys are counted by their 64-bit hash first: a night's
+	// millions of key strings grouped as strings fill the memory the
+	// loaded rows need. Only the rows of a hash seen twice (a repeated
+	// key, or two keys sharing a hash) are grouped by the key itself.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE aw_dupkeys AS
-		WITH fresh AS (SELECT %[2]s FROM %[1]s WHERE _q IS NULL AND _file_id >= ?),
-		fresh_keys AS (SELECT %[2]s, count(*) AS n FROM fresh GROUP BY %[2]s)
-		SELECT %[2]s FROM fresh_keys WHERE n > 1
+		WITH fresh AS (SELECT %[2]s, hash(%[2]s) AS _h FROM %[1]s WHERE _q IS NULL AND _file_id >= ?),
+		twice AS (SELECT _h FROM fresh GROUP BY _h HAVING count(*) > 1),
+		fresh_keys AS (SELECT %[2]s FROM fresh SEMI JOIN twice USING (_h) GROUP BY %[2]s HAVING count(*) > 1)
+		SELECT %[2]s FROM fresh_keys
 		UNION
-		SELECT %[2]s FROM fresh_keys k WHERE EXISTS (
+		SELECT %[2]s FROM fresh k WHERE EXISTS (
 			SELECT 1 FROM %[1]s t WHERE t._q IS NULL AND t._file_id < ? AND %[3]s)`, l.ds.Name, key, strings.Join(on, " AND ")), firstNew, firstNew); err != nil {
 		return fmt.Errorf("find duplicate keys: %w", err)
 	}
