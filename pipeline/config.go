@@ -52,11 +52,20 @@ func (o DB) Open(ctx context.Context, outDir string) (*store.Store, error) {
 		path = filepath.Join(outDir, "affwatch.duckdb")
 	}
 	temp := o.TempDir
-	if path == store.InMemory && temp == "" && outDir != "" {
-		// DuckDB spills an in-memory database to ./.tmp, outside --out.
-		temp = filepath.Join(outDir, ScratchSpillDir)
+	if spill := o.ownSpillDir(outDir); spill != "" {
+		temp = spill
 	}
 	return store.Open(ctx, path, store.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDirectory: temp})
+}
+
+// ownSpillDir is the spill folder an in-memory database without --temp-dir
+// gets in outDir (DuckDB's own default, ./.tmp, is outside --out), which
+// the run removes when it ends; "" when the database spills elsewhere.
+func (o DB) ownSpillDir(outDir string) string {
+	if o.Path != store.InMemory || o.TempDir != "" || outDir == "" {
+		return ""
+	}
+	return filepath.Join(outDir, ScratchSpillDir)
 }
 
 // ScratchSpillDir is the folder in --out where an in-memory database

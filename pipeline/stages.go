@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -261,11 +260,9 @@ func (r *nightRun) open(ctx context.Context) error {
 	if r.mode == ModeBaselines || r.mode == ModePartition {
 		db = db.scratch()
 	}
-	if db.Path == store.InMemory && db.TempDir == "" {
-		// Removed at close, with whatever a run killed while spilling
-		// left in it (DuckDB opens over such files).
-		r.spillDir = filepath.Join(r.cfg.Out, ScratchSpillDir)
-	}
+	// Removed at close, with whatever a run killed while spilling left in
+	// it (DuckDB opens over such files).
+	r.spillDir = db.ownSpillDir(r.cfg.Out)
 	st, err := db.Open(ctx, r.cfg.Out)
 	if err != nil {
 		return err
